@@ -1,0 +1,74 @@
+// Typed errors shared by every layer. Each carries a stable `code` (used in --json output)
+// and the process exit code the CLI uses when the error ends a run. The message is one line
+// for a person: what went wrong, where, and what to do.
+
+/** Exit codes of the `clrscope` command (documented in README.md). */
+export const ExitCode = {
+  ok: 0,
+  /** A command inside `analyze -c` failed (bad address, unknown command, ...). */
+  commandFailed: 1,
+  /** The command line itself is wrong. */
+  usage: 2,
+  /** The file cannot be read: missing, a directory, no permission. */
+  cannotRead: 3,
+  /** The file is readable but not a dump clrscope supports (not ELF, not a core, 32-bit, ...). */
+  unsupported: 4,
+  /** The file is an ELF core but its headers or notes are damaged or cut short. */
+  corrupt: 5,
+  /** A bug in clrscope: please report it with --debug output. */
+  internal: 70,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export class ClrscopeError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly exitCode: ExitCodeValue = ExitCode.commandFailed,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The file cannot be opened or read at all. */
+export class CannotReadError extends ClrscopeError {
+  constructor(message: string) {
+    super("cannot-read", message, ExitCode.cannotRead);
+  }
+}
+
+/** The file is not something clrscope can open (wrong format, class, byte order, machine). */
+export class UnsupportedFormatError extends ClrscopeError {
+  constructor(message: string) {
+    super("unsupported-format", message, ExitCode.unsupported);
+  }
+}
+
+/** The structure of a file is damaged: counts, offsets or sizes point outside it. */
+export class CorruptDataError extends ClrscopeError {
+  constructor(message: string) {
+    super("corrupt", message, ExitCode.corrupt);
+  }
+}
+
+/** A read of target memory that the dump does not hold (and no file on disk can supply). */
+export class MemoryNotInDump extends ClrscopeError {
+  constructor(
+    readonly address: number,
+    readonly length: number,
+  ) {
+    super("memory-not-in-dump", `memory at 0x${address.toString(16)} (${length} bytes) is not in the dump`);
+  }
+}
+
+/** A user-supplied argument inside a command is wrong (bad address, unknown thread, ...). */
+export class CommandError extends ClrscopeError {
+  constructor(message: string, code = "bad-argument") {
+    super(code, message, ExitCode.commandFailed);
+  }
+}
+
+export function hex(value: number | bigint): string {
+  return "0x" + value.toString(16);
+}

@@ -1,0 +1,173 @@
+// The native view of a dumped process (what lldb/gdb show): threads with their registers,
+// modules, memory, symbols and backtraces. Built lazily on top of the ELF core.
+import { basename, join } from "node:path";
+import { AddressSpace } from "../dump/address-space.js";
+import { FileByteSource } from "../dump/byte-source.js";
+import { readCoreFile, type CoreFile, type CoreThread } from "../dump/elf-core.js";
+import { MappedFiles } from "../dump/mapped-files.js";
+import { AT_ENTRY, signalName } from "../dump/notes.js";
+import { ProcessCodeMap } from "./code-map.js";
+import { ModuleList, type NativeModule } from "./modules.js";
+import { registersFromUserRegs } from "./registers.js";
+import { Unwinder, type FrameTrust, type StopReason } from "./unwinder.js";
+
+export interface OpenOptions {
+  /** The program's executable, when its path in the dump does not exist here. */
+  exe?: string;
+  /** Directories with debug files (by build-id or name) or copies of the process's libraries. */
+  symbolDirs?: string[];
+}
+
+export interface ThreadInfo {
+  /** 1-based index as lldb and gdb number threads. */
+  index: number;
+  tid: number;
+  core: CoreThread;
+}
+
+export interface Location {
+  module: NativeModule | undefined;
+  symbol: string | undefined;
+  /** Offset of the address from the symbol's start (or from the module base when no symbol). */
+  offset: number | undefined;
+}
+
+export interface NativeFrame extends Location {
+  index: number;
+  ip: number;
+  sp: number;
+  trust: FrameTrust;
+}
+
+export interface ThreadBacktrace {
+  thread: ThreadInfo;
+  frames: NativeFrame[];
+  stop: StopReason;
+}
+
+export interface RuntimeInfo {
+  /** Path of libcoreclr.so in the process. */
+  path: string;
+  /** Version from the shared-framework folder name, when the path shows it. */
+  version?: string;
+}
+
+export const SIGNAL_TRAMPOLINE_NAME = "<signal handler called>";
+
+export class NativeProcess {
+  readonly memory: AddressSpace;
+  readonly threads: ThreadInfo[];
+  private readonly mapped: MappedFiles;
+  private modulesCache?: ModuleList;
+  private unwinderCache?: Unwinder;
+
+  constructor(
+    readonly core: CoreFile,
+    private readonly options: OpenOptions = {},
+  ) {
+    const dumpOnly = new AddressSpace(core.source, core.segments);
+    this.mapped = new MappedFiles(core.files, (a, l) => dumpOnly.tryRead(a, l), (p) => this.fileCandidates(p));
+    this.memory = new AddressSpace(core.source, core.segments, this.mapped);
+    this.threads = core.threads.map((t, i) => ({ index: i + 1, tid: t.tid, core: t }));
+  }
+
+  get name(): string {
+    return this.core.process?.fname ?? (this.mainModule ? this.mainModule.name : "?");
+  }
+  get pid(): number | undefined {
+    return this.core.process?.pid;
+  }
+  /** The signal that ended the process (from the first thread, as the kernel orders it). */
+  get signal(): { number: number; name: string } | undefined {
+    const t = this.core.threads.find((x) => x.siginfo?.signo || x.status.signal);
+    const n = t?.siginfo?.signo || t?.status.signal;
+    return n ? { number: n, name: signalName(n) } : undefined;
+  }
+
+  get modules(): ModuleList {
+    this.modulesCache ??= new ModuleList(this.memory, this.core.files, this.core.auxv, this.mapped, { debugDirs: this.options.symbolDirs ?? [] });
+    return this.modulesCache;
+  }
+
+  get mainModule(): NativeModule | undefined {
+    const entry = this.core.auxv.get(AT_ENTRY);
+    return entry !== undefined ? this.modules.at(entry) : undefined;
+  }
+
+  get runtime(): RuntimeInfo | undefined {
+    const m = this.modules.modules.find((x) => x.name === "libcoreclr.so");
+    if (!m) return undefined;
+    const version = /\/Microsoft\.NETCore\.App\/([^/]+)\/libcoreclr\.so$/.exec(m.path)?.[1];
+    return { path: m.path, version };
+  }
+
+  get mappedFiles(): MappedFiles {
+    return this.mapped;
+  }
+
+  thread(index: number): ThreadInfo | undefined {
+    return this.threads[index - 1];
+  }
+
+  threadByTid(tid: number): ThreadInfo | undefined {
+    return this.threads.find((t) => t.tid === tid);
+  }
+
+  private get unwinder(): Unwinder {
+    this.unwinderCache ??= new Unwinder(this.memory, new ProcessCodeMap(this.memory, this.core.segments, this.modules));
+    return this.unwinderCache;
+  }
+
+  backtrace(thread: ThreadInfo, maxFrames?: number): ThreadBacktrace {
+    const bt = this.unwinder.unwind(registersFromUserRegs(thread.core.status.regs), { maxFrames });
+    const frames = bt.frames.map((f, index): NativeFrame => {
+      const loc = this.locate(f.ip, !f.exact);
+      return { index, ip: f.ip, sp: f.sp, trust: f.trust, ...loc, symbol: f.signalTrampoline ? SIGNAL_TRAMPOLINE_NAME : loc.symbol };
+    });
+    return { thread, frames, stop: bt.stop };
+  }
+
+  /**
+   * module!symbol+offset for an address. For return addresses the symbol is looked up at
+   * address-1 (the call instruction), so calls at the very end of a function resolve to it.
+   */
+  locate(address: number, isReturnAddress = false): Location {
+    const module = this.modules.at(address);
+    if (!module) return { module: undefined, symbol: undefined, offset: undefined };
+    const probe = isReturnAddress ? address - 1 : address;
+    const hit = this.modules.symbols(module).table.lookup(probe - module.bias);
+    if (!hit) return { module, symbol: undefined, offset: address - module.base };
+    return { module, symbol: hit.name, offset: address - (hit.value + module.bias) };
+  }
+
+  /** Files to try for a mapped path: --exe for the main program, copies in --symbols dirs, the path itself. */
+  private fileCandidates(path: string): { path: string; trusted: boolean }[] {
+    const out: { path: string; trusted: boolean }[] = [];
+    const exe = this.options.exe;
+    if (exe && (basename(exe) === basename(path) || this.isMainProgramPath(path))) out.push({ path: exe, trusted: true });
+    for (const d of this.options.symbolDirs ?? []) out.push({ path: join(d, basename(path)), trusted: false });
+    out.push({ path, trusted: false });
+    return out;
+  }
+
+  private isMainProgramPath(path: string): boolean {
+    const entry = this.core.auxv.get(AT_ENTRY);
+    return entry !== undefined && this.core.files.some((f) => f.path === path && entry >= f.start && entry < f.end);
+  }
+
+  close(): void {
+    this.mapped.close();
+    this.core.source.close();
+  }
+}
+
+/** Open a core dump file (headers and notes only; everything else is read on demand). */
+export function openCoreDump(path: string, options: OpenOptions = {}): NativeProcess {
+  const source = new FileByteSource(path);
+  try {
+    return new NativeProcess(readCoreFile(source), options);
+  } catch (e) {
+    source.close();
+    throw e;
+  }
+}

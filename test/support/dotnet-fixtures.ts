@@ -1,0 +1,259 @@
+// .NET scenario fixtures: build a test target (test/targets/<name>, C#) with the machine's
+// `dotnet` SDK, run it until it prints READY, dump it with the runtime's own `createdump`, kill it.
+// Builds and dumps are cached under .cache/ (see cache.ts), keyed by the hash of the target's
+// sources, the SDK version and the installed runtimes; a dump is also keyed by its type.
+//
+// The truth file is written by the target itself (gettid, /proc/self/maps, Environment.Version):
+// it is the oracle the tests compare clrscope's answers against.
+import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { cachedDir, repoRoot } from "./cache.js";
+
+export type DumpType = "full" | "heap" | "mini";
+
+export interface TruthThread {
+  /** What the thread is parked in: "main", "sleep", "monitor-wait", "pipe-read", "event-wait", "threadpool-item". */
+  role: string;
+  /** Managed Thread.Name (null for the main thread). */
+  name: string | null;
+  /** OS thread name (/proc/self/task/<tid>/comm, at most 15 bytes). */
+  comm: string;
+  /** OS thread id (gettid()); for "main" it equals the pid. */
+  osTid: number;
+  /** Thread.ManagedThreadId. */
+  managedId: number;
+  /** Fully qualified name of the managed method the thread is blocked in, e.g. "Hello.Program.SleepForever". */
+  parkedIn: string;
+  isThreadPool: boolean;
+  isBackground: boolean;
+}
+
+export interface Truth {
+  pid: number;
+  /** Environment.Version, e.g. "10.0.12". */
+  runtimeVersion: string;
+  /** RuntimeInformation.FrameworkDescription, e.g. ".NET 10.0.12". */
+  frameworkDescription: string;
+  /** Absolute path of libcoreclr.so as mapped in the process (from /proc/self/maps). */
+  libcoreclr: string;
+  /** Directory of libcoreclr.so (the shared runtime folder, also holds createdump). */
+  runtimeDir: string;
+  /** Environment.ProcessPath (the `dotnet` host). */
+  processPath: string;
+  /** Location of the target's main assembly. */
+  assembly: string;
+  /** The threads the target parked on purpose (plus the main thread); the runtime owns others. */
+  threads: TruthThread[];
+}
+
+export interface DotnetDump {
+  /** The ELF core file written by createdump. */
+  core: string;
+  truth: Truth;
+  /** The target's built main assembly. */
+  dll: string;
+}
+
+const READY_TIMEOUT_MS = 60_000;
+const CREATEDUMP_TIMEOUT_MS = 180_000;
+const BUILD_TIMEOUT_MS = 600_000;
+
+/** Environment for every `dotnet` child: no telemetry, banners or first-run work. */
+export function dotnetEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    DOTNET_CLI_TELEMETRY_OPTOUT: "1",
+    DOTNET_NOLOGO: "1",
+    DOTNET_SKIP_FIRST_TIME_EXPERIENCE: "1",
+    DOTNET_GENERATE_ASPNET_CERTIFICATE: "false",
+    DOTNET_CLI_UI_LANGUAGE: "en",
+    MSBUILDDISABLENODEREUSE: "1",
+    DOTNET_CLI_USE_MSBUILD_SERVER: "0",
+    ...extra,
+  };
+}
+
+function run(cmd: string, args: string[], opts: { cwd?: string; timeout?: number } = {}): SpawnSyncReturns<string> {
+  const r = spawnSync(cmd, args, {
+    cwd: opts.cwd,
+    env: dotnetEnv(),
+    encoding: "utf8",
+    timeout: opts.timeout ?? 60_000,
+    maxBuffer: 64 * 1024 * 1024,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  if (r.error) throw new Error(`${cmd} ${args.join(" ")}: ${r.error.message}`);
+  if (r.status !== 0) {
+    throw new Error(`${cmd} ${args.join(" ")} exited with ${r.status ?? r.signal}\n${r.stdout}\n${r.stderr}`);
+  }
+  return r;
+}
+
+let dotnetAvailable: boolean | undefined;
+/** True when a `dotnet` SDK is on PATH (tests skip their .NET parts otherwise). */
+export function hasDotnet(): boolean {
+  if (dotnetAvailable === undefined) {
+    const r = spawnSync("dotnet", ["--version"], { env: dotnetEnv(), encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    dotnetAvailable = r.status === 0;
+  }
+  return dotnetAvailable;
+}
+
+let toolchainId: string | undefined;
+/** SDK version plus installed runtimes: a new runtime invalidates builds and dumps. */
+function dotnetToolchainId(): string {
+  toolchainId ??=
+    run("dotnet", ["--version"]).stdout.trim() + "\n" + run("dotnet", ["--list-runtimes"]).stdout.trim();
+  return toolchainId;
+}
+
+function targetDir(target: string): string {
+  const dir = path.join(repoRoot, "test", "targets", target);
+  if (!fs.existsSync(dir)) throw new Error(`no such .NET test target: ${dir}`);
+  return dir;
+}
+
+/** The target's source files (relative paths, sorted), without build output. */
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string): void => {
+    for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) {
+        if (e.name !== "bin" && e.name !== "obj" && !e.name.startsWith(".")) walk(r);
+      } else if (e.isFile()) {
+        out.push(r);
+      }
+    }
+  };
+  walk("");
+  return out.sort();
+}
+
+/** Ignore Directory.Build.* / Directory.Packages.props that may sit above the .cache copy. */
+const ISOLATED_BUILD = [
+  "-p:ImportDirectoryBuildProps=false",
+  "-p:ImportDirectoryBuildTargets=false",
+  "-p:ImportDirectoryPackagesProps=false",
+  "-p:TreatWarningsAsErrors=false",
+];
+
+/**
+ * Builds test/targets/<target> (Release) into a cache directory and returns the path of the
+ * main assembly. The sources are copied next to the output so that `obj/` never lands in the
+ * repository.
+ */
+export function buildDotnetTarget(target = "hello"): string {
+  const src = targetDir(target);
+  const files = sourceFiles(src);
+  const inputs: (string | Buffer)[] = [target, dotnetToolchainId()];
+  for (const f of files) inputs.push(f, fs.readFileSync(path.join(src, f)));
+  const dir = cachedDir("dotnet-build", inputs, (out) => {
+    const copy = path.join(out, "src");
+    for (const f of files) {
+      fs.mkdirSync(path.dirname(path.join(copy, f)), { recursive: true });
+      fs.copyFileSync(path.join(src, f), path.join(copy, f));
+    }
+    const proj = files.find((f) => f.endsWith(".csproj") && !f.includes("/"));
+    if (!proj) throw new Error(`${src}: no .csproj`);
+    run(
+      "dotnet",
+      ["build", path.join(copy, proj), "-c", "Release", "-o", path.join(out, "bin"), "--disable-build-servers",
+        "-nodeReuse:false", "-clp:ErrorsOnly", ...ISOLATED_BUILD],
+      { cwd: copy, timeout: BUILD_TIMEOUT_MS },
+    );
+  });
+  const dll = path.join(dir, "bin", `${target}.dll`);
+  if (!fs.existsSync(dll)) throw new Error(`build of ${target} did not produce ${dll}`);
+  return dll;
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat[stat.lastIndexOf(")") + 2] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** The runtime's createdump: next to libcoreclr.so, else from `dotnet --list-runtimes`. */
+export function findCreatedump(truth?: Truth): string {
+  if (truth) {
+    const p = path.join(path.dirname(truth.libcoreclr), "createdump");
+    if (fs.existsSync(p)) return p;
+  }
+  const lines = run("dotnet", ["--list-runtimes"]).stdout.split("\n");
+  for (const line of lines.reverse()) {
+    const m = /^Microsoft\.NETCore\.App (\S+) \[(.+)\]$/.exec(line.trim());
+    if (!m) continue;
+    if (truth && m[1] !== truth.runtimeVersion) continue;
+    const p = path.join(m[2]!, m[1]!, "createdump");
+    if (fs.existsSync(p)) return p;
+  }
+  throw new Error("createdump not found (no Microsoft.NETCore.App runtime with createdump)");
+}
+
+const CREATEDUMP_FLAG: Record<DumpType, string> = { full: "-u", heap: "-h", mini: "-n" };
+
+/**
+ * Runs the target until READY, dumps it with createdump into `dir` (core, truth.json,
+ * createdump.log, app.log) and kills it, whatever happens.
+ */
+function captureDump(dll: string, type: DumpType, dir: string): void {
+  const truthPath = path.join(dir, "truth.json");
+  const logPath = path.join(dir, "app.log");
+  const logFd = fs.openSync(logPath, "w");
+  const child = spawn("dotnet", [dll, truthPath], {
+    cwd: dir,
+    env: dotnetEnv({ HELLO_MAX_SECONDS: "900" }), // safety net if we die before killing it
+    stdio: ["ignore", logFd, logFd],
+  });
+  fs.closeSync(logFd);
+  child.on("error", () => {}); // reported below through the missing READY
+  child.unref();
+  const pid = child.pid;
+  try {
+    if (pid === undefined) throw new Error("could not start dotnet");
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (;;) {
+      const log = fs.readFileSync(logPath, "utf8");
+      if (/^READY$/m.test(log) && fs.existsSync(truthPath)) break;
+      if (!isAlive(pid)) throw new Error(`${path.basename(dll)} exited before READY:\n${log}`);
+      if (Date.now() > deadline) throw new Error(`${path.basename(dll)}: no READY within ${READY_TIMEOUT_MS} ms:\n${log}`);
+      sleepSync(50);
+    }
+    const truth = JSON.parse(fs.readFileSync(truthPath, "utf8")) as Truth;
+    if (truth.pid !== pid) throw new Error(`truth pid ${truth.pid} is not the child's pid ${pid}`);
+    const core = path.join(dir, "core");
+    const r = run(findCreatedump(truth), [CREATEDUMP_FLAG[type], "-f", core, String(pid)], { timeout: CREATEDUMP_TIMEOUT_MS });
+    fs.writeFileSync(path.join(dir, "createdump.log"), r.stdout + r.stderr);
+    if (!fs.existsSync(core) || fs.statSync(core).size === 0) throw new Error(`createdump wrote no core:\n${r.stdout}${r.stderr}`);
+  } finally {
+    if (pid !== undefined) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+}
+
+/**
+ * A core dump of a running .NET test target with its truth file, built and dumped once and then
+ * served from .cache/. `type`: "full" (createdump -u), "heap" (-h) or "mini" (-n).
+ */
+export function dotnetDump(target = "hello", type: DumpType = "full"): DotnetDump {
+  const dll = buildDotnetTarget(target);
+  const buildHash = path.basename(path.dirname(path.dirname(dll)));
+  const dir = cachedDir("dotnet-dump", [target, buildHash, type], (out) => captureDump(dll, type, out));
+  const core = path.join(dir, "core");
+  const truth = JSON.parse(fs.readFileSync(path.join(dir, "truth.json"), "utf8")) as Truth;
+  return { core, truth, dll };
+}

@@ -1,0 +1,88 @@
+// gdb as an independent oracle for native stacks: `thread apply all bt` on a core, parsed into
+// threads and frames. The parsed result is cached as JSON beside the core (cores in .cache/ are
+// content-addressed, and the cache records which exe/core it describes).
+import { execFileSync } from "node:child_process";
+import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+
+export interface GdbFrame {
+  index: number;
+  /** null when gdb prints no address: frame 0 at the start of a line, or an inlined frame. */
+  pc: number | null;
+  /** Function name, "??" when unknown, or "<signal handler called>" for a signal frame. */
+  fn: string;
+}
+export interface GdbThread {
+  tid: number;
+  frames: GdbFrame[];
+  /** gdb's "Backtrace stopped: ..." reason, when it printed one. */
+  stopped?: string;
+}
+
+const HEADER = /^Thread \d+ \(.*?(?:LWP|process) (\d+)\)/;
+const FRAME = /^#(\d+)\s+(?:(0x[0-9a-fA-F]+) in )?(.*)$/;
+const STOPPED = /^Backtrace stopped: (.*)$/;
+
+/** Parses `thread apply all bt` output. Lines that are neither headers nor frames (banners,
+ * "[New LWP n]", source lines, warnings) are ignored. */
+export function parseGdbBacktraces(text: string): GdbThread[] {
+  const threads: GdbThread[] = [];
+  let current: GdbThread | undefined;
+  for (const line of text.split("\n")) {
+    const header = HEADER.exec(line);
+    if (header) {
+      current = { tid: Number(header[1]), frames: [] };
+      threads.push(current);
+      continue;
+    }
+    if (!current) continue;
+    const frame = FRAME.exec(line);
+    if (frame) {
+      const rest = frame[3]!;
+      // "<signal handler called>" (and gdb's other <...> pseudo-frames) have no argument list;
+      // otherwise the name ends where " (args)" begins.
+      const fn = rest.startsWith("<") ? rest.slice(0, rest.indexOf(">") + 1) : rest.split(" (")[0]!;
+      const pc = frame[2] === undefined ? null : Number.parseInt(frame[2], 16);
+      current.frames.push({ index: Number(frame[1]), pc, fn });
+      continue;
+    }
+    const stopped = STOPPED.exec(line);
+    if (stopped) current.stopped = stopped[1]!;
+  }
+  return threads;
+}
+
+/** Bumped when the parser or the gdb command changes, to ignore older caches. */
+const ORACLE_VERSION = 1;
+
+/** gdb's backtraces of every thread in `core` (cached beside the core). */
+export function gdbBacktraces(exe: string, core: string): GdbThread[] {
+  const st = statSync(core);
+  const key = { version: ORACLE_VERSION, exe, core, size: st.size, mtimeMs: st.mtimeMs };
+  const cacheFile = join(dirname(core), `${basename(core)}.gdb-bt.json`);
+  try {
+    const cached = JSON.parse(readFileSync(cacheFile, "utf8")) as { key: typeof key; threads: GdbThread[] };
+    if (JSON.stringify(cached.key) === JSON.stringify(key)) return cached.threads;
+  } catch {
+    // no usable cache
+  }
+  const text = execFileSync(
+    "gdb",
+    ["-batch", "-nx", "-ex", "set pagination off", "-ex", "set width 0", "-ex", "thread apply all bt", exe, core],
+    {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"], // stderr: warnings about missing debug info etc.
+      maxBuffer: 256 << 20,
+      timeout: 300_000,
+      env: { ...process.env, DEBUGINFOD_URLS: "" }, // never go to the network for symbols
+    },
+  );
+  const threads = parseGdbBacktraces(text);
+  if (threads.length === 0) throw new Error(`gdb printed no threads for ${core}:\n${text}`);
+  // Raw text kept for humans; JSON written via rename so a parallel reader never sees half.
+  writeFileSync(`${cacheFile}.txt`, text);
+  const tmp = `${cacheFile}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify({ key, threads }));
+  renameSync(tmp, cacheFile);
+  return threads;
+}

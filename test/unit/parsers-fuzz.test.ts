@@ -1,0 +1,350 @@
+// Bounded property tests for the dump parsers: damaged input must end in a typed ClrscopeError
+// (which the CLI turns into a one-line message and a documented exit code), never in a
+// RangeError/TypeError from deep inside a parser, and never in a hang.
+//
+// Each property runs in its own worker thread with a watchdog, so a parser that loops forever
+// fails its test instead of stalling `npm test`. Runs are deterministic (fixed seeds); a failure
+// prints fast-check's counterexample and the seed/path to replay it.
+//
+// HOOK for later parsers (CFI, ELF images, ...): add an entry to PROPERTIES below, usually
+//   "my parser: random bytes": () => fuzzBytes(SEED + n, (b) => parseMyThing(b)),
+// or a custom fc.assert whose predicate wraps the call in expectOnlyTypedErrors(). Nothing
+// else needs to change: every entry becomes a test.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
+import fc from "fast-check";
+import { AddressSpace } from "../../src/dump/address-space.js";
+import { BufferByteSource } from "../../src/dump/byte-source.js";
+import { readCoreFile, type CoreFile } from "../../src/dump/elf-core.js";
+import { ELF_HEADER_SIZE, PHDR_SIZE, parseElfHeader, parseNotes, parseProgramHeaders } from "../../src/dump/elf-format.js";
+import { parseAuxv, parseFpRegs, parseNtFile, parsePrPsInfo, parsePrStatus, parseSigInfo } from "../../src/dump/notes.js";
+import { ClrscopeError, MemoryNotInDump } from "../../src/errors.js";
+import { auxv, ntFile, prpsinfo, prstatus, sampleCoreSpec, siginfo, writeCoreWithLayout, type WrittenCore } from "../support/elf-writer.js";
+
+const NUM_RUNS = 300;
+const SEED = 0x5eed_c0de;
+/** One parse of one input taking this long means a blow-up (inputs are a few KB). */
+const SLOW_CALL_MS = 1000;
+/** The watchdog: a property still running after this is reported as a hang. */
+const HANG_MS = 30_000;
+
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+/**
+ * Runs `fn`; returns its result, or undefined when it threw one of `allowed` (by default any
+ * ClrscopeError). Anything else (RangeError, TypeError, a plain Error) fails with a message naming
+ * it, and so does a single call slower than SLOW_CALL_MS.
+ */
+export function expectOnlyTypedErrors<T>(fn: () => T, allowed: ErrorClass[] = [ClrscopeError]): T | undefined {
+  const t0 = performance.now();
+  let result: T | undefined;
+  try {
+    result = fn();
+  } catch (e) {
+    if (!allowed.some((c) => e instanceof c)) {
+      const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      const expected = allowed.map((c) => c.name).join(" or ");
+      throw new Error(`expected ${expected}, got ${what}\n${e instanceof Error ? e.stack : ""}`, { cause: e });
+    }
+  }
+  const ms = performance.now() - t0;
+  if (ms > SLOW_CALL_MS) throw new Error(`one call took ${ms.toFixed(0)} ms`);
+  return result;
+}
+
+/** Property: `parse` on arbitrary bytes (and on mutations of `seeds`) succeeds or throws a ClrscopeError. */
+export function fuzzBytes(seed: number, parse: (bytes: Uint8Array) => unknown, seeds: Uint8Array[] = [], maxLength = 2048): void {
+  const random = fc.uint8Array({ maxLength });
+  const arb = seeds.length === 0 ? random : fc.oneof(random, mutated(seeds));
+  fc.assert(
+    fc.property(arb, (bytes) => {
+      expectOnlyTypedErrors(() => parse(bytes));
+    }),
+    { numRuns: NUM_RUNS, seed },
+  );
+}
+
+// ---- inputs --------------------------------------------------------------------------------
+
+/** Values that break size and offset arithmetic: sign bits, wrap-arounds, 2^53, all ones. */
+const INTERESTING: bigint[] = [
+  0n, 1n, 2n, 3n, 4n, 7n, 8n, 12n, 56n, 64n, 0x7fn, 0x80n, 0xffn, 0x100n, 0x7fffn, 0x8000n, 0xfffen, 0xffffn, 0x1_0000n,
+  0x7fff_fffcn, 0x7fff_ffffn, 0x8000_0000n, 0x8000_0001n, 0xffff_fffcn, 0xffff_fffdn, 0xffff_ffffn, 0x1_0000_0000n,
+  0x1f_ffff_ffff_ffffn, 0x20_0000_0000_0000n, 0x7fff_ffff_ffff_ffffn, 0x8000_0000_0000_0000n, 0xffff_ffff_ffff_f000n,
+  0xffff_ffff_ffff_ffffn,
+];
+
+type Mutation =
+  | { kind: "byte"; at: number; value: number }
+  | { kind: "word"; at: number; size: 2 | 4 | 8; value: bigint }
+  | { kind: "truncate"; at: number };
+
+function applyMutations(base: Uint8Array, mutations: Mutation[]): Uint8Array {
+  let out = base.slice();
+  for (const m of mutations) {
+    if (out.length === 0) break;
+    const at = m.at % out.length;
+    if (m.kind === "byte") out[at] = m.value;
+    else if (m.kind === "truncate") out = out.slice(0, at);
+    else {
+      const v = BigInt.asUintN(m.size * 8, m.value);
+      for (let i = 0; i < m.size && at + i < out.length; i++) out[at + i] = Number((v >> BigInt(8 * i)) & 0xffn);
+    }
+  }
+  return out;
+}
+
+/** Mutations of one of `bases`; `hotOffsets` (field offsets) are hit more often than random ones. */
+function mutated(bases: Uint8Array[], hotOffsets: number[] = []): fc.Arbitrary<Uint8Array> {
+  const offset = hotOffsets.length > 0 ? fc.oneof(fc.constantFrom(...hotOffsets), fc.nat({ max: 1 << 20 })) : fc.nat({ max: 1 << 20 });
+  const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+    { weight: 3, arbitrary: fc.record({ kind: fc.constant("byte" as const), at: offset, value: fc.integer({ min: 0, max: 255 }) }) },
+    { weight: 4, arbitrary: fc.record({ kind: fc.constant("word" as const), at: offset, size: fc.constantFrom(2 as const, 4 as const, 8 as const), value: fc.constantFrom(...INTERESTING) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant("truncate" as const), at: fc.nat({ max: 1 << 20 }) }) },
+  );
+  return fc.tuple(fc.constantFrom(...bases), fc.array(mutation, { minLength: 1, maxLength: 6 })).map(([b, ms]) => applyMutations(b, ms));
+}
+
+/** Valid synthetic cores to start from: kernel layout, PN_XNUM, gdb layout (notes last). */
+function baseCores(): WrittenCore[] {
+  return [
+    writeCoreWithLayout(sampleCoreSpec({ segmentAlign: 8 })),
+    writeCoreWithLayout({ ...sampleCoreSpec({ segmentAlign: 8 }), pnXnum: true }),
+    writeCoreWithLayout({ ...sampleCoreSpec({ segmentAlign: 8 }), notesLast: true }),
+  ];
+}
+
+/** Offsets of every header, program-header and note-header field, where damage matters most. */
+function fieldOffsets(c: WrittenCore): number[] {
+  const out = [4, 5, 16, 18, 32, 40, 54, 56, 58, 60];
+  for (let i = 0; i < c.layout.phnum; i++) for (let f = 0; f < PHDR_SIZE; f += 8) out.push(c.layout.phoff + i * PHDR_SIZE + f, c.layout.phoff + i * PHDR_SIZE + f + 4);
+  for (const n of c.layout.notes) out.push(n.offset, n.offset + 4, n.offset + 8, n.descOffset, n.descOffset + 8, n.descOffset + 16);
+  if (c.layout.shoff !== undefined) out.push(c.layout.shoff + 44, c.layout.shoff + 32);
+  return out;
+}
+
+function parseCore(bytes: Uint8Array): CoreFile {
+  return readCoreFile(new BufferByteSource(bytes, "fuzz.core"));
+}
+
+/** Random reads on a parsed core: tryRead never throws, read throws only MemoryNotInDump. */
+function exerciseMemory(core: CoreFile, probes: { base: number; delta: number; length: number }[]): void {
+  const mem = new AddressSpace(core.source, core.segments);
+  const anchors = core.segments.flatMap((s) => [s.start, s.end, s.start + s.available]);
+  for (const p of probes) {
+    const address = anchors.length > 0 && p.base < anchors.length ? anchors[p.base]! + p.delta : p.delta;
+    const got = expectOnlyTypedErrors(() => mem.tryRead(address, p.length), []);
+    assert.ok(got === undefined || got.length === p.length, `tryRead(${address}, ${p.length}) returned ${got?.length} bytes`);
+    expectOnlyTypedErrors(() => mem.read(address, p.length), [MemoryNotInDump]);
+    const ptr = expectOnlyTypedErrors(() => mem.tryReadPointer(address), []);
+    assert.ok(Number.isNaN(ptr) || Number.isSafeInteger(ptr), `tryReadPointer gave ${ptr}`);
+    expectOnlyTypedErrors(() => mem.readU64(address), [MemoryNotInDump]);
+    expectOnlyTypedErrors(() => mem.origin(address), []);
+  }
+}
+
+const probe = fc.record({
+  base: fc.nat({ max: 40 }),
+  delta: fc.oneof(fc.integer({ min: -24, max: 24 }), fc.integer({ min: -0x1000, max: 0x1000 }), fc.nat({ max: Number.MAX_SAFE_INTEGER }), fc.constant(Number.MAX_SAFE_INTEGER - 3)),
+  length: fc.oneof(fc.integer({ min: 0, max: 16 }), fc.integer({ min: 0, max: 0x10000 })),
+});
+
+// ---- the properties ------------------------------------------------------------------------
+
+export const PROPERTIES: Record<string, () => void> = {
+  "readCoreFile: byte and field mutations of valid cores": () => {
+    const cores = baseCores();
+    const hot = [...new Set(cores.flatMap(fieldOffsets))];
+    fc.assert(
+      fc.property(mutated(cores.map((c) => c.bytes), hot), (bytes) => {
+        expectOnlyTypedErrors(() => parseCore(bytes));
+      }),
+      { numRuns: NUM_RUNS, seed: SEED + 1 },
+    );
+  },
+
+  "readCoreFile: truncations of valid cores": () => {
+    const cores = baseCores();
+    fc.assert(
+      fc.property(fc.constantFrom(...cores), fc.nat(), (c, n) => {
+        const cut = c.bytes.subarray(0, n % (c.bytes.length + 1));
+        const core = expectOnlyTypedErrors(() => parseCore(cut));
+        // Cut past the notes and headers: it must still open, with one warning iff memory was lost.
+        const notesEnd = c.layout.notesOffset + c.layout.notesSize;
+        const needed = Math.max(notesEnd, c.layout.phoff + c.layout.phnum * PHDR_SIZE, c.layout.shoff === undefined ? 0 : c.layout.shoff + 64);
+        if (cut.length >= needed) {
+          assert.ok(core, `a core cut at ${cut.length} (notes end at ${notesEnd}) must open`);
+          const lost = c.layout.segmentOffsets.some((o, i) => o + c.layout.segmentFileSizes[i]! > cut.length);
+          assert.equal(core.warnings.length, lost ? 1 : 0, `warnings for a cut at ${cut.length}: ${JSON.stringify(core.warnings)}`);
+          if (lost) assert.match(core.warnings[0]!, /truncated/);
+        }
+      }),
+      { numRuns: NUM_RUNS, seed: SEED + 2 },
+    );
+  },
+
+  "readCoreFile: random bytes behind a valid ELF identification": () => {
+    const ident = new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 4096 }), fc.boolean(), (rest, withIdent) => {
+        const bytes = new Uint8Array((withIdent ? ident.length : 0) + rest.length);
+        if (withIdent) bytes.set(ident);
+        bytes.set(rest, withIdent ? ident.length : 0);
+        if (withIdent && bytes.length >= 20) bytes.set([4, 0, 62, 0], 16); // ET_CORE, EM_X86_64
+        expectOnlyTypedErrors(() => parseCore(bytes));
+      }),
+      { numRuns: NUM_RUNS, seed: SEED + 3 },
+    );
+  },
+
+  "parseElfHeader + parseProgramHeaders: random and mutated headers": () => {
+    const cores = baseCores();
+    const parse = (bytes: Uint8Array) => {
+      const src = new BufferByteSource(bytes, "fuzz.elf");
+      const h = parseElfHeader("fuzz.elf", src.read(0, ELF_HEADER_SIZE), (o, l) => src.read(o, l));
+      if (h.phnum * PHDR_SIZE <= 1 << 20) parseProgramHeaders("fuzz.elf", h, src.read(h.phoff, h.phnum * PHDR_SIZE));
+    };
+    fuzzBytes(SEED + 4, parse, cores.map((c) => c.bytes.subarray(0, c.layout.phoff + c.layout.phnum * PHDR_SIZE)));
+  },
+
+  "parseNotes: random bytes and mutated note segments": () => {
+    const cores = baseCores();
+    const segments = cores.map((c) => c.bytes.subarray(c.layout.notesOffset, c.layout.notesOffset + c.layout.notesSize));
+    fuzzBytes(SEED + 5, (b) => parseNotes("fuzz notes", b), segments, 4096);
+  },
+
+  "parseNtFile: random bytes and mutated NT_FILE notes": () => {
+    const valid = ntFile([
+      { start: 0x400000, end: 0x401000, pageOffset: 0, path: "/usr/bin/x" },
+      { start: 0x401000, end: 0x403000, pageOffset: 1, path: "/usr/bin/x" },
+      { start: 0x7f00_0000_0000, end: 0x7f00_0002_0000, pageOffset: 0x1c3, path: "/lib/libc.so.6" },
+    ]);
+    fuzzBytes(SEED + 6, (b) => parseNtFile(b), [valid]);
+  },
+
+  "parseAuxv: random bytes and mutated vectors": () => {
+    fuzzBytes(SEED + 7, (b) => parseAuxv(b), [auxv([[3, 0x400040], [5, 9], [16, 0xffff_ffff_ffff_ffffn], [33, 0x7fff_f7fc_1000]])]);
+  },
+
+  "parsePrStatus: random bytes and mutated prstatus": () => {
+    fuzzBytes(SEED + 8, (b) => parsePrStatus(b), [prstatus({ tid: 77, signal: 11, registers: { rip: 0x401000, rsp: 0xffff_ffff_ffff_fff0n } })], 512);
+  },
+
+  "parsePrPsInfo, parseSigInfo, parseFpRegs: random bytes": () => {
+    const seeds = [prpsinfo({ pid: 1, fname: "x", args: "x y" }), siginfo({ signo: 11, code: 1, address: 0xffff_ffff_ffff_0000n }), siginfo({ signo: 15, code: 0, senderPid: 3 })];
+    fuzzBytes(SEED + 9, (b) => {
+      expectOnlyTypedErrors(() => parsePrPsInfo(b));
+      expectOnlyTypedErrors(() => parseSigInfo(b));
+      expectOnlyTypedErrors(() => parseFpRegs(b));
+    }, seeds, 1024);
+  },
+
+  "AddressSpace: random reads on a valid core match its segments": () => {
+    const c = baseCores()[0]!;
+    const spec = sampleCoreSpec();
+    const core = parseCore(c.bytes);
+    const mem = new AddressSpace(core.source, core.segments);
+    /** What the dump holds at `a`, or undefined. */
+    const model = (a: number): number | undefined => {
+      for (const s of spec.segments!) {
+        const v = Number(s.vaddr);
+        const b = s.bytes ?? new Uint8Array(0);
+        if (a >= v && a < v + Math.min(b.length, s.filesz ?? b.length)) return b[a - v];
+      }
+      return undefined;
+    };
+    const anchors = spec.segments!.flatMap((s) => [Number(s.vaddr), Number(s.vaddr) + (s.bytes?.length ?? 0)]);
+    fc.assert(
+      fc.property(fc.constantFrom(...anchors), fc.integer({ min: -64, max: 64 }), fc.integer({ min: 1, max: 0x400 }), (anchor, delta, length) => {
+        const address = anchor + delta;
+        const got = mem.tryRead(address, length);
+        const want: number[] = [];
+        for (let i = 0; i < length; i++) {
+          const b = model(address + i);
+          if (b === undefined) {
+            assert.equal(got, undefined, `tryRead(0x${address.toString(16)}, ${length}) must fail: byte ${i} is not in the dump`);
+            assert.throws(() => mem.read(address, length), MemoryNotInDump);
+            return;
+          }
+          want.push(b);
+        }
+        assert.deepEqual(got, new Uint8Array(want));
+      }),
+      { numRuns: NUM_RUNS, seed: SEED + 10 },
+    );
+  },
+
+  "AddressSpace: random reads on mutated cores throw only MemoryNotInDump": () => {
+    const cores = baseCores();
+    const hot = [...new Set(cores.flatMap(fieldOffsets))];
+    fc.assert(
+      fc.property(mutated(cores.map((c) => c.bytes), hot), fc.array(probe, { minLength: 1, maxLength: 8 }), (bytes, probes) => {
+        const core = expectOnlyTypedErrors(() => parseCore(bytes));
+        if (core) exerciseMemory(core, probes);
+      }),
+      { numRuns: NUM_RUNS, seed: SEED + 11 },
+    );
+  },
+};
+
+// ---- running: each property in a worker, under a watchdog --------------------------------
+
+interface WorkerResult {
+  ok: boolean;
+  ms: number;
+  error?: string;
+}
+
+if (!isMainThread && workerData?.fuzzProperty !== undefined) {
+  const name = workerData.fuzzProperty as string;
+  const t0 = performance.now();
+  let result: WorkerResult;
+  try {
+    PROPERTIES[name]!();
+    result = { ok: true, ms: performance.now() - t0 };
+  } catch (e) {
+    result = { ok: false, ms: performance.now() - t0, error: e instanceof Error ? `${e.message}\n${e.stack ?? ""}` : String(e) };
+  }
+  parentPort!.postMessage(result);
+} else if (isMainThread) {
+  describe("parsers never throw untyped errors or hang (fast-check)", () => {
+    for (const name of Object.keys(PROPERTIES)) {
+      it(name, { timeout: HANG_MS + 10_000 }, async () => {
+        const r = await runInWorker(name);
+        if (!r.ok) assert.fail(`${name}\n${r.error}`);
+      });
+    }
+  });
+}
+
+function runInWorker(name: string): Promise<WorkerResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL(import.meta.url), { workerData: { fuzzProperty: name } });
+    let settled = false;
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      void worker.terminate();
+      reject(new Error(`${name}: still running after ${HANG_MS / 1000} s (a parser hangs, or a property is too slow)`));
+    }, HANG_MS);
+    worker.once("message", (r: WorkerResult) => {
+      settled = true;
+      clearTimeout(timer);
+      void worker.terminate();
+      resolve(r);
+    });
+    worker.once("error", (e) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(e);
+    });
+    worker.once("exit", (code) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(new Error(`${name}: worker exited with code ${code} before reporting`));
+    });
+  });
+}
