@@ -12,7 +12,9 @@ export interface ByteSource {
   close(): void;
 }
 
-const BLOCK_SHIFT = 16; // 64 KiB blocks: one syscall serves many small reads nearby
+// 16 KiB blocks: one syscall serves the many small nearby reads of an unwind or a header walk
+// without pulling in much more than is needed (stack walks touch a few KB per thread).
+const BLOCK_SHIFT = 14;
 const BLOCK_SIZE = 1 << BLOCK_SHIFT;
 
 export class FileByteSource implements ByteSource {
@@ -23,7 +25,7 @@ export class FileByteSource implements ByteSource {
 
   constructor(
     readonly name: string,
-    private readonly maxBlocks = 512, // 32 MiB
+    private readonly maxBlocks = 2048, // 32 MiB
   ) {
     let fd: number;
     try {

@@ -84,7 +84,7 @@ export class MappedFiles {
       if (!existsSync(c.path) || !statSync(c.path).isFile()) continue;
       let source: FileByteSource;
       try {
-        source = new FileByteSource(c.path, 16);
+        source = new FileByteSource(c.path, 128);
       } catch {
         continue;
       }

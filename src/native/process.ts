@@ -30,6 +30,9 @@ export interface Location {
   symbol: string | undefined;
   /** Offset of the address from the symbol's start (or from the module base when no symbol). */
   offset: number | undefined;
+  /** Start address and size of the symbol, when known. */
+  symbolStart?: number;
+  symbolSize?: number;
 }
 
 export interface NativeFrame extends Location {
@@ -137,7 +140,7 @@ export class NativeProcess {
     const probe = isReturnAddress ? address - 1 : address;
     const hit = this.modules.symbols(module).table.lookup(probe - module.bias);
     if (!hit) return { module, symbol: undefined, offset: address - module.base };
-    return { module, symbol: hit.name, offset: address - (hit.value + module.bias) };
+    return { module, symbol: hit.name, offset: address - (hit.value + module.bias), symbolStart: hit.value + module.bias, symbolSize: hit.size };
   }
 
   /** Files to try for a mapped path: --exe for the main program, copies in --symbols dirs, the path itself. */

@@ -10,6 +10,8 @@ export interface RawSymbol {
 
 export interface SymbolHit {
   name: string;
+  /** Size in bytes; 0 when the symbol table does not say. */
+  size: number;
   /** Link-time address of the symbol. */
   value: number;
   offset: number;
@@ -21,12 +23,19 @@ export class SymbolTable {
   private readonly names: string[];
 
   constructor(symbols: RawSymbol[]) {
-    // Prefer sized, global-looking names when several share an address (memcpy vs __memcpy_avx).
-    const sorted = symbols
-      .filter((s) => s.name.length > 0)
-      .sort((a, b) => a.value - b.value || rank(a) - rank(b));
+    // Sort an index by (address, rank) so that when several names share an address the
+    // plainest one wins (clock_nanosleep over clock_nanosleep@GLIBC_2.2.5 or __GI_...).
+    const order = new Uint32Array(symbols.length);
+    const ranks = new Uint8Array(symbols.length);
+    for (let i = 0; i < symbols.length; i++) {
+      order[i] = i;
+      ranks[i] = rank(symbols[i]!);
+    }
+    order.sort((a, b) => symbols[a]!.value - symbols[b]!.value || ranks[a]! - ranks[b]!);
     const dedup: RawSymbol[] = [];
-    for (const s of sorted) {
+    for (const i of order) {
+      const s = symbols[i]!;
+      if (s.name.length === 0) continue;
       const prev = dedup[dedup.length - 1];
       if (prev && prev.value === s.value) continue;
       dedup.push(s);
@@ -56,7 +65,7 @@ export class SymbolTable {
     const start = this.values[hi]!;
     const size = this.sizes[hi]!;
     if (size > 0 && value >= start + size) return undefined;
-    return { name: this.names[hi]!, value: start, offset: value - start };
+    return { name: this.names[hi]!, size, value: start, offset: value - start };
   }
 
   /** Symbols whose name equals `name` (for `image lookup -n`, breakpoints later). */

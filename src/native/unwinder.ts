@@ -68,14 +68,15 @@ export class Unwinder {
       ip: context[RIP]!, sp: context[RSP]!, trust: "context", exact: true,
       signalTrampoline: false, registers: context,
     };
-    const seen = new Set<string>();
     for (;;) {
       frame.signalTrampoline = this.isSignalTrampoline(frame.ip);
       frames.push(frame);
       if (frames.length >= maxFrames) return { frames, stop: "frame-limit" };
-      const key = `${frame.ip}:${frame.sp}`;
-      if (seen.has(key)) return { frames, stop: "loop" };
-      seen.add(key);
+      // Callers found by CFI, frame pointers or scanning always have a higher sp; only a signal
+      // context can move sp down (sigaltstack), so only then can the walk revisit a frame.
+      if (frame.trust === "signal" && frames.some((f, i) => i < frames.length - 1 && f.ip === frame.ip && f.sp === frame.sp)) {
+        return { frames, stop: "loop" };
+      }
 
       const next = this.caller(frame, options.scanWords ?? 64);
       if (typeof next === "string") return { frames, stop: next };

@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+// clrscope's command line: `clrscope analyze DUMP [-c CMD]... [--json] [--exe PATH] [--symbols DIR]...`.
+import { readFileSync } from "node:fs";
+import { ClrscopeError, ExitCode } from "../errors.js";
+import { openCoreDump } from "../native/process.js";
+import { status } from "../commands/native/status.js";
+import { describeInternalError, writeResult, type OutputMode } from "./output.js";
+import { runRepl } from "./repl.js";
+import { AnalyzeSession } from "./session.js";
+
+const USAGE = `usage: clrscope analyze DUMP [-c COMMAND]... [--json] [--exe PATH] [--symbols DIR]... [--debug]
+
+  analyze DUMP     open a Linux core dump (createdump, gcore or kernel core) and run commands:
+                   interactively, or the -c ones in order and exit
+  -c COMMAND       run COMMAND (repeatable), e.g. -c "thread list" -c "bt all"
+  --json           one JSON document per command on stdout: {"command":..., "result":...}
+  --exe PATH       the program's executable, if not at its recorded path
+  --symbols DIR    extra directory with debug files or copies of the process's libraries
+  --debug          show stack traces for internal errors
+
+exit codes: 0 ok, 1 a command failed, 2 usage, 3 cannot read file, 4 not a supported dump,
+            5 corrupt dump, 70 internal error`;
+
+interface AnalyzeArgs {
+  dump: string;
+  commands: string[];
+  mode: OutputMode;
+  exe?: string;
+  symbolDirs: string[];
+  debug: boolean;
+}
+
+class UsageError extends ClrscopeError {
+  constructor(message: string) {
+    super("usage", message, ExitCode.usage);
+  }
+}
+
+function parseAnalyzeArgs(argv: string[]): AnalyzeArgs {
+  const out: AnalyzeArgs = { dump: "", commands: [], mode: "text", symbolDirs: [], debug: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
+      return v;
+    };
+    if (a === "-c" || a === "--command") out.commands.push(value());
+    else if (a === "--json") out.mode = "json";
+    else if (a === "--exe") out.exe = value();
+    else if (a === "--symbols") out.symbolDirs.push(value());
+    else if (a === "--debug") out.debug = true;
+    else if (a.startsWith("-")) throw new UsageError(`unknown option ${a}`);
+    else if (out.dump === "") out.dump = a;
+    else throw new UsageError(`unexpected argument ${a} (one dump at a time)`);
+  }
+  if (out.dump === "") throw new UsageError("analyze needs a dump file");
+  return out;
+}
+
+async function analyze(args: AnalyzeArgs): Promise<number> {
+  const process_ = openCoreDump(args.dump, { exe: args.exe, symbolDirs: args.symbolDirs });
+  for (const w of process_.core.warnings) process.stderr.write(`clrscope: warning: ${w}\n`);
+  const session = new AnalyzeSession(process_, args.mode, args.debug);
+  writeResult(args.mode, "open", status, status.run(session.state, []));
+  if (args.commands.length > 0) {
+    for (const c of args.commands) session.execute(c);
+  } else {
+    await runRepl(session);
+  }
+  process_.close();
+  return session.failures > 0 ? ExitCode.commandFailed : ExitCode.ok;
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const debug = argv.includes("--debug");
+  try {
+    const [sub, ...rest] = argv;
+    switch (sub) {
+      case "analyze":
+        return await analyze(parseAnalyzeArgs(rest));
+      case "--version":
+      case "-V":
+        process.stdout.write(`clrscope ${version()}\n`);
+        return ExitCode.ok;
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        process.stdout.write(USAGE + "\n");
+        return sub === undefined ? ExitCode.usage : ExitCode.ok;
+      default:
+        throw new UsageError(`unknown command '${sub}' (clrscope --help lists them)`);
+    }
+  } catch (e) {
+    if (e instanceof ClrscopeError) {
+      process.stderr.write(`clrscope: ${e.message}\n`);
+      return e.exitCode;
+    }
+    process.stderr.write(`clrscope: ${describeInternalError(e, debug)}\n`);
+    return ExitCode.internal;
+  }
+}
+
+// Quietly stop when the reader of our output goes away (clrscope ... | head).
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(0);
+  throw e;
+});
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,79 @@
+// What a command is: a name (possibly several words, as lldb's `thread list`), aliases, a
+// runner that turns arguments into a plain result object (the --json document), and a
+// renderer that turns that object into the text people know from lldb, gdb or SOS.
+import { CommandError } from "../errors.js";
+import type { NativeProcess } from "../native/process.js";
+
+export interface Session {
+  process: NativeProcess;
+  /** 1-based index of the thread commands act on (thread select / setthread). */
+  currentThread: number;
+}
+
+export interface Command<R = unknown> {
+  /** Canonical name and aliases, each one or more words. */
+  names: string[];
+  summary: string;
+  usage: string;
+  run(session: Session, args: string[]): R;
+  render(result: R): string;
+}
+
+export function defineCommand<R>(c: Command<R>): Command<R> {
+  return c;
+}
+
+/** Split a command line into words; double quotes group words. */
+export function tokenize(line: string): string[] {
+  const out: string[] = [];
+  const re = /"([^"]*)"|(\S+)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(line)) !== null) out.push(m[1] ?? m[2]!);
+  return out;
+}
+
+/** Options parsed from arguments: flags with values (`-c 4`) and switches (`-v`), plus positionals. */
+export interface ParsedArgs {
+  positional: string[];
+  values: Map<string, string>;
+  switches: Set<string>;
+}
+
+export function parseArgs(args: string[], withValue: string[], switches: string[] = []): ParsedArgs {
+  const out: ParsedArgs = { positional: [], values: new Map(), switches: new Set() };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (withValue.includes(a)) {
+      const v = args[++i];
+      if (v === undefined) throw new CommandError(`option ${a} needs a value`, "usage");
+      out.values.set(a, v);
+    } else if (switches.includes(a)) {
+      out.switches.add(a);
+    } else if (a.startsWith("-") && a.length > 1 && !/^-\d/.test(a)) {
+      throw new CommandError(`unknown option ${a}`, "usage");
+    } else {
+      out.positional.push(a);
+    }
+  }
+  return out;
+}
+
+/** An address or number as users type it: 0x-prefixed hex, plain hex with letters, or decimal. */
+export function parseNumber(text: string, what = "address"): number {
+  const t = text.trim().replace(/`/g, "");
+  let v: number;
+  if (/^0x[0-9a-f]+$/i.test(t)) v = parseInt(t.slice(2), 16);
+  else if (/^[0-9]+$/.test(t)) v = parseInt(t, 10);
+  else if (/^[0-9a-f]+$/i.test(t)) v = parseInt(t, 16); // SOS style: addresses without 0x
+  else throw new CommandError(`'${text}' is not a valid ${what} (use hex like 0x7f12a000 or decimal)`);
+  if (!Number.isSafeInteger(v)) throw new CommandError(`${what} ${text} is out of range`);
+  return v;
+}
+
+export function hexAddress(n: number): string {
+  return "0x" + n.toString(16);
+}
+
+export function hexPadded(n: number | bigint, digits = 16): string {
+  return "0x" + n.toString(16).padStart(digits, "0");
+}

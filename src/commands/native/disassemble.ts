@@ -1,0 +1,73 @@
+// `disassemble [-a ADDR | -s START] [-c COUNT] [-F att|intel]` (lldb): without -s, the function
+// containing ADDR (default: the current thread's pc); calls and jumps are annotated with their
+// targets' symbols.
+import { CommandError } from "../../errors.js";
+import { disassemble as decode, type AsmSyntax } from "../../native/disassembler.js";
+import { defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
+import { describeLocation, locationResult } from "./location.js";
+
+export interface DisassembleResult {
+  /** module`symbol of the first instruction, when known. */
+  function: string | null;
+  pc: string | null;
+  instructions: { address: string; offset: number | null; bytes: string; text: string; target: string | null; current: boolean }[];
+}
+
+/** When a symbol's size is unknown (or there is no symbol, as for JIT'd code), show this many. */
+const DEFAULT_COUNT = 20;
+const MAX_FUNCTION_BYTES = 64 * 1024;
+
+export const disassembleCommand = defineCommand<DisassembleResult>({
+  names: ["disassemble", "di"],
+  summary: "Disassemble the current function, the function at an address, or COUNT instructions from START",
+  usage: "disassemble [-a ADDR | -s START] [-c COUNT] [-F att|intel]",
+  run(session, args) {
+    const a = parseArgs(args, ["-a", "-s", "-c", "-F"]);
+    const p = session.process;
+    const syntax = (a.values.get("-F") ?? "att") as AsmSyntax;
+    if (syntax !== "att" && syntax !== "intel") throw new CommandError(`unknown syntax '${syntax}' (att or intel)`, "usage");
+    const thread = p.thread(session.currentThread)!;
+    const pc = p.backtrace(thread, 1).frames[0]?.ip;
+    const count = a.values.has("-c") ? parseNumber(a.values.get("-c")!, "count") : undefined;
+    let start: number;
+    let length: number;
+    if (a.values.has("-s")) {
+      start = parseNumber(a.values.get("-s")!);
+      length = (count ?? DEFAULT_COUNT) * 15;
+    } else {
+      const target = a.values.has("-a") ? parseNumber(a.values.get("-a")!) : pc;
+      if (target === undefined) throw new CommandError("no address to disassemble (give -a ADDR)", "usage");
+      const loc = p.locate(target);
+      if (loc.symbolStart !== undefined && loc.symbolSize && loc.symbolSize <= MAX_FUNCTION_BYTES) {
+        start = loc.symbolStart;
+        length = loc.symbolSize;
+      } else {
+        start = target;
+        length = (count ?? DEFAULT_COUNT) * 15;
+      }
+    }
+    // Read what is there: near the end of a mapping fewer bytes may be available.
+    let bytes = p.memory.tryRead(start, length);
+    for (let n = length; !bytes && n > 16; ) bytes = p.memory.tryRead(start, (n >>= 1));
+    if (!bytes) throw new CommandError(`memory at ${hexAddress(start)} is not in the dump`, "memory-not-in-dump");
+    const first = locationResult(p.locate(start));
+    const instructions = decode(bytes, start, count ?? 100_000, syntax).map((ins) => ({
+      address: hexAddress(ins.address),
+      offset: first.symbol !== null && first.offset !== null ? ins.address - start + first.offset : null,
+      bytes: Buffer.from(bytes.subarray(ins.address - start, ins.address - start + ins.length)).toString("hex"),
+      text: ins.text,
+      target: ins.branchTarget !== undefined ? describeLocation(locationResult(p.locate(ins.branchTarget))) : null,
+      current: ins.address === pc,
+    }));
+    return { function: first.module ? describeLocation({ ...first, offset: null }) : null, pc: pc !== undefined ? hexAddress(pc) : null, instructions };
+  },
+  render(r) {
+    const lines = r.function ? [`${r.function}:`] : [];
+    for (const i of r.instructions) {
+      const off = i.offset !== null ? ` <+${i.offset}>` : "";
+      const note = i.target && i.target !== "???" ? ` ; ${i.target}` : "";
+      lines.push(`${i.current ? "->  " : "    "}${i.address}${off}: ${i.text}${note}`);
+    }
+    return lines.join("\n");
+  },
+});

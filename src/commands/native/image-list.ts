@@ -1,0 +1,48 @@
+// `image list [-v]` (lldb): loaded native modules with build-id, load address and path; with
+// -v also where clrscope found the file's pages and its symbols.
+import { defineCommand, hexAddress, hexPadded, parseArgs } from "../command.js";
+
+export interface ImageListResult {
+  images: {
+    index: number;
+    name: string;
+    path: string;
+    base: string;
+    end: string;
+    buildId: string | null;
+    /** How the file on disk relates to the dump: verified, trusted, mismatch, missing, unverifiable, memory-only. */
+    file: string;
+    foundBy: string[];
+    symbols?: { source: string; from: string | null; count: number };
+  }[];
+}
+
+export const imageList = defineCommand<ImageListResult>({
+  names: ["image list"],
+  summary: "List native modules (ELF images) of the process",
+  usage: "image list [-v]",
+  run(session, args) {
+    const verbose = parseArgs(args, [], ["-v"]).switches.has("-v");
+    const modules = session.process.modules;
+    return {
+      images: modules.modules.map((m, index) => {
+        const symbols = verbose ? modules.symbols(m) : undefined;
+        return {
+          index, name: m.name, path: m.path, base: hexAddress(m.base), end: hexAddress(m.end), buildId: m.buildId ?? null,
+          file: m.fileStatus, foundBy: m.foundBy,
+          ...(symbols ? { symbols: { source: symbols.source, from: symbols.from ?? null, count: symbols.table.count } } : {}),
+        };
+      }),
+    };
+  },
+  render(r) {
+    return r.images
+      .map((m) => {
+        const line = `[${String(m.index).padStart(3)}] ${(m.buildId ?? "").toUpperCase().padEnd(40)} ${hexPadded(parseInt(m.base, 16))} ${m.path}`;
+        if (!m.symbols) return line;
+        const syms = m.symbols.source === "none" ? "no symbols" : `${m.symbols.count} symbols from ${m.symbols.source}${m.symbols.from ? ` (${m.symbols.from})` : ""}`;
+        return `${line}\n      file: ${m.file}; found by: ${m.foundBy.join(", ")}; ${syms}`;
+      })
+      .join("\n");
+  },
+});

@@ -1,0 +1,43 @@
+// `status`: what the dump is (printed on open): process, pid, signal, thread count and whether a
+// .NET runtime (libcoreclr.so) is in it, with its version.
+import { defineCommand } from "../command.js";
+
+export interface StatusResult {
+  file: string;
+  process: string;
+  pid: number | null;
+  commandLine: string | null;
+  signal: { number: number; name: string } | null;
+  threads: number;
+  modules: number;
+  runtime: { path: string; version: string | null } | null;
+  warnings: string[];
+}
+
+export const status = defineCommand<StatusResult>({
+  names: ["status", "process status"],
+  summary: "Summarize the dump: process, signal, threads, .NET runtime",
+  usage: "status",
+  run(session) {
+    const p = session.process;
+    const rt = p.runtime;
+    return {
+      file: p.core.source.name,
+      process: p.name,
+      pid: p.pid ?? null,
+      commandLine: p.core.process?.args || null,
+      signal: p.signal ?? null,
+      threads: p.threads.length,
+      modules: p.modules.modules.length,
+      runtime: rt ? { path: rt.path, version: rt.version ?? null } : null,
+      warnings: p.core.warnings,
+    };
+  },
+  render(r) {
+    const lines = [`Core file '${r.file}' (x86_64): process '${r.process}'${r.pid !== null ? ` pid ${r.pid}` : ""}, ${r.threads} threads, ${r.modules} native modules`];
+    if (r.commandLine) lines.push(`  command line: ${r.commandLine}`);
+    if (r.signal) lines.push(`  signal: ${r.signal.name} (${r.signal.number})`);
+    lines.push(r.runtime ? `  .NET runtime: libcoreclr.so ${r.runtime.version ?? "(version unknown)"} (${r.runtime.path})` : "  .NET runtime: none (no libcoreclr.so loaded)");
+    return lines.join("\n");
+  },
+});

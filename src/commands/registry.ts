@@ -1,0 +1,46 @@
+// The command table and dispatch: finds the command whose (possibly multi-word) name is the
+// longest prefix of the line, runs it, and hands back its result object.
+import { CommandError } from "../errors.js";
+import { tokenize, type Command, type Session } from "./command.js";
+import { backtrace } from "./native/backtrace.js";
+import { disassembleCommand } from "./native/disassemble.js";
+import { imageList } from "./native/image-list.js";
+import { imageLookup } from "./native/image-lookup.js";
+import { memoryRead } from "./native/memory-read.js";
+import { registerRead } from "./native/register-read.js";
+import { status } from "./native/status.js";
+import { threadList } from "./native/thread-list.js";
+import { setThread, threadSelect } from "./native/thread-select.js";
+import { help } from "./help.js";
+
+export const COMMANDS: Command<any>[] = [status, threadList, threadSelect, setThread, backtrace, registerRead, memoryRead, imageList, imageLookup, disassembleCommand, help];
+
+export interface Invocation {
+  command: Command<unknown>;
+  args: string[];
+}
+
+export function findCommand(line: string): Invocation {
+  const words = tokenize(line);
+  let best: { command: Command<unknown>; length: number } | undefined;
+  for (const command of COMMANDS) {
+    for (const name of command.names) {
+      const parts = name.split(" ");
+      if (parts.length <= words.length && parts.every((p, i) => p === words[i]?.toLowerCase()) && parts.length > (best?.length ?? 0)) {
+        best = { command, length: parts.length };
+      }
+    }
+  }
+  if (!best) throw new CommandError(`unknown command '${words[0] ?? ""}' (type 'help' for the list)`, "unknown-command");
+  return { command: best.command, args: words.slice(best.length) };
+}
+
+export function runCommand(session: Session, line: string): { command: Command<unknown>; result: unknown } {
+  const { command, args } = findCommand(line);
+  return { command, result: command.run(session, args) };
+}
+
+/** Every word sequence a user can type, for tab completion. */
+export function commandNames(): string[] {
+  return [...COMMANDS.flatMap((c) => c.names), "exit", "quit"].sort();
+}

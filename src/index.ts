@@ -1,0 +1,5 @@
+// The library entry point: `import { openCoreDump } from "clrscope"`.
+export { openCoreDump, NativeProcess, type OpenOptions, type ThreadInfo, type NativeFrame, type ThreadBacktrace, type Location } from "./native/process.js";
+export { ClrscopeError, CannotReadError, UnsupportedFormatError, CorruptDataError, MemoryNotInDump, CommandError, ExitCode } from "./errors.js";
+export type { Memory } from "./dump/address-space.js";
+export { runCommand, COMMANDS } from "./commands/registry.js";
