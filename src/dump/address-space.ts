@@ -7,6 +7,7 @@ import { u64OrNaN } from "./binary-reader.js";
 import type { ByteSource } from "./byte-source.js";
 import type { MemorySegment } from "./elf-core.js";
 import type { MappedFiles } from "./mapped-files.js";
+import { lastAtOrBelow } from "./sorted.js";
 
 export interface Memory {
   /** Exactly `length` bytes at `address`, or throws MemoryNotInDump. */
@@ -38,13 +39,7 @@ export class AddressSpace implements Memory {
     const segs = this.segments;
     const hit = segs[this.lastHit];
     if (hit !== undefined && address >= hit.start && address < hit.end) return this.lastHit;
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.starts[mid]! <= address) lo = mid + 1;
-      else hi = mid - 1;
-    }
+    const hi = lastAtOrBelow(this.starts, address);
     if (hi >= 0 && address < segs[hi]!.end) {
       this.lastHit = hi;
       return hi;

@@ -5,6 +5,7 @@
 import { existsSync, statSync } from "node:fs";
 import { FileByteSource } from "./byte-source.js";
 import type { FileMapping } from "./notes.js";
+import { lastAtOrBelow } from "./sorted.js";
 
 export type FileStatus =
   | "verified" // headers match the dump
@@ -24,6 +25,7 @@ const HEADER_BYTES = 4096;
 
 export class MappedFiles {
   private readonly mappings: FileMapping[];
+  private readonly starts: Float64Array;
   private readonly states = new Map<string, { info: MappedFileInfo; source?: FileByteSource }>();
 
   constructor(
@@ -34,6 +36,7 @@ export class MappedFiles {
     private readonly candidates: (path: string) => { path: string; trusted: boolean }[] = (p) => [{ path: p, trusted: false }],
   ) {
     this.mappings = [...mappings].sort((a, b) => a.start - b.start);
+    this.starts = Float64Array.from(this.mappings, (m) => m.start);
   }
 
   /** Bytes at `address` from a mapped file, clipped at the mapping's end; undefined when unavailable. */
@@ -48,14 +51,7 @@ export class MappedFiles {
   }
 
   mappingAt(address: number): FileMapping | undefined {
-    let lo = 0;
-    let hi = this.mappings.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.mappings[mid]!.start <= address) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    const m = this.mappings[hi];
+    const m = this.mappings[lastAtOrBelow(this.starts, address)];
     return m && address < m.end ? m : undefined;
   }
 

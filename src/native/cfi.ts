@@ -5,6 +5,7 @@
 import type { Memory } from "../dump/address-space.js";
 import { CorruptDataError } from "../errors.js";
 import { DW_EH_PE_omit, DwarfCursor, encodedSize } from "./dwarf-reader.js";
+import { lastAtOrBelow } from "../dump/sorted.js";
 
 export type RegisterRule =
   | { kind: "undefined" }
@@ -93,13 +94,7 @@ export class EhFrameIndex {
 
   /** The FDE covering `pc`, or undefined. */
   findFde(pc: number): Fde | undefined {
-    let lo = 0;
-    let hi = this.locs.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.locs[mid]! <= pc) lo = mid + 1;
-      else hi = mid - 1;
-    }
+    const hi = lastAtOrBelow(this.locs, pc);
     if (hi < 0) return undefined;
     const fde = this.readFde(this.fdes[hi]!);
     return fde && pc >= fde.pcBegin && pc < fde.pcEnd ? fde : undefined;

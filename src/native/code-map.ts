@@ -8,6 +8,7 @@ import { PF_X, PT_LOAD } from "../dump/elf-format.js";
 import { EhFrameIndex } from "./cfi.js";
 import type { ModuleList, NativeModule } from "./modules.js";
 import type { CodeMap } from "./unwinder.js";
+import { lastAtOrBelow } from "../dump/sorted.js";
 
 export class ProcessCodeMap implements CodeMap {
   private readonly starts: Float64Array;
@@ -37,13 +38,7 @@ export class ProcessCodeMap implements CodeMap {
   }
 
   isCode(address: number): boolean {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.starts[mid]! <= address) lo = mid + 1;
-      else hi = mid - 1;
-    }
+    const hi = lastAtOrBelow(this.starts, address);
     return hi >= 0 && address < this.ends[hi]!;
   }
 

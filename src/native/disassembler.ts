@@ -26,6 +26,7 @@ export function disassemble(bytes: Uint8Array, address: number, maxCount: number
   const decoder = new x.Decoder(64, bytes, x.DecoderOptions.None);
   decoder.ip = BigInt(address);
   const formatter = new x.Formatter(syntax === "att" ? x.FormatterSyntax.Gas : x.FormatterSyntax.Intel);
+  formatter.uppercaseHex = false; // as lldb and gdb print them
   const out: DecodedInstruction[] = [];
   try {
     while (decoder.canDecode && out.length < maxCount) {

@@ -11,6 +11,7 @@ import { ElfFile } from "./elf-file.js";
 import { findDebugFile } from "./debug-files.js";
 import { DT_DEBUG, isElfAt, readDynamic, readDynamicSymbols, readLoadedImage, type LoadedImage } from "./loaded-image.js";
 import { SymbolTable, type RawSymbol } from "./symbol-table.js";
+import { lastAtOrBelow } from "../dump/sorted.js";
 
 export type SymbolSource = "debug-file" | "file" | "memory" | "none";
 
@@ -74,13 +75,7 @@ export class ModuleList {
 
   /** The module whose address range contains `address`. */
   at(address: number): NativeModule | undefined {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.starts[mid]! <= address) lo = mid + 1;
-      else hi = mid - 1;
-    }
+    const hi = lastAtOrBelow(this.starts, address);
     const m = this.modules[hi];
     return m && address < m.end ? m : undefined;
   }

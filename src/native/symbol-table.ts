@@ -1,5 +1,6 @@
 // Function symbols of one image, sorted by address in flat arrays so a lookup is one binary
 // search with no per-symbol objects.
+import { lastAtOrBelow } from "../dump/sorted.js";
 
 export interface RawSymbol {
   /** Address relative to the image's link-time addresses (st_value). */
@@ -54,13 +55,7 @@ export class SymbolTable {
    * in some assembly routines) covers up to the next symbol.
    */
   lookup(value: number): SymbolHit | undefined {
-    let lo = 0;
-    let hi = this.values.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.values[mid]! <= value) lo = mid + 1;
-      else hi = mid - 1;
-    }
+    const hi = lastAtOrBelow(this.values, value);
     if (hi < 0) return undefined;
     const start = this.values[hi]!;
     const size = this.sizes[hi]!;
