@@ -63,11 +63,12 @@ async function analyze(args: AnalyzeArgs): Promise<number> {
   for (const w of process_.core.warnings) process.stderr.write(`clrscope: warning: ${w}\n`);
   const session = new AnalyzeSession(process_, args.mode, args.debug);
   writeResult(args.mode, "open", status, status.run(session.state, []));
-  if (args.commands.length > 0) {
-    for (const c of args.commands) session.execute(c);
-  } else {
-    await runRepl(session);
+  if (args.commands.length === 0) {
+    await runRepl(session); // interactive: a failed command was already reported; exit 0 as lldb does
+    process_.close();
+    return ExitCode.ok;
   }
+  for (const c of args.commands) session.execute(c);
   process_.close();
   return session.failures > 0 ? ExitCode.commandFailed : ExitCode.ok;
 }
