@@ -83,6 +83,13 @@ export class AddressSpace implements Memory {
   }
 
   tryReadPointer(address: number): number {
+    // Fast path (stack walks): the 8 bytes lie in one dump segment; no allocation.
+    const i = this.segmentIndex(address);
+    if (i >= 0) {
+      const seg = this.segments[i]!;
+      const off = address - seg.start;
+      if (off + 8 <= seg.available) return this.source.readU64(seg.fileOffset + off);
+    }
     const b = this.tryRead(address, 8);
     if (b === undefined) return NaN;
     return u64OrNaN(new DataView(b.buffer, b.byteOffset, 8), 0);

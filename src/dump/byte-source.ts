@@ -3,12 +3,15 @@
 // command asks for.
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { CannotReadError } from "../errors.js";
+import { u64OrNaN } from "./binary-reader.js";
 
 export interface ByteSource {
   readonly size: number;
   readonly name: string;
   /** Bytes at [offset, offset+length) clipped to the end of the source (short at EOF). */
   read(offset: number, length: number): Uint8Array;
+  /** The 8 bytes at `offset` as a safe integer; NaN past the end or when the value exceeds 2^53. No allocation. */
+  readU64(offset: number): number;
   close(): void;
 }
 
@@ -22,6 +25,9 @@ export class FileByteSource implements ByteSource {
   private fd: number;
   // Map iteration order is insertion order: re-inserting on hit gives LRU eviction for free.
   private blocks = new Map<number, Uint8Array>();
+  // The last block used and a DataView on it: pointer reads in a stack walk hit it repeatedly.
+  private lastIndex = -1;
+  private lastView: DataView = new DataView(new ArrayBuffer(0));
 
   constructor(
     readonly name: string,
@@ -68,6 +74,19 @@ export class FileByteSource implements ByteSource {
     return b;
   }
 
+  readU64(offset: number): number {
+    const index = Math.floor(offset / BLOCK_SIZE);
+    const at = offset - index * BLOCK_SIZE;
+    if (at + 8 > BLOCK_SIZE) return readU64Slow(this, offset);
+    if (index !== this.lastIndex) {
+      const b = this.block(index);
+      this.lastIndex = index;
+      this.lastView = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    }
+    if (at + 8 > this.lastView.byteLength) return NaN;
+    return u64OrNaN(this.lastView, at);
+  }
+
   read(offset: number, length: number): Uint8Array {
     const end = Math.min(offset + length, this.size);
     if (end <= offset) return new Uint8Array(0);
@@ -94,6 +113,7 @@ export class FileByteSource implements ByteSource {
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
     this.blocks.clear();
+    this.lastIndex = -1;
   }
 }
 
@@ -109,7 +129,15 @@ export class BufferByteSource implements ByteSource {
   read(offset: number, length: number): Uint8Array {
     return this.bytes.subarray(Math.min(offset, this.size), Math.min(offset + length, this.size));
   }
+  readU64(offset: number): number {
+    return readU64Slow(this, offset);
+  }
   close(): void {}
+}
+
+function readU64Slow(source: ByteSource, offset: number): number {
+  const b = source.read(offset, 8);
+  return b.length === 8 ? u64OrNaN(new DataView(b.buffer, b.byteOffset, 8), 0) : NaN;
 }
 
 function describeOpenError(name: string, e: unknown): string {

@@ -8,7 +8,7 @@ import {
   ELF_HEADER_SIZE, PHDR_SIZE, PT_LOAD, PT_NOTE, SHDR_SIZE,
   buildIdFromNotes, parseElfHeader, parseNotes, parseProgramHeaders, type ElfHeader, type ProgramHeader,
 } from "../dump/elf-format.js";
-import type { RawSymbol } from "./symbol-table.js";
+import type { SymbolTableBuilder } from "./symbol-table.js";
 
 export interface Section {
   name: string;
@@ -27,7 +27,13 @@ const SHT_DYNSYM = 11;
 const STT_OBJECT = 1;
 const STT_FUNC = 2;
 const STT_GNU_IFUNC = 10;
-const SYM_SIZE = 24;
+export const SYM_SIZE = 24;
+
+/** Functions (incl. GNU ifuncs) and data objects defined in this image (st_shndx != UNDEF). */
+export function isDefinedCodeOrData(stInfo: number, stShndx: number): boolean {
+  const type = stInfo & 0xf;
+  return (type === STT_FUNC || type === STT_GNU_IFUNC || type === STT_OBJECT) && stShndx !== 0;
+}
 /** Sanity bound: the largest symbol tables seen are a few hundred MB in debug builds of browsers. */
 const MAX_TABLE_BYTES = 1 << 30;
 
@@ -71,27 +77,23 @@ export class ElfFile {
     return this.source.read(s.offset, s.size);
   }
 
-  /** Function and data symbols from .symtab and .dynsym (link-time addresses). */
-  symbols(): RawSymbol[] {
-    const out: RawSymbol[] = [];
+  /** Add the function and data symbols of .symtab and .dynsym (link-time addresses); returns how many. */
+  addSymbols(into: SymbolTableBuilder): number {
+    const before = into.count;
     for (const s of this.sections) {
       if (s.type !== SHT_SYMTAB && s.type !== SHT_DYNSYM) continue;
       const strtab = this.sections[s.link];
       if (!strtab) continue;
       const table = new BinaryReader(this.sectionBytes(s), `${this.path} ${s.name}`);
-      const strings = new BinaryReader(this.sectionBytes(strtab), `${this.path} ${strtab.name}`);
+      const strings = into.addStringTable(this.sectionBytes(strtab));
       const count = Math.floor(table.length / SYM_SIZE);
       for (let i = 1; i < count; i++) {
         const o = i * SYM_SIZE;
-        const type = table.u8(o + 4) & 0xf;
-        if (type !== STT_FUNC && type !== STT_GNU_IFUNC && type !== STT_OBJECT) continue;
-        if (table.u16(o + 6) === 0) continue; // undefined (imported)
-        const nameOff = table.u32(o);
-        if (nameOff >= strings.length) continue;
-        out.push({ name: strings.cstring(nameOff), value: table.u64(o + 8), size: table.u64(o + 16) });
+        if (!isDefinedCodeOrData(table.u8(o + 4), table.u16(o + 6))) continue;
+        into.add(table.u64(o + 8), table.u64(o + 16), strings, table.u32(o));
       }
     }
-    return out;
+    return into.count - before;
   }
 
   /** .gnu_debuglink file name, if any. */

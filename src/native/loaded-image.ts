@@ -7,7 +7,8 @@ import {
   ELF_HEADER_SIZE, PHDR_SIZE, PT_DYNAMIC, PT_GNU_EH_FRAME, PT_LOAD, PT_NOTE,
   buildIdFromNotes, parseElfHeader, parseNotes, parseProgramHeaders, type ElfHeader, type ProgramHeader,
 } from "../dump/elf-format.js";
-import type { RawSymbol } from "./symbol-table.js";
+import { SYM_SIZE, isDefinedCodeOrData } from "./elf-file.js";
+import type { SymbolTableBuilder } from "./symbol-table.js";
 
 export const DT_NULL = 0;
 export const DT_HASH = 4;
@@ -105,31 +106,26 @@ function dynamicPointer(image: LoadedImage, value: number): number {
   return value >= image.start && value < image.end ? value : value + image.bias;
 }
 
-/** Dynamic symbols read from memory (link-time values), for images with no usable file. */
-export function readDynamicSymbols(mem: Memory, image: LoadedImage): RawSymbol[] {
+/** Add the dynamic symbols read from memory (link-time values), for images with no usable file. */
+export function addDynamicSymbols(mem: Memory, image: LoadedImage, into: SymbolTableBuilder): number {
   const dyn = readDynamic(mem, image.dynamicAddress);
   const symtab = dyn.get(DT_SYMTAB);
   const strtab = dyn.get(DT_STRTAB);
   const strsz = dyn.get(DT_STRSZ);
-  if (symtab === undefined || strtab === undefined || strsz === undefined || strsz > 64 << 20) return [];
+  if (symtab === undefined || strtab === undefined || strsz === undefined || strsz > 64 << 20) return 0;
   const count = dynamicSymbolCount(mem, image, dyn);
-  if (count === 0) return [];
-  const tableBytes = mem.tryRead(dynamicPointer(image, symtab), count * 24);
+  if (count === 0) return 0;
+  const tableBytes = mem.tryRead(dynamicPointer(image, symtab), count * SYM_SIZE);
   const strBytes = mem.tryRead(dynamicPointer(image, strtab), strsz);
-  if (!tableBytes || !strBytes) return [];
+  if (!tableBytes || !strBytes) return 0;
   const table = new BinaryReader(tableBytes, "dynsym");
-  const strings = new BinaryReader(strBytes, "dynstr");
-  const out: RawSymbol[] = [];
+  const strings = into.addStringTable(strBytes);
+  const before = into.count;
   for (let i = 1; i < count; i++) {
-    const o = i * 24;
-    const type = table.u8(o + 4) & 0xf;
-    if ((type !== 2 && type !== 10 && type !== 1) || table.u16(o + 6) === 0) continue;
-    const nameOff = table.u32(o);
-    if (nameOff >= strings.length) continue;
-    const value = table.u64(o + 8);
-    out.push({ name: strings.cstring(nameOff), value, size: table.u64(o + 16) });
+    const o = i * SYM_SIZE;
+    if (isDefinedCodeOrData(table.u8(o + 4), table.u16(o + 6))) into.add(table.u64(o + 8), table.u64(o + 16), strings, table.u32(o));
   }
-  return out;
+  return into.count - before;
 }
 
 function dynamicSymbolCount(mem: Memory, image: LoadedImage, dyn: Map<number, number>): number {

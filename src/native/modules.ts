@@ -8,9 +8,9 @@ import { AT_PHDR, AT_PHNUM, AT_SYSINFO_EHDR } from "../dump/notes.js";
 import type { FileStatus, MappedFiles } from "../dump/mapped-files.js";
 import { PHDR_SIZE, PT_DYNAMIC, PT_PHDR, parseProgramHeaders, type ElfHeader } from "../dump/elf-format.js";
 import { ElfFile } from "./elf-file.js";
-import { findDebugFile } from "./debug-files.js";
-import { DT_DEBUG, isElfAt, readDynamic, readDynamicSymbols, readLoadedImage, type LoadedImage } from "./loaded-image.js";
-import { SymbolTable, type RawSymbol } from "./symbol-table.js";
+import { DEFAULT_DEBUG_DIRS, findDebugFile } from "./debug-files.js";
+import { DT_DEBUG, addDynamicSymbols, isElfAt, readDynamic, readLoadedImage, type LoadedImage } from "./loaded-image.js";
+import { SymbolTableBuilder, type SymbolTable } from "./symbol-table.js";
 import { lastAtOrBelow } from "../dump/sorted.js";
 
 export type SymbolSource = "debug-file" | "file" | "memory" | "none";
@@ -98,35 +98,29 @@ export class ModuleList {
   }
 
   private loadSymbols(m: NativeModule): ModuleSymbols {
-    const raw: RawSymbol[] = [];
+    const builder = new SymbolTableBuilder();
     let source: SymbolSource = "none";
     let from: string | undefined;
     const file = this.openModuleFile(m);
     try {
-      const debug = findDebugFile({ buildId: m.buildId, path: m.path, debugLink: file?.debugLink() }, [...this.options.debugDirs, "/usr/lib/debug"]);
+      const debug = findDebugFile({ buildId: m.buildId, path: m.path, debugLink: file?.debugLink() }, [...this.options.debugDirs, ...DEFAULT_DEBUG_DIRS]);
       if (debug) {
-        raw.push(...debug.symbols());
+        debug.addSymbols(builder);
+        debug.close();
         source = "debug-file";
         from = debug.path;
-        debug.close();
       }
-      if (file) {
-        raw.push(...file.symbols());
-        if (source === "none") {
-          source = "file";
-          from = file.path;
-        }
+      if (file && file.addSymbols(builder) > 0 && source === "none") {
+        source = "file";
+        from = file.path;
       }
     } catch {
       // A damaged symbol file must not stop symbolization from other sources.
     } finally {
       file?.close();
     }
-    if (raw.length === 0 && m.image) {
-      raw.push(...readDynamicSymbols(this.mem, m.image));
-      if (raw.length > 0) source = "memory";
-    }
-    return { table: new SymbolTable(raw), source, from };
+    if (builder.count === 0 && m.image && addDynamicSymbols(this.mem, m.image, builder) > 0) source = "memory";
+    return { table: builder.build(), source, from };
   }
 
   /** The module's own file, only if it is the file that was mapped (headers match the dump). */

@@ -55,6 +55,7 @@ const GREG_SLOT: Record<number, number> = {
 
 export class Unwinder {
   private readonly rowCache = new Map<number, CfiRow | null>();
+  private readonly trampolineCache = new Map<number, boolean>();
 
   constructor(
     private readonly mem: Memory,
@@ -212,8 +213,13 @@ export class Unwinder {
 
   isSignalTrampoline(ip: number): boolean {
     if (Number.isNaN(ip)) return false;
-    const code = this.mem.tryRead(ip, SIGRETURN_CODE.length);
-    return code !== undefined && SIGRETURN_CODE.every((v, i) => code[i] === v);
+    let known = this.trampolineCache.get(ip);
+    if (known === undefined) {
+      const code = this.mem.tryRead(ip, SIGRETURN_CODE.length);
+      known = code !== undefined && SIGRETURN_CODE.every((v, i) => code[i] === v);
+      this.trampolineCache.set(ip, known);
+    }
+    return known;
   }
 
   /** Registers saved by the kernel in the rt_sigframe's ucontext (at sp on trampoline entry). */
