@@ -59,19 +59,25 @@ export class AddressSpace implements Memory {
   }
 
   tryRead(address: number, length: number): Uint8Array | undefined {
-    if (!(address >= 0) || !Number.isSafeInteger(address + length)) return undefined;
+    if (!(address >= 0) || !(length >= 0) || !Number.isSafeInteger(address + length)) return undefined;
     const first = this.readFromDump(address, length) ?? this.files?.read(address, length);
     if (first === undefined) return undefined;
     if (first.length === length) return first;
-    // Spans several segments (or dump + file): assemble piece by piece.
-    const out = new Uint8Array(length);
-    out.set(first, 0);
+    // Spans several segments (or dump + file): gather the pieces first, so that a huge length
+    // over missing memory never allocates.
+    const pieces = [first];
     let pos = first.length;
     while (pos < length) {
       const piece = this.readFromDump(address + pos, length - pos) ?? this.files?.read(address + pos, length - pos);
       if (piece === undefined || piece.length === 0) return undefined;
-      out.set(piece, pos);
+      pieces.push(piece);
       pos += piece.length;
+    }
+    const out = new Uint8Array(length);
+    pos = 0;
+    for (const p of pieces) {
+      out.set(p, pos);
+      pos += p.length;
     }
     return out;
   }

@@ -61,7 +61,12 @@ export class FileByteSource implements ByteSource {
     b = new Uint8Array(len);
     let done = 0;
     while (done < len) {
-      const n = readSync(this.fd, b, done, len - done, start + done);
+      let n: number;
+      try {
+        n = readSync(this.fd, b, done, len - done, start + done);
+      } catch (e) {
+        throw new CannotReadError(`${this.name}: read failed at offset ${start + done} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+      }
       if (n === 0) break;
       done += n;
     }

@@ -132,7 +132,7 @@ export function parseNotes(what: string, bytes: Uint8Array): Note[] {
     const nameStart = o + 12;
     const descStart = nameStart + align4(namesz);
     const end = descStart + align4(descsz);
-    if (descStart + descsz > bytes.length) {
+    if (nameStart + namesz > bytes.length || descStart + descsz > bytes.length) {
       throw new CorruptDataError(`${what}: note ${notes.length} (type 0x${type.toString(16)}) claims ${descsz} bytes at offset ${descStart}, past the end of the ${bytes.length}-byte note segment`);
     }
     const name = textDecoder.decode(bytes.subarray(nameStart, nameStart + Math.max(0, namesz - 1)));
@@ -143,7 +143,7 @@ export function parseNotes(what: string, bytes: Uint8Array): Note[] {
 }
 
 function align4(n: number): number {
-  return (n + 3) & ~3;
+  return Math.ceil(n / 4) * 4; // sizes are u32: a bitwise `&` would wrap them and loop forever
 }
 
 export const NT_GNU_BUILD_ID = 3;

@@ -1,7 +1,7 @@
 // Decoders for the Linux core-dump notes (x86-64 kernel ABI: <linux/elfcore.h>, <sys/user.h>,
 // <asm/siginfo.h>). These layouts belong to the kernel, not to the .NET runtime, and are fixed.
 import { CorruptDataError } from "../errors.js";
-import { BinaryReader } from "./binary-reader.js";
+import { BinaryReader, textDecoder } from "./binary-reader.js";
 
 export const NT_PRSTATUS = 1;
 export const NT_FPREGSET = 2;
@@ -101,8 +101,12 @@ export function parseNtFile(desc: Uint8Array): FileMapping[] {
   let s = 16 + count * 24;
   for (let i = 0; i < count; i++) {
     const o = 16 + i * 24;
-    const path = r.cstring(s);
-    s += Buffer.byteLength(path) + 1;
+    // Advance by the raw byte length: a path with invalid UTF-8 decodes to a different length.
+    r.check(s, 0);
+    const nul = desc.indexOf(0, s);
+    const pathEnd = nul < 0 ? desc.length : nul;
+    const path = textDecoder.decode(desc.subarray(s, pathEnd));
+    s = pathEnd + 1;
     out[i] = { start: r.u64(o), end: r.u64(o + 8), fileOffset: r.u64(o + 16) * pageSize, path };
   }
   return out;

@@ -41,9 +41,9 @@ export function evaluateExpression(expr: Uint8Array, ctx: ExpressionContext, ini
     }
     if (op >= 0x70 && op <= 0x8f) {
       const r = ctx.register(op - 0x70); // DW_OP_breg0..31
-      const off = c.sleb();
+      const off = c.slebBig();
       if (r === undefined) return undefined;
-      push(r + BigInt(off));
+      push(r + off);
       continue;
     }
     switch (op) {
@@ -70,8 +70,8 @@ export function evaluateExpression(expr: Uint8Array, ctx: ExpressionContext, ini
       case 0x0d: push(BigInt(c.i32())); break;
       case 0x0e:
       case 0x0f: push(c.u64big()); break;
-      case 0x10: push(BigInt(c.uleb())); break;
-      case 0x11: push(BigInt(c.sleb())); break;
+      case 0x10: push(c.ulebBig()); break;
+      case 0x11: push(c.slebBig()); break;
       case 0x12: { const v = pop(); stack.push(v, v); break; } // dup
       case 0x13: pop(); break; // drop
       case 0x14: { // over
@@ -98,7 +98,7 @@ export function evaluateExpression(expr: Uint8Array, ctx: ExpressionContext, ini
       case 0x20: push(~pop()); break; // not
       case 0x21: { const b = pop(); push(pop() | b); break; }
       case 0x22: { const b = pop(); push(pop() + b); break; } // plus
-      case 0x23: push(pop() + BigInt(c.uleb())); break; // plus_uconst
+      case 0x23: push(pop() + c.ulebBig()); break; // plus_uconst
       case 0x24: { const b = pop(); push(pop() << (b & 63n)); break; } // shl
       case 0x25: { const b = pop(); push(pop() >> (b & 63n)); break; } // shr
       case 0x26: { const b = pop(); push(signed(pop()) >> (b & 63n)); break; } // shra
@@ -115,9 +115,9 @@ export function evaluateExpression(expr: Uint8Array, ctx: ExpressionContext, ini
       case 0x90: { const r = ctx.register(c.uleb()); if (r === undefined) return undefined; push(r); break; } // regx
       case 0x92: { // bregx
         const r = ctx.register(c.uleb());
-        const off = c.sleb();
+        const off = c.slebBig();
         if (r === undefined) return undefined;
-        push(r + BigInt(off));
+        push(r + off);
         break;
       }
       case 0x96: break; // nop

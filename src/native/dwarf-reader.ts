@@ -90,13 +90,25 @@ export class DwarfCursor {
     throw new CorruptDataError(`${this.what}: LEB128 number longer than 10 bytes at ${this.pos}`);
   }
   sleb(): number {
-    let result = 0;
-    let mul = 1;
-    for (let i = 0; i < 10; i++) {
+    return Number(this.slebBig());
+  }
+  /** Exact 64-bit forms, for DWARF expression constants and offsets. */
+  ulebBig(): bigint {
+    let r = 0n;
+    for (let shift = 0n; shift < 70n; shift += 7n) {
       const b = this.u8();
-      result += (b & 0x7f) * mul;
-      mul *= 128;
-      if ((b & 0x80) === 0) return b & 0x40 ? result - mul : result;
+      r |= BigInt(b & 0x7f) << shift;
+      if ((b & 0x80) === 0) return r;
+    }
+    throw new CorruptDataError(`${this.what}: LEB128 number longer than 10 bytes at ${this.pos}`);
+  }
+  slebBig(): bigint {
+    let r = 0n;
+    for (let shift = 0n; shift < 70n; ) {
+      const b = this.u8();
+      r |= BigInt(b & 0x7f) << shift;
+      shift += 7n;
+      if ((b & 0x80) === 0) return b & 0x40 ? r - (1n << shift) : r;
     }
     throw new CorruptDataError(`${this.what}: LEB128 number longer than 10 bytes at ${this.pos}`);
   }

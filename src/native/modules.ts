@@ -105,8 +105,11 @@ export class ModuleList {
     try {
       const debug = findDebugFile({ buildId: m.buildId, path: m.path, debugLink: file?.debugLink() }, [...this.options.debugDirs, ...DEFAULT_DEBUG_DIRS]);
       if (debug) {
-        debug.addSymbols(builder);
-        debug.close();
+        try {
+          debug.addSymbols(builder);
+        } finally {
+          debug.close();
+        }
         source = "debug-file";
         from = debug.path;
       }

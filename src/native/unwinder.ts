@@ -91,16 +91,19 @@ export class Unwinder {
 
     const lookupPc = frame.exact ? frame.ip : frame.ip - 1;
     const row = this.cfiRow(lookupPc);
+    let cfiWentBackwards = false;
     if (row) {
       const next = this.applyCfi(frame, row);
       if (next === "root") return "root";
       if (next && this.plausible(frame, next)) return next;
+      cfiWentBackwards = next !== undefined && next.sp <= frame.sp;
     }
     const byFp = this.byFramePointer(frame);
     if (byFp) return byFp;
     const byScan = this.byScan(frame, scanWords);
     if (byScan) return byScan;
-    return Number.isNaN(frame.sp) ? "unreadable" : "invalid-ip";
+    if (Number.isNaN(frame.sp) || this.mem.tryRead(frame.sp, 8) === undefined) return "unreadable";
+    return cfiWentBackwards ? "no-progress" : "invalid-ip";
   }
 
   private cfiRow(pc: number): CfiRow | undefined {

@@ -94,7 +94,10 @@ export const cfa = {
 // ---- DW_OP_* builders for expressions ----
 
 export const op = {
-  lit: (n: number): number[] => [0x30 + n],
+  lit: (n: number): number[] => {
+    if (n < 0 || n > 31) throw new RangeError(`DW_OP_lit${n} does not exist`);
+    return [0x30 + n];
+  },
   reg: (r: number): number[] => [0x50 + r],
   breg: (r: number, offset: number): number[] => [0x70 + r, ...sleb128(offset)],
   bregx: (r: number, offset: number): number[] => [0x92, ...uleb128(r), ...sleb128(offset)],

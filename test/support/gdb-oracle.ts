@@ -2,6 +2,7 @@
 // threads and frames. The parsed result is cached as JSON beside the core (cores in .cache/ are
 // content-addressed, and the cache records which exe/core it describes).
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 
@@ -55,11 +56,16 @@ export function parseGdbBacktraces(text: string): GdbThread[] {
 /** Bumped when the parser or the gdb command changes, to ignore older caches. */
 const ORACLE_VERSION = 1;
 
-/** gdb's backtraces of every thread in `core` (cached beside the core). */
-export function gdbBacktraces(exe: string, core: string): GdbThread[] {
+/**
+ * gdb's backtraces of every thread in `core` (cached beside the core). `initArgs` are extra gdb
+ * arguments given before the files load, e.g. ["-iex", "set debug-file-directory DIR"]; each
+ * set of them has its own cache file.
+ */
+export function gdbBacktraces(exe: string, core: string, initArgs: string[] = []): GdbThread[] {
   const st = statSync(core);
-  const key = { version: ORACLE_VERSION, exe, core, size: st.size, mtimeMs: st.mtimeMs };
-  const cacheFile = join(dirname(core), `${basename(core)}.gdb-bt.json`);
+  const key = { version: ORACLE_VERSION, exe, core, size: st.size, mtimeMs: st.mtimeMs, ...(initArgs.length > 0 ? { initArgs } : {}) };
+  const variant = initArgs.length > 0 ? `-${createHash("sha256").update(JSON.stringify(initArgs)).digest("hex").slice(0, 12)}` : "";
+  const cacheFile = join(dirname(core), `${basename(core)}.gdb-bt${variant}.json`);
   try {
     const cached = JSON.parse(readFileSync(cacheFile, "utf8")) as { key: typeof key; threads: GdbThread[] };
     if (JSON.stringify(cached.key) === JSON.stringify(key)) return cached.threads;
@@ -68,7 +74,7 @@ export function gdbBacktraces(exe: string, core: string): GdbThread[] {
   }
   const text = execFileSync(
     "gdb",
-    ["-batch", "-nx", "-ex", "set pagination off", "-ex", "set width 0", "-ex", "thread apply all bt", exe, core],
+    ["-batch", "-nx", ...initArgs, "-ex", "set pagination off", "-ex", "set width 0", "-ex", "thread apply all bt", exe, core],
     {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "pipe"], // stderr: warnings about missing debug info etc.

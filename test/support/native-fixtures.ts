@@ -3,7 +3,7 @@
 // (exe + core) is cached under .cache/native/, keyed by sources, flags and tool versions, so a
 // warm run reuses the same core: tests must not assume the pid is still alive or fresh.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { closeSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cachedDir, repoRoot, sleepSync } from "./cache.js";
 
@@ -32,6 +32,78 @@ export const NATIVE_FIXTURES: Readonly<Record<string, Readonly<Record<string, re
   many: { default: ["-O2", "-fomit-frame-pointer"] },
 };
 
+/**
+ * Extra build steps for a fixture that is more than one program: shared libraries, split debug
+ * info. The hook's code is part of the cache key (a changed build procedure rebuilds).
+ */
+export interface FixtureBuildHook {
+  /** Files of test/fixtures/native/ the hook compiles (hashed into the cache key). */
+  sources: readonly string[];
+  /**
+   * Runs in the fresh cache directory before the program is compiled; returns extra gcc
+   * arguments for the program, placed after its sources (-L, -l, -Wl,-rpath, ...).
+   */
+  prepare(dir: string): string[];
+}
+
+function run(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { encoding: "utf8", stdio: "pipe" });
+}
+
+/** Build-id of an ELF file, as readelf (not clrscope) reads it. */
+export function readelfBuildId(path: string): string {
+  const m = /Build ID: ([0-9a-f]+)/.exec(run("readelf", ["-n", path]));
+  if (!m) throw new Error(`${path} has no build-id`);
+  return m[1]!;
+}
+
+/**
+ * Fixtures built with a hook (name -> gcc flags of the program, and the hook). They are not in
+ * NATIVE_FIXTURES, so nativeVariants() (the all-fixtures gdb comparison) leaves them out; their
+ * tests call nativeCore(name) directly.
+ */
+export const HOOKED_FIXTURES: Readonly<Record<string, { flags: readonly string[]; hook: FixtureBuildHook }>> = {
+  // worker_lib -> lib_outer -> lib_inner (static) -> pause(), inside libparked.so, which is
+  // stripped (.dynsym only) with its debug info split into <dir>/symbols/.build-id/xx/yyyy.debug.
+  // The debug file is deliberately not next to the library, so only --symbols <dir>/symbols finds it.
+  splitdebug: {
+    flags: DEBUG,
+    hook: {
+      sources: ["libparked.c"],
+      prepare(dir) {
+        const lib = join(dir, "lib");
+        mkdirSync(lib);
+        const so = join(lib, "libparked.so");
+        run("gcc", ["-O0", "-g", "-fPIC", "-shared", "-Wall", "-Wl,--build-id=sha1", "-o", so, join(fixtureDir, "libparked.c")]);
+        const split = join(dir, "split");
+        mkdirSync(split);
+        const debug = join(split, "libparked.so.debug");
+        run("objcopy", ["--only-keep-debug", so, debug]);
+        run("strip", ["--strip-all", so]);
+        run("objcopy", [`--add-gnu-debuglink=${debug}`, so]);
+        const id = readelfBuildId(so);
+        const idDir = join(dir, "symbols", ".build-id", id.slice(0, 2));
+        mkdirSync(idDir, { recursive: true });
+        renameSync(debug, join(idDir, `${id.slice(2)}.debug`));
+        rmdirSync(split);
+        return [`-L${lib}`, "-lparked", `-Wl,-rpath,${lib}`];
+      },
+    },
+  },
+  // worker_gone -> gone_parked -> pause() in libgone.so, which the program dlopen()s from its own
+  // directory and unlink()s before READY.
+  deletedlib: {
+    flags: DEBUG,
+    hook: {
+      sources: ["libgone.c"],
+      prepare(dir) {
+        run("gcc", ["-O0", "-g", "-fPIC", "-shared", "-Wall", "-o", join(dir, "libgone.so"), join(fixtureDir, "libgone.c")]);
+        return ["-ldl"];
+      },
+    },
+  },
+};
+
 /** Every (fixture, variant) pair, for tests that iterate over all of them. */
 export function nativeVariants(): { name: string; variant: string }[] {
   return Object.entries(NATIVE_FIXTURES).flatMap(([name, vs]) => Object.keys(vs).map((variant) => ({ name, variant })));
@@ -42,6 +114,8 @@ export interface NativeCore {
   core: string;
   /** pid of the dumped process (long dead on a warm cache). */
   pid: number;
+  /** The cache directory holding exe, core and anything a build hook made. */
+  dir: string;
 }
 
 let toolVersionsMemo: string | undefined;
@@ -69,20 +143,29 @@ function procState(pid: number): string | null {
 
 /** Builds `name` with the variant's flags, runs it to READY, dumps it with gcore (cached). */
 export function nativeCore(name: string, variant = "default"): NativeCore {
-  const flags = NATIVE_FIXTURES[name]?.[variant];
+  const hooked = variant === "default" ? HOOKED_FIXTURES[name] : undefined;
+  const flags = NATIVE_FIXTURES[name]?.[variant] ?? hooked?.flags;
   if (!flags) throw new Error(`unknown native fixture ${name}/${variant}`);
+  const hook = NATIVE_FIXTURES[name] ? undefined : hooked?.hook;
   const sources = [`${name}.c`, ...SHARED_SOURCES];
   const inputs: (string | Buffer)[] = [HARNESS_VERSION, flags.join("\0"), toolVersions()];
-  for (const s of sources) inputs.push(s, readFileSync(join(fixtureDir, s)));
+  for (const s of [...sources, ...(hook?.sources ?? [])]) inputs.push(s, readFileSync(join(fixtureDir, s)));
+  if (hook) inputs.push(hook.prepare.toString(), binutilsVersion());
 
   const dir = cachedDir("native", inputs, (dir) => {
     const exe = join(dir, name);
+    const extra = hook ? hook.prepare(dir) : [];
     const cFiles = sources.filter((s) => s.endsWith(".c")).map((s) => join(fixtureDir, s));
-    execFileSync("gcc", [...flags, "-Wall", "-pthread", "-o", exe, ...cFiles], { stdio: "pipe" });
+    execFileSync("gcc", [...flags, "-Wall", "-pthread", "-o", exe, ...cFiles, ...extra], { stdio: "pipe" });
     dumpRunning(exe, dir);
   });
   const { pid } = JSON.parse(readFileSync(join(dir, "pid.json"), "utf8")) as { pid: number };
-  return { exe: join(dir, name), core: join(dir, "core"), pid };
+  return { exe: join(dir, name), core: join(dir, "core"), pid, dir };
+}
+
+/** objcopy/strip/readelf version, for fixtures whose build hook uses them. */
+function binutilsVersion(): string {
+  return run("objcopy", ["--version"]).split("\n")[0]!;
 }
 
 /** Runs exe until it prints READY, gcores it into <dir>/core, and always kills it. */
