@@ -9,7 +9,7 @@ import { compare, report } from "./measure.js";
 
 const runs = Number(process.argv[2] ?? 5);
 const { exe, core } = nativeCore("many");
-const cli = join(repoRoot, "dist", "src", "cli", "main.js");
+const cli = join(repoRoot, "dist", "clrscope.js"); // the bundled bin, as users run it
 const results = compare(
   [
     { name: "gdb -batch thread apply all bt", command: ["gdb", "-batch", "-nx", "-ex", "set pagination off", "-ex", "thread apply all bt", exe, core] },

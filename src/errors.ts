@@ -68,7 +68,3 @@ export class CommandError extends ClrscopeError {
     super(code, message, ExitCode.commandFailed);
   }
 }
-
-export function hex(value: number | bigint): string {
-  return "0x" + value.toString(16);
-}

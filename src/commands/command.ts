@@ -70,10 +70,4 @@ export function parseNumber(text: string, what = "address"): number {
   return v;
 }
 
-export function hexAddress(n: number): string {
-  return "0x" + n.toString(16);
-}
-
-export function hexPadded(n: number | bigint, digits = 16): string {
-  return "0x" + n.toString(16).padStart(digits, "0");
-}
+export { hex as hexAddress, hexPadded } from "../hex.js";

@@ -20,6 +20,7 @@ export type CfaRule = { kind: "register"; reg: number; offset: number } | { kind
 
 export interface CfiRow {
   cfa: CfaRule;
+  /** Rules by register number (a Map while the program runs; see `compiledRules`). */
   rules: Map<number, RegisterRule>;
   /** The return-address column (16 on x86-64). */
   returnAddressRegister: number;

@@ -113,7 +113,8 @@ export class ModuleList {
         source = "debug-file";
         from = debug.path;
       }
-      if (file && file.addSymbols(builder) > 0 && source === "none") {
+      // A debug file's .symtab already holds what the file's .dynsym has.
+      if (source === "none" && file && file.addSymbols(builder) > 0) {
         source = "file";
         from = file.path;
       }

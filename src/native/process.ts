@@ -63,6 +63,7 @@ export class NativeProcess {
   private readonly mapped: MappedFiles;
   private modulesCache?: ModuleList;
   private unwinderCache?: Unwinder;
+  private readonly locations = new Map<number, Location>();
 
   constructor(
     readonly core: CoreFile,
@@ -135,6 +136,18 @@ export class NativeProcess {
    * address-1 (the call instruction), so calls at the very end of a function resolve to it.
    */
   locate(address: number, isReturnAddress = false): Location {
+    // Backtraces repeat the same return addresses (recursion, many threads in one wait).
+    const key = isReturnAddress ? -address : address;
+    let loc = this.locations.get(key);
+    if (loc === undefined) {
+      loc = this.locateUncached(address, isReturnAddress);
+      if (this.locations.size > 1_000_000) this.locations.clear();
+      this.locations.set(key, loc);
+    }
+    return loc;
+  }
+
+  private locateUncached(address: number, isReturnAddress: boolean): Location {
     const module = this.modules.at(address);
     if (!module) return { module: undefined, symbol: undefined, offset: undefined };
     const probe = isReturnAddress ? address - 1 : address;

@@ -13,10 +13,11 @@ export const DWARF_REG_NAMES = Object.keys(DWARF_REG) as (keyof typeof DWARF_REG
 /** Registers that a called function must preserve: unknown CFI rules mean "same value". */
 export const CALLEE_SAVED = [DWARF_REG.rbx, DWARF_REG.rbp, DWARF_REG.r12, DWARF_REG.r13, DWARF_REG.r14, DWARF_REG.r15];
 
-export type RegisterSet = Float64Array;
+/** A plain array: one is allocated per frame, and small arrays are much cheaper than typed ones. */
+export type RegisterSet = number[];
 
 export function emptyRegisters(): RegisterSet {
-  return new Float64Array(DWARF_REG_COUNT).fill(NaN);
+  return [NaN, NaN, NaN, NaN, NaN, NaN, NaN, NaN, NaN, NaN, NaN, NaN, NaN, NaN, NaN, NaN, NaN];
 }
 
 const TWO_53 = 2n ** 53n;

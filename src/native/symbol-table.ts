@@ -42,42 +42,61 @@ export class SymbolTableBuilder {
   }
 
   build(): SymbolTable {
-    const n = this.values.length;
-    const order = new Uint32Array(n);
-    const ranks = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      order[i] = i;
-      ranks[i] = this.rank(i);
-    }
-    // When several names share an address the plainest wins (clock_nanosleep over
-    // clock_nanosleep@GLIBC_2.2.5 or __clock_nanosleep).
-    order.sort((a, b) => this.values[a]! - this.values[b]! || ranks[a]! - ranks[b]!);
+    const order = this.sortedOrder();
     const keep: number[] = [];
     for (const i of order) {
       const last = keep[keep.length - 1];
       if (last === undefined || this.values[last] !== this.values[i]) keep.push(i);
     }
-    return new SymbolTable(
-      Float64Array.from(keep, (i) => this.values[i]!),
-      Float64Array.from(keep, (i) => this.sizes[i]!),
-      Uint32Array.from(keep, (i) => this.tables[i]!),
-      Uint32Array.from(keep, (i) => this.offsets[i]!),
-      this.strtabs,
-    );
+    const n = keep.length;
+    const values = new Float64Array(n);
+    const sizes = new Float64Array(n);
+    const tables = new Uint32Array(n);
+    const offsets = new Uint32Array(n);
+    for (let j = 0; j < n; j++) {
+      const i = keep[j]!;
+      values[j] = this.values[i]!;
+      sizes[j] = this.sizes[i]!;
+      tables[j] = this.tables[i]!;
+      offsets[j] = this.offsets[i]!;
+    }
+    return new SymbolTable(values, sizes, tables, offsets, this.strtabs);
   }
 
-  /** Lower is preferred: sized, no version suffix, no leading underscores, no _alias. */
+  /**
+   * Symbol indices by (address, rank): when several names share an address the plainest comes
+   * first (clock_nanosleep before clock_nanosleep@GLIBC_2.2.5 or __clock_nanosleep). When the
+   * address, rank and index fit together in a double's 53 bits, a plain numeric sort of packed
+   * keys avoids a comparator call per comparison (this runs cold, once per module).
+   */
+  private sortedOrder(): Uint32Array | number[] {
+    const n = this.values.length;
+    const indexBits = Math.max(1, Math.ceil(Math.log2(n + 1)));
+    let max = 0;
+    for (const v of this.values) if (v > max) max = v;
+    if (max < 2 ** (53 - 5 - indexBits)) {
+      const keys = new Float64Array(n);
+      const scale = 2 ** indexBits;
+      for (let i = 0; i < n; i++) keys[i] = (this.values[i]! * 32 + this.rank(i)) * scale + i;
+      keys.sort();
+      const order = new Uint32Array(n);
+      for (let i = 0; i < n; i++) order[i] = keys[i]! % scale;
+      return order;
+    }
+    const ranks = Array.from({ length: n }, (_, i) => this.rank(i));
+    return Array.from({ length: n }, (_, i) => i).sort((a, b) => this.values[a]! - this.values[b]! || ranks[a]! - ranks[b]!);
+  }
+
+  /**
+   * 0..31, lower is preferred: sized, then no leading underscores (pthread_cond_wait over
+   * __GI___pthread_cond_wait). Version suffixes (@GLIBC_2.3.2) do not count: they are
+   * dropped from the name shown.
+   */
   private rank(i: number): number {
     const bytes = this.strtabs[this.tables[i]!]!;
     const start = this.offsets[i]!;
     let r = this.sizes[i] === 0 ? 4 : 0;
     if (bytes[start] === UNDERSCORE) r += bytes[start + 1] === UNDERSCORE ? 2 : 1;
-    for (let p = start; p < bytes.length && bytes[p] !== 0; p++) {
-      if (bytes[p] === AT) {
-        r += 16;
-        break;
-      }
-    }
     return r;
   }
 }
@@ -115,11 +134,12 @@ export class SymbolTable {
     return out;
   }
 
+  /** The symbol's name without an ELF version suffix (foo@@GLIBC_2.17 -> foo). */
   private name(i: number): string {
     const bytes = this.strtabs[this.tables[i]!]!;
     const start = this.offsets[i]!;
     let end = start;
-    while (end < bytes.length && bytes[end] !== 0) end++;
+    while (end < bytes.length && bytes[end] !== 0 && (bytes[end] !== AT || end === start)) end++;
     return decoder.decode(bytes.subarray(start, end));
   }
 }

@@ -6,7 +6,7 @@
 import type { Memory } from "../dump/address-space.js";
 import { cfiRowFor, type CfiRow, type EhFrameIndex } from "./cfi.js";
 import { evaluateExpression, type ExpressionContext } from "./dwarf-expression.js";
-import { CALLEE_SAVED, DWARF_REG, emptyRegisters, type RegisterSet } from "./registers.js";
+import { CALLEE_SAVED, DWARF_REG, DWARF_REG_COUNT, emptyRegisters, type RegisterSet } from "./registers.js";
 
 export type FrameTrust = "context" | "cfi" | "signal" | "frame_pointer" | "scan";
 
@@ -138,7 +138,7 @@ export class Unwinder {
     caller[RSP] = cfa;
     let raUndefined = false;
     for (const [reg, rule] of row.rules) {
-      if (reg >= caller.length) continue;
+      if (reg >= DWARF_REG_COUNT) continue;
       let value = NaN;
       try {
         switch (rule.kind) {

@@ -62,7 +62,7 @@ describe("SymbolTable", () => {
     assert.equal(t.count, 4);
   });
 
-  test("plain names win over versioned, underscored and unsized aliases at the same address", () => {
+  test("plain names win over underscored and unsized aliases at the same address; versions are dropped", () => {
     const aliases: Sym[] = [
       { value: 0x2000, size: 0x40, name: "clock_nanosleep@GLIBC_2.2.5" },
       { value: 0x2000, size: 0x40, name: "__clock_nanosleep" },
@@ -74,7 +74,9 @@ describe("SymbolTable", () => {
       assert.equal(tt.lookup(0x2010)?.name, "clock_nanosleep");
       assert.equal(tt.count, 1, "aliases collapse to one entry");
     }
-    assert.equal(table([aliases[0]!, aliases[1]!]).lookup(0x2000)?.name, "__clock_nanosleep", "an underscore beats a version");
+    // The version suffix is dropped from the name shown, and a versioned public name beats
+    // an internal underscored alias (the debug file's .symtab has no unversioned public name).
+    assert.equal(table([aliases[0]!, aliases[1]!]).lookup(0x2000)?.name, "clock_nanosleep", "a versioned public name beats an underscore");
     assert.equal(table([aliases[1]!, aliases[3]!]).lookup(0x2000)?.name, "_clock_nanosleep", "one underscore beats two");
     const sizedWins = table([
       { value: 0x3000, size: 0, name: "memcpy" },
