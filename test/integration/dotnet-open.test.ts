@@ -64,6 +64,14 @@ function prstatusCount(core: string): number {
   return r.stdout.split("\n").filter((l) => /\bNT_PRSTATUS\b/.test(l)).length;
 }
 
+let analyzedStops: string[] | undefined;
+
+function stopsOf(core: string): string[] {
+  const r = cli(["analyze", core, "--json", "-c", "bt all"]);
+  assert.equal(r.status, 0, r.stderr);
+  return (jsonResults(r.stdout).get("bt all")!.result as { threads: { stop: string }[] }).threads.map((t) => t.stop);
+}
+
 describe("open a createdump full dump of test/targets/hello", { skip: noDotnet, timeout: 900_000 }, () => {
   let d: DotnetDump;
   let notes: number;
@@ -121,6 +129,10 @@ describe("open a createdump full dump of test/targets/hello", { skip: noDotnet, 
     assert.ok(hasBoth, "no thread has both libcoreclr.so and libc.so.6 frames");
     const jitted = stacks.some((s) => s.frames.some((f) => f.module === null));
     assert.ok(jitted, "no frame in anonymous executable memory (JIT'd code)");
+    // Every walk, through libcoreclr, JIT'd code and the host, ends at the thread's root
+    // (clone3 / _start), not on an unreadable or invalid frame.
+    const stops = (analyzedStops ??= stopsOf(d.core));
+    assert.deepEqual([...new Set(stops)], ["root"], `walks that did not reach their root: ${stops.join(", ")}`);
   });
 
   test("text mode: the open banner names libcoreclr.so and the runtime version", () => {
@@ -131,3 +143,23 @@ describe("open a createdump full dump of test/targets/hello", { skip: noDotnet, 
     assert.ok(text.includes(d.truth.runtimeVersion), `banner does not mention runtime ${d.truth.runtimeVersion}`);
   });
 });
+
+// Heap and mini dumps leave out module images: code, .eh_frame and symbols then come from the
+// files on disk (verified against the headers the dump does hold).
+for (const type of ["heap", "mini"] as const) {
+  describe(`open a createdump ${type} dump of test/targets/hello`, { skip: noDotnet, timeout: 900_000 }, () => {
+    test("every truth thread is listed and every native walk reaches its root", () => {
+      const d = dotnetDump("hello", type);
+      const r = cli(["analyze", d.core, "--json", "-c", "thread list", "-c", "bt all", "-c", "image list -v"]);
+      assert.equal(r.status, 0, r.stderr);
+      const res = jsonResults(r.stdout);
+      const tids = new Set((res.get("thread list")!.result as { threads: ThreadListEntry[] }).threads.map((t) => t.tid));
+      for (const th of d.truth.threads) assert.ok(tids.has(th.osTid), `truth thread ${th.role} (tid ${th.osTid}) missing`);
+      const stacks = (res.get("bt all")!.result as { threads: { stop: string; frames: Frame[] }[] }).threads;
+      assert.deepEqual([...new Set(stacks.map((t) => t.stop))], ["root"]);
+      assert.ok(stacks.some((t) => t.frames.some((f) => f.module === "libcoreclr.so")));
+      const images = (res.get("image list -v")!.result as { images: { name: string; file: string }[] }).images;
+      assert.equal(images.find((m) => m.name === "libcoreclr.so")?.file, "verified");
+    });
+  });
+}
