@@ -59,10 +59,6 @@ export class BinaryReader {
     this.check(o, 8);
     return this.view.getBigUint64(o, true);
   }
-  i64(o: number): number {
-    this.check(o, 8);
-    return Number(this.view.getBigInt64(o, true));
-  }
   /** NUL-terminated string starting at o, at most `max` bytes. */
   cstring(o: number, max = this.bytes.length - o): string {
     this.check(o, 0);
@@ -70,10 +66,6 @@ export class BinaryReader {
     let i = o;
     while (i < end && this.bytes[i] !== 0) i++;
     return textDecoder.decode(this.bytes.subarray(o, i));
-  }
-  sub(o: number, len: number, what = this.what): BinaryReader {
-    this.check(o, len);
-    return new BinaryReader(this.bytes.subarray(o, o + len), what);
   }
 }
 

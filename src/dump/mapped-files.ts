@@ -55,7 +55,7 @@ export class MappedFiles {
     return m && address < m.end ? m : undefined;
   }
 
-  /** What we know about every mapped file (for `image list -v`). */
+  /** Every file the process had mapped (ELF or not) and whether its pages can be read from disk. */
   describe(): MappedFileInfo[] {
     return [...new Set(this.mappings.map((m) => m.path))].map((p) => this.state(p).info);
   }

@@ -7,7 +7,6 @@ export const NT_PRSTATUS = 1;
 export const NT_FPREGSET = 2;
 export const NT_PRPSINFO = 3;
 export const NT_AUXV = 6;
-export const NT_X86_XSTATE = 0x202;
 export const NT_SIGINFO = 0x53494749;
 export const NT_FILE = 0x46494c45;
 
@@ -65,10 +64,8 @@ export function parsePrPsInfo(desc: Uint8Array): PrPsInfo {
 export const AT_NULL = 0;
 export const AT_PHDR = 3;
 export const AT_PHNUM = 5;
-export const AT_BASE = 7;
 export const AT_ENTRY = 9;
 export const AT_SYSINFO_EHDR = 33;
-export const AT_EXECFN = 31;
 
 /** Auxiliary vector as type -> value (last wins; AT_NULL ends it). */
 export function parseAuxv(desc: Uint8Array): Map<number, number> {

@@ -5,7 +5,7 @@ import { CorruptDataError, UnsupportedFormatError } from "../errors.js";
 import { BinaryReader } from "../dump/binary-reader.js";
 import { FileByteSource } from "../dump/byte-source.js";
 import {
-  ELF_HEADER_SIZE, PHDR_SIZE, PT_LOAD, PT_NOTE, SHDR_SIZE,
+  ELF_HEADER_SIZE, PHDR_SIZE, PT_NOTE, SHDR_SIZE,
   buildIdFromNotes, parseElfHeader, parseNotes, parseProgramHeaders, type ElfHeader, type ProgramHeader,
 } from "../dump/elf-format.js";
 import type { SymbolTableBuilder } from "./symbol-table.js";
@@ -56,13 +56,6 @@ export class ElfFile {
       this.source.close();
       throw e;
     }
-  }
-
-  /** Lowest PT_LOAD vaddr: the link-time address that maps to the module's load base. */
-  get linkBase(): number {
-    let min = Infinity;
-    for (const ph of this.programHeaders) if (ph.type === PT_LOAD) min = Math.min(min, ph.vaddr - (ph.vaddr % 4096));
-    return min === Infinity ? 0 : min;
   }
 
   section(name: string): Section | undefined {

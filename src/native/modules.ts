@@ -225,7 +225,7 @@ function findMainDynamic(mem: Memory, phdrAddr: number, phnum: number): Map<numb
   return readDynamic(mem, dynamic.vaddr + (phdrAddr - self.vaddr));
 }
 
-export function readCString(mem: Memory, address: number, max = 4096): string {
+function readCString(mem: Memory, address: number, max = 4096): string {
   const bytes: number[] = [];
   for (let a = address; bytes.length < max; a += 64) {
     const chunk = mem.tryRead(a, 64) ?? mem.tryRead(a, 1);

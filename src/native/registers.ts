@@ -8,7 +8,6 @@ export const DWARF_REG = {
   r8: 8, r9: 9, r10: 10, r11: 11, r12: 12, r13: 13, r14: 14, r15: 15, rip: 16,
 } as const;
 export const DWARF_REG_COUNT = 17;
-export const DWARF_REG_NAMES = Object.keys(DWARF_REG) as (keyof typeof DWARF_REG)[];
 
 /** Registers that a called function must preserve: unknown CFI rules mean "same value". */
 export const CALLEE_SAVED = [DWARF_REG.rbx, DWARF_REG.rbp, DWARF_REG.r12, DWARF_REG.r13, DWARF_REG.r14, DWARF_REG.r15];

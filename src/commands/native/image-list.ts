@@ -15,6 +15,8 @@ export interface ImageListResult {
     foundBy: string[];
     symbols?: { source: string; from: string | null; count: number };
   }[];
+  /** With -v: every mapped file (NT_FILE), including non-ELF ones such as managed assemblies. */
+  mappedFiles?: { path: string; resolvedPath: string | null; file: string }[];
 }
 
 export const imageList = defineCommand<ImageListResult>({
@@ -24,6 +26,9 @@ export const imageList = defineCommand<ImageListResult>({
   run(session, args) {
     const verbose = parseArgs(args, [], ["-v"]).switches.has("-v");
     const modules = session.process.modules;
+    const mappedFiles = verbose
+      ? session.process.mappedFiles.describe().map((f) => ({ path: f.path, resolvedPath: f.resolvedPath ?? null, file: f.status }))
+      : undefined;
     return {
       images: modules.modules.map((m, index) => {
         const symbols = verbose ? modules.symbols(m) : undefined;
@@ -33,10 +38,11 @@ export const imageList = defineCommand<ImageListResult>({
           ...(symbols ? { symbols: { source: symbols.source, from: symbols.from ?? null, count: symbols.table.count } } : {}),
         };
       }),
+      ...(mappedFiles ? { mappedFiles } : {}),
     };
   },
   render(r) {
-    return r.images
+    const images = r.images
       .map((m) => {
         const line = `[${String(m.index).padStart(3)}] ${(m.buildId ?? "").toUpperCase().padEnd(40)} ${hexPadded(parseInt(m.base, 16))} ${m.path}`;
         if (!m.symbols) return line;
@@ -44,5 +50,8 @@ export const imageList = defineCommand<ImageListResult>({
         return `${line}\n      file: ${m.file}; found by: ${m.foundBy.join(", ")}; ${syms}`;
       })
       .join("\n");
+    if (!r.mappedFiles) return images;
+    const files = r.mappedFiles.map((f) => `  ${f.file.padEnd(12)} ${f.path}${f.resolvedPath && f.resolvedPath !== f.path ? ` (read from ${f.resolvedPath})` : ""}`);
+    return `${images}\n\nMapped files (pages the dump lacks are read from verified files):\n${files.join("\n")}`;
   },
 });
