@@ -3,11 +3,21 @@
 // renderer that turns that object into the text people know from lldb, gdb or SOS.
 import { CommandError } from "../errors.js";
 import type { NativeProcess } from "../native/process.js";
+import type { ClrRuntime } from "../runtime/clr-runtime.js";
+import { openClrRuntime } from "../runtime/open-runtime.js";
 
 export interface Session {
   process: NativeProcess;
   /** 1-based index of the thread commands act on (thread select / setthread). */
   currentThread: number;
+  /** The managed view, opened on first use by a command that needs it. */
+  runtime?: ClrRuntime;
+}
+
+/** The session's .NET runtime; a clear error when the dump has none (or no data contracts). */
+export function clrRuntime(session: Session): ClrRuntime {
+  session.runtime ??= openClrRuntime(session.process);
+  return session.runtime;
 }
 
 export interface Command<R = unknown> {

@@ -12,8 +12,10 @@ import { status } from "./native/status.js";
 import { threadList } from "./native/thread-list.js";
 import { setThread, threadSelect } from "./native/thread-select.js";
 import { help } from "./help.js";
+import { runtimeInfo } from "./runtime-info.js";
+import { clrThreads } from "./sos/clrthreads.js";
 
-export const COMMANDS: Command<any>[] = [status, threadList, threadSelect, setThread, backtrace, registerRead, memoryRead, imageList, imageLookup, disassembleCommand, help];
+export const COMMANDS: Command<any>[] = [status, threadList, threadSelect, setThread, backtrace, registerRead, memoryRead, imageList, imageLookup, disassembleCommand, runtimeInfo, clrThreads, help];
 
 export interface Invocation {
   command: Command<unknown>;

@@ -20,6 +20,11 @@ export interface Memory {
   readU64(address: number): bigint;
   /** Where the byte at `address` comes from. */
   origin(address: number): "dump" | "file" | "missing";
+  /**
+   * Like tryRead, but where the dump lacks writable file-backed data, the file's bytes as the
+   * loader initialized them (relocated). Only for data the process never writes after load.
+   */
+  tryReadAsLoaded?(address: number, length: number): Uint8Array | undefined;
 }
 
 export class AddressSpace implements Memory {
@@ -80,6 +85,12 @@ export class AddressSpace implements Memory {
       pos += p.length;
     }
     return out;
+  }
+
+  tryReadAsLoaded(address: number, length: number): Uint8Array | undefined {
+    const fromDump = this.readFromDump(address, length);
+    if (fromDump?.length === length) return fromDump;
+    return fromDump === undefined ? this.files?.read(address, length, true) : this.tryRead(address, length);
   }
 
   read(address: number, length: number): Uint8Array {

@@ -2,8 +2,11 @@
 // disk. A file is used only when it is verifiably the one that was mapped: the first page the
 // dump holds for its offset-0 mapping (ELF or PE headers, never written at run time) must equal
 // the file's first page. ELF headers include the GNU build-id note, so this also checks it.
+// Only bytes that still equal the process's memory are served (see file-layout.ts): read-only
+// parts, RELRO after relocation, and on request writable data as the loader initialized it.
 import { existsSync, statSync } from "node:fs";
 import { FileByteSource } from "./byte-source.js";
+import { applyRelativeRelocations, describeFileLayout, within, type FileLayout } from "./file-layout.js";
 import type { FileMapping } from "./notes.js";
 import { lastAtOrBelow } from "./sorted.js";
 
@@ -23,10 +26,17 @@ export interface MappedFileInfo {
 
 const HEADER_BYTES = 4096;
 
+interface FileState {
+  info: MappedFileInfo;
+  source?: FileByteSource;
+  /** Which of the file's bytes can be served, computed on first use. */
+  layout?: FileLayout;
+}
+
 export class MappedFiles {
   private readonly mappings: FileMapping[];
   private readonly starts: Float64Array;
-  private readonly states = new Map<string, { info: MappedFileInfo; source?: FileByteSource }>();
+  private readonly states = new Map<string, FileState>();
 
   constructor(
     mappings: FileMapping[],
@@ -39,15 +49,32 @@ export class MappedFiles {
     this.starts = Float64Array.from(this.mappings, (m) => m.start);
   }
 
-  /** Bytes at `address` from a mapped file, clipped at the mapping's end; undefined when unavailable. */
-  read(address: number, length: number): Uint8Array | undefined {
+  /**
+   * Bytes at `address` from a mapped file, clipped at the mapping's end; undefined when the file
+   * cannot vouch for them. `asLoaded` also serves writable data as the loader left it: only for
+   * data the process never writes (the caller must know).
+   */
+  read(address: number, length: number, asLoaded = false): Uint8Array | undefined {
     const m = this.mappingAt(address);
     if (!m) return undefined;
     const state = this.state(m.path);
     if (!state.source) return undefined;
     const n = Math.min(length, m.end - address);
-    const bytes = state.source.read(m.fileOffset + (address - m.start), n);
-    return bytes.length > 0 ? bytes : undefined;
+    const offset = m.fileOffset + (address - m.start);
+    const bytes = state.source.read(offset, n);
+    if (bytes.length === 0) return undefined;
+    const layout = (state.layout ??= describeFileLayout(state.source));
+    const end = offset + bytes.length;
+    if (within(layout.readOnly, offset, end)) return bytes;
+    if (!layout.relocationsKnown || !(within(layout.relro, offset, end) || (asLoaded && within(layout.writable, offset, end)))) return undefined;
+    const copy = bytes.slice();
+    return applyRelativeRelocations(layout, copy, offset, this.loadBias(m.path, layout)) ? copy : undefined;
+  }
+
+  /** Runtime address minus link-time address, from the mapping of file offset 0. */
+  private loadBias(path: string, layout: FileLayout): number {
+    const head = this.mappings.find((m) => m.path === path && m.fileOffset === 0);
+    return head ? head.start - layout.vaddrOfOffsetZero : NaN;
   }
 
   mappingAt(address: number): FileMapping | undefined {
@@ -64,7 +91,7 @@ export class MappedFiles {
     return this.state(path).info;
   }
 
-  private state(path: string): { info: MappedFileInfo; source?: FileByteSource } {
+  private state(path: string): FileState {
     let s = this.states.get(path);
     if (!s) {
       s = this.open(path);
@@ -73,7 +100,7 @@ export class MappedFiles {
     return s;
   }
 
-  private open(path: string): { info: MappedFileInfo; source?: FileByteSource } {
+  private open(path: string): FileState {
     const head = this.mappings.find((m) => m.path === path && m.fileOffset === 0);
     let sawMismatch = false;
     for (const c of this.candidates(path)) {

@@ -1,6 +1,6 @@
 // readCoreFile, AddressSpace and MappedFiles on synthetic cores (test/support/elf-writer.ts).
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -9,6 +9,7 @@ import { BufferByteSource } from "../../src/dump/byte-source.js";
 import { readCoreFile, type CoreFile } from "../../src/dump/elf-core.js";
 import { parseNotes } from "../../src/dump/elf-format.js";
 import { MappedFiles } from "../../src/dump/mapped-files.js";
+import { describeFileLayout } from "../../src/dump/file-layout.js";
 import { X86_64_USER_REGS, parseNtFile } from "../../src/dump/notes.js";
 import { CorruptDataError, MemoryNotInDump, UnsupportedFormatError } from "../../src/errors.js";
 import {
@@ -328,7 +329,9 @@ describe("MappedFiles", () => {
   }
 
   it("serves missing pages from a file whose first page matches the dump (verified)", () => {
-    const content = pattern(3 * PAGE, 11);
+    // A real ELF: the pages read below lie in its read-only segments, which the process cannot
+    // have changed (a writable page is refused: see the next test).
+    const content = new Uint8Array(readFileSync("/usr/bin/true").subarray(0, 3 * PAGE));
     const path = join(dir, "good.so");
     writeFileSync(path, content);
     const { mem, files } = coreMapping(path, content.subarray(0, PAGE));
@@ -342,6 +345,34 @@ describe("MappedFiles", () => {
       assert.equal(files.info(path).resolvedPath, path);
       // Past the mapping's end: still missing.
       assert.equal(mem.tryRead(base + 3 * PAGE, 1), undefined);
+    } finally {
+      files.close();
+    }
+  });
+
+  it("never serves writable pages as they are in the file; RELRO and, on request, .data come relocated", () => {
+    const libc = readFileSync(realpathSync("/lib/x86_64-linux-gnu/libc.so.6"));
+    const layout = describeFileLayout(new BufferByteSource(libc));
+    assert.ok(layout.relocationsKnown && layout.relro.length > 0 && layout.writable.length > 0);
+    const path = join(dir, "libc-copy.so");
+    writeFileSync(path, libc);
+    // Map the whole file flat at `base` (address = base + file offset, load bias = base).
+    const size = Math.ceil(libc.length / PAGE) * PAGE;
+    const core = open(writeCore({ threads: [{ tid: 1 }], files: [{ start: base, end: base + size, pageOffset: 0, path }], segments: [{ vaddr: base, bytes: libc.subarray(0, PAGE), memsz: size }] }));
+    const dumpOnly = new AddressSpace(core.source, core.segments);
+    const files = new MappedFiles(core.files, (a, l) => dumpOnly.tryRead(a, l));
+    const mem = new AddressSpace(core.source, core.segments, files);
+    try {
+      const inRange = (ranges: { start: number; end: number }[], o: number) => ranges.some((r) => o >= r.start && o + 8 <= r.end);
+      const offsets = [...layout.relativeOffsets];
+      const relro = offsets.findIndex((o) => inRange(layout.relro, o));
+      const data = offsets.findIndex((o) => inRange(layout.writable, o) && !inRange(layout.relro, o));
+      assert.ok(relro >= 0 && data >= 0, "libc has RELATIVE relocations in RELRO and in .data");
+      const expect = (i: number) => BigInt(base + layout.relativeAddends[i]!);
+      assert.equal(mem.readU64(base + offsets[relro]!), expect(relro), "RELRO word served relocated");
+      assert.equal(mem.tryRead(base + offsets[data]!, 8), undefined, ".data is never served as-is");
+      const asLoaded = mem.tryReadAsLoaded(base + offsets[data]!, 8)!;
+      assert.equal(new DataView(asLoaded.buffer, asLoaded.byteOffset, 8).getBigUint64(0, true), expect(data), ".data as loaded is relocated");
     } finally {
       files.close();
     }

@@ -1,0 +1,95 @@
+// `clrthreads` (SOS `Threads`): the runtime's thread store and every managed thread, in SOS's
+// layout (src/SOS/Strike/strike.cpp PrintThreadsFromThreadStore).
+import { ThreadStateFlags, type ThreadStoreCounts } from "../../runtime/clr-runtime.js";
+import { clrRuntime, defineCommand, hexAddress, parseArgs } from "../command.js";
+import { hexDigits } from "../../hex.js";
+
+export interface ClrThreadsResult {
+  counts: ThreadStoreCounts;
+  threads: {
+    /** dotnet-dump's 0-based thread index (as `threads`/`setthread` use), null if the OS thread is not in the dump. */
+    dbg: number | null;
+    managedId: number;
+    osId: number;
+    address: string;
+    state: string;
+    gcMode: "Cooperative" | "Preemptive";
+    allocContext: { pointer: string; limit: string };
+    domain: string;
+    background: boolean;
+    threadPoolWorker: boolean;
+    finalizer: boolean;
+    gc: boolean;
+    /** Address of the handle to the last thrown exception, if any. */
+    lastThrownObjectHandle: string | null;
+  }[];
+}
+
+const LOCK_HEADER = " ".repeat(108) + "Lock";
+const COLUMNS = " DBG   ID     OSID ThreadOBJ           State GC Mode     GC Alloc Context                  Domain           Count Apt Exception";
+
+export const clrThreads = defineCommand<ClrThreadsResult>({
+  names: ["clrthreads"],
+  summary: "SOS: managed threads (thread store counts, ids, state, GC mode, alloc context)",
+  usage: "clrthreads [-live]",
+  run(session, args) {
+    const live = parseArgs(args, [], ["-live"]).switches.has("-live");
+    const rt = clrRuntime(session);
+    const domain = hexAddress(rt.appDomain());
+    const threads = rt.threads().filter((t) => !live || (t.state & (ThreadStateFlags.Dead | ThreadStateFlags.Unstarted)) === 0);
+    return {
+      counts: rt.threadStoreCounts(),
+      threads: threads.map((t) => {
+        const native = t.osId !== 0 ? session.process.threadByTid(t.osId) : undefined;
+        return {
+          dbg: native ? native.index - 1 : null,
+          managedId: t.managedId,
+          osId: t.osId,
+          address: hexAddress(t.address),
+          state: hexAddress(t.state),
+          gcMode: t.preemptiveGCDisabled ? "Cooperative" : "Preemptive",
+          allocContext: { pointer: hexAddress(t.allocContext.pointer), limit: hexAddress(t.allocContext.limit) },
+          domain,
+          background: (t.state & ThreadStateFlags.Background) !== 0,
+          threadPoolWorker: (t.state & ThreadStateFlags.ThreadPoolWorker) !== 0,
+          finalizer: t.isFinalizer,
+          gc: t.isGC,
+          lastThrownObjectHandle: t.lastThrownObjectHandle ? hexAddress(t.lastThrownObjectHandle) : null,
+        };
+      }),
+    };
+  },
+  render(r) {
+    const c = r.counts;
+    const lines = [
+      `ThreadCount:      ${c.threadCount}`,
+      `UnstartedThread:  ${c.unstarted}`,
+      `BackgroundThread: ${c.background}`,
+      `PendingThread:    ${c.pending}`,
+      `DeadThread:       ${c.dead}`,
+      `Hosted Runtime:   no`,
+      LOCK_HEADER,
+      COLUMNS,
+    ];
+    const ptr = (h: string) => hexDigits(parseInt(h, 16), 16).toUpperCase();
+    for (const t of r.threads) {
+      const notes = [t.finalizer ? "(Finalizer) " : "", t.gc ? "(GC) " : "", t.threadPoolWorker ? "(Threadpool Worker) " : ""].join("");
+      lines.push(
+        [
+          t.dbg === null ? "XXXX" : String(t.dbg).padStart(4),
+          String(t.managedId).padStart(4),
+          t.osId.toString(16).padStart(8),
+          ptr(t.address),
+          parseInt(t.state, 16).toString(16).padStart(8),
+          t.gcMode.padEnd(11),
+          `${ptr(t.allocContext.pointer)}:${ptr(t.allocContext.limit)}`,
+          ptr(t.domain),
+          "-00001", // lock count: not tracked by current runtimes (SOS prints -1 the same way)
+          "Ukn",
+          notes.trimEnd(),
+        ].join(" ").trimEnd(),
+      );
+    }
+    return lines.join("\n");
+  },
+});

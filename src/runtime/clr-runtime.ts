@@ -1,0 +1,53 @@
+// The managed view of a dumped process: one interface for commands, implemented by the
+// contracts backend (pure TypeScript, driven by the runtime's descriptor) and, later, the DAC.
+
+/** Thread state bits (Thread contract, ThreadState enum). */
+export const ThreadStateFlags = {
+  Background: 0x200,
+  Unstarted: 0x400,
+  Dead: 0x800,
+  ThreadPoolWorker: 0x01000000,
+} as const;
+
+export interface ManagedThread {
+  /** Address of the runtime's Thread object (SOS: ThreadOBJ). */
+  address: number;
+  managedId: number;
+  /** OS thread id (0 for threads that have not started or have ended). */
+  osId: number;
+  state: number;
+  /** Cooperative mode: the thread is running managed code and blocks a GC. */
+  preemptiveGCDisabled: boolean;
+  allocContext: { pointer: number; limit: number };
+  /** Head of the explicit Frame chain. */
+  frame: number;
+  /** Handle of the last thrown exception object, 0 if none. */
+  lastThrownObjectHandle: number;
+  isFinalizer: boolean;
+  isGC: boolean;
+}
+
+export interface ThreadStoreCounts {
+  threadCount: number;
+  unstarted: number;
+  background: number;
+  pending: number;
+  dead: number;
+}
+
+export interface RuntimeDescription {
+  backend: "contracts";
+  version?: string;
+  libcoreclr: string;
+  descriptorAddress: number;
+  contracts: { name: string; version: number | string }[];
+  types: { name: string; size?: number; fields: { name: string; offset: number; type?: string }[] }[];
+  globals: { name: string; value?: string; string?: string; type?: string; indirect: boolean }[];
+}
+
+export interface ClrRuntime {
+  describe(): RuntimeDescription;
+  appDomain(): number;
+  threadStoreCounts(): ThreadStoreCounts;
+  threads(): ManagedThread[];
+}

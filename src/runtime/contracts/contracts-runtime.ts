@@ -1,0 +1,47 @@
+// The contracts backend of ClrRuntime: everything is read through the runtime's own data
+// descriptor, with no native library.
+import type { ClrRuntime, ManagedThread, RuntimeDescription, ThreadStoreCounts } from "../clr-runtime.js";
+import type { RuntimeTarget } from "./target.js";
+import { ThreadContract } from "./thread.js";
+
+export class ContractsRuntime implements ClrRuntime {
+  private readonly threadContract: ThreadContract;
+
+  constructor(
+    readonly target: RuntimeTarget,
+    private readonly info: { libcoreclr: string; version?: string },
+  ) {
+    this.threadContract = new ThreadContract(target);
+  }
+
+  describe(): RuntimeDescription {
+    const d = this.target.descriptor;
+    return {
+      backend: "contracts",
+      version: this.info.version,
+      libcoreclr: this.info.libcoreclr,
+      descriptorAddress: d.address,
+      contracts: [...d.contracts].map(([name, version]) => ({ name, version })).sort((a, b) => a.name.localeCompare(b.name)),
+      types: [...d.types].map(([name, t]) => ({
+        name,
+        size: t.size,
+        fields: [...t.fields].map(([f, l]) => ({ name: f, offset: l.offset, type: l.type })).sort((a, b) => a.offset - b.offset),
+      })).sort((a, b) => a.name.localeCompare(b.name)),
+      globals: [...d.globals].map(([name, g]) => ({
+        name, value: g.value !== undefined ? "0x" + g.value.toString(16) : undefined, string: g.string, type: g.type, indirect: g.indirect,
+      })).sort((a, b) => a.name.localeCompare(b.name)),
+    };
+  }
+
+  appDomain(): number {
+    return this.target.globalVariable("AppDomain");
+  }
+
+  threadStoreCounts(): ThreadStoreCounts {
+    return this.threadContract.counts();
+  }
+
+  threads(): ManagedThread[] {
+    return this.threadContract.threads();
+  }
+}

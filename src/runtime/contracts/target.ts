@@ -1,0 +1,65 @@
+// Typed reads of runtime structures: dump memory plus the descriptor's layouts. Contract code
+// names fields (`thread.field("Thread", "OSId")`); offsets never appear in clrscope's source.
+import type { Memory } from "../../dump/address-space.js";
+import { CorruptDataError, MemoryNotInDump } from "../../errors.js";
+import type { RuntimeDescriptor } from "./descriptor.js";
+
+export class RuntimeTarget {
+  constructor(
+    readonly memory: Memory,
+    readonly descriptor: RuntimeDescriptor,
+  ) {}
+
+  pointer(address: number): number {
+    const v = this.memory.tryReadPointer(address);
+    if (Number.isNaN(v)) {
+      if (this.memory.tryRead(address, 8) === undefined) throw new MemoryNotInDump(address, 8);
+      throw new CorruptDataError(`pointer at 0x${address.toString(16)} is not a user-space address`);
+    }
+    return v;
+  }
+
+  u8(address: number): number {
+    return this.memory.read(address, 1)[0]!;
+  }
+
+  u16(address: number): number {
+    const b = this.memory.read(address, 2);
+    return b[0]! | (b[1]! << 8);
+  }
+
+  u32(address: number): number {
+    const b = this.memory.read(address, 4);
+    return new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true);
+  }
+
+  i32(address: number): number {
+    return this.u32(address) | 0;
+  }
+
+  u64(address: number): bigint {
+    return this.memory.readU64(address);
+  }
+
+  /** Address of `type.field` in the structure at `base`. */
+  at(base: number, type: string, field: string): number {
+    return base + this.descriptor.offset(type, field);
+  }
+
+  pointerField(base: number, type: string, field: string): number {
+    return this.pointer(this.at(base, type, field));
+  }
+
+  u32Field(base: number, type: string, field: string): number {
+    return this.u32(this.at(base, type, field));
+  }
+
+  i32Field(base: number, type: string, field: string): number {
+    return this.i32(this.at(base, type, field));
+  }
+
+  /** Value of the variable a pointer global points at (`ReadPointer(ReadGlobalPointer(name))`). */
+  globalVariable(name: string): number {
+    return this.pointer(this.descriptor.global(name));
+  }
+}
