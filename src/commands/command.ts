@@ -1,10 +1,12 @@
 // What a command is: a name (possibly several words, as lldb's `thread list`), aliases, a
 // runner that turns arguments into a plain result object (the --json document), and a
 // renderer that turns that object into the text people know from lldb, gdb or SOS.
-import { CommandError } from "../errors.js";
+import { ClrscopeError, CommandError } from "../errors.js";
 import type { NativeProcess } from "../native/process.js";
 import type { ClrRuntime } from "../runtime/clr-runtime.js";
 import { openClrRuntime } from "../runtime/open-runtime.js";
+import { ManagedNames } from "../runtime/managed-names.js";
+import { managedCodeProvider } from "../runtime/managed-code-provider.js";
 
 export interface Session {
   process: NativeProcess;
@@ -12,12 +14,31 @@ export interface Session {
   currentThread: number;
   /** The managed view, opened on first use by a command that needs it. */
   runtime?: ClrRuntime;
+  names?: ManagedNames;
 }
 
 /** The session's .NET runtime; a clear error when the dump has none (or no data contracts). */
 export function clrRuntime(session: Session): ClrRuntime {
-  session.runtime ??= openClrRuntime(session.process);
+  if (!session.runtime) {
+    const rt = openClrRuntime(session.process);
+    session.runtime = rt;
+    session.names = new ManagedNames(rt, session.process.memory);
+    // From now on native backtraces unwind and name managed frames too.
+    session.process.setManagedCodeProvider(managedCodeProvider(rt, session.names));
+  }
   return session.runtime;
+}
+
+/** The runtime when the dump has a usable one (for commands that work with or without it). */
+export function optionalClrRuntime(session: Session): ClrRuntime | undefined {
+  if (session.runtime) return session.runtime;
+  if (!session.process.runtime) return undefined;
+  try {
+    return clrRuntime(session);
+  } catch (e) {
+    if (e instanceof ClrscopeError) return undefined;
+    throw e;
+  }
 }
 
 export interface Command<R = unknown> {

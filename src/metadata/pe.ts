@@ -7,12 +7,14 @@
 // Every offset and count read here comes from the image and is checked before use; bad input ends
 // in CorruptDataError (damaged) or UnsupportedFormatError (not a PE / not what we need).
 import { BinaryReader } from "../dump/binary-reader.js";
+import { FileByteSource } from "../dump/byte-source.js";
 import { CorruptDataError, UnsupportedFormatError } from "../errors.js";
 
 /** The bytes of an image: reads are clipped at `size` (short at the end). */
 export interface PeByteSource {
   readonly size: number;
   read(offset: number, length: number): Uint8Array;
+  close?(): void;
 }
 
 export type PeLayout = "file" | "mapped";
@@ -123,6 +125,7 @@ export class PeImage {
     readonly source: PeByteSource,
     readonly layout: PeLayout = "file",
     readonly name = "image",
+    readCliHeader = true,
   ) {
     const dos = this.bytesAt(0, 64, "DOS header", UnsupportedFormatError);
     if (dos[0] !== 0x4d || dos[1] !== 0x5a) throw new UnsupportedFormatError(`${name}: not a PE image (no MZ signature)`);
@@ -172,7 +175,31 @@ export class PeImage {
         characteristics: st.u32(o + 36),
       });
     }
-    this.cor20 = this.readCor20();
+    this.cor20 = readCliHeader ? this.readCor20() : undefined;
+  }
+
+  /**
+   * Which layout `source` holds a managed image in, judged by where a well-formed CLI header is
+   * (its size field is 72 in the real one): the section table alone cannot tell a flat mapping
+   * from a loaded one. Undefined when neither layout shows a CLI header.
+   */
+  static detectLayout(source: PeByteSource, name = "image"): PeLayout | undefined {
+    const headers = new PeImage(source, "file", name, false);
+    const cli = headers.directory(DIR_CLI);
+    if (!cli) return undefined;
+    const looksLikeCli = (offset: number | undefined): boolean => {
+      if (offset === undefined || offset + 8 > source.size) return false;
+      const b = source.read(offset, 8);
+      return b.length === 8 && new DataView(b.buffer, b.byteOffset, 8).getUint32(0, true) === COR20_SIZE && b[4] === 2;
+    };
+    if (looksLikeCli(cli.rva)) return "mapped";
+    if (looksLikeCli(headers.rvaToOffset(cli.rva)?.offset)) return "file";
+    return undefined;
+  }
+
+  /** Releases the byte source (a file descriptor for openPeFile). */
+  close(): void {
+    this.source.close?.();
   }
 
   /** True when the image has a CLI header (a .NET assembly or module). */
@@ -195,8 +222,9 @@ export class PeImage {
       return rva < this.sizeOfImage ? { offset: rva, available: this.sizeOfImage - rva } : undefined;
     }
     for (const s of this.sections) {
-      // A section spans VirtualSize bytes in memory; only SizeOfRawData of them are in the file.
-      const span = Math.max(s.virtualSize, 0);
+      // A section spans VirtualSize bytes in memory (SizeOfRawData when a linker left it 0); only
+      // SizeOfRawData of them are in the file.
+      const span = s.virtualSize || s.sizeOfRawData;
       if (rva >= s.virtualAddress && rva < s.virtualAddress + span) {
         const delta = rva - s.virtualAddress;
         if (delta >= s.sizeOfRawData) return undefined; // zero-fill: no bytes in the file
@@ -331,3 +359,8 @@ export function pdbSymbolKey(cv: CodeViewInfo): string {
   return guid + (cv.portable ? "FFFFFFFF" : cv.age.toString(16).toUpperCase());
 }
 
+
+/** Opens a PE file on disk (file layout), reading through a block cache. */
+export function openPeFile(path: string): PeImage {
+  return new PeImage(new FileByteSource(path, 1024), "file", path);
+}

@@ -8,12 +8,15 @@ import { PF_X, PT_LOAD } from "../dump/elf-format.js";
 import { EhFrameIndex } from "./cfi.js";
 import type { ModuleList, NativeModule } from "./modules.js";
 import type { CodeMap } from "./unwinder.js";
+import type { ManagedFunction } from "./windows-unwind.js";
 import { lastAtOrBelow } from "../dump/sorted.js";
 
 export class ProcessCodeMap implements CodeMap {
   private readonly starts: Float64Array;
   private readonly ends: Float64Array;
   private readonly cfi = new Map<NativeModule, EhFrameIndex | undefined>();
+  /** Set when a .NET runtime is known: unwind data of its managed code. */
+  managedCode?: (address: number) => ManagedFunction | undefined;
 
   constructor(
     private readonly mem: Memory,
@@ -40,6 +43,10 @@ export class ProcessCodeMap implements CodeMap {
   isCode(address: number): boolean {
     const hi = lastAtOrBelow(this.starts, address);
     return hi >= 0 && address < this.ends[hi]!;
+  }
+
+  managedFunction(address: number): ManagedFunction | undefined {
+    return this.managedCode?.(address);
   }
 
   cfiAt(address: number): EhFrameIndex | undefined {

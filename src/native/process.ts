@@ -10,6 +10,7 @@ import { ProcessCodeMap } from "./code-map.js";
 import { ModuleList, type NativeModule } from "./modules.js";
 import { registersFromUserRegs } from "./registers.js";
 import { Unwinder, type FrameTrust, type StopReason } from "./unwinder.js";
+import type { ManagedFunction } from "./windows-unwind.js";
 
 export interface OpenOptions {
   /** The program's executable, when its path in the dump does not exist here. */
@@ -26,7 +27,8 @@ export interface ThreadInfo {
 }
 
 export interface Location {
-  module: NativeModule | undefined;
+  /** The ELF module, or for managed code a pseudo-module named after its assembly. */
+  module: NativeModule | { name: string; path: string } | undefined;
   symbol: string | undefined;
   /** Offset of the address from the symbol's start (or from the module base when no symbol). */
   offset: number | undefined;
@@ -57,12 +59,24 @@ export interface RuntimeInfo {
 
 export const SIGNAL_TRAMPOLINE_NAME = "<signal handler called>";
 
+/**
+ * What a managed runtime knows about code outside ELF modules (JIT'd code, ReadyToRun images):
+ * how to unwind it and what to call it. Supplied by the runtime layer above.
+ */
+export interface ManagedCodeProvider {
+  unwindInfo(address: number): ManagedFunction | undefined;
+  /** "Assembly.dll" and "Namespace.Type.Method(Args)" with the offset from the method start. */
+  describe(address: number): { module: string; symbol: string; offset: number } | undefined;
+}
+
 export class NativeProcess {
   readonly memory: AddressSpace;
   readonly threads: ThreadInfo[];
   private readonly mapped: MappedFiles;
   private modulesCache?: ModuleList;
   private unwinderCache?: Unwinder;
+  private codeMapCache?: ProcessCodeMap;
+  private managedCode?: ManagedCodeProvider;
   private readonly locations = new Map<number, Location>();
 
   constructor(
@@ -118,8 +132,19 @@ export class NativeProcess {
   }
 
   private get unwinder(): Unwinder {
-    this.unwinderCache ??= new Unwinder(this.memory, new ProcessCodeMap(this.memory, this.core.segments, this.modules));
+    if (!this.unwinderCache) {
+      this.codeMapCache = new ProcessCodeMap(this.memory, this.core.segments, this.modules);
+      if (this.managedCode) this.codeMapCache.managedCode = (a) => this.managedCode!.unwindInfo(a);
+      this.unwinderCache = new Unwinder(this.memory, this.codeMapCache);
+    }
     return this.unwinderCache;
+  }
+
+  /** Let backtraces unwind and name managed code (mixed-mode `bt`). */
+  setManagedCodeProvider(provider: ManagedCodeProvider): void {
+    this.managedCode = provider;
+    this.unwinderCache = undefined;
+    this.locations.clear();
   }
 
   backtrace(thread: ThreadInfo, maxFrames?: number): ThreadBacktrace {
@@ -149,7 +174,12 @@ export class NativeProcess {
 
   private locateUncached(address: number, isReturnAddress: boolean): Location {
     const module = this.modules.at(address);
-    if (!module) return { module: undefined, symbol: undefined, offset: undefined };
+    if (!module) {
+      const managed = this.managedCode?.describe(isReturnAddress ? address - 1 : address);
+      if (!managed) return { module: undefined, symbol: undefined, offset: undefined };
+      const offset = managed.offset + (isReturnAddress ? 1 : 0);
+      return { module: { name: managed.module, path: managed.module }, symbol: managed.symbol, offset };
+    }
     const probe = isReturnAddress ? address - 1 : address;
     const hit = this.modules.symbols(module).table.lookup(probe - module.bias);
     if (!hit) return { module, symbol: undefined, offset: address - module.base };

@@ -14,6 +14,7 @@ export interface SymbolHit {
 
 const AT = 0x40;
 const UNDERSCORE = 0x5f;
+const ALIAS = new TextEncoder().encode("_alias");
 
 export class SymbolTableBuilder {
   private readonly values: number[] = [];
@@ -88,16 +89,26 @@ export class SymbolTableBuilder {
   }
 
   /**
-   * 0..31, lower is preferred: sized, then no leading underscores (pthread_cond_wait over
-   * __GI___pthread_cond_wait). Version suffixes (@GLIBC_2.3.2) do not count: they are
-   * dropped from the name shown.
+   * 0..31, lower is preferred: sized, no leading underscores (pthread_cond_wait over
+   * __GI___pthread_cond_wait), not an "_alias". Version suffixes (@GLIBC_2.3.2) do not
+   * count: they are dropped from the name shown.
    */
   private rank(i: number): number {
     const bytes = this.strtabs[this.tables[i]!]!;
     const start = this.offsets[i]!;
     let r = this.sizes[i] === 0 ? 4 : 0;
     if (bytes[start] === UNDERSCORE) r += bytes[start + 1] === UNDERSCORE ? 2 : 1;
+    if (this.contains(bytes, start, ALIAS)) r += 8; // glibc's __libc_start_main_alias_2 and kin
     return r;
+  }
+
+  private contains(bytes: Uint8Array, start: number, needle: Uint8Array): boolean {
+    for (let p = start; p < bytes.length && bytes[p] !== 0; p++) {
+      let k = 0;
+      while (k < needle.length && bytes[p + k] === needle[k]) k++;
+      if (k === needle.length) return true;
+    }
+    return false;
   }
 }
 

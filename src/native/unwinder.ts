@@ -7,6 +7,7 @@ import type { Memory } from "../dump/address-space.js";
 import { cfiRowFor, type CfiRow, type EhFrameIndex } from "./cfi.js";
 import { evaluateExpression, type ExpressionContext } from "./dwarf-expression.js";
 import { CALLEE_SAVED, DWARF_REG, DWARF_REG_COUNT, emptyRegisters, type RegisterSet } from "./registers.js";
+import { unwindWindowsX64, type ManagedFunction } from "./windows-unwind.js";
 
 export type FrameTrust = "context" | "cfi" | "signal" | "frame_pointer" | "scan";
 
@@ -33,6 +34,8 @@ export interface CodeMap {
   isCode(address: number): boolean;
   /** CFI index of the module containing `address`. */
   cfiAt(address: number): EhFrameIndex | undefined;
+  /** Windows-format unwind data for managed (JIT'd / ReadyToRun) code at `address`, if known. */
+  managedFunction?(address: number): ManagedFunction | undefined;
 }
 
 export interface UnwindOptions {
@@ -98,6 +101,10 @@ export class Unwinder {
       if (next && this.plausible(frame, next)) return next;
       cfiWentBackwards = next !== undefined && next.sp <= frame.sp;
     }
+    if (!row) {
+      const managed = this.byManagedUnwindInfo(frame, lookupPc);
+      if (managed) return managed;
+    }
     const byFp = this.byFramePointer(frame);
     if (byFp) return byFp;
     const byScan = this.byScan(frame, scanWords);
@@ -162,6 +169,21 @@ export class Unwinder {
     if (ra === 0) return "root";
     caller[RIP] = ra;
     return { ip: ra, sp: cfa, trust: "cfi", exact: row.signalFrame, signalTrampoline: false, registers: caller };
+  }
+
+  /** Caller from the unwind codes the JIT or crossgen wrote for managed code (no DWARF for it). */
+  private byManagedUnwindInfo(frame: UnwoundFrame, pc: number): UnwoundFrame | undefined {
+    const fn = this.code.managedFunction?.(pc);
+    if (!fn) return undefined;
+    let regs: RegisterSet | undefined;
+    try {
+      regs = unwindWindowsX64(this.mem, fn, pc, frame.registers);
+    } catch {
+      return undefined; // damaged unwind data: frame pointers and scanning remain
+    }
+    if (!regs) return undefined;
+    const next: UnwoundFrame = { ip: regs[RIP]!, sp: regs[RSP]!, trust: "cfi", exact: false, signalTrampoline: false, registers: regs };
+    return this.plausible(frame, next) ? next : undefined;
   }
 
   /** Caller from the classic rbp chain: [rbp] = caller's rbp, [rbp+8] = return address. */

@@ -1,3 +1,9 @@
+import type { ManagedFunction } from "../native/windows-unwind.js";
+import type { CodeBlock } from "./contracts/execution-manager.js";
+import type { MethodDescInfo, MethodTableInfo, ModuleInfo } from "./contracts/runtime-type-system.js";
+
+export type { CodeBlock, MethodDescInfo, MethodTableInfo, ModuleInfo };
+
 // The managed view of a dumped process: one interface for commands, implemented by the
 // contracts backend (pure TypeScript, driven by the runtime's descriptor) and, later, the DAC.
 
@@ -47,6 +53,13 @@ export interface RuntimeDescription {
 
 export interface ClrRuntime {
   describe(): RuntimeDescription;
+  /** The managed code block holding `ip` (JIT'd or ReadyToRun), if any. */
+  codeBlock(ip: number): CodeBlock | undefined;
+  /** Windows-format unwind data of the managed code at `ip`. */
+  unwindInfo(ip: number): ManagedFunction | undefined;
+  methodDesc(address: number): MethodDescInfo;
+  methodTable(address: number): MethodTableInfo;
+  module(address: number): ModuleInfo;
   appDomain(): number;
   threadStoreCounts(): ThreadStoreCounts;
   threads(): ManagedThread[];

@@ -3,50 +3,33 @@
 // and nothing on stdout. Damaged variants are built from a synthetic core (test/support/elf-writer)
 // and from a real gcore core of a tiny C program (built once, cached under .cache/bad-input/).
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { after, describe, it, type TestContext } from "node:test";
-import { fileURLToPath } from "node:url";
 import { ExitCode } from "../../src/errors.js";
 import { cachedDir, sleepSync } from "../support/cache.js";
+import { cliPath, runCli, type CliRun } from "../support/cli.js";
 import { EM_AARCH64, PF_R, PF_W, pattern, patched, sampleCoreSpec, writeCoreWithLayout } from "../support/elf-writer.js";
 
-/** dist/test/integration/bad-input.test.js -> repository root. */
-const root = fileURLToPath(new URL("../../..", import.meta.url));
-const cli = join(root, "dist", "src", "cli", "main.js");
 const CLI_TIMEOUT_MS = 20_000;
 
 /** Known bugs in src/ that make a case fail today (case name -> bug); reported as TODO. */
 const KNOWN_BUGS: Record<string, string> = {};
 
-interface Run {
-  status: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  error?: Error;
+/** `analyze FILE -c "thread list"`, killed after CLI_TIMEOUT_MS. */
+function analyzeFile(file: string, user?: { uid: number; gid: number }): CliRun {
+  return runCli(["analyze", file, "-c", "thread list"], { timeout: CLI_TIMEOUT_MS, killSignal: "SIGKILL", env: { ...process.env, NO_COLOR: "1" }, ...user });
 }
 
-function runCli(file: string, user?: { uid: number; gid: number }): Run {
-  const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [cli, "analyze", file, "-c", "thread list"], {
-    encoding: "utf8",
-    timeout: CLI_TIMEOUT_MS,
-    killSignal: "SIGKILL",
-    env: { ...process.env, NO_COLOR: "1" },
-    ...user,
-  });
-  return { status: r.status, signal: r.signal, stdout: r.stdout ?? "", stderr: r.stderr ?? "", error: r.error };
-}
-
-function show(r: Run): string {
+function show(r: CliRun): string {
   return `status ${r.status}${r.signal ? ` (killed by ${r.signal}${r.signal === "SIGKILL" ? `: over ${CLI_TIMEOUT_MS / 1000} s?` : ""})` : ""}\n--- stderr ---\n${r.stderr}--- stdout ---\n${r.stdout.slice(0, 2000)}`;
 }
 
 /** The CLI refused `file` with `exitCode`, one `clrscope: ...` line naming it, and no output. */
 function expectRefusal(file: string, exitCode: number, user?: { uid: number; gid: number }): void {
-  const r = runCli(file, user);
+  const r = analyzeFile(file, user);
   assert.equal(r.error, undefined, `could not run the CLI: ${r.error?.message}`);
   assert.equal(r.status, exitCode, `expected exit code ${exitCode}\n${show(r)}`);
   assert.equal(r.stdout, "", `stdout must be empty\n${show(r)}`);
@@ -56,8 +39,8 @@ function expectRefusal(file: string, exitCode: number, user?: { uid: number; gid
 }
 
 /** The CLI opened `file` (exit 0) and warned, in one stderr line naming it, that it is truncated. */
-function expectOpensTruncated(file: string): Run {
-  const r = runCli(file);
+function expectOpensTruncated(file: string): CliRun {
+  const r = analyzeFile(file);
   assert.equal(r.error, undefined, `could not run the CLI: ${r.error?.message}`);
   assert.equal(r.status, ExitCode.ok, `a core cut inside its memory must still open\n${show(r)}`);
   assert.match(r.stderr, /^[^\n]*truncated[^\n]*\n?$/, `stderr must be one warning line mentioning "truncated"\n${show(r)}`);
@@ -153,7 +136,7 @@ function programHeaders(bytes: Uint8Array): { phoff: number; phnum: number; phdr
 
 // ---- the cases -----------------------------------------------------------------------------
 
-const cliMissing = existsSync(cli) ? false : `the CLI is not built (${cli})`;
+const cliMissing = existsSync(cliPath) ? false : `the CLI is not built (${cliPath})`;
 
 describe("bad input: documented exit code, one stderr line, no stack trace", { skip: cliMissing }, () => {
   const tmp = mkdtempSync(join(tmpdir(), "clrscope-bad-input-"));
@@ -182,7 +165,7 @@ describe("bad input: documented exit code, one stderr line, no stack trace", { s
       chmodSync(p, 0o000);
       // root reads anything: run the CLI as nobody instead, if this machine lets us.
       const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
-      if (asNobody && spawnSync(process.execPath, ["-e", `require("fs").accessSync(${JSON.stringify(cli)})`], { ...asNobody, stdio: "ignore" }).status !== 0) {
+      if (asNobody && spawnSync(process.execPath, ["-e", `require("fs").accessSync(${JSON.stringify(cliPath)})`], { ...asNobody, stdio: "ignore" }).status !== 0) {
         t.skip("running as root and cannot run the CLI as nobody");
         return;
       }
@@ -208,7 +191,7 @@ describe("bad input: documented exit code, one stderr line, no stack trace", { s
     const firstNote = layout.notes[0]!;
 
     test("synthetic: control, untouched", () => {
-      const r = runCli(file("synthetic-ok.core", bytes));
+      const r = analyzeFile(file("synthetic-ok.core", bytes));
       assert.equal(r.status, ExitCode.ok, show(r));
       assert.equal(r.stderr, "", show(r));
     });
@@ -232,7 +215,7 @@ describe("bad input: documented exit code, one stderr line, no stack trace", { s
     test("synthetic: segment data missing entirely (filesz 0 is not truncation)", () => {
       const spec = sampleCoreSpec();
       spec.segments!.push({ vaddr: 0x7e00_0000_0000, memsz: 0x4000, filesz: 0, flags: PF_R | PF_W }, { vaddr: 0x7e00_0001_0000, bytes: pattern(64, 4) });
-      const r = runCli(file("s-filesz0.core", writeCoreWithLayout(spec).bytes));
+      const r = analyzeFile(file("s-filesz0.core", writeCoreWithLayout(spec).bytes));
       assert.equal(r.status, ExitCode.ok, show(r));
       assert.equal(r.stderr, "", show(r));
     });
@@ -254,7 +237,7 @@ describe("bad input: documented exit code, one stderr line, no stack trace", { s
     test("real gcore core, untouched", (t) => {
       const c = load(t);
       if (!c) return;
-      const r = runCli(file("real-ok.core", c.bytes));
+      const r = analyzeFile(file("real-ok.core", c.bytes));
       assert.equal(r.status, ExitCode.ok, show(r));
       assert.equal(r.stderr, "", show(r));
     });

@@ -1,14 +1,14 @@
 // The package's bin (dist/clrscope.js, the bundled CLI) behaves exactly like the modules it is
 // built from.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { repoRoot } from "../support/cache.js";
+import { runCli } from "../support/cli.js";
 import { nativeCore } from "../support/native-fixtures.js";
 
-const run = (entry: string, args: string[]) => spawnSync(process.execPath, [join(repoRoot, "dist", ...entry.split("/")), ...args], { encoding: "utf8", timeout: 60_000 });
+const run = (entry: string, args: string[]) => runCli(args, { script: join(repoRoot, "dist", ...entry.split("/")), timeout: 60_000 });
 
 test("the bundled bin prints the package version and the same results as the modules", () => {
   const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { version: string; bin: Record<string, string> };

@@ -10,43 +10,20 @@ import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
 import { describe, test } from "node:test";
 import { repoRoot } from "../support/cache.js";
+import { runCliJson, type CliFrame, type CliThread } from "../support/cli.js";
 import { gdbBacktraces, type GdbThread } from "../support/gdb-oracle.js";
 import { nativeCore, nativeVariants, type NativeCore } from "../support/native-fixtures.js";
 
-interface OurFrame {
-  index: number;
-  ip: string;
-  sp: string;
-  module: string | null;
-  symbol: string | null;
-  offset: number | null;
-  trust: "context" | "cfi" | "frame_pointer" | "scan" | "signal";
-}
-interface OurThread {
-  index: number;
-  tid: number;
-  frames: OurFrame[];
-}
-
 const SIGNAL_FRAME = "<signal handler called>";
-const cli = join(repoRoot, "dist", "src", "cli", "main.js");
 // Skip (visibly) only while the CLI has not been written; once its source exists, a missing or
 // broken build must fail.
 const skip = existsSync(join(repoRoot, "src", "cli", "main.ts")) ? false : "CLI not written yet (src/cli/main.ts)";
 
-function ourBacktraces({ exe, core }: NativeCore): OurThread[] {
-  const out = execFileSync(process.execPath, [cli, "analyze", core, "--exe", exe, "--json", "-c", "bt all"], {
-    encoding: "utf8",
-    maxBuffer: 256 << 20,
-    timeout: 120_000,
-  });
-  // One JSON document per line.
-  const docs = out
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .map((l) => JSON.parse(l) as { command?: string; result?: { threads?: OurThread[] } });
-  const threads = docs.find((d) => d.command === "bt all")?.result?.threads;
-  assert.ok(threads, `no "bt all" result in CLI output:\n${out}`);
+function ourBacktraces({ exe, core }: NativeCore): CliThread[] {
+  const { docs, status, stderr, stdout } = runCliJson(core, ["bt all"], ["--exe", exe]);
+  assert.equal(status, 0, `clrscope failed (${status}): ${stderr}`);
+  const threads = docs.find((d) => d.command === "bt all")?.result?.threads as CliThread[] | undefined;
+  assert.ok(threads, `no "bt all" result in CLI output:\n${stdout}`);
   return threads;
 }
 
@@ -70,9 +47,9 @@ function gdbProgramFrames(t: GdbThread, fns: Set<string>): string[] {
   return upToMain(t.frames.map((f) => f.fn).filter((fn) => fn === SIGNAL_FRAME || fns.has(fn)));
 }
 
-function ourProgramFrames(t: OurThread, fns: Set<string>, exe: string): string[] {
+function ourProgramFrames(t: CliThread, fns: Set<string>, exe: string): string[] {
   const exeName = basename(exe);
-  const isProgram = (f: OurFrame): f is OurFrame & { symbol: string } =>
+  const isProgram = (f: CliFrame): f is CliFrame & { symbol: string } =>
     f.symbol === SIGNAL_FRAME ||
     (f.symbol !== null && fns.has(f.symbol) && (f.module === null || basename(f.module) === exeName));
   return upToMain(t.frames.filter(isProgram).map((f) => f.symbol));
@@ -83,7 +60,7 @@ function formatGdb(t: GdbThread): string {
   return [...lines, ...(t.stopped ? [`    (gdb: Backtrace stopped: ${t.stopped})`] : [])].join("\n");
 }
 
-function formatOurs(t: OurThread): string {
+function formatOurs(t: CliThread): string {
   return t.frames
     .map((f) => {
       const where = f.symbol === null ? "??" : f.offset ? `${f.symbol}+0x${f.offset.toString(16)}` : f.symbol;
@@ -94,7 +71,7 @@ function formatOurs(t: OurThread): string {
 }
 
 /** Side-by-side listing of the compared frames, then both full backtraces. */
-function describeMismatch(tid: number, expected: string[], actual: string[], g: GdbThread, o: OurThread): string {
+function describeMismatch(tid: number, expected: string[], actual: string[], g: GdbThread, o: CliThread): string {
   const rows = [`  thread ${tid}: program frames differ`, `    ${"gdb".padEnd(32)}clrscope`];
   for (let i = 0; i < Math.max(expected.length, actual.length); i++) {
     const e = expected[i] ?? "(none)";
@@ -108,7 +85,7 @@ interface Compared {
   fixture: NativeCore;
   fns: Set<string>;
   gdb: GdbThread[];
-  ours: OurThread[];
+  ours: CliThread[];
 }
 const memo = new Map<string, Compared>();
 function load(name: string, variant: string): Compared {

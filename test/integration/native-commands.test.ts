@@ -2,29 +2,13 @@
 // registers, memory (from the dump and from files on disk), symbol lookup, disassembly,
 // modules; plus thread selection, the REPL and command errors.
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { realpathSync } from "node:fs";
-import { join } from "node:path";
 import { before, describe, test } from "node:test";
-import { repoRoot } from "../support/cache.js";
+import { runCli, runCliJson } from "../support/cli.js";
 import { nativeCore, type NativeCore } from "../support/native-fixtures.js";
 
-const cli = join(repoRoot, "dist", "src", "cli", "main.js");
-
-interface Doc {
-  command: string;
-  result?: any;
-  error?: { code: string; message: string };
-}
-
-function runJson(fx: NativeCore, commands: string[]): { docs: Doc[]; status: number | null } {
-  const r = spawnSync(process.execPath, [cli, "analyze", fx.core, "--exe", fx.exe, "--json", ...commands.flatMap((c) => ["-c", c])], {
-    encoding: "utf8",
-    timeout: 60_000,
-  });
-  const docs = r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as Doc);
-  return { docs, status: r.status };
-}
+const runJson = (fx: NativeCore, commands: string[]) => runCliJson(fx.core, commands, ["--exe", fx.exe]);
 
 function resultOf(fx: NativeCore, command: string): any {
   const { docs } = runJson(fx, [command]);
@@ -157,9 +141,8 @@ describe("native commands against gdb (chains fixture)", () => {
   });
 
   test("the REPL reads commands from stdin until exit", () => {
-    const r = spawnSync(process.execPath, [cli, "analyze", fx.core, "--exe", fx.exe], {
+    const r = runCli(["analyze", fx.core, "--exe", fx.exe], {
       input: "thread list\nhelp bt\nnot-a-command\nexit\n",
-      encoding: "utf8",
       timeout: 60_000,
       env: { ...process.env, HOME: "/tmp" },
     });

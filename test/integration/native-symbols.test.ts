@@ -6,29 +6,14 @@
 //    dump; the module is still listed, and its exported function is named from the dynamic
 //    symbol table in the dump's memory.
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { before, describe, test } from "node:test";
-import { repoRoot } from "../support/cache.js";
+import { runCliJson, type CliFrame, type CliThread } from "../support/cli.js";
 import { gdbBacktraces, type GdbThread } from "../support/gdb-oracle.js";
 import { nativeCore, readelfBuildId, type NativeCore } from "../support/native-fixtures.js";
 
-const cli = join(repoRoot, "dist", "src", "cli", "main.js");
-
-interface Frame {
-  index: number;
-  ip: string;
-  sp: string;
-  module: string | null;
-  symbol: string | null;
-  offset: number | null;
-  trust: string;
-}
-interface Thread {
-  tid: number;
-  frames: Frame[];
-}
 interface Image {
   name: string;
   path: string;
@@ -38,20 +23,10 @@ interface Image {
   foundBy: string[];
   symbols?: { source: string; from: string | null; count: number };
 }
-interface Doc {
-  command: string;
-  result?: any;
-  error?: { code: string; message: string };
-}
 
 function analyze(fx: NativeCore, commands: string[], extra: string[] = []): Map<string, any> {
-  const r = spawnSync(process.execPath, [cli, "analyze", fx.core, "--exe", fx.exe, ...extra, "--json", ...commands.flatMap((c) => ["-c", c])], {
-    encoding: "utf8",
-    timeout: 120_000,
-    maxBuffer: 64 << 20,
-  });
-  assert.equal(r.status, 0, `clrscope failed (${r.status}): ${r.stderr}\n${r.stdout}`);
-  const docs = r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as Doc);
+  const { docs, status, stderr, stdout } = runCliJson(fx.core, commands, ["--exe", fx.exe, ...extra]);
+  assert.equal(status, 0, `clrscope failed (${status}): ${stderr}\n${stdout}`);
   const out = new Map<string, any>();
   for (const c of commands) {
     const d = docs.find((x) => x.command === c);
@@ -61,10 +36,10 @@ function analyze(fx: NativeCore, commands: string[], extra: string[] = []): Map<
   return out;
 }
 
-const describeFrames = (t: Thread) => t.frames.map((f) => `#${f.index} ${f.ip} ${f.module ?? "?"}\`${f.symbol ?? "??"} (${f.trust})`).join("\n");
+const describeFrames = (t: CliThread) => t.frames.map((f) => `#${f.index} ${f.ip} ${f.module ?? "?"}\`${f.symbol ?? "??"} (${f.trust})`).join("\n");
 
 /** The thread with a frame in module `lib`. */
-function threadIn(threads: Thread[], lib: string): Thread {
+function threadIn(threads: CliThread[], lib: string): CliThread {
   const t = threads.find((x) => x.frames.some((f) => f.module !== null && basename(f.module) === lib));
   assert.ok(t, `no thread has a frame in ${lib}:\n${threads.map(describeFrames).join("\n\n")}`);
   return t;
@@ -139,7 +114,7 @@ describe("split debug info found by build-id (--symbols)", () => {
 
   test("image lookup -a names lib_inner with --symbols", () => {
     const bt = analyze(fx, ["bt all"], ["--symbols", symbolsDir]).get("bt all");
-    const frame = threadIn(bt.threads, "libparked.so").frames.find((f: Frame) => f.symbol === "lib_inner");
+    const frame = threadIn(bt.threads, "libparked.so").frames.find((f: CliFrame) => f.symbol === "lib_inner");
     assert.ok(frame);
     const cmd = `image lookup -a ${frame.ip}`;
     const withSyms = analyze(fx, [cmd], ["--symbols", symbolsDir]).get(cmd);
@@ -152,7 +127,7 @@ describe("split debug info found by build-id (--symbols)", () => {
   test("gdb with the same debug-file-directory agrees on the function order", () => {
     // -iex: the directory must be set before gdb loads the core's shared libraries.
     const gdb = gdbBacktraces(fx.exe, fx.core, ["-iex", `set debug-file-directory ${symbolsDir}:/usr/lib/debug`]);
-    const ours = analyze(fx, ["bt all"], ["--symbols", symbolsDir]).get("bt all").threads as Thread[];
+    const ours = analyze(fx, ["bt all"], ["--symbols", symbolsDir]).get("bt all").threads as CliThread[];
     const fns = new Set([...nmFunctions(fx.exe).keys(), ...nmFunctions(debugFile).keys()]);
     const gdbThread = gdb.find((t: GdbThread) => t.frames.some((f) => f.fn === "lib_inner"));
     assert.ok(gdbThread, "gdb names lib_inner too (else the oracle is not using the debug file)");

@@ -45,6 +45,10 @@ export interface Truth {
   assembly: string;
   /** The threads the target parked on purpose (plus the main thread); the runtime owns others. */
   threads: TruthThread[];
+  /** MethodHandle.Value ("0x..." MethodDesc) of each parked method, by full name (as in parkedIn). */
+  methodDescs: Record<string, string>;
+  /** TypeHandle.Value ("0x..." MethodTable) of a few types, by full name. */
+  methodTables: Record<string, string>;
 }
 
 export interface DotnetDump {

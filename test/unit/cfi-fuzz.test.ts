@@ -2,44 +2,23 @@
 // .eh_frame/.eh_frame_hdr bytes must end in a typed ClrscopeError or a result, never in a
 // RangeError/TypeError and never in a hang; the unwinder must never throw at all on them.
 //
-// As in parsers-fuzz.test.ts, each property runs in a worker thread under a watchdog, so a loop
-// fails its test instead of stalling `npm test`. Runs are deterministic (fixed seeds).
+// As in parsers-fuzz.test.ts, test/support/fuzz-harness.ts runs each property in a worker thread
+// under a watchdog, so a loop fails its test instead of stalling `npm test`. Runs are
+// deterministic (fixed seeds).
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
-import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import fc from "fast-check";
-import { ClrscopeError } from "../../src/errors.js";
 import { cfiRowFor, EhFrameIndex, type Cie, type Fde } from "../../src/native/cfi.js";
 import { evaluateExpression, type ExpressionContext } from "../../src/native/dwarf-expression.js";
 import { DwarfCursor } from "../../src/native/dwarf-reader.js";
 import { DWARF_REG, emptyRegisters } from "../../src/native/registers.js";
 import { Unwinder } from "../../src/native/unwinder.js";
 import { buildEhFrame, cfa, DW_EH_PE, op, SparseMemory, TestCodeMap, X86_64_CIE_INSTRUCTIONS, type EhFrameSpec } from "../support/cfi-writer.js";
+import { expectOnlyTypedErrors, FUZZ_RUNS, fuzzSeed, fuzzSuite, SLOW_CALL_MS } from "../support/fuzz-harness.js";
 
-const NUM_RUNS = Number(process.env.CLRSCOPE_FUZZ_RUNS) || 300;
-const SEED = Number(process.env.CLRSCOPE_FUZZ_SEED) || 0xcf1_f022;
-const SLOW_CALL_MS = 1000;
-const HANG_MS = 30_000;
+const SEED = fuzzSeed(0xcf1_f022);
 
 /** Properties failing because of a known bug in src/ (name -> the bug); they report as TODO. */
 const KNOWN_BUGS: Record<string, string> = {};
-
-/** Runs `fn`; a ClrscopeError gives undefined, any other error (or a slow call) fails. */
-function onlyTypedErrors<T>(fn: () => T): T | undefined {
-  const t0 = performance.now();
-  let result: T | undefined;
-  try {
-    result = fn();
-  } catch (e) {
-    if (!(e instanceof ClrscopeError)) {
-      const what = e instanceof Error ? `${e.name}: ${e.message}\n${e.stack ?? ""}` : String(e);
-      throw new Error(`expected a ClrscopeError, got ${what}`, { cause: e });
-    }
-  }
-  const ms = performance.now() - t0;
-  if (ms > SLOW_CALL_MS) throw new Error(`one call took ${ms.toFixed(0)} ms`);
-  return result;
-}
 
 // ---- inputs ----
 
@@ -156,13 +135,13 @@ const PROPERTIES: Record<string, () => void> = {
     fc.assert(
       fc.property(cieArb, cfaProgram, fc.nat({ max: 0x2_0000 }), (cie, program, pcOffset) => {
         const fde: Fde = { cie, pcBegin: 0x1000, pcEnd: 0x1000 + 0x2_0000, instructions: program };
-        const row = onlyTypedErrors(() => cfiRowFor(fde, 0x1000 + pcOffset));
+        const row = expectOnlyTypedErrors(() => cfiRowFor(fde, 0x1000 + pcOffset));
         if (row) {
           assert.ok(row.cfa.kind === "register" || row.cfa.kind === "expression");
           assert.ok(row.rules instanceof Map);
         }
       }),
-      { numRuns: NUM_RUNS, seed: SEED + 1 },
+      { numRuns: FUZZ_RUNS, seed: SEED + 1 },
     );
   },
 
@@ -174,23 +153,23 @@ const PROPERTIES: Record<string, () => void> = {
         fc.array(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), { maxLength: 3 }),
         fc.boolean(),
         (expr, regs, initial, memoryPresent) => {
-          const v = onlyTypedErrors(() => evaluateExpression(expr, exprContext(regs, memoryPresent), initial));
+          const v = expectOnlyTypedErrors(() => evaluateExpression(expr, exprContext(regs, memoryPresent), initial));
           if (v !== undefined) assert.ok(v >= 0n && v < 1n << 64n, `result ${v} is not a 64-bit value`);
         },
       ),
-      { numRuns: NUM_RUNS, seed: SEED + 2 },
+      { numRuns: FUZZ_RUNS, seed: SEED + 2 },
     );
   },
 
   "DwarfCursor: LEB128 and pointer encodings on random bytes": () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 24 }), fc.nat({ max: 255 }), fc.nat({ max: 2 ** 47 }), (bytes, encoding, address) => {
-        onlyTypedErrors(() => new DwarfCursor(bytes, address, "fuzz").uleb());
-        onlyTypedErrors(() => new DwarfCursor(bytes, address, "fuzz").sleb());
-        onlyTypedErrors(() => new DwarfCursor(bytes, address, "fuzz").cstring());
-        onlyTypedErrors(() => new DwarfCursor(bytes, address, "fuzz").encoded(encoding, 0x1000, () => 0x2000));
+        expectOnlyTypedErrors(() => new DwarfCursor(bytes, address, "fuzz").uleb());
+        expectOnlyTypedErrors(() => new DwarfCursor(bytes, address, "fuzz").sleb());
+        expectOnlyTypedErrors(() => new DwarfCursor(bytes, address, "fuzz").cstring());
+        expectOnlyTypedErrors(() => new DwarfCursor(bytes, address, "fuzz").encoded(encoding, 0x1000, () => 0x2000));
       }),
-      { numRuns: NUM_RUNS, seed: SEED + 3 },
+      { numRuns: FUZZ_RUNS, seed: SEED + 3 },
     );
   },
 
@@ -198,17 +177,17 @@ const PROPERTIES: Record<string, () => void> = {
     fc.assert(
       fc.property(damagedCfi, (d) => {
         const mem = damagedMemory(d);
-        const index = onlyTypedErrors(() => EhFrameIndex.fromHeader(mem, SPEC.hdrAddress));
+        const index = expectOnlyTypedErrors(() => EhFrameIndex.fromHeader(mem, SPEC.hdrAddress));
         if (!index) return;
         for (const pc of PCS) {
-          const fde = onlyTypedErrors(() => index.findFde(pc));
+          const fde = expectOnlyTypedErrors(() => index.findFde(pc));
           if (fde) {
             assert.ok(pc >= fde.pcBegin && pc < fde.pcEnd, `findFde(0x${pc.toString(16)}) returned [0x${fde.pcBegin.toString(16)}, 0x${fde.pcEnd.toString(16)})`);
-            onlyTypedErrors(() => cfiRowFor(fde, pc));
+            expectOnlyTypedErrors(() => cfiRowFor(fde, pc));
           }
         }
       }),
-      { numRuns: NUM_RUNS, seed: SEED + 4 },
+      { numRuns: FUZZ_RUNS, seed: SEED + 4 },
     );
   },
 
@@ -218,10 +197,10 @@ const PROPERTIES: Record<string, () => void> = {
         const mem = new SparseMemory();
         if (hdr.length > 0) mem.map(0x34_0000, [1, ...hdr]); // version 1, so the rest is parsed
         if (frame.length > 0) mem.map(0x30_0000, frame);
-        const index = onlyTypedErrors(() => EhFrameIndex.fromHeader(mem, 0x34_0000));
-        if (index) for (const pc of PCS) onlyTypedErrors(() => index.findFde(pc));
+        const index = expectOnlyTypedErrors(() => EhFrameIndex.fromHeader(mem, 0x34_0000));
+        if (index) for (const pc of PCS) expectOnlyTypedErrors(() => index.findFde(pc));
       }),
-      { numRuns: NUM_RUNS, seed: SEED + 5 },
+      { numRuns: FUZZ_RUNS, seed: SEED + 5 },
     );
   },
 
@@ -257,71 +236,9 @@ const PROPERTIES: Record<string, () => void> = {
           if (f.trust !== "signal") assert.ok(f.sp > bt.frames[i - 1]!.sp, `frame ${i} (${f.trust}) does not move up the stack`);
         }
       }),
-      { numRuns: NUM_RUNS, seed: SEED + 6 },
+      { numRuns: FUZZ_RUNS, seed: SEED + 6 },
     );
   },
 };
 
-// ---- running: each property in a worker, under a watchdog ----
-
-interface WorkerResult {
-  ok: boolean;
-  error?: string;
-}
-
-if (!isMainThread && workerData?.cfiFuzzProperty !== undefined) {
-  const name = workerData.cfiFuzzProperty as string;
-  let result: WorkerResult;
-  try {
-    PROPERTIES[name]!();
-    result = { ok: true };
-  } catch (e) {
-    result = { ok: false, error: e instanceof Error ? `${e.message}\n${e.stack ?? ""}` : String(e) };
-  }
-  parentPort!.postMessage(result);
-} else if (isMainThread) {
-  describe("CFI parsers never throw untyped errors or hang (fast-check)", () => {
-    for (const name of Object.keys(PROPERTIES)) {
-      it(name, { timeout: HANG_MS + 10_000, todo: KNOWN_BUGS[name] }, async () => {
-        const r = await runInWorker(name);
-        if (!r.ok) assert.fail(`${name}\n${r.error}`);
-      });
-    }
-  });
-}
-
-function runInWorker(name: string): Promise<WorkerResult> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL(import.meta.url), {
-      workerData: { cfiFuzzProperty: name },
-      resourceLimits: { maxOldGenerationSizeMb: 256 },
-    });
-    let settled = false;
-    const timer = setTimeout(() => {
-      if (settled) return;
-      settled = true;
-      void worker.terminate();
-      resolve({ ok: false, error: `hang: still running after ${HANG_MS} ms` });
-    }, HANG_MS);
-    worker.once("message", (r: WorkerResult) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      void worker.terminate();
-      resolve(r);
-    });
-    worker.once("error", (e) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve({ ok: false, error: `worker died: ${e.message}` });
-    });
-    worker.once("exit", (code) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (code === 0) reject(new Error("worker exited without a result"));
-      else resolve({ ok: false, error: `worker exited with code ${code}` });
-    });
-  });
-}
+fuzzSuite("CFI parsers never throw untyped errors or hang (fast-check)", import.meta.url, PROPERTIES, { knownBugs: KNOWN_BUGS });

@@ -2,9 +2,10 @@
 // (which the CLI turns into a one-line message and a documented exit code), never in a
 // RangeError/TypeError from deep inside a parser, and never in a hang.
 //
-// Each property runs in its own worker thread with a watchdog, so a parser that loops forever
-// fails its test instead of stalling `npm test`. Runs are deterministic (fixed seeds); a failure
-// prints fast-check's counterexample and the seed/path to replay it (a hang prints the last input).
+// test/support/fuzz-harness.ts runs each property in its own worker thread with a watchdog, so a
+// parser that loops forever fails its test instead of stalling `npm test`. Runs are deterministic
+// (fixed seeds); a failure prints fast-check's counterexample and the seed/path to replay it (a
+// hang prints the last input).
 //
 // HOOK for later parsers (CFI, ELF images, ...): add an entry to PROPERTIES below, usually
 //   "my parser: random bytes": () => fuzzBytes(SEED + n, (b) => parseMyThing(b)),
@@ -14,26 +15,17 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, it } from "node:test";
-import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import fc from "fast-check";
 import { AddressSpace } from "../../src/dump/address-space.js";
 import { BufferByteSource, FileByteSource } from "../../src/dump/byte-source.js";
 import { readCoreFile, type CoreFile } from "../../src/dump/elf-core.js";
 import { ELF_HEADER_SIZE, PHDR_SIZE, parseElfHeader, parseNotes, parseProgramHeaders } from "../../src/dump/elf-format.js";
 import { parseAuxv, parseFpRegs, parseNtFile, parsePrPsInfo, parsePrStatus, parseSigInfo } from "../../src/dump/notes.js";
-import { ClrscopeError, MemoryNotInDump } from "../../src/errors.js";
+import { MemoryNotInDump } from "../../src/errors.js";
 import { auxv, ntFile, pattern, prpsinfo, prstatus, sampleCoreSpec, siginfo, writeCoreWithLayout, type CoreSpec, type WrittenCore } from "../support/elf-writer.js";
+import { expectOnlyTypedErrors, FUZZ_RUNS, fuzzBytes, fuzzSeed, fuzzSuite, mutated, noteInput, size32, writeLE } from "../support/fuzz-harness.js";
 
-// CLRSCOPE_FUZZ_RUNS / CLRSCOPE_FUZZ_SEED run a deeper or different search locally.
-const NUM_RUNS = Number(process.env.CLRSCOPE_FUZZ_RUNS) || 300;
-const SEED = Number(process.env.CLRSCOPE_FUZZ_SEED) || 0x5eed_c0de;
-/** One parse of one input taking this long means a blow-up (inputs are a few KB). */
-const SLOW_CALL_MS = 1000;
-/** The watchdog: a property still running after this is reported as a hang. */
-const HANG_MS = Math.max(30_000, NUM_RUNS * 20);
-
-type ErrorClass = abstract new (...args: never[]) => Error;
+const SEED = fuzzSeed(0x5eed_c0de);
 
 /**
  * Properties still failing because of a known bug in src/ (name -> the bug). They run and report
@@ -41,122 +33,7 @@ type ErrorClass = abstract new (...args: never[]) => Error;
  */
 const KNOWN_BUGS: Record<string, string> = {};
 
-/** Shared with the main thread: the input under test, so a hang or OOM can still be reported with it. */
-const INPUT_CAPACITY = 1 << 16;
-const lastInput: Uint8Array | undefined = isMainThread ? undefined : (workerData?.lastInput as Uint8Array | undefined);
-
-/** Record `bytes` as the input being tried (call before a parse that might hang). */
-export function noteInput(bytes: Uint8Array): void {
-  if (!lastInput) return;
-  const n = Math.min(bytes.length, INPUT_CAPACITY);
-  new DataView(lastInput.buffer, lastInput.byteOffset).setUint32(0, bytes.length, true);
-  lastInput.set(bytes.subarray(0, n), 4);
-}
-
-function describeLastInput(shared: Uint8Array): string {
-  const length = new DataView(shared.buffer, shared.byteOffset).getUint32(0, true);
-  const shown = shared.subarray(4, 4 + Math.min(length, 512));
-  return `last input (${length} bytes${length > shown.length ? `, first ${shown.length}` : ""}): ${Buffer.from(shown).toString("hex")}`;
-}
-
-/**
- * Runs `fn`; returns its result, or undefined when it threw one of `allowed` (by default any
- * ClrscopeError). Anything else (RangeError, TypeError, a plain Error) fails with a message naming
- * it, and so does a single call slower than SLOW_CALL_MS.
- */
-export function expectOnlyTypedErrors<T>(fn: () => T, allowed: ErrorClass[] = [ClrscopeError]): T | undefined {
-  const t0 = performance.now();
-  let result: T | undefined;
-  try {
-    result = fn();
-  } catch (e) {
-    if (!allowed.some((c) => e instanceof c)) {
-      const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-      const expected = allowed.map((c) => c.name).join(" or ") || "no error";
-      throw new Error(`expected ${expected}, got ${what}\n${e instanceof Error ? e.stack : ""}`, { cause: e });
-    }
-  }
-  const ms = performance.now() - t0;
-  if (ms > SLOW_CALL_MS) throw new Error(`one call took ${ms.toFixed(0)} ms`);
-  return result;
-}
-
-/** Property: `parse` on arbitrary bytes (and on mutations of `seeds`) succeeds or throws a ClrscopeError. */
-export function fuzzBytes(
-  seed: number,
-  parse: (bytes: Uint8Array) => unknown,
-  seeds: Uint8Array[] = [],
-  opts: { maxLength?: number; hotOffsets?: number[]; extra?: fc.Arbitrary<Uint8Array> } = {},
-): void {
-  const random = fc.uint8Array({ maxLength: opts.maxLength ?? 2048 });
-  const arbs: fc.Arbitrary<Uint8Array>[] = [random];
-  if (seeds.length > 0) arbs.push(mutated(seeds, opts.hotOffsets));
-  if (opts.extra) arbs.push(opts.extra);
-  const arb = fc.oneof(...arbs);
-  fc.assert(
-    fc.property(arb, (bytes) => {
-      noteInput(bytes);
-      expectOnlyTypedErrors(() => parse(bytes));
-    }),
-    { numRuns: NUM_RUNS, seed },
-  );
-}
-
 // ---- inputs --------------------------------------------------------------------------------
-
-/** Values that break size and offset arithmetic: sign bits, wrap-arounds, 2^53, all ones. */
-const INTERESTING: bigint[] = [
-  0n, 1n, 2n, 3n, 4n, 7n, 8n, 12n, 56n, 64n, 0x7fn, 0x80n, 0xffn, 0x100n, 0x7fffn, 0x8000n, 0xfffen, 0xffffn, 0x1_0000n,
-  0x7fff_fffcn, 0x7fff_ffffn, 0x8000_0000n, 0x8000_0001n, 0xffff_fff0n, 0xffff_fff4n, 0xffff_fff8n, 0xffff_fffcn, 0xffff_fffdn, 0xffff_ffffn, 0x1_0000_0000n,
-  0x1f_ffff_ffff_ffffn, 0x20_0000_0000_0000n, 0x7fff_ffff_ffff_ffffn, 0x8000_0000_0000_0000n, 0xffff_ffff_ffff_f000n,
-  0xffff_ffff_ffff_ffffn,
-];
-
-/** A u32 size field: small, just below 2^32 (wraps when aligned), or from INTERESTING. */
-const size32 = fc.oneof(
-  fc.integer({ min: 0, max: 24 }).map(BigInt),
-  fc.integer({ min: 0, max: 31 }).map((k) => 0xffff_ffffn - BigInt(k)),
-  fc.constantFrom(...INTERESTING.filter((v) => v <= 0xffff_ffffn)),
-);
-
-type Mutation =
-  | { kind: "byte"; at: number; value: number }
-  | { kind: "word"; at: number; size: 2 | 4 | 8; value: bigint }
-  | { kind: "truncate"; at: number }
-  /** Two u32 at `at` and `at+4`: a note's namesz and descsz together (a cycle needs both). */
-  | { kind: "pair"; at: number; first: bigint; second: bigint };
-
-function applyMutations(base: Uint8Array, mutations: Mutation[]): Uint8Array {
-  let out = base.slice();
-  for (const m of mutations) {
-    if (out.length === 0) break;
-    const at = m.at % out.length;
-    if (m.kind === "byte") out[at] = m.value;
-    else if (m.kind === "truncate") out = out.slice(0, at);
-    else if (m.kind === "pair") {
-      writeLE(out, at, 4, m.first);
-      writeLE(out, at + 4, 4, m.second);
-    } else writeLE(out, at, m.size, m.value);
-  }
-  return out;
-}
-
-function writeLE(out: Uint8Array, at: number, size: number, value: bigint): void {
-  const v = BigInt.asUintN(size * 8, value);
-  for (let i = 0; i < size && at + i < out.length; i++) out[at + i] = Number((v >> BigInt(8 * i)) & 0xffn);
-}
-
-/** Mutations of one of `bases`; `hotOffsets` (field offsets) are hit more often than random ones. */
-function mutated(bases: Uint8Array[], hotOffsets: number[] = []): fc.Arbitrary<Uint8Array> {
-  const offset = hotOffsets.length > 0 ? fc.oneof(fc.constantFrom(...hotOffsets), fc.nat({ max: 1 << 20 })) : fc.nat({ max: 1 << 20 });
-  const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-    { weight: 3, arbitrary: fc.record({ kind: fc.constant("byte" as const), at: offset, value: fc.integer({ min: 0, max: 255 }) }) },
-    { weight: 4, arbitrary: fc.record({ kind: fc.constant("word" as const), at: offset, size: fc.constantFrom(2 as const, 4 as const, 8 as const), value: fc.constantFrom(...INTERESTING) }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant("truncate" as const), at: fc.nat({ max: 1 << 20 }) }) },
-    { weight: 2, arbitrary: fc.record({ kind: fc.constant("pair" as const), at: offset, first: size32, second: size32 }) },
-  );
-  return fc.tuple(fc.constantFrom(...bases), fc.array(mutation, { minLength: 1, maxLength: 6 })).map(([b, ms]) => applyMutations(b, ms));
-}
 
 /** Valid synthetic cores to start from: kernel layout, PN_XNUM, gdb layout (notes last). */
 function baseCores(): WrittenCore[] {
@@ -256,7 +133,7 @@ function checkReadsAgainstModel(mem: AddressSpace, spec: CoreSpec, extraAnchors:
         assert.ok(Number.isNaN(ptr), `tryReadPointer(0x${address.toString(16)}) must be NaN: only ${want.length} bytes in the dump`);
       }
     }),
-    { numRuns: NUM_RUNS, seed },
+    { numRuns: FUZZ_RUNS, seed },
   );
 }
 
@@ -270,7 +147,7 @@ export const PROPERTIES: Record<string, () => void> = {
       fc.property(mutated(cores.map((c) => c.bytes), hot), (bytes) => {
         expectOnlyTypedErrors(() => parseCore(bytes));
       }),
-      { numRuns: NUM_RUNS, seed: SEED + 1 },
+      { numRuns: FUZZ_RUNS, seed: SEED + 1 },
     );
   },
 
@@ -290,7 +167,7 @@ export const PROPERTIES: Record<string, () => void> = {
           if (lost) assert.match(core.warnings[0]!, /truncated/);
         }
       }),
-      { numRuns: NUM_RUNS, seed: SEED + 2 },
+      { numRuns: FUZZ_RUNS, seed: SEED + 2 },
     );
   },
 
@@ -304,7 +181,7 @@ export const PROPERTIES: Record<string, () => void> = {
         if (withIdent && bytes.length >= 20) bytes.set([4, 0, 62, 0], 16); // ET_CORE, EM_X86_64
         expectOnlyTypedErrors(() => parseCore(bytes));
       }),
-      { numRuns: NUM_RUNS, seed: SEED + 3 },
+      { numRuns: FUZZ_RUNS, seed: SEED + 3 },
     );
   },
 
@@ -413,73 +290,9 @@ export const PROPERTIES: Record<string, () => void> = {
         const core = expectOnlyTypedErrors(() => parseCore(bytes));
         if (core) exerciseMemory(core, probes);
       }),
-      { numRuns: NUM_RUNS, seed: SEED + 11 },
+      { numRuns: FUZZ_RUNS, seed: SEED + 11 },
     );
   },
 };
 
-// ---- running: each property in a worker, under a watchdog --------------------------------
-
-interface WorkerResult {
-  ok: boolean;
-  ms: number;
-  error?: string;
-}
-
-if (!isMainThread && workerData?.fuzzProperty !== undefined) {
-  const name = workerData.fuzzProperty as string;
-  const t0 = performance.now();
-  let result: WorkerResult;
-  try {
-    PROPERTIES[name]!();
-    result = { ok: true, ms: performance.now() - t0 };
-  } catch (e) {
-    result = { ok: false, ms: performance.now() - t0, error: e instanceof Error ? `${e.message}\n${e.stack ?? ""}` : String(e) };
-  }
-  parentPort!.postMessage(result);
-} else if (isMainThread) {
-  describe("parsers never throw untyped errors or hang (fast-check)", () => {
-    for (const name of Object.keys(PROPERTIES)) {
-      it(name, { timeout: HANG_MS + 10_000, todo: KNOWN_BUGS[name] }, async () => {
-        const r = await runInWorker(name);
-        if (!r.ok) assert.fail(`${name}\n${r.error}`);
-      });
-    }
-  });
-}
-
-function runInWorker(name: string): Promise<WorkerResult> {
-  return new Promise((resolve, reject) => {
-    const shared = new Uint8Array(new SharedArrayBuffer(4 + INPUT_CAPACITY));
-    // A parser that loops while allocating dies of OOM in its worker, not in the test process.
-    const worker = new Worker(new URL(import.meta.url), {
-      workerData: { fuzzProperty: name, lastInput: shared },
-      resourceLimits: { maxOldGenerationSizeMb: 256 },
-    });
-    let settled = false;
-    const timer = setTimeout(() => {
-      if (settled) return;
-      settled = true;
-      void worker.terminate();
-      reject(new Error(`${name}: still running after ${HANG_MS / 1000} s (a parser hangs, or a property is too slow)\n${describeLastInput(shared)}`));
-    }, HANG_MS);
-    worker.once("message", (r: WorkerResult) => {
-      settled = true;
-      clearTimeout(timer);
-      void worker.terminate();
-      resolve(r);
-    });
-    worker.once("error", (e) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      reject(new Error(`${name}: ${e.message}\n${describeLastInput(shared)}`, { cause: e }));
-    });
-    worker.once("exit", (code) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      reject(new Error(`${name}: worker exited with code ${code} before reporting\n${describeLastInput(shared)}`));
-    });
-  });
-}
+fuzzSuite("parsers never throw untyped errors or hang (fast-check)", import.meta.url, PROPERTIES, { knownBugs: KNOWN_BUGS });

@@ -3,7 +3,7 @@
 import { CommandError } from "../../errors.js";
 import type { ThreadBacktrace } from "../../native/process.js";
 import type { StopReason } from "../../native/unwinder.js";
-import { defineCommand, hexPadded, parseArgs, parseNumber, type Session } from "../command.js";
+import { defineCommand, hexPadded, optionalClrRuntime, parseArgs, parseNumber, type Session } from "../command.js";
 import { describeLocation, frameResult, type FrameResult } from "./location.js";
 
 export interface BacktraceResult {
@@ -16,6 +16,7 @@ function backtraces(session: Session, args: string[]): BacktraceResult {
   if (a.positional.length > (all ? 1 : 0)) throw new CommandError(`unexpected argument ${a.positional[all ? 1 : 0]} (usage: bt [all] [-c COUNT])`, "usage");
   const count = a.values.has("-c") ? parseNumber(a.values.get("-c")!, "frame count") : undefined;
   const p = session.process;
+  optionalClrRuntime(session); // mixed mode: managed frames unwound by their unwind data and named
   const threads = all ? p.threads : [p.thread(session.currentThread)!];
   return {
     threads: threads.map((t) => {

@@ -1,7 +1,7 @@
 // `image lookup -a ADDR` (lldb): which module, symbol and memory region an address is in, and
 // whether its bytes come from the dump or from the file on disk.
 import { CommandError } from "../../errors.js";
-import { defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
+import { defineCommand, hexAddress, optionalClrRuntime, parseArgs, parseNumber } from "../command.js";
 import { describeLocation, locationResult, type LocationResult } from "./location.js";
 
 export interface ImageLookupResult extends LocationResult {
@@ -22,17 +22,18 @@ export const imageLookup = defineCommand<ImageLookupResult>({
     if (text === undefined) throw new CommandError("usage: image lookup -a ADDR", "usage");
     const address = parseNumber(text);
     const p = session.process;
+    optionalClrRuntime(session); // names managed code too
     const loc = p.locate(address);
     return {
       address: hexAddress(address), ...locationResult(loc),
-      moduleOffset: loc.module ? address - loc.module.base : null, path: loc.module?.path ?? null,
+      moduleOffset: loc.module && "base" in loc.module ? address - loc.module.base : null, path: loc.module?.path ?? null,
       memory: p.memory.origin(address),
     };
   },
   render(r) {
     if (r.module === null) return `      Address: ${r.address} is not in any module (memory: ${r.memory})`;
     return [
-      `      Address: ${r.module}[0x${r.moduleOffset!.toString(16).padStart(16, "0")}] (${r.path})`,
+      r.moduleOffset === null ? `      Address: ${r.address} (managed code in ${r.module})` : `      Address: ${r.module}[0x${r.moduleOffset.toString(16).padStart(16, "0")}] (${r.path})`,
       `      Summary: ${describeLocation(r)}`,
       `       Memory: ${r.memory === "dump" ? "in the dump" : r.memory === "file" ? "from the file on disk" : "not available"}`,
     ].join("\n");

@@ -1,17 +1,44 @@
 // The contracts backend of ClrRuntime: everything is read through the runtime's own data
 // descriptor, with no native library.
-import type { ClrRuntime, ManagedThread, RuntimeDescription, ThreadStoreCounts } from "../clr-runtime.js";
+import type { ClrRuntime, CodeBlock, ManagedThread, MethodDescInfo, MethodTableInfo, ModuleInfo, RuntimeDescription, ThreadStoreCounts } from "../clr-runtime.js";
+import type { ManagedFunction } from "../../native/windows-unwind.js";
+import { ExecutionManager } from "./execution-manager.js";
+import { RuntimeTypeSystem } from "./runtime-type-system.js";
 import type { RuntimeTarget } from "./target.js";
 import { ThreadContract } from "./thread.js";
 
 export class ContractsRuntime implements ClrRuntime {
   private readonly threadContract: ThreadContract;
+  private readonly executionManager: ExecutionManager;
+  private readonly typeSystem: RuntimeTypeSystem;
 
   constructor(
     readonly target: RuntimeTarget,
     private readonly info: { libcoreclr: string; version?: string },
   ) {
     this.threadContract = new ThreadContract(target);
+    this.executionManager = new ExecutionManager(target);
+    this.typeSystem = new RuntimeTypeSystem(target);
+  }
+
+  codeBlock(ip: number): CodeBlock | undefined {
+    return this.executionManager.codeBlock(ip);
+  }
+
+  unwindInfo(ip: number): ManagedFunction | undefined {
+    return this.executionManager.unwindInfo(ip);
+  }
+
+  methodDesc(address: number): MethodDescInfo {
+    return this.typeSystem.methodDesc(address);
+  }
+
+  methodTable(address: number): MethodTableInfo {
+    return this.typeSystem.methodTable(address);
+  }
+
+  module(address: number): ModuleInfo {
+    return this.typeSystem.module(address);
   }
 
   describe(): RuntimeDescription {

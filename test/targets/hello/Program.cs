@@ -5,6 +5,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.IO.Pipes;
+using System.Reflection;
 using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -55,6 +56,14 @@ public static class Program
     [MethodImpl(MethodImplOptions.NoInlining)]
     static void ThreadPoolItemBlocked() { Record("threadpool-item"); Started.Signal(); NeverSetSlim.Wait(); }
 
+    static string Hex(IntPtr p) => "0x" + p.ToString("x");
+
+    /** MethodDesc addresses of the parked methods, as the runtime hands them out (MethodHandle.Value). */
+    static Dictionary<string, string> MethodDescs() =>
+        new[] { "Main", nameof(SleepForever), nameof(MonitorWaitForever), nameof(ReadPipeForever), nameof(WaitEventForever), nameof(ThreadPoolItemBlocked) }
+            .ToDictionary(n => "Hello.Program." + n,
+                          n => Hex(typeof(Program).GetMethod(n, BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)!.MethodHandle.Value));
+
     static void Start(string name, ThreadStart body) => new Thread(body) { Name = name, IsBackground = true }.Start();
 
     static char TaskState(int tid)
@@ -92,6 +101,13 @@ public static class Program
             runtimeDir = Path.GetDirectoryName(coreclr),
             processPath = Environment.ProcessPath,
             assembly = typeof(Program).Assembly.Location,
+            methodDescs = MethodDescs(),
+            methodTables = new Dictionary<string, string>
+            {
+                ["Hello.Program"] = Hex(typeof(Program).TypeHandle.Value),
+                ["System.String"] = Hex(typeof(string).TypeHandle.Value),
+                ["System.Threading.Thread"] = Hex(typeof(Thread).TypeHandle.Value),
+            },
             threads = Parked.Select(p => new ThreadTruth(p.Role, p.Thread.Name,
                 File.ReadAllText($"/proc/self/task/{p.OsTid}/comm").TrimEnd('\n'), p.OsTid,
                 p.Thread.ManagedThreadId, p.ParkedIn, p.Thread.IsThreadPoolThread, p.Thread.IsBackground)).ToList(),

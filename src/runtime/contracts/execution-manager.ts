@@ -1,0 +1,248 @@
+// ExecutionManager contract, versions 1 and 2 (dotnet/runtime docs/design/datacontracts/
+// ExecutionManager.md): code address -> the code block holding it (start address and MethodDesc)
+// through the range section map, then the JIT'd code heap's nibble map (EE JIT manager) or the
+// ReadyToRun image's runtime functions.
+import type { ManagedFunction } from "../../native/windows-unwind.js";
+import type { RuntimeTarget } from "./target.js";
+
+export interface CodeBlock {
+  /** First instruction of the method (or of the hot part holding the address). */
+  start: number;
+  methodDesc: number;
+  /** The address's offset from `start`. */
+  offset: number;
+  kind: "jit" | "readytorun";
+  /** The RangeSection and its base, which unwind info (RUNTIME_FUNCTION) is relative to. */
+  rangeSection: number;
+  unwindBase: number;
+  /** The RUNTIME_FUNCTION entry covering the address (the method, a funclet or a cold part), 0 if none. */
+  runtimeFunction: number;
+}
+
+// Range section map geometry (64-bit): 5 levels of 256 entries over address bits 56..17.
+const LEVELS = 5;
+const LEVEL_BITS = 8;
+const CHUNK_BITS = 17;
+// Nibble map geometry: 32-byte buckets, 8 nibbles per 32-bit map unit (256 bytes of code),
+// code starts 4-byte aligned (nibble value = 1 + offset/4; 9..12 mark a relative pointer in v2).
+const BUCKET_BITS = 5;
+const NIBBLES_PER_UNIT = 8;
+const UNIT_BYTES = 256;
+/** RangeSection.Flags bit: the section is a code heap (JIT'd code) rather than an image. */
+const RANGE_SECTION_CODEHEAP = 0x2;
+/** Runtime functions searched linearly beyond this many are a sign of corruption. */
+const MAX_RUNTIME_FUNCTIONS = 1 << 22;
+
+export class ExecutionManager {
+  private readonly version: number;
+  private readonly cache = new Map<number, CodeBlock | null>();
+
+  constructor(private readonly t: RuntimeTarget) {
+    this.version = Number(t.descriptor.contractVersion("ExecutionManager") ?? 1);
+  }
+
+  /** The managed code block holding `ip`, or undefined for native code, stubs and unknown addresses. */
+  codeBlock(ip: number): CodeBlock | undefined {
+    let hit = this.cache.get(ip);
+    if (hit === undefined) {
+      hit = this.lookup(ip) ?? null;
+      this.cache.set(ip, hit);
+    }
+    return hit ?? undefined;
+  }
+
+  /** Unwind data of the code at `ip` (its RUNTIME_FUNCTION's UNWIND_INFO). */
+  unwindInfo(ip: number): ManagedFunction | undefined {
+    const block = this.codeBlock(ip);
+    if (!block || block.runtimeFunction === 0) return undefined;
+    const t = this.t;
+    const rf = block.runtimeFunction;
+    return {
+      start: block.unwindBase + t.u32(t.at(rf, "RuntimeFunction", "BeginAddress")),
+      unwindInfo: block.unwindBase + t.u32(t.at(rf, "RuntimeFunction", "UnwindData")),
+      imageBase: block.unwindBase,
+    };
+  }
+
+  private lookup(ip: number): CodeBlock | undefined {
+    const section = this.rangeSection(ip);
+    if (section === undefined) return undefined;
+    const t = this.t;
+    const r2rModule = t.pointerField(section, "RangeSection", "R2RModule");
+    if (r2rModule !== 0) return this.readyToRunBlock(section, r2rModule, ip);
+    const flags = t.u32Field(section, "RangeSection", "Flags");
+    if ((flags & RANGE_SECTION_CODEHEAP) === 0) return undefined;
+    return this.jittedBlock(section, ip);
+  }
+
+  /** Walk the range section map down to the fragment list for `ip`'s 128 KiB chunk. */
+  private rangeSection(ip: number): number | undefined {
+    const t = this.t;
+    // The top level's 256 entries sit inline in the map object (TopLevelData is the array).
+    let level = t.at(t.descriptor.global("ExecutionManagerCodeRangeMapAddress"), "RangeSectionMap", "TopLevelData");
+    for (let l = LEVELS; l >= 1 && level !== 0; l--) {
+      const index = Math.floor(ip / 2 ** (CHUNK_BITS + (l - 1) * LEVEL_BITS)) % 2 ** LEVEL_BITS;
+      level = untag(t.pointer(level + index * 8));
+    }
+    // `level` is now the first fragment of the chunk's list.
+    for (let fragment = level, n = 0; fragment !== 0 && n < 10_000; n++) {
+      const begin = t.pointerField(fragment, "RangeSectionFragment", "RangeBegin");
+      const end = t.pointerField(fragment, "RangeSectionFragment", "RangeEndOpen");
+      if (ip >= begin && ip < end) {
+        const section = t.pointerField(fragment, "RangeSectionFragment", "RangeSection");
+        if (section !== 0 && t.pointerField(section, "RangeSection", "NextForDelete") === 0) return section;
+        return undefined;
+      }
+      fragment = untag(t.pointerField(fragment, "RangeSectionFragment", "Next"));
+    }
+    return undefined;
+  }
+
+  private jittedBlock(section: number, ip: number): CodeBlock | undefined {
+    const t = this.t;
+    const heap = t.pointerField(section, "RangeSection", "HeapList");
+    if (heap === 0) return undefined;
+    const mapBase = t.pointerField(heap, "CodeHeapListNode", "MapBase");
+    const headerMap = t.pointerField(heap, "CodeHeapListNode", "HeaderMap");
+    const start = this.version >= 2 ? this.findStartConstant(mapBase, headerMap, ip) : this.findStartLinear(mapBase, headerMap, ip);
+    if (start === undefined) return undefined;
+    // The code header pointer sits just before the code; small values mark stub blocks.
+    const headerSlot = start - 8;
+    const header = t.pointer(headerSlot);
+    if (header <= t.descriptor.global("StubCodeBlockLast")) return undefined;
+    const methodDesc = t.pointerField(header, "RealCodeHeader", "MethodDesc");
+    const unwindBase = t.pointerField(section, "RangeSection", "RangeBegin");
+    return { start, methodDesc, offset: ip - start, kind: "jit", rangeSection: section, unwindBase, runtimeFunction: this.jittedRuntimeFunction(header, unwindBase, ip) };
+  }
+
+  /** The code header's inline RUNTIME_FUNCTIONs (the method, then its funclets): the one covering `ip`. */
+  private jittedRuntimeFunction(header: number, base: number, ip: number): number {
+    const t = this.t;
+    const count = t.u32Field(header, "RealCodeHeader", "NumUnwindInfos");
+    const first = t.at(header, "RealCodeHeader", "UnwindInfos");
+    const size = t.descriptor.size("RuntimeFunction");
+    const beginOff = t.descriptor.offset("RuntimeFunction", "BeginAddress");
+    const endOff = t.descriptor.offset("RuntimeFunction", "EndAddress");
+    const rva = ip - base;
+    for (let i = 0; i < Math.min(count, 1024); i++) {
+      const rf = first + i * size;
+      if (rva >= t.u32(rf + beginOff) && rva < t.u32(rf + endOff)) return rf;
+    }
+    return count > 0 ? first : 0;
+  }
+
+  /** Nibble of bucket `bucket` within map unit value `unit` (nibbles numbered from the top). */
+  private static nibble(unit: number, bucket: number): number {
+    return (unit >>> (28 - 4 * (bucket % NIBBLES_PER_UNIT))) & 0xf;
+  }
+
+  /** The last method start at or before `ip` within map unit `unitIndex`, looking at buckets up to `lastBucket`. */
+  private startInUnit(mapBase: number, unit: number, unitIndex: number, lastBucket: number, ip: number): number | undefined {
+    for (let b = lastBucket; b >= unitIndex * NIBBLES_PER_UNIT; b--) {
+      const n = ExecutionManager.nibble(unit, b);
+      if (n === 0 || n > 8) continue;
+      const start = mapBase + b * 2 ** BUCKET_BITS + (n - 1) * 4;
+      if (start <= ip) return start;
+    }
+    return undefined;
+  }
+
+  /** v2 (NibbleMapConstantLookup): a unit fully covered by one method holds a relative pointer to it. */
+  private findStartConstant(mapBase: number, headerMap: number, ip: number): number | undefined {
+    const delta = ip - mapBase;
+    const unitIndex = Math.floor(delta / UNIT_BYTES);
+    const bucket = Math.floor(delta / 2 ** BUCKET_BITS);
+    for (const [u, last] of [[unitIndex, bucket], [unitIndex - 1, unitIndex * NIBBLES_PER_UNIT - 1]] as const) {
+      if (u < 0) return undefined;
+      const unit = this.t.u32(headerMap + u * 4);
+      if (unit === 0) continue;
+      const low = unit & 0xf;
+      if (low >= 9 && low <= 12) return mapBase + (unit - low) + ((low - 9) << 2);
+      const start = this.startInUnit(mapBase, unit, u, last, ip);
+      if (start !== undefined) return start;
+    }
+    return undefined;
+  }
+
+  /** v1 (NibbleMapLinearLookup): scan back through map units until a method start. */
+  private findStartLinear(mapBase: number, headerMap: number, ip: number): number | undefined {
+    const delta = ip - mapBase;
+    let bucket = Math.floor(delta / 2 ** BUCKET_BITS);
+    for (let u = Math.floor(delta / UNIT_BYTES), n = 0; u >= 0 && n < 1 << 20; u--, n++) {
+      const unit = this.t.u32(headerMap + u * 4);
+      const start = unit === 0 ? undefined : this.startInUnit(mapBase, unit, u, bucket, ip);
+      if (start !== undefined) return start;
+      bucket = u * NIBBLES_PER_UNIT - 1;
+    }
+    return undefined;
+  }
+
+  /** ReadyToRun code: binary search the image's RUNTIME_FUNCTIONs, then EntryPointToMethodDescMap. */
+  private readyToRunBlock(section: number, module: number, ip: number): CodeBlock | undefined {
+    const t = this.t;
+    const info = t.pointerField(module, "Module", "ReadyToRunInfo");
+    if (info === 0) return undefined;
+    const imageBase = t.pointerField(section, "RangeSection", "RangeBegin");
+    const count = t.u32Field(info, "ReadyToRunInfo", "NumRuntimeFunctions");
+    const functions = t.pointerField(info, "ReadyToRunInfo", "RuntimeFunctions");
+    if (count === 0 || count > MAX_RUNTIME_FUNCTIONS || functions === 0) return undefined;
+    const size = t.descriptor.size("RuntimeFunction");
+    const beginOff = t.descriptor.offset("RuntimeFunction", "BeginAddress");
+    const rva = ip - imageBase;
+    let lo = 0;
+    let hi = count - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (t.u32(functions + mid * size + beginOff) <= rva) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    // Funclets and cold parts have their own entries but no MethodDesc: step back to the owner.
+    if (hi < 0) return undefined;
+    const runtimeFunction = functions + hi * size;
+    for (let i = hi; i >= 0 && i > hi - 64; i--) {
+      const start = imageBase + t.u32(functions + i * size + beginOff);
+      const methodDesc = this.entryPointToMethodDesc(info, start);
+      if (methodDesc !== 0) return { start, methodDesc, offset: ip - start, kind: "readytorun", rangeSection: section, unwindBase: imageBase, runtimeFunction };
+    }
+    return undefined;
+  }
+
+  /**
+   * The runtime's HashMap (EntryPointToMethodDescMap, src/coreclr/vm/hash.cpp): element 0 of
+   * the bucket array holds the bucket count; buckets hold HashMapSlotsPerBucket keys and values;
+   * double hashing with seed = key >> 2 and step = 1 + ((key >> 5) + 1) % (count - 1), both
+   * 32-bit; a bucket without the collision bit (the top bit of its first value) ends the probe.
+   * Values are stored shifted right by one (PtrHashMap).
+   */
+  private entryPointToMethodDesc(info: number, entryPoint: number): number {
+    const t = this.t;
+    const map = t.at(info, "ReadyToRunInfo", "EntryPointToMethodDescMap");
+    const table = t.pointerField(map, "HashMap", "Buckets");
+    if (table === 0) return 0;
+    const slots = t.descriptor.global("HashMapSlotsPerBucket");
+    const valueMask = t.descriptor.globalBig("HashMapValueMask");
+    const bucketSize = t.descriptor.size("Bucket");
+    const keysOff = t.descriptor.offset("Bucket", "Keys");
+    const valuesOff = t.descriptor.offset("Bucket", "Values");
+    const count = t.pointer(table);
+    if (count < 2 || count > 1 << 26) return 0;
+    const buckets = table + bucketSize;
+    let seed = Math.floor(entryPoint / 4) % 2 ** 32;
+    const step = 1 + ((Math.floor(entryPoint / 32) % 2 ** 32) + 1) % (count - 1);
+    for (let probe = 0; probe < count; probe++) {
+      const bucket = buckets + (seed % count) * bucketSize;
+      for (let s = 0; s < slots; s++) {
+        // A PtrHashMap stores pointers shifted right by one (the top bit is the collision flag).
+        if (t.pointer(bucket + keysOff + s * 8) === entryPoint) return Number(t.u64(bucket + valuesOff + s * 8) & valueMask) * 2;
+      }
+      if ((t.u64(bucket + valuesOff) & ~valueMask & ((1n << 64n) - 1n)) === 0n) return 0;
+      seed = (seed + step) % 2 ** 32;
+    }
+    return 0;
+  }
+}
+
+/** Range section map entries carry a "collectible" tag in bit 0. */
+function untag(pointer: number): number {
+  return pointer - (pointer % 2);
+}
