@@ -15,7 +15,7 @@
 import { CorruptDataError } from "../errors.js";
 import { decodeInstruction, hex4, type MethodBody } from "./il.js";
 import type { MetadataReader } from "./metadata.js";
-import { ET, SigReader } from "./signatures.js";
+import { ET, PRIMITIVE_NAMES, SigReader } from "./signatures.js";
 import { COL, T, TOKEN_USER_STRING, tokenRid, tokenTable } from "./tables.js";
 
 export interface DumpIlOptions {
@@ -304,27 +304,6 @@ function typeList(md: MetadataReader, sig: RawSig): string {
   return out.join(",");
 }
 
-const ILDASM_PRIMITIVES: Record<number, string> = {
-  [ET.VOID]: "void",
-  [ET.BOOLEAN]: "bool",
-  [ET.CHAR]: "char",
-  [ET.I1]: "int8",
-  [ET.U1]: "uint8",
-  [ET.I2]: "int16",
-  [ET.U2]: "uint16",
-  [ET.I4]: "int32",
-  [ET.U4]: "uint32",
-  [ET.I8]: "int64",
-  [ET.U8]: "uint64",
-  [ET.R4]: "float32",
-  [ET.R8]: "float64",
-  [ET.U]: "native uint",
-  [ET.I]: "native int",
-  [ET.OBJECT]: "object",
-  [ET.STRING]: "string",
-  [ET.TYPEDBYREF]: "typedref",
-};
-
 const MAX_DEPTH = 64;
 
 /** Recursion depth and a budget of expansions: TypeSpecs may refer to TypeSpecs (even in cycles). */
@@ -378,7 +357,7 @@ function prettyType(md: MetadataReader, sig: RawSig, st: PrettyState): { text: s
   let appendix = "";
   for (let guard = 0; guard < sig.limit - sig.pos + 1; guard++) {
     const typ = byte();
-    const prim = ILDASM_PRIMITIVES[typ];
+    const prim = PRIMITIVE_NAMES[typ];
     if (prim !== undefined) {
       out += prim;
       break;

@@ -304,7 +304,8 @@ export function decodeStandAloneSig(blob: Uint8Array, what = "standalone signatu
 
 // ---- canonical text ------------------------------------------------------------------------------
 
-const PRIMITIVE_NAMES: Record<number, string> = {
+/** ILDasm's names of the primitive element types (shared with dumpil). */
+export const PRIMITIVE_NAMES: Record<number, string> = {
   [ET.VOID]: "void",
   [ET.BOOLEAN]: "bool",
   [ET.CHAR]: "char",
