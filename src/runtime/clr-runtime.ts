@@ -1,8 +1,9 @@
 import type { ManagedFunction } from "../native/windows-unwind.js";
 import type { CodeBlock } from "./contracts/execution-manager.js";
+import type { ExplicitFrame } from "./contracts/frames.js";
 import type { MethodDescInfo, MethodTableInfo, ModuleInfo } from "./contracts/runtime-type-system.js";
 
-export type { CodeBlock, MethodDescInfo, MethodTableInfo, ModuleInfo };
+export type { CodeBlock, ExplicitFrame, MethodDescInfo, MethodTableInfo, ModuleInfo };
 
 // The managed view of a dumped process: one interface for commands, implemented by the
 // contracts backend (pure TypeScript, driven by the runtime's descriptor) and, later, the DAC.
@@ -58,6 +59,8 @@ export interface ClrRuntime {
   /** Windows-format unwind data of the managed code at `ip`. */
   unwindInfo(ip: number): ManagedFunction | undefined;
   methodDesc(address: number): MethodDescInfo;
+  /** The explicit Frames pushed on a thread's stack, innermost first. */
+  explicitFrames(thread: ManagedThread): ExplicitFrame[];
   methodTable(address: number): MethodTableInfo;
   module(address: number): ModuleInfo;
   appDomain(): number;

@@ -3,6 +3,7 @@
 import type { ClrRuntime, CodeBlock, ManagedThread, MethodDescInfo, MethodTableInfo, ModuleInfo, RuntimeDescription, ThreadStoreCounts } from "../clr-runtime.js";
 import type { ManagedFunction } from "../../native/windows-unwind.js";
 import { ExecutionManager } from "./execution-manager.js";
+import { FrameChain, type ExplicitFrame } from "./frames.js";
 import { RuntimeTypeSystem } from "./runtime-type-system.js";
 import type { RuntimeTarget } from "./target.js";
 import { ThreadContract } from "./thread.js";
@@ -11,6 +12,7 @@ export class ContractsRuntime implements ClrRuntime {
   private readonly threadContract: ThreadContract;
   private readonly executionManager: ExecutionManager;
   private readonly typeSystem: RuntimeTypeSystem;
+  private readonly frameChain: FrameChain;
 
   constructor(
     readonly target: RuntimeTarget,
@@ -19,6 +21,11 @@ export class ContractsRuntime implements ClrRuntime {
     this.threadContract = new ThreadContract(target);
     this.executionManager = new ExecutionManager(target);
     this.typeSystem = new RuntimeTypeSystem(target);
+    this.frameChain = new FrameChain(target);
+  }
+
+  explicitFrames(thread: ManagedThread): ExplicitFrame[] {
+    return this.frameChain.frames(thread.frame);
   }
 
   codeBlock(ip: number): CodeBlock | undefined {

@@ -5,6 +5,10 @@ import { CorruptDataError } from "../../errors.js";
 import type { ManagedThread, ThreadStoreCounts } from "../clr-runtime.js";
 import type { RuntimeTarget } from "./target.js";
 
+function framePointer(value: number): number {
+  return Number.isNaN(value) ? 0 : value;
+}
+
 /** More runtime threads than this means a corrupt list (real processes have thousands at most). */
 const MAX_THREADS = 1 << 20;
 
@@ -52,7 +56,8 @@ export class ThreadContract {
       state: t.u32Field(address, "Thread", "State"),
       preemptiveGCDisabled: (t.u32Field(address, "Thread", "PreemptiveGCDisabled") & 1) !== 0,
       allocContext: this.allocContext(address),
-      frame: t.pointerField(address, "Thread", "Frame"),
+      // FRAME_TOP (all bits set) ends an empty chain: no Frames is 0 here.
+      frame: framePointer(t.memory.tryReadPointer(t.at(address, "Thread", "Frame"))),
       lastThrownObjectHandle: this.lastThrownObjectHandle(address),
       isFinalizer: address === special.finalizer,
       isGC: address === special.gc,

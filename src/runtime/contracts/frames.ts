@@ -1,0 +1,44 @@
+// The thread's chain of explicit runtime Frames (Thread.Frame -> Frame.Next), the markers the
+// runtime pushes at managed/native transitions. A Frame's first word is its identifier, named by
+// the descriptor's `<FrameType>Identifier` globals (StackWalk contract, "Capital F Frame handling").
+import type { RuntimeTarget } from "./target.js";
+
+export interface ExplicitFrame {
+  address: number;
+  /** e.g. "InlinedCallFrame", "DebuggerU2MCatchHandlerFrame"; "Frame" when the identifier is unknown. */
+  name: string;
+}
+
+const MAX_FRAMES = 100_000;
+const IDENTIFIER_SUFFIX = "Identifier";
+
+export class FrameChain {
+  private names?: Map<number, string>;
+
+  constructor(private readonly t: RuntimeTarget) {}
+
+  frames(firstFrame: number): ExplicitFrame[] {
+    const out: ExplicitFrame[] = [];
+    const seen = new Set<number>();
+    // The chain ends at FRAME_TOP (all bits set), which is no address: tryReadPointer-safe NaN checks stop it.
+    for (let frame = firstFrame; frame > 0 && Number.isSafeInteger(frame) && !seen.has(frame) && out.length < MAX_FRAMES; ) {
+      seen.add(frame);
+      const identifier = this.t.memory.tryReadPointer(frame);
+      out.push({ address: frame, name: this.frameNames().get(identifier) ?? "Frame" });
+      frame = this.t.memory.tryReadPointer(this.t.at(frame, "Frame", "Next"));
+    }
+    return out;
+  }
+
+  private frameNames(): Map<number, string> {
+    if (!this.names) {
+      this.names = new Map();
+      for (const [name, g] of this.t.descriptor.globals) {
+        if (name.endsWith(IDENTIFIER_SUFFIX) && name.endsWith("Frame" + IDENTIFIER_SUFFIX) && g.value !== undefined && !g.indirect) {
+          this.names.set(Number(g.value), name.slice(0, -IDENTIFIER_SUFFIX.length));
+        }
+      }
+    }
+    return this.names;
+  }
+}
