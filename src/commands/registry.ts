@@ -16,8 +16,9 @@ import { runtimeInfo } from "./runtime-info.js";
 import { clrThreads } from "./sos/clrthreads.js";
 import { ip2md } from "./sos/ip2md.js";
 import { clrStack } from "./sos/clrstack.js";
+import { pstacks } from "./sos/pstacks.js";
 
-export const COMMANDS: Command<any>[] = [status, threadList, threadSelect, setThread, backtrace, registerRead, memoryRead, imageList, imageLookup, disassembleCommand, runtimeInfo, clrThreads, clrStack, ip2md, help];
+export const COMMANDS: Command<any>[] = [status, threadList, threadSelect, setThread, backtrace, registerRead, memoryRead, imageList, imageLookup, disassembleCommand, runtimeInfo, clrThreads, clrStack, pstacks, ip2md, help];
 
 export interface Invocation {
   command: Command<unknown>;

@@ -1,0 +1,90 @@
+// `pstacks` / `parallelstacks` (dotnet-dump's ParallelStacksCommand): every managed thread's
+// stack merged into trees from the outermost frame, so that threads waiting in the same place
+// collapse into one branch with a count. Rendered bottom-up like dotnet-dump: each branch's
+// frames above its parent's, leaves headed by "~~~~ <thread ids>".
+import { clrRuntime, defineCommand, parseArgs, type Session } from "../command.js";
+import { clrStackFrames } from "./clrstack.js";
+
+export interface StackNode {
+  /** The frame (method signature) this node stands for. */
+  frame: string;
+  /** OS thread ids whose stacks pass through this frame (at this position from the root). */
+  threads: number[];
+  /** Callees: deeper frames. */
+  children: StackNode[];
+}
+
+export interface PStacksResult {
+  roots: StackNode[];
+  threadCount: number;
+}
+
+/** Group ids shown per leaf unless -a (dotnet-dump shows at most 4 and "..."). */
+const MAX_IDS = 4;
+const INDENT = 4;
+
+function mergeStacks(stacks: { osId: number; frames: string[] }[]): StackNode[] {
+  const roots: StackNode[] = [];
+  for (const s of stacks) {
+    let level = roots;
+    // Outermost frame first: clrstack lists innermost first.
+    for (const frame of [...s.frames].reverse()) {
+      let node = level.find((n) => n.frame === frame);
+      if (!node) {
+        node = { frame, threads: [], children: [] };
+        level.push(node);
+      }
+      node.threads.push(s.osId);
+      level = node.children;
+    }
+  }
+  return roots;
+}
+
+function managedStacks(session: Session): { osId: number; frames: string[] }[] {
+  const rt = clrRuntime(session);
+  return rt
+    .threads()
+    .filter((t) => t.osId !== 0 && session.process.threadByTid(t.osId))
+    .map((t) => ({ osId: t.osId, frames: clrStackFrames(session, t).filter((f) => f.kind === "managed").map((f) => f.callSite) }))
+    .filter((s) => s.frames.length > 0);
+}
+
+export const pstacks = defineCommand<PStacksResult & { allIds: boolean }>({
+  names: ["pstacks", "parallelstacks"],
+  summary: "Managed stacks of all threads merged into trees (dotnet-dump parallelstacks)",
+  usage: "pstacks [-a]",
+  run(session, args) {
+    const allIds = parseArgs(args, [], ["-a", "--allthreads"]).switches.size > 0;
+    const stacks = managedStacks(session);
+    return { roots: mergeStacks(stacks), threadCount: stacks.length, allIds };
+  },
+  render(r) {
+    const lines: string[] = [];
+    const ids = (threads: number[]) => {
+      const shown = r.allIds ? threads : threads.slice(0, MAX_IDS);
+      return shown.map((t) => t.toString(16)).join(",") + (shown.length < threads.length ? "..." : "");
+    };
+    // A chain of nodes with one child and the same threads prints as one block.
+    const renderNode = (node: StackNode, depth: number) => {
+      const chain = [node];
+      let last = node;
+      while (last.children.length === 1 && last.children[0]!.threads.length === last.threads.length) {
+        last = last.children[0]!;
+        chain.push(last);
+      }
+      const pad = " ".repeat(INDENT * depth);
+      const children = [...last.children].sort((a, b) => a.threads.length - b.threads.length);
+      for (const c of children) renderNode(c, depth + 1);
+      if (children.length === 0) lines.push(`${pad}~~~~ ${ids(last.threads)}`);
+      const count = String(node.threads.length).padStart(5);
+      for (const n of chain.reverse()) lines.push(`${pad}${count} ${n.frame}`);
+    };
+    for (const root of r.roots) {
+      lines.push("", "________________________________________________");
+      renderNode(root, 0);
+    }
+    lines.push("", `==> ${r.threadCount} threads with ${r.roots.length} roots`);
+    return lines.join("\n");
+  },
+});
