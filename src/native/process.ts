@@ -147,6 +147,12 @@ export class NativeProcess {
     this.locations.clear();
   }
 
+  /** The thread's frames without symbols (for callers that only need ip/sp, e.g. clrstack). */
+  unwindThread(thread: ThreadInfo, maxFrames?: number): { frames: { index: number; ip: number; sp: number; trust: FrameTrust }[]; stop: StopReason } {
+    const bt = this.unwinder.unwind(registersFromUserRegs(thread.core.status.regs), { maxFrames });
+    return { frames: bt.frames.map((f, index) => ({ index, ip: f.ip, sp: f.sp, trust: f.trust })), stop: bt.stop };
+  }
+
   backtrace(thread: ThreadInfo, maxFrames?: number): ThreadBacktrace {
     const bt = this.unwinder.unwind(registersFromUserRegs(thread.core.status.regs), { maxFrames });
     const frames = bt.frames.map((f, index): NativeFrame => {

@@ -98,7 +98,7 @@ export class SymbolTableBuilder {
     const start = this.offsets[i]!;
     let r = this.sizes[i] === 0 ? 4 : 0;
     if (bytes[start] === UNDERSCORE) r += bytes[start + 1] === UNDERSCORE ? 2 : 1;
-    if (this.contains(bytes, start, ALIAS)) r += 8; // glibc's __libc_start_main_alias_2 and kin
+    if (r > 0 && this.contains(bytes, start, ALIAS)) r += 8; // glibc's __libc_start_main_alias_2 and kin
     return r;
   }
 

@@ -30,7 +30,7 @@ export function clrStackFrames(session: Session, thread: ManagedThread): ClrStac
 function stackOf(session: Session, thread: ManagedThread): ClrStackResult["threads"][number] {
   const rt = clrRuntime(session);
   const native = session.process.threadByTid(thread.osId);
-  const unwound = native ? session.process.backtrace(native).frames : [];
+  const unwound = native ? session.process.unwindThread(native).frames : [];
   const blocks = unwound.map((f) => rt.codeBlock(f.index === 0 ? f.ip : f.ip - 1));
   const out: ClrStackFrame[] = [];
   const frames = rt.explicitFrames(thread);
