@@ -15,10 +15,17 @@ import { help } from "./help.js";
 import { runtimeInfo } from "./runtime-info.js";
 import { clrThreads } from "./sos/clrthreads.js";
 import { ip2md } from "./sos/ip2md.js";
+import { name2ee } from "./sos/name2ee.js";
+import { dumpmt } from "./sos/dumpmt.js";
+import { dumpmd } from "./sos/dumpmd.js";
 import { clrStack } from "./sos/clrstack.js";
+import { modules } from "./sos/modules.js";
+import { dumpDomain } from "./sos/dumpdomain.js";
+import { dumpModule } from "./sos/dumpmodule.js";
+import { dumpIlCommand } from "./sos/dumpil.js";
 import { pstacks } from "./sos/pstacks.js";
 
-export const COMMANDS: Command<any>[] = [status, threadList, threadSelect, setThread, backtrace, registerRead, memoryRead, imageList, imageLookup, disassembleCommand, runtimeInfo, clrThreads, clrStack, pstacks, ip2md, help];
+export const COMMANDS: Command<any>[] = [status, threadList, threadSelect, setThread, backtrace, registerRead, memoryRead, imageList, imageLookup, disassembleCommand, runtimeInfo, clrThreads, clrStack, pstacks, ip2md, modules, dumpDomain, dumpModule, dumpIlCommand, name2ee, dumpmt, dumpmd, help];
 
 export interface Invocation {
   command: Command<unknown>;

@@ -1,7 +1,9 @@
 import type { ManagedFunction } from "../native/windows-unwind.js";
 import type { CodeBlock } from "./contracts/execution-manager.js";
 import type { ExplicitFrame } from "./contracts/frames.js";
+import type { Loader } from "./contracts/loader.js";
 import type { MethodDescInfo, MethodTableInfo, ModuleInfo } from "./contracts/runtime-type-system.js";
+import type { RuntimeTypeSystemDetails } from "./contracts/runtime-type-system.js";
 
 export type { CodeBlock, ExplicitFrame, MethodDescInfo, MethodTableInfo, ModuleInfo };
 
@@ -66,4 +68,8 @@ export interface ClrRuntime {
   appDomain(): number;
   threadStoreCounts(): ThreadStoreCounts;
   threads(): ManagedThread[];
+  /** The Loader contract: assemblies, modules, lookup maps, images (contracts/loader.ts). */
+  loader(): Loader;
+  /** RuntimeTypeSystem details for dumpmt/dumpmd/name2ee: flags, EEClass, MethodDesc chunks, slots. */
+  typeSystemDetails(): RuntimeTypeSystemDetails;
 }

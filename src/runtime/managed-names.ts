@@ -70,6 +70,11 @@ export class ManagedNames {
     return `${type}.${method}`;
   }
 
+  /** The metadata of a module's image in dump memory (undefined: dynamic module or pages missing). */
+  moduleMetadata(module: number): MetadataReader | undefined {
+    return this.metadataOf(module);
+  }
+
   private metadataOf(module: number): MetadataReader | undefined {
     let md = this.metadata.get(module);
     if (md === undefined) {

@@ -148,10 +148,10 @@ const ISOLATED_BUILD = [
  * main assembly. The sources are copied next to the output so that `obj/` never lands in the
  * repository.
  */
-export function buildDotnetTarget(target = "hello"): string {
+export function buildDotnetTarget(target = "hello", framework?: string): string {
   const src = targetDir(target);
   const files = sourceFiles(src);
-  const inputs: (string | Buffer)[] = [target, dotnetToolchainId()];
+  const inputs: (string | Buffer)[] = [target, dotnetToolchainId(), ...(framework ? [framework] : [])];
   for (const f of files) inputs.push(f, fs.readFileSync(path.join(src, f)));
   const dir = cachedDir("dotnet-build", inputs, (out) => {
     const copy = path.join(out, "src");
@@ -161,9 +161,22 @@ export function buildDotnetTarget(target = "hello"): string {
     }
     const proj = files.find((f) => f.endsWith(".csproj") && !f.includes("/"));
     if (!proj) throw new Error(`${src}: no .csproj`);
+    if (framework) {
+      // Retarget the copy (restore must see the framework too) and give it an apphost.
+      const projPath = path.join(copy, proj);
+      const xml = fs.readFileSync(projPath, "utf8")
+        .replace(/<TargetFramework>[^<]*<\/TargetFramework>/, `<TargetFramework>${framework}</TargetFramework>`)
+        .replace(/<UseAppHost>false<\/UseAppHost>/, "<UseAppHost>true</UseAppHost>");
+      fs.writeFileSync(projPath, xml);
+    }
+    // Another runtime version: a self-contained publish brings that runtime (libcoreclr.so,
+    // createdump) from its NuGet runtime pack; the app then runs through its apphost.
+    const verb = framework
+      ? ["publish", "-r", "linux-x64", "--self-contained", "true"]
+      : ["build"];
     run(
       "dotnet",
-      ["build", path.join(copy, proj), "-c", "Release", "-o", path.join(out, "bin"), "--disable-build-servers",
+      [...verb.slice(0, 1), path.join(copy, proj), ...verb.slice(1), "-c", "Release", "-o", path.join(out, "bin"), "--disable-build-servers",
         "-nodeReuse:false", "-clp:ErrorsOnly", ...ISOLATED_BUILD],
       { cwd: copy, timeout: BUILD_TIMEOUT_MS },
     );
@@ -209,11 +222,12 @@ const CREATEDUMP_FLAG: Record<DumpType, string> = { full: "-u", heap: "-h", mini
  * Runs the target until READY, dumps it with createdump into `dir` (core, truth.json,
  * createdump.log, app.log) and kills it, whatever happens.
  */
-function captureDump(dll: string, type: DumpType, dir: string): void {
+function captureDump(dll: string, type: DumpType, dir: string, selfContained: boolean): void {
   const truthPath = path.join(dir, "truth.json");
   const logPath = path.join(dir, "app.log");
   const logFd = fs.openSync(logPath, "w");
-  const child = spawn("dotnet", [dll, truthPath], {
+  const [cmd, args] = selfContained ? [dll.replace(/\.dll$/, ""), [truthPath]] : ["dotnet", [dll, truthPath]];
+  const child = spawn(cmd, args, {
     cwd: dir,
     env: dotnetEnv({ HELLO_MAX_SECONDS: "900" }), // safety net if we die before killing it
     stdio: ["ignore", logFd, logFd],
@@ -251,12 +265,14 @@ function captureDump(dll: string, type: DumpType, dir: string): void {
 
 /**
  * A core dump of a running .NET test target with its truth file, built and dumped once and then
- * served from .cache/. `type`: "full" (createdump -u), "heap" (-h) or "mini" (-n).
+ * served from .cache/. `type`: "full" (createdump -u), "heap" (-h) or "mini" (-n). `framework`
+ * (e.g. "net9.0") runs the target self-contained on that runtime version instead of the
+ * machine's shared .NET 10 runtime.
  */
-export function dotnetDump(target = "hello", type: DumpType = "full"): DotnetDump {
-  const dll = buildDotnetTarget(target);
+export function dotnetDump(target = "hello", type: DumpType = "full", framework?: string): DotnetDump {
+  const dll = buildDotnetTarget(target, framework);
   const buildHash = path.basename(path.dirname(path.dirname(dll)));
-  const dir = cachedDir("dotnet-dump", [target, buildHash, type], (out) => captureDump(dll, type, out));
+  const dir = cachedDir("dotnet-dump", [target, buildHash, type], (out) => captureDump(dll, type, out, framework !== undefined));
   const core = path.join(dir, "core");
   const truth = JSON.parse(fs.readFileSync(path.join(dir, "truth.json"), "utf8")) as Truth;
   return { core, truth, dll };

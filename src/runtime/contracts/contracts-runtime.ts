@@ -4,7 +4,8 @@ import type { ClrRuntime, CodeBlock, ManagedThread, MethodDescInfo, MethodTableI
 import type { ManagedFunction } from "../../native/windows-unwind.js";
 import { ExecutionManager } from "./execution-manager.js";
 import { FrameChain, type ExplicitFrame } from "./frames.js";
-import { RuntimeTypeSystem } from "./runtime-type-system.js";
+import { Loader } from "./loader.js";
+import { RuntimeTypeSystem, RuntimeTypeSystemDetails } from "./runtime-type-system.js";
 import type { RuntimeTarget } from "./target.js";
 import { ThreadContract } from "./thread.js";
 
@@ -77,5 +78,19 @@ export class ContractsRuntime implements ClrRuntime {
 
   threads(): ManagedThread[] {
     return this.threadContract.threads();
+  }
+
+  private loaderContract?: Loader;
+
+  loader(): Loader {
+    this.loaderContract ??= new Loader(this.target);
+    return this.loaderContract;
+  }
+
+  private typeSystemDetailsContract?: RuntimeTypeSystemDetails;
+
+  typeSystemDetails(): RuntimeTypeSystemDetails {
+    this.typeSystemDetailsContract ??= new RuntimeTypeSystemDetails(this.target, this.typeSystem);
+    return this.typeSystemDetailsContract;
   }
 }

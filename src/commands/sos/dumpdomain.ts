@@ -1,0 +1,109 @@
+// `dumpdomain [<Domain>]` (SOS, strike.cpp DumpDomain; util.cpp DomainInfo, AssemblyInfo): the
+// System Domain, then the one AppDomain of .NET Core with its assemblies and their modules.
+// Since .NET 9 both domains allocate from the global LoaderAllocator (SystemDomain's), so their
+// heaps are the same; their stage is always OPEN (the DAC reports STAGE_OPEN).
+//
+// JSON: { domains: DomainBlock[] } where the first block is the System Domain (kind "system")
+// and the others are AppDomains (kind "app", id 1). Addresses are "0x..." strings.
+import { CommandError } from "../../errors.js";
+import { hexDigits } from "../../hex.js";
+import type { ClrRuntime } from "../../runtime/clr-runtime.js";
+import { clrRuntime, defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
+
+export interface DomainAssembly {
+  address: string;
+  /** Path of the assembly's manifest module ("" for dynamic assemblies). */
+  name: string;
+  isDynamic: boolean;
+  modules: { address: string; name: string }[];
+}
+
+export interface DomainBlock {
+  kind: "system" | "app";
+  address: string;
+  /** AppDomain id (DefaultADID); absent for the System Domain. */
+  id?: number;
+  lowFrequencyHeap: string;
+  highFrequencyHeap: string;
+  stubHeap: string;
+  stage: string;
+  /** Friendly name; "" prints as None. */
+  name: string;
+  assemblies: DomainAssembly[];
+}
+
+export interface DumpDomainResult {
+  domains: DomainBlock[];
+}
+
+const SEPARATOR = "--------------------------------------";
+
+function domainBlocks(rt: ClrRuntime): DomainBlock[] {
+  const loader = rt.loader();
+  const heaps = loader.loaderHeaps(loader.globalLoaderAllocator());
+  const common = {
+    lowFrequencyHeap: hexAddress(heaps.lowFrequency),
+    highFrequencyHeap: hexAddress(heaps.highFrequency),
+    stubHeap: hexAddress(heaps.stub),
+    stage: "OPEN",
+  };
+  const appDomain = loader.appDomain();
+  const assemblies: DomainAssembly[] = loader.assemblies(appDomain).map((address) => {
+    const a = loader.assembly(address);
+    const m = a.module ? loader.module(a.module) : undefined;
+    const isDynamic = !m || m.isReflectionEmit || m.peAssembly === 0;
+    return {
+      address: hexAddress(address),
+      name: m?.path ?? "",
+      isDynamic,
+      modules: m ? [{ address: hexAddress(m.address), name: m.path || (m.isReflectionEmit ? "Dynamic Module" : "Unknown Module") }] : [],
+    };
+  });
+  const id = loader.defaultDomainId();
+  return [
+    { kind: "system", address: hexAddress(loader.systemDomain()), ...common, name: "", assemblies: [] },
+    { kind: "app", address: hexAddress(appDomain), id, ...common, name: loader.appDomainFriendlyName(appDomain), assemblies },
+  ];
+}
+
+export const dumpDomain = defineCommand<DumpDomainResult>({
+  names: ["dumpdomain"],
+  summary: "SOS: the System Domain and the AppDomain with their assemblies and modules",
+  usage: "dumpdomain [DOMAIN]",
+  run(session, args) {
+    const a = parseArgs(args, []);
+    if (a.positional.length > 1) throw new CommandError("usage: dumpdomain [DOMAIN]", "usage");
+    const rt = clrRuntime(session);
+    let domains = domainBlocks(rt);
+    if (a.positional.length === 1) {
+      const address = parseNumber(a.positional[0]!);
+      domains = domains.filter((d) => parseInt(d.address, 16) === address);
+      if (domains.length === 0) throw new CommandError("Fail to fill AppDomain", "not-a-domain");
+    }
+    return { domains };
+  },
+  render(r) {
+    const p = (h: string) => hexDigits(parseInt(h, 16), 16);
+    const out: string[] = [];
+    for (const d of r.domains) {
+      out.push(SEPARATOR);
+      if (d.kind === "system") out.push(`System Domain:      ${p(d.address)}`);
+      else out.push(`Domain ${d.id}:${(d.id ?? 0) >= 10 ? "" : " "}          ${p(d.address)}`);
+      out.push(
+        `LowFrequencyHeap:   ${p(d.lowFrequencyHeap)}`,
+        `HighFrequencyHeap:  ${p(d.highFrequencyHeap)}`,
+        `StubHeap:           ${p(d.stubHeap)}`,
+        `Stage:              ${d.stage}`,
+        `Name:               ${d.name || "None"}`,
+      );
+      if (d.assemblies.length === 0) continue;
+      d.assemblies.forEach((asm, i) => {
+        if (i !== 0) out.push("");
+        out.push(`Assembly:           ${p(asm.address)}${asm.isDynamic ? " (Dynamic)" : ""} [${asm.name}]`, "  Module");
+        for (const m of asm.modules) out.push(`  ${p(m.address)}    ${m.name}`);
+      });
+      out.push("");
+    }
+    return out.join("\n");
+  },
+});

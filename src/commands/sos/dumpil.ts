@@ -1,0 +1,126 @@
+// `dumpil <MethodDesc>` (SOS, strike.cpp DumpIL; sildasm.cpp DecodeIL): the IL of a method as the
+// image in memory holds it. MethodDesc -> MethodDef token and module (through its MethodTable);
+// the token's RVA from the module's metadata; the RVA to an address in the loaded image
+// (Loader.GetILAddr: flat images through the section table); the body parsed there and printed
+// by src/metadata/dumpil.ts. Only MethodDescs: DynamicMethod objects, `-i <IL address>` and
+// profiler-rewritten IL are not supported yet.
+//
+// JSON: { methodDesc, name, token, module, rva, ilAddress, body: {...} | null, message?, lines }
+// (`lines` are SOS's `IL_xxxx:` lines, with .try/.catch blocks; `instructions` gives offset and
+// opcode of each instruction for programs).
+import { ClrscopeError, CommandError } from "../../errors.js";
+import { hexDigits } from "../../hex.js";
+import { dumpIl } from "../../metadata/dumpil.js";
+import { decodeInstruction, parseMethodBody } from "../../metadata/il.js";
+import { MetadataReader } from "../../metadata/metadata.js";
+import { clrRuntime, defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
+
+const TINY_FORMAT = 0x2;
+const FAT_MORE_SECTS = 0x8;
+const SECT_FAT_FORMAT = 0x40;
+const SECT_MORE_SECTS = 0x80;
+const MAX_SECTIONS = 1024;
+
+export interface DumpIlResult {
+  methodDesc: string;
+  name: string;
+  token: string;
+  module: string;
+  rva: number;
+  ilAddress: string;
+  body: { fat: boolean; maxStack: number; codeSize: number; localVarSigToken: string; initLocals: boolean; clauseCount: number } | null;
+  /** Why there is no body to show (SOS's message). */
+  message?: string;
+  instructions: { offset: number; opcode: string }[];
+  lines: string[];
+}
+
+/** The bytes of the method body at `address`: header, code and every extra data section. */
+function readBody(read: (address: number, length: number) => Uint8Array, address: number): Uint8Array {
+  const first = read(address, 1)[0]!;
+  if ((first & 3) === TINY_FORMAT) return read(address, 1 + (first >> 2));
+  const h = read(address, 12);
+  const v = new DataView(h.buffer, h.byteOffset, 12);
+  const flags = v.getUint16(0, true);
+  const headerSize = (flags >> 12) * 4;
+  let size = headerSize + v.getUint32(4, true);
+  if (flags & FAT_MORE_SECTS) {
+    for (let i = 0; i < MAX_SECTIONS; i++) {
+      size = (size + 3) & ~3;
+      const s = read(address + size, 4);
+      const kind = s[0]!;
+      const length = kind & SECT_FAT_FORMAT ? s[1]! | (s[2]! << 8) | (s[3]! << 16) : s[1]!;
+      size += Math.max(length, 4);
+      if (!(kind & SECT_MORE_SECTS)) break;
+    }
+  }
+  return read(address, size);
+}
+
+export const dumpIlCommand = defineCommand<DumpIlResult>({
+  names: ["dumpil"],
+  summary: "SOS: the IL of a method (by MethodDesc)",
+  usage: "dumpil METHODDESC",
+  run(session, args) {
+    const a = parseArgs(args, []);
+    if (a.positional.length !== 1) throw new CommandError("usage: dumpil METHODDESC", "usage");
+    const address = parseNumber(a.positional[0]!);
+    const rt = clrRuntime(session);
+    let md, mt;
+    try {
+      md = rt.methodDesc(address);
+      mt = rt.methodTable(md.methodTable);
+    } catch (e) {
+      if (e instanceof ClrscopeError) throw new CommandError(`${hexDigits(address, 16)} is not a MethodDesc`, "not-a-methoddesc");
+      throw e;
+    }
+    const loader = rt.loader();
+    const result: DumpIlResult = {
+      methodDesc: hexAddress(address),
+      name: session.names!.methodSignature(address),
+      token: hexAddress(md.token),
+      module: hexAddress(mt.module),
+      rva: 0,
+      ilAddress: hexAddress(0),
+      body: null,
+      instructions: [],
+      lines: [],
+    };
+    const rid = md.token & 0xffffff;
+    if (rid === 0) {
+      result.message = "This method has no IL body (e.g. IL stubs generated for P/Invoke or Reverse P/Invoke marshaling).";
+      return result;
+    }
+    const img = loader.peImage(mt.module);
+    if (!img) throw new CommandError(`the image of module ${hexAddress(mt.module)} is not in the dump, so its IL cannot be read`, "no-image");
+    const meta = MetadataReader.fromPe(img.pe);
+    result.rva = meta.methodRva(rid);
+    const ilAddress = loader.ilAddress(mt.module, result.rva);
+    result.ilAddress = hexAddress(ilAddress);
+    if (ilAddress === 0) {
+      result.message = `Unable to retrieve IL for this method (ilAddr is ${hexDigits(0, 16)}).`;
+      return result;
+    }
+    const memory = session.process.memory;
+    const body = parseMethodBody(readBody((at, n) => memory.read(at, n), ilAddress), `IL of MethodDesc ${hexAddress(address)}`);
+    result.body = {
+      fat: body.fat,
+      maxStack: body.maxStack,
+      codeSize: body.codeSize,
+      localVarSigToken: hexAddress(body.localVarSigToken),
+      initLocals: body.initLocals,
+      clauseCount: body.clauses.length,
+    };
+    for (let pos = 0; pos < body.code.length; ) {
+      const ins = decodeInstruction(body.code, pos);
+      result.instructions.push({ offset: pos, opcode: ins.opcode.name });
+      pos += ins.size;
+    }
+    result.lines = dumpIl(meta, body);
+    return result;
+  },
+  render(r) {
+    if (r.message) return r.message;
+    return [`ilAddr = ${hexDigits(parseInt(r.ilAddress, 16), 16)}`, ...r.lines].join("\n");
+  },
+});

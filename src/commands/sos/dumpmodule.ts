@@ -1,0 +1,135 @@
+// `dumpmodule [-mt] <Module>` (SOS, strike.cpp DumpModule): a Module's name, attributes,
+// assembly, base address, LoaderAllocator, lookup-map tables and metadata location; with -mt
+// the types defined in (TypeDefToMethodTableMap) and referenced by (TypeRefToMethodTableMap)
+// the module that have a loaded MethodTable.
+//
+// JSON: DumpModuleResult. Map addresses are each map's TableData (what SOS prints); `token` in
+// the -mt rows is the real TypeDef/TypeRef token (SOS prints both kinds as 0x02xxxxxx: it passes
+// mdTypeDefNil for both maps; the text reproduces that).
+import { CommandError, ClrscopeError } from "../../errors.js";
+import { hexDigits } from "../../hex.js";
+import { clrRuntime, defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
+
+export interface ModuleTypeRow {
+  methodTable: string;
+  token: string;
+  name: string;
+}
+
+export interface DumpModuleResult {
+  address: string;
+  name: string;
+  attributes: string[];
+  assembly: string;
+  peAssembly: string;
+  baseAddress: string;
+  /** Module::m_loaderAllocator (SOS's "LoaderHeap" line). */
+  loaderAllocator: string;
+  typeDefToMethodTableMap: string;
+  typeRefToMethodTableMap: string;
+  methodDefToDescMap: string;
+  fieldDefToDescMap: string;
+  memberRefToDescMap: string;
+  /** Not kept by this runtime: always 0x0. */
+  fileReferencesMap: string;
+  assemblyReferencesMap: string;
+  flags: number;
+  readyToRunInfo: string;
+  metadata: { address: string; size: number } | null;
+  /** With -mt. */
+  typeDefs?: ModuleTypeRow[];
+  typeRefs?: ModuleTypeRow[];
+}
+
+const DASHES = "-".repeat(78);
+
+export const dumpModule = defineCommand<DumpModuleResult>({
+  names: ["dumpmodule"],
+  summary: "SOS: a Module's attributes, lookup maps and metadata (-mt: its loaded types)",
+  usage: "dumpmodule [-mt] MODULE",
+  run(session, args) {
+    const a = parseArgs(args, [], ["-mt"]);
+    if (a.positional.length !== 1) throw new CommandError("Usage: DumpModule [-mt] <Module Address>", "usage");
+    const address = parseNumber(a.positional[0]!);
+    const rt = clrRuntime(session);
+    const loader = rt.loader();
+    let m;
+    try {
+      m = loader.module(address);
+    } catch (e) {
+      if (e instanceof ClrscopeError) throw new CommandError(`Fail to fill Module ${hexDigits(address, 16)} (${e.message})`, "not-a-module");
+      throw e;
+    }
+    const attributes: string[] = [];
+    if (!m.isReflectionEmit) attributes.push("PEFile");
+    if (m.isReflectionEmit) attributes.push("Reflection");
+    if (m.isEditAndContinue) attributes.push("EditAndContinue");
+    if (m.isReflectionEmit) attributes.push("IsDynamic");
+    if (m.peAssembly !== 0 && m.path === "") attributes.push("IsInMemory");
+    if (m.image && !m.image.mapped) attributes.push("IsFileLayout");
+    const table = (map: number) => hexAddress(loader.lookupMapTable(map));
+    const md = loader.metadataLocation(address);
+    const result: DumpModuleResult = {
+      address: hexAddress(address),
+      name: m.path,
+      attributes,
+      assembly: hexAddress(m.assembly),
+      peAssembly: hexAddress(m.peAssembly),
+      baseAddress: hexAddress(m.base),
+      loaderAllocator: hexAddress(m.loaderAllocator),
+      typeDefToMethodTableMap: table(m.maps.typeDefToMethodTable),
+      typeRefToMethodTableMap: table(m.maps.typeRefToMethodTable),
+      methodDefToDescMap: table(m.maps.methodDefToDesc),
+      fieldDefToDescMap: table(m.maps.fieldDefToDesc),
+      memberRefToDescMap: table(m.maps.memberRefToDesc),
+      fileReferencesMap: hexAddress(0),
+      assemblyReferencesMap: table(m.maps.manifestModuleReferences),
+      flags: m.flags,
+      readyToRunInfo: hexAddress(m.readyToRunInfo),
+      metadata: md ? { address: hexAddress(md.address), size: md.size } : null,
+    };
+    if (a.switches.has("-mt")) {
+      const names = session.names!;
+      const rows = (map: number, table: number): ModuleTypeRow[] =>
+        loader.lookupMapEntries(map).map((e) => {
+          let name: string | undefined;
+          try {
+            name = names.typeName(e.value);
+          } catch (err) {
+            if (!(err instanceof ClrscopeError)) throw err;
+          }
+          return { methodTable: hexAddress(e.value), token: hexAddress(((table << 24) | e.rid) >>> 0), name: name ?? "<unknown type>" };
+        });
+      result.typeDefs = rows(m.maps.typeDefToMethodTable, 0x02);
+      result.typeRefs = rows(m.maps.typeRefToMethodTable, 0x01);
+    }
+    return result;
+  },
+  render(r) {
+    const p = (h: string) => hexDigits(parseInt(h, 16), 16);
+    const out = [
+      `Name: ${r.name || "Unknown Module"}`,
+      `Attributes:              ${r.attributes.map((x) => x + " ").join("")}`,
+      `Assembly:                ${p(r.assembly)}`,
+      `BaseAddress:             ${p(r.baseAddress)}`,
+      `LoaderHeap:              ${p(r.loaderAllocator)}`,
+      `TypeDefToMethodTableMap: ${p(r.typeDefToMethodTableMap)}`,
+      `TypeRefToMethodTableMap: ${p(r.typeRefToMethodTableMap)}`,
+      `MethodDefToDescMap:      ${p(r.methodDefToDescMap)}`,
+      `FieldDefToDescMap:       ${p(r.fieldDefToDescMap)}`,
+      `MemberRefToDescMap:      ${p(r.memberRefToDescMap)}`,
+      `FileReferencesMap:       ${p(r.fileReferencesMap)}`,
+      `AssemblyReferencesMap:   ${p(r.assemblyReferencesMap)}`,
+    ];
+    if (parseInt(r.baseAddress, 16) !== 0 && r.metadata) out.push(`MetaData start address:  ${p(r.metadata.address)} (${r.metadata.size} bytes)`);
+    // SOS prints both maps' tokens as TokenFromRid(rid, mdTypeDefNil): 0x02xxxxxx.
+    const row = (t: ModuleTypeRow) => `${p(t.methodTable)} 0x${hexDigits((0x02000000 | (parseInt(t.token, 16) & 0xffffff)) >>> 0, 8)} ${t.name}`;
+    if (r.typeDefs) {
+      out.push("", "Types defined in this module", "", `${"MT".padStart(16)} ${"TypeDef".padStart(16)} Name`, DASHES, ...r.typeDefs.map(row));
+    }
+    if (r.typeRefs) {
+      out.push("", "Types referenced in this module", "", `${"MT".padStart(16)}   ${"TypeRef".padStart(16)} Name`, DASHES, ...r.typeRefs.map(row));
+    }
+    return out.join("\n");
+  },
+});

@@ -1,0 +1,181 @@
+// `dumpmt [-md] <MethodTable>` (SOS DumpMT, strike.cpp): a MethodTable's EEClass (or canonical
+// MethodTable), module, name, token, sizes, flags and counts; with -md its MethodDesc table (every
+// vtable slot, then the methods with slots of their own, as the DAC's slot enumerator lists them).
+import { CommandError, MemoryNotInDump } from "../../errors.js";
+import { hexDigits } from "../../hex.js";
+import type { ClrRuntime } from "../../runtime/clr-runtime.js";
+import type { ManagedNames } from "../../runtime/managed-names.js";
+import { clrRuntime, defineCommand, hexAddress, parseArgs, parseNumber, type Session } from "../command.js";
+
+/** How SOS classifies a method's code: JIT'd, ReadyToRun ("PreJIT"), an FCall into libcoreclr, or none. */
+export type JitKind = "JIT" | "PreJIT" | "FCALL" | "NONE";
+
+export interface DumpmtMethod {
+  /** The slot's code pointer (precode or native code). */
+  entry: string;
+  methodDesc: string;
+  jit: JitKind;
+  slot: number;
+  /** SOS's method name with parameter types, e.g. "Hello.Program.SleepForever()". */
+  name: string;
+  token: string;
+  /** The method's native code ("0x0" when it has none yet). */
+  nativeCode: string;
+}
+
+export interface DumpmtResult {
+  methodTable: string;
+  parent: string;
+  /** The type's EEClass (read through the canonical MethodTable for generic instantiations). */
+  eeClass: string;
+  /** Set when this MethodTable is not canonical (SOS prints "Canonical:" then). */
+  canonical?: string;
+  module: string;
+  name: string;
+  /** TypeDef token, "0x02xxxxxx" (0x0 for arrays). */
+  token: string;
+  /** Full path of the module's file. */
+  file: string;
+  /** BaseSize as SOS shows it: the DAC takes the terminating NUL char off System.String's. */
+  baseSize: number;
+  /** MethodTable.BaseSize as stored. */
+  rawBaseSize: number;
+  componentSize: number;
+  containsGCPointers: boolean;
+  isCollectible: boolean;
+  isFree: boolean;
+  /** EEClass.NumMethods (SOS "Number of Methods"). */
+  numMethods: number;
+  numVirtuals: number;
+  numVtableSlots: number;
+  numInterfaces: number;
+  /** Only with -md: slots with an entry point, vtable slots first, then the methods' own slots. */
+  methods?: DumpmtMethod[];
+}
+
+/** SOS's JIT column: what the code at a method's native code address is. */
+export function jitKind(session: Session, rt: ClrRuntime, nativeCode: number): JitKind {
+  if (nativeCode === 0) return "NONE";
+  const block = rt.codeBlock(nativeCode);
+  if (block) return block.kind === "jit" ? "JIT" : "PreJIT";
+  const coreclr = session.process.modules.modules.find((m) => m.name === "libcoreclr.so");
+  if (coreclr && session.process.modules.at(nativeCode) === coreclr) return "FCALL";
+  return "NONE";
+}
+
+/**
+ * jitKind when the dump has what the ExecutionManager reads; else (heap dumps leave ReadyToRun
+ * image pages out) code inside the method's module image is precompiled, and anything else "NONE".
+ */
+export function safeJitKind(session: Session, rt: ClrRuntime, nativeCode: number, module = 0): JitKind {
+  try {
+    return jitKind(session, rt, nativeCode);
+  } catch (e) {
+    if (!(e instanceof MemoryNotInDump)) throw e;
+  }
+  try {
+    const image = module ? rt.loader().module(module).image : undefined;
+    if (image && nativeCode >= image.base && nativeCode < image.base + image.size) return "PreJIT";
+  } catch (e) {
+    if (!(e instanceof MemoryNotInDump)) throw e;
+  }
+  return "NONE";
+}
+
+/** A type's name as SOS prints it, falling back to the MethodTable address. */
+export function typeNameOf(names: ManagedNames, methodTable: number): string {
+  return names.typeName(methodTable) ?? `<Unloaded Type ${hexAddress(methodTable)}>`;
+}
+
+export const dumpmt = defineCommand<DumpmtResult>({
+  names: ["dumpmt"],
+  summary: "SOS: a MethodTable's type, sizes and counts; -md lists its methods",
+  usage: "dumpmt [-md] METHODTABLE",
+  run(session, args) {
+    const a = parseArgs(args.map((x) => (x.toLowerCase() === "-md" ? "-md" : x)), [], ["-md"]);
+    if (a.positional.length !== 1) throw new CommandError("Missing MethodTable address (usage: dumpmt [-md] METHODTABLE)", "usage");
+    const given = parseNumber(a.positional[0]!);
+    const address = given - (given % 4); // SOS ignores the low two tag bits
+    const rt = clrRuntime(session);
+    const names = session.names!;
+    const ts = rt.typeSystemDetails();
+    let mt;
+    try {
+      mt = ts.methodTableDetails(address);
+      if (mt.eeClass === 0 || mt.module === 0) throw new CommandError(`${hexAddress(address)} is not a MethodTable`, "not-a-methodtable");
+    } catch (e) {
+      if (e instanceof CommandError) throw e;
+      throw new CommandError(`${hexAddress(address)} is not a MethodTable`, "not-a-methodtable");
+    }
+    const result: DumpmtResult = {
+      methodTable: hexAddress(address),
+      parent: hexAddress(mt.parent),
+      eeClass: hexAddress(mt.eeClass),
+      module: hexAddress(mt.module),
+      name: mt.isFree ? "Free" : typeNameOf(names, address),
+      token: hexAddress(mt.token),
+      file: rt.module(mt.module).path,
+      baseSize: mt.isString ? mt.baseSize - 2 : mt.baseSize,
+      rawBaseSize: mt.baseSize,
+      componentSize: mt.componentSize,
+      containsGCPointers: mt.containsGCPointers,
+      isCollectible: mt.isCollectible,
+      isFree: mt.isFree,
+      numMethods: mt.numMethods,
+      numVirtuals: mt.numVirtuals,
+      numVtableSlots: mt.numVtableSlots,
+      numInterfaces: mt.numInterfaces,
+    };
+    if (!mt.isCanonical) result.canonical = hexAddress(mt.canonicalMethodTable);
+    if (a.switches.has("-md") && !mt.isFree) {
+      // Like the DAC's slot enumerator (what SOS and ClrMD list), slots the runtime has not given
+      // an entry point yet (0) are left out.
+      result.methods = ts.methodTableSlots(address).filter((s) => s.entry !== 0).map((s) => {
+        if (s.methodDesc === 0) return { entry: hexAddress(s.entry), methodDesc: hexAddress(0), jit: "NONE" as const, slot: s.slot, name: "<unknown>", token: hexAddress(0), nativeCode: hexAddress(0) };
+        try {
+          const md = ts.methodDescDetails(s.methodDesc);
+          return {
+            entry: hexAddress(s.entry),
+            methodDesc: hexAddress(s.methodDesc),
+            jit: safeJitKind(session, rt, md.nativeCode, rt.methodTable(md.methodTable).module),
+            slot: s.slot,
+            name: names.methodSignature(s.methodDesc),
+            token: hexAddress(md.token),
+            nativeCode: hexAddress(md.nativeCode),
+          };
+        } catch (e) {
+          if (!(e instanceof MemoryNotInDump)) throw e;
+          return { entry: hexAddress(s.entry), methodDesc: hexAddress(s.methodDesc), jit: "NONE" as const, slot: s.slot, name: "<MethodDesc not in dump>", token: hexAddress(0), nativeCode: hexAddress(0) };
+        }
+      });
+    }
+    return result;
+  },
+  render(r) {
+    if (r.isFree) return "Free MethodTable";
+    const p = (h: string) => hexDigits(parseInt(h, 16), 16);
+    // TableOutput: a 20-wide left-aligned label column, then one space.
+    const row = (label: string, value: string, width = 20) => `${label.padEnd(width)} ${value}`;
+    const lines = [
+      row("Parent:", p(r.parent)),
+      r.canonical ? row("Canonical:", p(r.canonical)) : row("EEClass:", p(r.eeClass)),
+      row("Module:", p(r.module)),
+      row("Name:", r.name),
+      row("mdToken:", p(r.token)),
+      row("File:", r.file || "Unknown Module"),
+      row("BaseSize:", "0x" + r.baseSize.toString(16)),
+    ];
+    if (r.componentSize !== 0) lines.push(row("ComponentSize:", "0x" + r.componentSize.toString(16)));
+    lines.push(row("Has GC Pointers:", r.containsGCPointers ? "true" : "false"));
+    lines.push(row("Number of Methods:", String(r.numMethods)));
+    lines.push(row("Number of IFaces in IFaceMap:", String(r.numInterfaces), 29));
+    if (r.methods) {
+      lines.push("--------------------------------------", "MethodDesc Table");
+      lines.push(`${"Entry".padStart(16)} ${"MethodDesc".padStart(16)} ${"JIT".padStart(6)} ${"Slot".padStart(16)} Name`);
+      for (const m of r.methods) {
+        lines.push(`${p(m.entry)} ${p(m.methodDesc)} ${m.jit.padStart(6)} ${hexDigits(m.slot, 16)} ${m.name}`);
+      }
+    }
+    return lines.join("\n");
+  },
+});
