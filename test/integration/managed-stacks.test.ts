@@ -43,7 +43,7 @@ for (const type of ["full", "heap"] as const) {
         assert.equal(answers[i].methodDesc, d.truth.methodDescs[th.parkedIn], `${th.role}: MethodDesc of ${th.parkedIn}`);
         // SOS's method name with parameter types: Main(string[] args), the others take none.
         assert.equal(answers[i].name, th.parkedIn === "Hello.Program.Main" ? "Hello.Program.Main(System.String[])" : `${th.parkedIn}()`);
-        assert.equal(answers[i].isJitted, true, "hello.dll is not ReadyToRun");
+        assert.equal(answers[i].codeKind, "jit", "hello.dll is not ReadyToRun");
       });
     });
 

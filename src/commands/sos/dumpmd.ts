@@ -1,6 +1,6 @@
 // `dumpmd <MethodDesc>` (SOS DumpMD, util.cpp DumpMDInfoFromMethodDescData): a MethodDesc's name,
 // EEClass, MethodTable, token, module and current native code.
-import { CommandError } from "../../errors.js";
+import { ClrscopeError, CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
 import { clrRuntime, defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
 import { safeJitKind, type JitKind } from "./dumpmt.js";
@@ -41,7 +41,8 @@ export const dumpmd = defineCommand<DumpmdResult>({
     try {
       md = ts.methodDescDetails(address);
       mt = ts.methodTableDetails(md.methodTable);
-    } catch {
+    } catch (e) {
+      if (!(e instanceof ClrscopeError)) throw e;
       throw new CommandError(`${hexAddress(address)} is not a MethodDesc`, "not-a-methoddesc");
     }
     if (mt.eeClass === 0 || mt.module === 0) throw new CommandError(`${hexAddress(address)} is not a MethodDesc`, "not-a-methoddesc");

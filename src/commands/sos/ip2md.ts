@@ -1,21 +1,17 @@
-// `ip2md <code address>` (SOS): the MethodDesc of the managed method holding an address, in
-// SOS's DumpMD layout (src/SOS/Strike/strike.cpp IP2MethodDesc, util.cpp DumpMDInfo).
+// `ip2md <code address>` (SOS): the MethodDesc of the managed method holding an address, then
+// the DumpMD block for it (src/SOS/Strike/strike.cpp IP2MethodDesc).
 import { CommandError } from "../../errors.js";
-import { clrRuntime, defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
 import { hexDigits } from "../../hex.js";
+import { clrRuntime, defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
+import { dumpmd, type DumpmdResult } from "./dumpmd.js";
 
-export interface Ip2mdResult {
+export interface Ip2mdResult extends DumpmdResult {
   address: string;
-  methodDesc: string;
-  name: string;
-  methodTable: string;
-  token: string;
-  module: string;
-  modulePath: string;
-  /** JIT'd at run time (false: precompiled ReadyToRun code). */
-  isJitted: boolean;
+  /** Start of the code block (method, funclet or cold part) holding the address. */
   codeStart: string;
   offset: number;
+  /** "jit" for code JIT'd at run time, "readytorun" for precompiled code. */
+  codeKind: "jit" | "readytorun";
 }
 
 export const ip2md = defineCommand<Ip2mdResult>({
@@ -26,34 +22,15 @@ export const ip2md = defineCommand<Ip2mdResult>({
     const a = parseArgs(args, []);
     if (a.positional.length !== 1) throw new CommandError("usage: ip2md ADDRESS", "usage");
     const address = parseNumber(a.positional[0]!);
-    const rt = clrRuntime(session);
-    const block = rt.codeBlock(address);
+    const block = clrRuntime(session).codeBlock(address);
     if (!block) throw new CommandError(`${hexAddress(address)} is not in managed code (no JIT'd or ReadyToRun method holds it)`, "not-managed-code");
-    const md = rt.methodDesc(block.methodDesc);
-    const mt = rt.methodTable(md.methodTable);
     return {
+      ...dumpmd.run(session, [hexAddress(block.methodDesc)]),
       address: hexAddress(address),
-      methodDesc: hexAddress(block.methodDesc),
-      name: session.names!.methodSignature(block.methodDesc),
-      methodTable: hexAddress(md.methodTable),
-      token: hexAddress(md.token),
-      module: hexAddress(mt.module),
-      modulePath: rt.module(mt.module).path,
-      isJitted: block.kind === "jit",
       codeStart: hexAddress(block.start),
       offset: block.offset,
+      codeKind: block.kind,
     };
   },
-  render(r) {
-    const p = (h: string) => hexDigits(parseInt(h, 16), 16);
-    return [
-      `MethodDesc:   ${p(r.methodDesc)}`,
-      `Method Name:          ${r.name}`,
-      `MethodTable:          ${p(r.methodTable)}`,
-      `mdToken:              ${p(r.token)}`,
-      `Module:               ${p(r.module)}`,
-      `IsJitted:             ${r.isJitted ? "yes" : "no"}`,
-      `Current CodeAddr:     ${p(r.codeStart)}`,
-    ].join("\n");
-  },
+  render: (r) => `MethodDesc:   ${hexDigits(parseInt(r.methodDesc, 16), 16)}\n${dumpmd.render(r)}`,
 });
