@@ -2,7 +2,7 @@
 # The README's "main job", end to end on this machine:
 #   build test/targets/hello with the local .NET SDK, start it, let it park its threads,
 #   dump it with the runtime's own createdump (full dump), kill it, then open the dump with
-#   clrscope:  analyze <dump> -c "thread list" -c "bt all".
+#   clrscope:  analyze <dump> -c "thread list" -c "bt all" -c clrthreads -c "clrstack -all" -c pstacks.
 # Works on a fresh clone: runs `npm ci` / `npm run build` itself when needed.
 # Everything it writes goes to .cache/demo/ (git-ignored).
 set -euo pipefail
@@ -28,7 +28,7 @@ say() { printf '\n== %s\n' "$*" >&2; }
 
 command -v dotnet >/dev/null || { echo "demo: the .NET SDK (dotnet) is not on PATH" >&2; exit 1; }
 
-if [[ ! -f dist/src/cli/main.js ]]; then
+if [[ ! -f dist/clrscope.js ]]; then
   say "building clrscope (npm ci && npm run build)"
   [[ -d node_modules ]] || npm ci --no-audit --no-fund
   npm run build
@@ -73,5 +73,5 @@ app_pid=""
 ls -lh "$core" >&2
 
 # 4. Open the dump with clrscope.
-say "clrscope analyze $core -c \"thread list\" -c \"bt all\""
-node dist/src/cli/main.js analyze "$core" -c "thread list" -c "bt all"
+say "clrscope analyze $core -c \"thread list\" -c \"bt all\" -c clrthreads -c \"clrstack -all\" -c pstacks"
+node dist/clrscope.js analyze "$core" -c "thread list" -c "bt all" -c clrthreads -c "clrstack -all" -c pstacks
