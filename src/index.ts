@@ -1,5 +1,7 @@
-// The library entry point: `import { openCoreDump } from "clrscope"`.
+// The library entry point: `import { openCoreDump, openClrRuntime } from "clrscope"`.
 export { openCoreDump, NativeProcess, type OpenOptions, type ThreadInfo, type NativeFrame, type ThreadBacktrace, type Location } from "./native/process.js";
+export { openClrRuntime } from "./runtime/open-runtime.js";
+export type { ClrRuntime, ManagedThread, CodeBlock, MethodDescInfo, MethodTableInfo, ModuleInfo, ExplicitFrame } from "./runtime/clr-runtime.js";
 export { ClrscopeError, CannotReadError, UnsupportedFormatError, CorruptDataError, MemoryNotInDump, CommandError, ExitCode } from "./errors.js";
 export type { Memory } from "./dump/address-space.js";
 export { runCommand, COMMANDS } from "./commands/registry.js";
