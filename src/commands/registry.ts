@@ -24,8 +24,10 @@ import { dumpDomain } from "./sos/dumpdomain.js";
 import { dumpModule } from "./sos/dumpmodule.js";
 import { dumpIlCommand } from "./sos/dumpil.js";
 import { pstacks } from "./sos/pstacks.js";
+import { dumpobj } from "./sos/dumpobj.js";
+import { printexception } from "./sos/printexception.js";
 
-export const COMMANDS: Command<any>[] = [status, threadList, threadSelect, setThread, backtrace, registerRead, memoryRead, imageList, imageLookup, disassembleCommand, runtimeInfo, clrThreads, clrStack, pstacks, ip2md, modules, dumpDomain, dumpModule, dumpIlCommand, name2ee, dumpmt, dumpmd, help];
+export const COMMANDS: Command<any>[] = [status, threadList, threadSelect, setThread, backtrace, registerRead, memoryRead, imageList, imageLookup, disassembleCommand, runtimeInfo, clrThreads, clrStack, pstacks, ip2md, modules, dumpDomain, dumpModule, dumpIlCommand, name2ee, dumpmt, dumpmd, dumpobj, printexception, help];
 
 export interface Invocation {
   command: Command<unknown>;

@@ -2,6 +2,7 @@ import type { ManagedFunction } from "../native/windows-unwind.js";
 import type { CodeBlock } from "./contracts/execution-manager.js";
 import type { ExplicitFrame } from "./contracts/frames.js";
 import type { Loader } from "./contracts/loader.js";
+import type { ObjectContract } from "./contracts/object.js";
 import type { MethodDescInfo, MethodTableInfo, ModuleInfo } from "./contracts/runtime-type-system.js";
 import type { RuntimeTypeSystemDetails } from "./contracts/runtime-type-system.js";
 
@@ -72,4 +73,6 @@ export interface ClrRuntime {
   loader(): Loader;
   /** RuntimeTypeSystem details for dumpmt/dumpmd/name2ee: flags, EEClass, MethodDesc chunks, slots. */
   typeSystemDetails(): RuntimeTypeSystemDetails;
+  /** The Object contract: MethodTable of an object, sizes, strings, arrays, Exception fields (contracts/object.ts). */
+  objects(): ObjectContract;
 }

@@ -49,6 +49,12 @@ export interface Truth {
   methodDescs: Record<string, string>;
   /** TypeHandle.Value ("0x..." MethodTable) of a few types, by full name. */
   methodTables: Record<string, string>;
+  /** Objects Main keeps pinned while it waits (addresses are exact): a heap string and a thrown-and-caught exception. */
+  objects: {
+    string: { address: string; value: string };
+    /** InvalidOperationException("hello-exception-message", ArgumentException("inner-message")); hResult is 8 hex digits. */
+    exception: { address: string; type: string; message: string; hResult: string; innerType: string; innerMessage: string };
+  };
 }
 
 export interface DotnetDump {

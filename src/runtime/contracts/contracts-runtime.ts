@@ -5,6 +5,7 @@ import type { ManagedFunction } from "../../native/windows-unwind.js";
 import { ExecutionManager } from "./execution-manager.js";
 import { FrameChain, type ExplicitFrame } from "./frames.js";
 import { Loader } from "./loader.js";
+import { ObjectContract } from "./object.js";
 import { RuntimeTypeSystem, RuntimeTypeSystemDetails } from "./runtime-type-system.js";
 import type { RuntimeTarget } from "./target.js";
 import { ThreadContract } from "./thread.js";
@@ -92,5 +93,12 @@ export class ContractsRuntime implements ClrRuntime {
   typeSystemDetails(): RuntimeTypeSystemDetails {
     this.typeSystemDetailsContract ??= new RuntimeTypeSystemDetails(this.target, this.typeSystem);
     return this.typeSystemDetailsContract;
+  }
+
+  private objectContract?: ObjectContract;
+
+  objects(): ObjectContract {
+    this.objectContract ??= new ObjectContract(this.target, this.typeSystemDetails());
+    return this.objectContract;
   }
 }

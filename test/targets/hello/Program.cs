@@ -58,6 +58,20 @@ public static class Program
 
     static string Hex(IntPtr p) => "0x" + p.ToString("x");
 
+    /** Overlays an object's data: &Unsafe.As<RawData>(o).Data is the first byte after its MethodTable pointer. */
+    sealed class RawData { public byte Data; }
+
+    /** A heap string (not a literal: literals live on the frozen heap) and a thrown-and-caught exception, for dumpobj and printexception. */
+    static readonly string TruthString = string.Concat("hello-truth-", "string");
+    static readonly Exception TruthException = ThrowAndCatch();
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static Exception ThrowAndCatch()
+    {
+        try { throw new InvalidOperationException("hello-exception-message", new ArgumentException("inner-message")); }
+        catch (InvalidOperationException e) { return e; }
+    }
+
     /** MethodDesc addresses of the parked methods, as the runtime hands them out (MethodHandle.Value). */
     static Dictionary<string, string> MethodDescs() =>
         new[] { "Main", nameof(SleepForever), nameof(MonitorWaitForever), nameof(ReadPipeForever), nameof(WaitEventForever), nameof(ThreadPoolItemBlocked) }
@@ -72,8 +86,12 @@ public static class Program
         return stat[stat.LastIndexOf(')') + 2];   // field 3, after "pid (comm) "
     }
 
-    public static int Main(string[] args)
+    public static unsafe int Main(string[] args)
     {
+        // Both objects stay pinned (their addresses in the truth file stay exact) while Main waits.
+        fixed (byte* stringData = &Unsafe.As<RawData>(TruthString).Data, exceptionData = &Unsafe.As<RawData>(TruthException).Data)
+        {
+        IntPtr stringAddress = (IntPtr)(stringData - sizeof(IntPtr)), exceptionAddress = (IntPtr)(exceptionData - sizeof(IntPtr));
         if (args.Length < 1) { Console.Error.WriteLine("usage: hello <truth.json>"); return 2; }
         Record("main", "Main");
         Start("hello-sleep", SleepForever);
@@ -108,6 +126,19 @@ public static class Program
                 ["System.String"] = Hex(typeof(string).TypeHandle.Value),
                 ["System.Threading.Thread"] = Hex(typeof(Thread).TypeHandle.Value),
             },
+            objects = new
+            {
+                @string = new { address = Hex(stringAddress), value = TruthString },
+                exception = new
+                {
+                    address = Hex(exceptionAddress),
+                    type = TruthException.GetType().FullName,
+                    message = TruthException.Message,
+                    hResult = TruthException.HResult.ToString("x8"),
+                    innerType = TruthException.InnerException!.GetType().FullName,
+                    innerMessage = TruthException.InnerException.Message,
+                },
+            },
             threads = Parked.Select(p => new ThreadTruth(p.Role, p.Thread.Name,
                 File.ReadAllText($"/proc/self/task/{p.OsTid}/comm").TrimEnd('\n'), p.OsTid,
                 p.Thread.ManagedThreadId, p.ParkedIn, p.Thread.IsThreadPoolThread, p.Thread.IsBackground)).ToList(),
@@ -123,5 +154,6 @@ public static class Program
         Thread.Sleep(int.TryParse(max, out int s) && s > 0 ? s * 1000 : Timeout.Infinite);
         GC.KeepAlive(PipeWriter);
         return 0;
+        }
     }
 }
