@@ -3,17 +3,11 @@
 // IsBackground, IsThreadPoolThread) and against the dump's native threads.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { runCliJson, type CliDoc } from "../support/cli.js";
+import { resultOf, runCliJson } from "../support/cli.js";
 import { dotnetDump, hasDotnet } from "../support/dotnet-fixtures.js";
 
 const skip = hasDotnet() ? false : "no dotnet SDK on PATH";
 
-function result<R>(docs: CliDoc[], command: string): R {
-  const d = docs.find((x) => x.command === command);
-  assert.ok(d, `no ${command} document`);
-  assert.equal(d.error, undefined, `${command} failed: ${JSON.stringify(d.error)}`);
-  return d.result as R;
-}
 
 interface ClrThread {
   dbg: number | null;
@@ -32,13 +26,13 @@ for (const type of ["full", "heap"] as const) {
       const d = dotnetDump("hello", type);
       const { docs, status, stderr } = runCliJson(d.core, ["runtime", "clrthreads", "thread list"]);
       assert.equal(status, 0, stderr);
-      const rt = result<{ backend: string; version: string; contracts: { name: string; version: number }[] }>(docs, "runtime");
+      const rt = resultOf<{ backend: string; version: string; contracts: { name: string; version: number }[] }>(docs, "runtime");
       assert.equal(rt.backend, "contracts");
       assert.equal(rt.version, d.truth.runtimeVersion);
       assert.ok(rt.contracts.some((c) => c.name === "Thread" && c.version === 1), JSON.stringify(rt.contracts));
 
-      const ct = result<{ counts: { threadCount: number; background: number; dead: number }; threads: ClrThread[] }>(docs, "clrthreads");
-      const native = result<{ threads: { index: number; tid: number }[] }>(docs, "thread list").threads;
+      const ct = resultOf<{ counts: { threadCount: number; background: number; dead: number }; threads: ClrThread[] }>(docs, "clrthreads");
+      const native = resultOf<{ threads: { index: number; tid: number }[] }>(docs, "thread list").threads;
       for (const th of d.truth.threads) {
         const t = ct.threads.find((x) => x.osId === th.osTid);
         assert.ok(t, `truth thread ${th.role} (tid ${th.osTid}) not in clrthreads`);

@@ -4,7 +4,7 @@
 // types and HResult as the process saw them) and ClrMD's view of the same objects (the DAC).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { runCliJson, type CliDoc } from "../support/cli.js";
+import { resultOf, runCliJson } from "../support/cli.js";
 import { clrmdOracle, type ClrmdObject } from "../support/clrmd-oracle.js";
 import { dotnetDump, hasDotnet } from "../support/dotnet-fixtures.js";
 import type { DumpobjResult } from "../../src/commands/sos/dumpobj.js";
@@ -12,12 +12,6 @@ import type { PrintexceptionResult } from "../../src/commands/sos/printexception
 
 const skip = hasDotnet() ? false : "no dotnet SDK on PATH";
 
-function result<R>(docs: CliDoc[], command: string): R {
-  const d = docs.find((x) => x.command === command);
-  assert.ok(d, `no document for ${command}`);
-  assert.equal(d.error, undefined, `${command}: ${JSON.stringify(d.error)}`);
-  return d.result as R;
-}
 
 const big = (h: string) => BigInt(h);
 
@@ -34,8 +28,8 @@ for (const type of ["full", "heap"] as const) {
       const s = d.truth.objects.string;
       const { docs, status, stderr } = runCliJson(d.core, [`dumpobj ${s.address}`, `do ${s.address}`]);
       assert.equal(status, 0, stderr);
-      const r = result<DumpobjResult>(docs, `dumpobj ${s.address}`);
-      assert.deepEqual(result<DumpobjResult>(docs, `do ${s.address}`), r, "do is dumpobj");
+      const r = resultOf<DumpobjResult>(docs, `dumpobj ${s.address}`);
+      assert.deepEqual(resultOf<DumpobjResult>(docs, `do ${s.address}`), r, "do is dumpobj");
       assert.equal(r.string, s.value);
       assert.equal(r.name, "System.String");
       assert.equal(big(r.methodTable), big(d.truth.methodTables["System.String"]!));
@@ -55,8 +49,8 @@ for (const type of ["full", "heap"] as const) {
       const e = d.truth.objects.exception;
       const { docs, status, stderr } = runCliJson(d.core, [`printexception ${e.address}`, `pe ${e.address}`, `dumpobj ${e.address}`]);
       assert.equal(status, 0, stderr);
-      const r = result<PrintexceptionResult>(docs, `printexception ${e.address}`);
-      assert.deepEqual(result<PrintexceptionResult>(docs, `pe ${e.address}`), r, "pe is printexception");
+      const r = resultOf<PrintexceptionResult>(docs, `printexception ${e.address}`);
+      assert.deepEqual(resultOf<PrintexceptionResult>(docs, `pe ${e.address}`), r, "pe is printexception");
       assert.equal(big(r.address), big(e.address));
       assert.equal(r.type, e.type);
       assert.equal(r.type, "System.InvalidOperationException");
@@ -80,7 +74,7 @@ for (const type of ["full", "heap"] as const) {
       assert.equal(r.innerException.type, inner.type);
 
       // dumpobj lists the descriptor's Exception fields at ClrMD's offsets, with ClrMD's values and tokens.
-      const o = result<DumpobjResult>(docs, `dumpobj ${e.address}`);
+      const o = resultOf<DumpobjResult>(docs, `dumpobj ${e.address}`);
       assert.equal(o.name, e.type);
       assert.equal(o.size, theirs.size, "size");
       assert.ok(o.fields && o.fields.length >= 6, JSON.stringify(o.fields));
@@ -95,7 +89,7 @@ for (const type of ["full", "heap"] as const) {
 
       // The inner exception, followed as printexception suggests.
       const { docs: innerDocs } = runCliJson(d.core, [`pe ${r.innerException.address}`]);
-      const ir = result<PrintexceptionResult>(innerDocs, `pe ${r.innerException.address}`);
+      const ir = resultOf<PrintexceptionResult>(innerDocs, `pe ${r.innerException.address}`);
       assert.equal(ir.type, e.innerType);
       assert.equal(ir.message, e.innerMessage);
       assert.equal(ir.innerException, null);

@@ -5,7 +5,7 @@
 // table, each MethodDesc with its name, token and compilation state.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { runCliJson, type CliDoc } from "../support/cli.js";
+import { resultOf, runCliJson } from "../support/cli.js";
 import { clrmdOracle } from "../support/clrmd-oracle.js";
 import { dotnetDump, hasDotnet } from "../support/dotnet-fixtures.js";
 import type { Name2eeResult } from "../../src/commands/sos/name2ee.js";
@@ -14,12 +14,6 @@ import type { DumpmdResult } from "../../src/commands/sos/dumpmd.js";
 
 const skip = hasDotnet() ? false : "no dotnet SDK on PATH";
 
-function result<R>(docs: CliDoc[], command: string): R {
-  const d = docs.find((x) => x.command === command);
-  assert.ok(d, `no document for ${command}`);
-  assert.equal(d.error, undefined, `${command}: ${JSON.stringify(d.error)}`);
-  return d.result as R;
-}
 
 const big = (h: string) => BigInt(h);
 
@@ -38,7 +32,7 @@ for (const type of ["full", "heap"] as const) {
       const { docs, status, stderr } = runCliJson(d.core, commands);
       assert.equal(status, 0, stderr);
       for (const n of typeNames) {
-        const r = result<Name2eeResult>(docs, `name2ee * ${n}`);
+        const r = resultOf<Name2eeResult>(docs, `name2ee * ${n}`);
         assert.equal(r.matches.length, 1, `${n}: ${JSON.stringify(r.matches)}`);
         const m = r.matches[0]!;
         assert.equal(m.kind, "type");
@@ -50,7 +44,7 @@ for (const type of ["full", "heap"] as const) {
         assert.ok(r.modulesScanned > 2, `${n}: '*' scanned ${r.modulesScanned} modules`);
       }
       for (const n of methodNames) {
-        const r = result<Name2eeResult>(docs, `name2ee ${qualified(n)}`);
+        const r = resultOf<Name2eeResult>(docs, `name2ee ${qualified(n)}`);
         assert.equal(r.modulesScanned, 1);
         assert.equal(r.matches.length, 1, `${n}: ${JSON.stringify(r.matches)}`);
         const m = r.matches[0]!;
@@ -60,7 +54,7 @@ for (const type of ["full", "heap"] as const) {
         assert.ok(m.name.startsWith(`${n}(`), `${n}: named ${m.name}`);
         assert.ok(m.codeAddress, `${n}: a parked method has run, so it has code`);
       }
-      const short = result<Name2eeResult>(docs, "name2ee hello Hello.Program");
+      const short = resultOf<Name2eeResult>(docs, "name2ee hello Hello.Program");
       assert.equal(big(short.matches[0]!.methodTable!), big(d.truth.methodTables["Hello.Program"]!));
     });
 
@@ -72,7 +66,7 @@ for (const type of ["full", "heap"] as const) {
       const oracle = clrmdOracle(d.core, "types", ...mts).result.types;
       let methods = 0;
       for (const mt of mts) {
-        const ours = result<DumpmtResult>(docs, `dumpmt -md ${mt}`);
+        const ours = resultOf<DumpmtResult>(docs, `dumpmt -md ${mt}`);
         const q = oracle.find((x) => x.query === mt);
         assert.ok(q && q.matches.length === 1, `ClrMD has no type at ${mt}: ${JSON.stringify(q)}`);
         const theirs = q.matches[0]!;
@@ -116,10 +110,10 @@ for (const type of ["full", "heap"] as const) {
       const programMT = d.truth.methodTables["Hello.Program"]!;
       const { docs, status, stderr } = runCliJson(d.core, [...mds.map(([, md]) => `dumpmd ${md}`), `dumpmt ${programMT}`]);
       assert.equal(status, 0, stderr);
-      const program = result<DumpmtResult>(docs, `dumpmt ${programMT}`);
+      const program = resultOf<DumpmtResult>(docs, `dumpmt ${programMT}`);
       const oracle = clrmdOracle(d.core, "types", programMT).result.types[0]!.matches[0]!;
       for (const [name, md] of mds) {
-        const r = result<DumpmdResult>(docs, `dumpmd ${md}`);
+        const r = resultOf<DumpmdResult>(docs, `dumpmd ${md}`);
         const theirs = oracle.methods.find((m) => big(m.methodDesc) === big(md));
         assert.ok(theirs, `ClrMD does not list ${name} (${md}) on Hello.Program`);
         assert.ok(r.name.startsWith(`${name}(`), `${md}: named ${r.name}`);

@@ -88,3 +88,11 @@ export interface CliThread {
   stop: "root" | "invalid-ip" | "no-progress" | "loop" | "unreadable" | "frame-limit";
   frames: CliFrame[];
 }
+
+/** The result of `command` among `analyze --json` documents; fails the test if it is missing or an error. */
+export function resultOf<R = any>(docs: CliDoc[], command: string): R {
+  const d = docs.find((x) => x.command === command);
+  assert.ok(d, `no document for ${command}`);
+  assert.equal(d.error, undefined, `${command}: ${JSON.stringify(d.error)}`);
+  return d.result as R;
+}
