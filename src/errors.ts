@@ -68,3 +68,11 @@ export class CommandError extends ClrscopeError {
     super(code, message, ExitCode.commandFailed);
   }
 }
+
+/**
+ * For fallbacks that tolerate damaged data: a ClrscopeError (damaged or missing input) is
+ * swallowed by the caller, anything else is a bug in clrscope and goes on up.
+ */
+export function rethrowIfBug(e: unknown): void {
+  if (!(e instanceof ClrscopeError)) throw e;
+}

@@ -10,6 +10,7 @@ import type { ModuleList, NativeModule } from "./modules.js";
 import type { CodeMap } from "./unwinder.js";
 import type { ManagedFunction } from "./windows-unwind.js";
 import { lastAtOrBelow } from "../dump/sorted.js";
+import { rethrowIfBug } from "../errors.js";
 
 export class ProcessCodeMap implements CodeMap {
   private readonly starts: Float64Array;
@@ -56,7 +57,8 @@ export class ProcessCodeMap implements CodeMap {
       let index: EhFrameIndex | undefined;
       try {
         index = m.image?.ehFrameHdr !== undefined ? EhFrameIndex.fromHeader(this.mem, m.image.ehFrameHdr) : undefined;
-      } catch {
+      } catch (e) {
+        rethrowIfBug(e);
         index = undefined; // damaged .eh_frame_hdr: frame pointers and scanning still work
       }
       this.cfi.set(m, index);

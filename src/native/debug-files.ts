@@ -4,6 +4,7 @@
 import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { ElfFile } from "./elf-file.js";
+import { rethrowIfBug } from "../errors.js";
 
 export const DEFAULT_DEBUG_DIRS = ["/usr/lib/debug"];
 
@@ -37,7 +38,8 @@ export function findDebugFile(q: DebugFileQuery, dirs: string[]): ElfFile | unde
     let f: ElfFile;
     try {
       f = new ElfFile(candidate);
-    } catch {
+    } catch (e) {
+      rethrowIfBug(e);
       continue;
     }
     if (q.buildId === undefined || f.buildId === q.buildId) return f;

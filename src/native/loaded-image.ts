@@ -9,6 +9,7 @@ import {
 } from "../dump/elf-format.js";
 import { SYM_SIZE, isDefinedCodeOrData } from "./elf-file.js";
 import type { SymbolTableBuilder } from "./symbol-table.js";
+import { rethrowIfBug } from "../errors.js";
 
 export const DT_NULL = 0;
 export const DT_HASH = 4;
@@ -55,7 +56,8 @@ export function readLoadedImage(mem: Memory, base: number, name: string): Loaded
     const table = mem.tryRead(base + header.phoff, header.phnum * PHDR_SIZE);
     if (!table) return undefined;
     programHeaders = parseProgramHeaders(name, header, table);
-  } catch {
+  } catch (e) {
+    rethrowIfBug(e);
     return undefined;
   }
   let linkStart = Infinity;
@@ -76,7 +78,8 @@ export function readLoadedImage(mem: Memory, base: number, name: string): Loaded
       if (bytes) {
         try {
           image.buildId = buildIdFromNotes(parseNotes(`${name} notes`, bytes));
-        } catch {
+        } catch (e) {
+          rethrowIfBug(e);
           // A damaged note in one image must not hide the module.
         }
       }

@@ -12,6 +12,7 @@ import { DEFAULT_DEBUG_DIRS, findDebugFile } from "./debug-files.js";
 import { DT_DEBUG, addDynamicSymbols, isElfAt, readDynamic, readLoadedImage, type LoadedImage } from "./loaded-image.js";
 import { SymbolTableBuilder, type SymbolTable } from "./symbol-table.js";
 import { lastAtOrBelow } from "../dump/sorted.js";
+import { rethrowIfBug } from "../errors.js";
 
 export type SymbolSource = "debug-file" | "file" | "memory" | "none";
 
@@ -118,7 +119,8 @@ export class ModuleList {
         source = "file";
         from = file.path;
       }
-    } catch {
+    } catch (e) {
+      rethrowIfBug(e);
       // A damaged symbol file must not stop symbolization from other sources.
     } finally {
       file?.close();
@@ -134,7 +136,8 @@ export class ModuleList {
     if (!path) return undefined;
     try {
       return new ElfFile(path);
-    } catch {
+    } catch (e) {
+      rethrowIfBug(e);
       return undefined;
     }
   }
@@ -216,7 +219,8 @@ function findMainDynamic(mem: Memory, phdrAddr: number, phnum: number): Map<numb
   let phdrs;
   try {
     phdrs = parseProgramHeaders("main program", { phnum } as ElfHeader, table);
-  } catch {
+  } catch (e) {
+    rethrowIfBug(e);
     return undefined;
   }
   const self = phdrs.find((p) => p.type === PT_PHDR);

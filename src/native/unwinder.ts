@@ -8,6 +8,7 @@ import { cfiRowFor, type CfiRow, type EhFrameIndex } from "./cfi.js";
 import { evaluateExpression, type ExpressionContext } from "./dwarf-expression.js";
 import { CALLEE_SAVED, DWARF_REG, DWARF_REG_COUNT, emptyRegisters, type RegisterSet } from "./registers.js";
 import { unwindWindowsX64, type ManagedFunction } from "./windows-unwind.js";
+import { rethrowIfBug } from "../errors.js";
 
 export type FrameTrust = "context" | "cfi" | "signal" | "frame_pointer" | "scan";
 
@@ -120,7 +121,8 @@ export class Unwinder {
     try {
       const fde = this.code.cfiAt(pc)?.findFde(pc);
       if (fde) row = cfiRowFor(fde, pc);
-    } catch {
+    } catch (e) {
+      rethrowIfBug(e);
       row = null; // damaged CFI: fall back to other methods
     }
     if (this.rowCache.size > 100_000) this.rowCache.clear();
@@ -135,7 +137,8 @@ export class Unwinder {
     try {
       if (row.cfa.kind === "register") cfa = regs[row.cfa.reg]! + row.cfa.offset;
       else cfa = toAddress(evaluateExpression(row.cfa.expr, ctx));
-    } catch {
+    } catch (e) {
+      rethrowIfBug(e);
       return undefined;
     }
     if (Number.isNaN(cfa)) return undefined;
@@ -159,7 +162,8 @@ export class Unwinder {
           case "expression": value = this.mem.tryReadPointer(toAddress(evaluateExpression(rule.expr, ctx, [BigInt(cfa)]))); break;
           case "val_expression": value = toAddress(evaluateExpression(rule.expr, ctx, [BigInt(cfa)])); break;
         }
-      } catch {
+      } catch (e) {
+        rethrowIfBug(e);
         value = NaN;
       }
       caller[reg] = value;
@@ -178,7 +182,8 @@ export class Unwinder {
     let regs: RegisterSet | undefined;
     try {
       regs = unwindWindowsX64(this.mem, fn, pc, frame.registers);
-    } catch {
+    } catch (e) {
+      rethrowIfBug(e);
       return undefined; // damaged unwind data: frame pointers and scanning remain
     }
     if (!regs) return undefined;

@@ -1,7 +1,7 @@
 // `image lookup -a ADDR` (lldb): which module, symbol and memory region an address is in, and
 // whether its bytes come from the dump or from the file on disk.
 import { CommandError } from "../../errors.js";
-import { defineCommand, hexAddress, optionalClrRuntime, parseArgs, parseNumber } from "../command.js";
+import { defineCommand, hexAddress, hexPadded, optionalClrRuntime, parseArgs, parseNumber } from "../command.js";
 import { describeLocation, locationResult, type LocationResult } from "./location.js";
 
 export interface ImageLookupResult extends LocationResult {
@@ -33,7 +33,7 @@ export const imageLookup = defineCommand<ImageLookupResult>({
   render(r) {
     if (r.module === null) return `      Address: ${r.address} is not in any module (memory: ${r.memory})`;
     return [
-      r.moduleOffset === null ? `      Address: ${r.address} (managed code in ${r.module})` : `      Address: ${r.module}[0x${r.moduleOffset.toString(16).padStart(16, "0")}] (${r.path})`,
+      r.moduleOffset === null ? `      Address: ${r.address} (managed code in ${r.module})` : `      Address: ${r.module}[${hexPadded(r.moduleOffset)}] (${r.path})`,
       `      Summary: ${describeLocation(r)}`,
       `       Memory: ${r.memory === "dump" ? "in the dump" : r.memory === "file" ? "from the file on disk" : "not available"}`,
     ].join("\n");

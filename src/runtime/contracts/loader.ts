@@ -19,7 +19,6 @@ const PE_IMAGE_FLAG_MAPPED = 0x1;
 /** Assembly::m_level at or past FILE_LOAD_DELIVER_EVENTS: loaded. */
 const ASSEMBLY_LEVEL_LOADED = 0x4;
 
-const MAX_STRING_CHARS = 32 * 1024;
 /** Upper bounds against damaged lists and maps (a real process has far fewer). */
 const MAX_ASSEMBLIES = 1 << 20;
 const MAX_MAP_SEGMENTS = 1 << 16;
@@ -108,7 +107,7 @@ export class Loader {
   appDomainFriendlyName(appDomain = this.appDomain()): string {
     if (!this.t.descriptor.hasField("AppDomain", "FriendlyName")) return "";
     const p = this.t.pointerField(appDomain, "AppDomain", "FriendlyName");
-    return p ? this.utf16(p) : "";
+    return p ? this.t.utf16z(p) : "";
   }
 
   rootAssembly(appDomain = this.appDomain()): number {
@@ -193,8 +192,8 @@ export class Loader {
       peAssembly,
       loaderAllocator: ptr("LoaderAllocator"),
       base: ptr("Base"),
-      path: pathPointer ? this.utf16(pathPointer) : "",
-      fileName: fileNamePointer ? this.utf16(fileNamePointer) : "",
+      path: pathPointer ? this.t.utf16z(pathPointer) : "",
+      fileName: fileNamePointer ? this.t.utf16z(fileNamePointer) : "",
       flags,
       isTenured: (flags & ModuleFlags.Tenured) !== 0,
       isEditAndContinue: (flags & ModuleFlags.EditAndContinue) !== 0,
@@ -333,18 +332,4 @@ export class Loader {
     return this.module(module).base + at.offset;
   }
 
-  /** A NUL-terminated UTF-16 string (the runtime's WCHAR paths and names). */
-  utf16(address: number): string {
-    const chars: number[] = [];
-    for (let a = address; chars.length < MAX_STRING_CHARS; ) {
-      const bytes = this.t.memory.tryRead(a, 64) ?? this.t.memory.read(a, 2);
-      a += bytes.length;
-      for (let i = 0; i + 1 < bytes.length; i += 2) {
-        const c = bytes[i]! | (bytes[i + 1]! << 8);
-        if (c === 0) return String.fromCharCode(...chars);
-        chars.push(c);
-      }
-    }
-    return String.fromCharCode(...chars);
-  }
 }

@@ -29,8 +29,6 @@ export interface ModuleInfo {
   path: string;
 }
 
-const MAX_PATH_CHARS = 32 * 1024;
-
 export class RuntimeTypeSystem {
   private readonly modules = new Map<number, ModuleInfo>();
 
@@ -70,25 +68,12 @@ export class RuntimeTypeSystem {
     if (!m) {
       const t = this.t;
       const pathPointer = t.pointerField(address, "Module", "Path");
-      m = { address, base: t.pointerField(address, "Module", "Base"), path: pathPointer ? this.utf16(pathPointer) : "" };
+      m = { address, base: t.pointerField(address, "Module", "Base"), path: pathPointer ? t.utf16z(pathPointer) : "" };
       this.modules.set(address, m);
     }
     return m;
   }
 
-  /** A NUL-terminated UTF-16 string (the runtime's WCHAR paths). */
-  private utf16(address: number): string {
-    const chars: number[] = [];
-    for (let a = address; chars.length < MAX_PATH_CHARS; a += 64) {
-      const bytes = this.t.memory.tryRead(a, 64) ?? this.t.memory.read(a, 2);
-      for (let i = 0; i + 1 < bytes.length; i += 2) {
-        const c = bytes[i]! | (bytes[i + 1]! << 8);
-        if (c === 0) return String.fromCharCode(...chars);
-        chars.push(c);
-      }
-    }
-    return String.fromCharCode(...chars);
-  }
 }
 
 // ---- MethodTable details, EEClass, MethodDesc enumeration (RuntimeTypeSystem.md, version 1) ----

@@ -4,6 +4,8 @@ import type { Memory } from "../../dump/address-space.js";
 import { CorruptDataError, MemoryNotInDump } from "../../errors.js";
 import type { RuntimeDescriptor } from "./descriptor.js";
 
+const MAX_UTF16_CHARS = 32 * 1024;
+
 export class RuntimeTarget {
   constructor(
     readonly memory: Memory,
@@ -56,6 +58,21 @@ export class RuntimeTarget {
 
   i32Field(base: number, type: string, field: string): number {
     return this.i32(this.at(base, type, field));
+  }
+
+  /** A NUL-terminated UTF-16 string (the runtime's WCHAR paths and names), at most 32K chars. */
+  utf16z(address: number): string {
+    const chars: number[] = [];
+    for (let a = address; chars.length < MAX_UTF16_CHARS; ) {
+      const bytes = this.memory.tryRead(a, 64) ?? this.memory.read(a, 2);
+      a += bytes.length;
+      for (let i = 0; i + 1 < bytes.length; i += 2) {
+        const c = bytes[i]! | (bytes[i + 1]! << 8);
+        if (c === 0) return String.fromCharCode(...chars);
+        chars.push(c);
+      }
+    }
+    return String.fromCharCode(...chars);
   }
 
   /** Value of the variable a pointer global points at (`ReadPointer(ReadGlobalPointer(name))`). */
