@@ -1,6 +1,7 @@
 // `clrscope collect -p PID | -n NAME [--type full|heap|mini|triage] [-o PATH] [--diag]
 // [--crashreport] [--timeout SECS] [--json]`: as `dotnet-dump collect`, over the diagnostics IPC
 // protocol. Progress (elapsed time, bytes written) goes to stderr, and only when it is a TTY.
+import * as path from "node:path";
 import { ExitCode } from "../errors.js";
 import { collectDump, resolveProcessName, type CollectResult } from "../collect/collect-dump.js";
 import { DUMP_TYPES, type DumpTypeName } from "../collect/ipc-protocol.js";
@@ -68,7 +69,7 @@ export function renderCollect(r: CollectResult): string {
 
 export async function collect(args: CollectArgs): Promise<number> {
   const pid = args.pid ?? (await resolveProcessName(args.name!));
-  const output = args.output ?? defaultOutput();
+  const output = path.resolve(args.output ?? defaultOutput());
   const tty = process.stderr.isTTY === true;
   if (tty) process.stderr.write(`Writing ${TYPE_WORDS[args.type]} of process ${pid} to ${output}\n`);
   const progress = tty
