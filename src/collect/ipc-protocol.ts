@@ -206,7 +206,9 @@ export function describeHresult(hresult: number): string {
 
 /** The error a failed reply becomes: `operation failed: HRESULT ...: message`. */
 export function runtimeError(operation: string, reply: { hresult: number; message: string | null }): RuntimeReportedError {
-  const text = reply.message?.trim() ? `: ${reply.message.trim()}` : "";
+  // createdump's message has a line per event ("[createdump] Could not create ...\n[createdump] Failure took 628ms"): one line for people.
+  const lines = (reply.message ?? "").split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
+  const text = lines.length > 0 ? `: ${lines.join("; ")}` : "";
   return new RuntimeReportedError(reply.hresult, reply.message, `${operation} failed: the runtime answered HRESULT ${describeHresult(reply.hresult)}${text}`);
 }
 

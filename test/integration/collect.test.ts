@@ -158,6 +158,13 @@ describe("ps and collect on a live .NET process", { skip, timeout: 900_000 }, ()
     }
   });
 
+  test("an output path the runtime cannot write: its HRESULT and createdump's message, in one line, exit 7", () => {
+    const r = runCli(["collect", "-p", String(app.pid), "-o", join(dir, "no-such-dir", "x.core")], { timeout: CLI_TIMEOUT_MS });
+    assert.equal(r.status, ExitCode.collectFailed, show(r));
+    assert.equal(r.stdout, "", show(r));
+    assert.match(r.stderr, /^clrscope: writing the dump of process \d+ \(dotnet\) failed: the runtime answered HRESULT 0x[0-9a-f]{8}[^\n]*no-such-dir[^\n]*\n$/, show(r));
+  });
+
   test("another user's process: permission denied, with what to do", (t) => {
     if (process.getuid?.() !== 0) {
       t.skip("not root: cannot run the CLI as another user");
