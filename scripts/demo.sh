@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The README's "main job", end to end on this machine:
-#   build test/targets/hello with the local .NET SDK, start it, let it park its threads,
-#   dump it with the runtime's own createdump (full dump), kill it, then open the dump with
-#   clrscope:  analyze <dump> -c "thread list" -c "bt all" -c clrthreads -c "clrstack -all" -c pstacks.
+#   build test/targets/hello with the local .NET SDK, start it, let it park its threads, find it
+#   with `clrscope ps`, capture a full dump with `clrscope collect` (the runtime's diagnostics IPC
+#   protocol, as dotnet-dump collect), kill it, then open the dump with clrscope:  analyze <dump> -c "thread list" -c "bt all" -c clrthreads -c "clrstack -all" -c pstacks.
 # Works on a fresh clone: runs `npm ci` / `npm run build` itself when needed.
 # Everything it writes goes to .cache/demo/ (git-ignored).
 set -euo pipefail
@@ -60,14 +60,14 @@ for ((i = 0; i < 600; i++)); do
   sleep 0.1
 done
 grep -qx READY "$demo/app.log" || { echo "demo: hello not READY after 60 s" >&2; exit 1; }
-libcoreclr="$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).libcoreclr)' "$demo/truth.json")"
-echo "pid $app_pid, runtime $(dirname "$libcoreclr")" >&2
 
-# 3. Dump it with the runtime's createdump (full dump), then kill it.
+# 3. Find it with ps, capture a full dump with collect, then kill it.
+say "clrscope ps"
+node dist/clrscope.js ps
 core="$demo/hello.core"
-say "createdump -u -f $core $app_pid"
+say "clrscope collect -p $app_pid --type full -o $core"
 rm -f "$core"
-"$(dirname "$libcoreclr")/createdump" -u -f "$core" "$app_pid"
+node dist/clrscope.js collect -p "$app_pid" --type full -o "$core"
 cleanup
 app_pid=""
 ls -lh "$core" >&2

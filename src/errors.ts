@@ -15,6 +15,10 @@ export const ExitCode = {
   unsupported: 4,
   /** The file is an ELF core but its headers or notes are damaged or cut short. */
   corrupt: 5,
+  /** `ps`/`collect`: the process cannot be reached: not running, not .NET (no diagnostics socket), no permission. */
+  cannotAttach: 6,
+  /** `collect`: the runtime reported an error, its reply was broken or late, or the dump it wrote does not open. */
+  collectFailed: 7,
   /** A bug in clrscope: please report it with --debug output. */
   internal: 70,
 } as const;
@@ -66,6 +70,39 @@ export class MemoryNotInDump extends ClrscopeError {
 export class CommandError extends ClrscopeError {
   constructor(message: string, code = "bad-argument") {
     super(code, message, ExitCode.commandFailed);
+  }
+}
+
+/**
+ * A live process cannot be reached over its diagnostics socket. `code`: `no-such-process`,
+ * `not-dotnet` (no diagnostics socket), `permission-denied`, `socket-path-too-long`.
+ */
+export class ProcessAccessError extends ClrscopeError {
+  constructor(code: "no-such-process" | "not-dotnet" | "permission-denied" | "socket-path-too-long", message: string) {
+    super(code, message, ExitCode.cannotAttach);
+  }
+}
+
+/**
+ * A diagnostics IPC exchange failed. `code`: `protocol-error` (a reply that breaks the protocol:
+ * wrong magic, cut short, ...), `timeout`, `connection-failed`, `dump-invalid` (the runtime said
+ * OK but the file it wrote does not open as a core of that process), `unsupported-by-runtime` (an option the target's
+ * runtime is too old for).
+ */
+export class DiagnosticsIpcError extends ClrscopeError {
+  constructor(code: "protocol-error" | "timeout" | "connection-failed" | "dump-invalid" | "unsupported-by-runtime", message: string) {
+    super(code, message, ExitCode.collectFailed);
+  }
+}
+
+/** The runtime answered a diagnostics command with an error: its HRESULT and (GenerateCoreDump3) message. */
+export class RuntimeReportedError extends ClrscopeError {
+  constructor(
+    readonly hresult: number,
+    readonly runtimeMessage: string | null,
+    message: string,
+  ) {
+    super("runtime-error", message, ExitCode.collectFailed);
   }
 }
 

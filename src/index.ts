@@ -5,3 +5,8 @@ export type { ClrRuntime, ManagedThread, CodeBlock, MethodDescInfo, MethodTableI
 export { ClrscopeError, CannotReadError, UnsupportedFormatError, CorruptDataError, MemoryNotInDump, CommandError, ExitCode } from "./errors.js";
 export type { Memory } from "./dump/address-space.js";
 export { runCommand, COMMANDS } from "./commands/registry.js";
+export { ProcessAccessError, DiagnosticsIpcError, RuntimeReportedError } from "./errors.js";
+export { listDotnetProcesses, describeDotnetProcess, queryProcessInfo, type DotnetProcess } from "./collect/process-list.js";
+export { collectDump, resolveProcessName, type CollectOptions, type CollectResult } from "./collect/collect-dump.js";
+export { findDiagnosticsSocket, type SocketLocation, type DiscoveryOptions } from "./collect/discovery.js";
+export type { DumpTypeName, ProcessInfo } from "./collect/ipc-protocol.js";

@@ -1,15 +1,20 @@
 #!/usr/bin/env node
-// clrscope's command line: `clrscope analyze DUMP [-c CMD]... [--json] [--exe PATH] [--symbols DIR]...`.
+// clrscope's command line: `clrscope analyze DUMP ...`, `clrscope ps`, `clrscope collect -p PID ...`.
 import { readFileSync } from "node:fs";
 import { setFlagsFromString } from "node:v8";
 import { ClrscopeError, ExitCode } from "../errors.js";
 import { openCoreDump } from "../native/process.js";
 import { status } from "../commands/native/status.js";
+import { forEachArg, UsageError } from "./args.js";
+import { collect, COLLECT_USAGE, parseCollectArgs } from "./collect.js";
+import { parsePsArgs, ps, PS_USAGE } from "./ps.js";
 import { describeInternalError, writeResult, type OutputMode } from "./output.js";
 import { runRepl } from "./repl.js";
 import { AnalyzeSession } from "./session.js";
 
 const USAGE = `usage: clrscope analyze DUMP [-c COMMAND]... [--json] [--exe PATH] [--symbols DIR]... [--debug]
+       ${PS_USAGE}
+       ${COLLECT_USAGE}
 
   analyze DUMP     open a Linux core dump (createdump, gcore or kernel core) and run commands:
                    interactively, or the -c ones in order and exit
@@ -19,8 +24,18 @@ const USAGE = `usage: clrscope analyze DUMP [-c COMMAND]... [--json] [--exe PATH
   --symbols DIR    extra directory with debug files or copies of the process's libraries
   --debug          show stack traces for internal errors
 
+  ps               list the .NET processes with a diagnostics socket: pid, name, runtime, RID, command line
+  collect          have a live .NET process's runtime write a core dump of it (as dotnet-dump collect)
+  -p PID, -n NAME  the process, by pid or by name (its /proc comm or its entry assembly)
+  --type TYPE      full (default), heap, mini or triage
+  -o PATH          where the dump goes (default ./core_YYYYMMDD_HHMMSS)
+  --diag           the runtime's dump writer logs to the target's console
+  --crashreport    also write PATH.crashreport.json
+  --timeout SECS   give up waiting for the runtime after SECS (default 600)
+
 exit codes: 0 ok, 1 a command failed, 2 usage, 3 cannot read file, 4 not a supported dump,
-            5 corrupt dump, 70 internal error`;
+            5 corrupt dump, 6 cannot reach the process (not running, not .NET, no permission),
+            7 the runtime failed to write the dump, 70 internal error`;
 
 interface AnalyzeArgs {
   dump: string;
@@ -31,21 +46,9 @@ interface AnalyzeArgs {
   debug: boolean;
 }
 
-class UsageError extends ClrscopeError {
-  constructor(message: string) {
-    super("usage", message, ExitCode.usage);
-  }
-}
-
 function parseAnalyzeArgs(argv: string[]): AnalyzeArgs {
   const out: AnalyzeArgs = { dump: "", commands: [], mode: "text", symbolDirs: [], debug: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
+  forEachArg(argv, (a, value) => {
     if (a === "-c" || a === "--command") out.commands.push(value());
     else if (a === "--json") out.mode = "json";
     else if (a === "--exe") out.exe = value();
@@ -54,7 +57,7 @@ function parseAnalyzeArgs(argv: string[]): AnalyzeArgs {
     else if (a.startsWith("-")) throw new UsageError(`unknown option ${a}`);
     else if (out.dump === "") out.dump = a;
     else throw new UsageError(`unexpected argument ${a} (one dump at a time)`);
-  }
+  });
   if (out.dump === "") throw new UsageError("analyze needs a dump file");
   return out;
 }
@@ -94,6 +97,10 @@ export async function main(argv: string[]): Promise<number> {
     switch (sub) {
       case "analyze":
         return await analyze(parseAnalyzeArgs(rest));
+      case "ps":
+        return await ps(parsePsArgs(rest));
+      case "collect":
+        return await collect(parseCollectArgs(rest));
       case "--version":
       case "-V":
         process.stdout.write(`clrscope ${version()}\n`);

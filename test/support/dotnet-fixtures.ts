@@ -224,24 +224,43 @@ export function findCreatedump(truth?: Truth): string {
 
 const CREATEDUMP_FLAG: Record<DumpType, string> = { full: "-u", heap: "-h", mini: "-n" };
 
+/** A running test target, parked and READY, with its truth file. */
+export interface RunningTarget {
+  pid: number;
+  truth: Truth;
+  /** Kills it (SIGKILL) and waits until it is gone; safe to call twice. */
+  kill(): void;
+}
+
 /**
- * Runs the target until READY, dumps it with createdump into `dir` (core, truth.json,
- * createdump.log, app.log) and kills it, whatever happens.
+ * Starts a built target (`dotnet DLL TRUTH`, or its apphost when self-contained) in `dir` and
+ * waits for READY; its output goes to dir/app.log. `env` adds environment variables.
  */
-function captureDump(dll: string, type: DumpType, dir: string, selfContained: boolean): void {
+export function startDotnetTarget(dll: string, dir: string, opts: { selfContained?: boolean; env?: Record<string, string> } = {}): RunningTarget {
   const truthPath = path.join(dir, "truth.json");
   const logPath = path.join(dir, "app.log");
+  fs.rmSync(truthPath, { force: true });
   const logFd = fs.openSync(logPath, "w");
-  const [cmd, args] = selfContained ? [dll.replace(/\.dll$/, ""), [truthPath]] : ["dotnet", [dll, truthPath]];
+  const [cmd, args] = opts.selfContained ? [dll.replace(/\.dll$/, ""), [truthPath]] : ["dotnet", [dll, truthPath]];
   const child = spawn(cmd, args, {
     cwd: dir,
-    env: dotnetEnv({ HELLO_MAX_SECONDS: "900" }), // safety net if we die before killing it
+    env: dotnetEnv({ HELLO_MAX_SECONDS: "900", ...opts.env }), // safety net if we die before killing it
     stdio: ["ignore", logFd, logFd],
   });
   fs.closeSync(logFd);
   child.on("error", () => {}); // reported below through the missing READY
   child.unref();
   const pid = child.pid;
+  const kill = (): void => {
+    if (pid === undefined) return;
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      return; // already gone
+    }
+    const deadline = Date.now() + 10_000;
+    while (isAlive(pid) && Date.now() < deadline) sleepSync(20);
+  };
   try {
     if (pid === undefined) throw new Error("could not start dotnet");
     const deadline = Date.now() + READY_TIMEOUT_MS;
@@ -254,18 +273,26 @@ function captureDump(dll: string, type: DumpType, dir: string, selfContained: bo
     }
     const truth = JSON.parse(fs.readFileSync(truthPath, "utf8")) as Truth;
     if (truth.pid !== pid) throw new Error(`truth pid ${truth.pid} is not the child's pid ${pid}`);
+    return { pid, truth, kill };
+  } catch (e) {
+    kill();
+    throw e;
+  }
+}
+
+/**
+ * Runs the target until READY, dumps it with createdump into `dir` (core, truth.json,
+ * createdump.log, app.log) and kills it, whatever happens.
+ */
+function captureDump(dll: string, type: DumpType, dir: string, selfContained: boolean): void {
+  const target = startDotnetTarget(dll, dir, { selfContained });
+  try {
     const core = path.join(dir, "core");
-    const r = run(findCreatedump(truth), [CREATEDUMP_FLAG[type], "-f", core, String(pid)], { timeout: CREATEDUMP_TIMEOUT_MS });
+    const r = run(findCreatedump(target.truth), [CREATEDUMP_FLAG[type], "-f", core, String(target.pid)], { timeout: CREATEDUMP_TIMEOUT_MS });
     fs.writeFileSync(path.join(dir, "createdump.log"), r.stdout + r.stderr);
     if (!fs.existsSync(core) || fs.statSync(core).size === 0) throw new Error(`createdump wrote no core:\n${r.stdout}${r.stderr}`);
   } finally {
-    if (pid !== undefined) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        /* already gone */
-      }
-    }
+    target.kill();
   }
 }
 

@@ -1,0 +1,129 @@
+// `ps`: the processes that expose a diagnostics socket, with what their runtimes say about
+// themselves (ProcessInfo3, falling back to ProcessInfo2 and ProcessInfo as the reference
+// client's GetProcessInfo does).
+import * as fs from "node:fs";
+import { ClrscopeError, rethrowIfBug } from "../errors.js";
+import { exchange, QUERY_TIMEOUT_MS, type ExchangeOptions } from "./diagnostics-client.js";
+import { findDiagnosticsSocket, permissionAdvice, SocketDirectoryCache, type DiscoveryOptions, type SocketLocation } from "./discovery.js";
+import {
+  CommandSet,
+  decodeProcessInfo,
+  decodeServerReply,
+  encodeMessage,
+  HRESULT_UNKNOWN_COMMAND,
+  ProcessCommand,
+  runtimeError,
+  runtimeVersionOf,
+  type ProcessInfo,
+} from "./ipc-protocol.js";
+
+export interface QueryOptions extends DiscoveryOptions {
+  /** Per exchange with a runtime (default 5 s). */
+  timeoutMs?: number;
+}
+
+/** Asks the runtime behind `socketPath` for its ProcessInfo3, else 2, else 1. */
+export async function queryProcessInfo(socketPath: string, options: ExchangeOptions = {}): Promise<ProcessInfo> {
+  const attempts: [1 | 2 | 3, number][] = [
+    [3, ProcessCommand.processInfo3],
+    [2, ProcessCommand.processInfo2],
+    [1, ProcessCommand.processInfo],
+  ];
+  for (const [version, commandId] of attempts) {
+    const reply = decodeServerReply(await exchange(socketPath, encodeMessage(CommandSet.process, commandId), options));
+    if (reply.ok) return decodeProcessInfo(reply.payload, version);
+    if (reply.hresult === HRESULT_UNKNOWN_COMMAND && version > 1) continue; // an older runtime
+    throw runtimeError(`ProcessInfo${version === 1 ? "" : version}`, reply);
+  }
+  throw new Error("unreachable");
+}
+
+/** One `ps` row. */
+export interface DotnetProcess {
+  pid: number;
+  /** /proc/PID/comm */
+  name: string;
+  /** The runtime's command line (ProcessInfo), else /proc/PID/cmdline. */
+  commandLine: string | null;
+  /** e.g. "10.0.12" (null before ProcessInfo2, i.e. .NET 5). */
+  runtimeVersion: string | null;
+  /** The runtime's full product version, e.g. "10.0.12+abc..." */
+  clrProductVersion: string | null;
+  /** e.g. "linux-x64" (ProcessInfo3, .NET 8+). */
+  runtimeIdentifier: string | null;
+  os: string | null;
+  arch: string | null;
+  entryAssembly: string | null;
+  /** The pid inside the process's PID namespace (differs from pid in a container). */
+  nsPid: number;
+  socketPath: string;
+  /** Set when the socket exists but the runtime could not be asked (permission, no answer). */
+  error: { code: string; message: string } | null;
+}
+
+function rowFrom(location: SocketLocation, info: ProcessInfo | null, error: ClrscopeError | null): DotnetProcess {
+  return {
+    pid: location.facts.pid,
+    name: location.facts.name,
+    commandLine: info?.commandLine ?? location.facts.commandLine,
+    runtimeVersion: runtimeVersionOf(info?.clrProductVersion ?? null),
+    clrProductVersion: info?.clrProductVersion ?? null,
+    runtimeIdentifier: info?.runtimeIdentifier ?? null,
+    os: info?.os ?? null,
+    arch: info?.arch ?? null,
+    entryAssembly: info?.managedEntrypointAssemblyName ?? null,
+    nsPid: location.facts.nsPid,
+    socketPath: location.socketPath,
+    error: error ? { code: error.code, message: error.message } : null,
+  };
+}
+
+/** One process's row; throws ProcessAccessError when it has no diagnostics socket. */
+export async function describeDotnetProcess(pid: number, options: QueryOptions = {}, cache?: SocketDirectoryCache): Promise<DotnetProcess> {
+  const location = findDiagnosticsSocket(pid, options, cache);
+  try {
+    return rowFrom(location, await queryProcessInfo(location.socketPath, queryOptions(location, options.timeoutMs)), null);
+  } catch (e) {
+    rethrowIfBug(e);
+    return rowFrom(location, null, e as ClrscopeError);
+  }
+}
+
+function queryOptions(location: SocketLocation, timeoutMs = QUERY_TIMEOUT_MS): ExchangeOptions {
+  return { timeoutMs, target: `process ${location.facts.pid} (${location.facts.name})`, permissionAdvice: permissionAdvice(location.facts, location.namespaced) };
+}
+
+/** Every process in /proc with a diagnostics socket, by pid. Processes that vanish meanwhile are left out. */
+export async function listDotnetProcesses(options: QueryOptions = {}): Promise<DotnetProcess[]> {
+  const procRoot = options.procRoot ?? "/proc";
+  const pids = fs
+    .readdirSync(procRoot)
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number)
+    .filter((p) => p !== process.pid)
+    .sort((a, b) => a - b);
+  const cache = new SocketDirectoryCache();
+  const locations: SocketLocation[] = [];
+  for (const pid of pids) {
+    try {
+      locations.push(findDiagnosticsSocket(pid, options, cache));
+    } catch (e) {
+      rethrowIfBug(e); // not .NET, gone, or not ours to see
+    }
+  }
+  // A few queries at a time: each is a short exchange, but a hung runtime must not serialise the rest.
+  const rows: DotnetProcess[] = [];
+  for (let i = 0; i < locations.length; i += 8) {
+    const batch = locations.slice(i, i + 8).map(async (location) => {
+      try {
+        return rowFrom(location, await queryProcessInfo(location.socketPath, queryOptions(location, options.timeoutMs)), null);
+      } catch (e) {
+        rethrowIfBug(e);
+        return rowFrom(location, null, e as ClrscopeError);
+      }
+    });
+    rows.push(...(await Promise.all(batch)));
+  }
+  // A socket whose process exited between listing and asking: not a running .NET process.
+  return rows.filter((r) => !(r.error?.code === "not-dotnet" && !fs.existsSync(`${procRoot}/${r.pid}`)));
+}
