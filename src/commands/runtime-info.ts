@@ -1,9 +1,21 @@
-// `runtime [-v]`: which .NET runtime the dump holds and what its data-contract descriptor
-// publishes (contracts and versions; with -v every type layout and global).
-import { clrRuntime, defineCommand, hexPadded, parseArgs } from "./command.js";
+// `runtime [-v]`: which .NET runtime the dump holds, which backends answer (the data-contract
+// descriptor; the runtime's DAC) and what the descriptor publishes (contracts and versions; with
+// -v every type layout and global).
+import { clrRuntime, dacRuntime, defineCommand, hexPadded, parseArgs } from "./command.js";
 import type { RuntimeDescription } from "../runtime/clr-runtime.js";
 
-export type RuntimeInfoResult = RuntimeDescription & { verbose: boolean };
+export interface DacBackendInfo {
+  /** Whether the DAC loaded and accepted the dump. */
+  active: boolean;
+  /** The libmscordaccore.so loaded. */
+  path?: string;
+  /** Milliseconds from dlopen to a usable ISOSDacInterface. */
+  initMs?: number;
+  /** Why the DAC backend is not active. */
+  error?: string;
+}
+
+export type RuntimeInfoResult = RuntimeDescription & { verbose: boolean; dac: DacBackendInfo };
 
 export const runtimeInfo = defineCommand<RuntimeInfoResult>({
   names: ["runtime"],
@@ -12,12 +24,15 @@ export const runtimeInfo = defineCommand<RuntimeInfoResult>({
   run(session, args) {
     const verbose = parseArgs(args, [], ["-v"]).switches.has("-v");
     const d = clrRuntime(session).describe();
-    return verbose ? { ...d, verbose } : { ...d, types: [], globals: [], verbose };
+    const { runtime: dac, error } = dacRuntime(session);
+    const dacInfo: DacBackendInfo = dac ? { active: true, path: dac.path, initMs: Math.round(dac.initMs * 10) / 10 } : { active: false, error };
+    return verbose ? { ...d, verbose, dac: dacInfo } : { ...d, types: [], globals: [], verbose, dac: dacInfo };
   },
   render(r) {
     const lines = [
       `.NET runtime ${r.version ?? "(version unknown)"}: ${r.libcoreclr}`,
       `Backend: ${r.backend} (data-contract descriptor at ${hexPadded(r.descriptorAddress)})`,
+      r.dac.active ? `Backend: dac (${r.dac.path}, ready in ${r.dac.initMs} ms)` : `Backend: dac not active: ${r.dac.error}`,
       `Contracts: ${r.contracts.map((c) => `${c.name} ${c.version}`).join(", ")}`,
     ];
     if (!r.verbose) return lines.join("\n");

@@ -44,6 +44,8 @@ export interface DumpobjField {
   declaringType?: string;
   /** Embedded value types: their fields, offsets from the struct's start. */
   fields?: DumpobjField[];
+  /** DAC fields: where the value lives ("0x..."; statics in the type's static storage), absent when unknown. */
+  address?: string;
   /** Why there is no value ("unavailable"). */
   note?: string;
 }
@@ -252,6 +254,7 @@ function dacField(rt: ClrRuntime, dac: DacRuntime, names: ManagedNames, f: DacFi
     isValueType: f.elementType !== ET.CLASS && f.elementType !== ET.STRING && f.elementType !== ET.OBJECT && f.elementType !== ET.SZARRAY && f.elementType !== ET.ARRAY,
     attr: f.isThreadStatic ? "TLstatic" : f.isStatic ? "static" : "instance",
   };
+  if (f.address !== 0) out.address = hexAddress(f.address);
   try {
     out.declaringType = dac.methodTableName(f.declaringMethodTable);
   } catch (e) {

@@ -1,0 +1,184 @@
+// The DAC backend (the runtime's own libmscordaccore.so loaded through koffi) on a createdump
+// dump of test/targets/hello, against oracles clrscope did not produce:
+// - the app's truth file: a pinned Hello.Program+TruthFields whose fields (int, long, bool,
+//   double, string, nested struct, static) the process read back by reflection;
+// - ClrMD (its own DAC session, in another process) for field offsets, tokens, types and the
+//   static field's address;
+// - the contracts backend (the runtime's data descriptor, pure TypeScript): threads,
+//   MethodTables, MethodDescs and objects must read the same through both backends.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { resultOf, runCli, runCliJson } from "../support/cli.js";
+import { clrmdOracle } from "../support/clrmd-oracle.js";
+import { dotnetDump, hasDotnet, type TruthField } from "../support/dotnet-fixtures.js";
+import type { DumpobjField, DumpobjResult } from "../../src/commands/sos/dumpobj.js";
+import type { RuntimeInfoResult } from "../../src/commands/runtime-info.js";
+import { openCoreDump } from "../../src/native/process.js";
+import { openClrRuntime } from "../../src/runtime/open-runtime.js";
+import { openDacRuntime } from "../../src/runtime/dac/dac-runtime.js";
+import { loadKoffi } from "../../src/runtime/dac/koffi.js";
+
+const skip = !hasDotnet() ? "no dotnet SDK on PATH" : loadKoffi().error ?? false;
+const big = (h: string) => BigInt(h);
+
+/** Our field's value against the truth's invariant text (Convert.ToString). */
+function assertValue(ours: DumpobjField, truth: TruthField, where: string): void {
+  if (truth.fields) {
+    assert.equal(ours.kind, "struct", `${where}: kind`);
+    assertFields(ours.fields ?? [], truth.fields, where);
+    return;
+  }
+  switch (truth.type) {
+    case "System.String":
+      assert.equal(ours.kind, "ref", `${where}: kind`);
+      assert.equal(ours.string, truth.value, `${where}: string`);
+      break;
+    case "System.Boolean":
+      assert.equal(ours.kind, "bool", `${where}: kind`);
+      assert.equal(ours.value, truth.value!.toLowerCase(), `${where}: value`);
+      break;
+    case "System.Double":
+    case "System.Single":
+      assert.equal(ours.kind, "float", `${where}: kind`);
+      assert.equal(Number(ours.value), Number(truth.value), `${where}: value`);
+      break;
+    default:
+      assert.equal(ours.kind, "int", `${where}: kind`);
+      assert.equal(ours.value, truth.value, `${where}: value`);
+  }
+}
+
+function assertFields(ours: DumpobjField[], truth: TruthField[], where: string): void {
+  for (const t of truth) {
+    const f = ours.find((x) => x.name === t.name);
+    assert.ok(f, `${where}: no field ${t.name} in ${JSON.stringify(ours.map((x) => x.name))}`);
+    assert.equal(f.type, t.type, `${where}.${t.name}: type`);
+    assert.equal(f.attr, t.isStatic ? "static" : "instance", `${where}.${t.name}: attr`);
+    assertValue(f, t, `${where}.${t.name}`);
+  }
+  assert.equal(ours.length, truth.length, `${where}: field count`);
+}
+
+describe("DAC backend on a full dump of hello", { skip, timeout: 900_000 }, () => {
+  test("do lists every field of TruthFields: names, types and values as the process saw them; offsets, tokens and the static's address as ClrMD", () => {
+    const d = dotnetDump("hello", "full");
+    const o = d.truth.objects.fields;
+    const { docs, status, stderr } = runCliJson(d.core, [`do ${o.address}`, "runtime"]);
+    assert.equal(status, 0, stderr);
+    const r = resultOf<DumpobjResult>(docs, `do ${o.address}`);
+    assert.equal(r.name, o.type);
+    assert.equal(big(r.methodTable), big(d.truth.methodTables["Hello.Program+TruthFields"]!));
+    assert.equal(r.fieldsSource, "dac", r.fieldsNote);
+    assertFields(r.fields!, o.fields, o.type);
+    const point = r.fields!.find((f) => f.name === "PointField")!;
+    assert.equal(big(point.methodTable!), big(d.truth.methodTables["Hello.Program+TruthPoint"]!), "struct field's MT column");
+    const rt = resultOf<RuntimeInfoResult>(docs, "runtime");
+    assert.equal(rt.dac.active, true, rt.dac.error);
+    assert.equal(rt.dac.path, `${d.truth.runtimeDir}/libmscordaccore.so`);
+
+    const theirs = clrmdOracle(d.core, "objects", o.address).result.objects[0]!;
+    assert.equal(theirs.type, o.type);
+    assert.equal(r.size, theirs.size, "size");
+    const instance = r.fields!.filter((f) => f.attr === "instance");
+    assert.equal(instance.length, theirs.fields!.length, "instance field count");
+    for (const f of instance) {
+      const t = theirs.fields!.find((x) => x.name === f.name);
+      assert.ok(t, `ClrMD has no field ${f.name}`);
+      assert.equal(f.offset, t.objectOffset, `${f.name}: offset`);
+      assert.equal(big(f.token!), big(t.token), `${f.name}: token`);
+      assert.equal(f.type, t.type, `${f.name}: type`);
+      if (f.kind === "int" || f.kind === "float") assert.equal(String(t.value), f.value, `${f.name}: value`);
+      if (f.kind === "bool") assert.equal(String(t.value), f.value, `${f.name}: value`);
+      if (f.kind === "ref") assert.equal(big(f.value), big((t.value as { ref: string }).ref), `${f.name}: value`);
+      if (f.kind === "struct") assert.equal(big(f.value), big((t.value as { valueTypeAddress: string }).valueTypeAddress), `${f.name}: address`);
+    }
+    const type = clrmdOracle(d.core, "types", r.methodTable).result.types[0]!.matches[0]!;
+    const staticOurs = r.fields!.find((f) => f.attr === "static")!;
+    const staticTheirs = type.staticFields.find((f) => f.name === staticOurs.name);
+    assert.ok(staticTheirs?.address, `ClrMD gives no address for ${staticOurs.name}: ${JSON.stringify(type.staticFields)}`);
+    assert.equal(big(staticOurs.address!), big(staticTheirs.address), "static field address");
+    assert.equal(big(staticOurs.token!), big(staticTheirs.token), "static field token");
+  });
+
+  test("the DAC and the data-contract backends agree: threads, MethodTables, MethodDescs, objects", () => {
+    const d = dotnetDump("hello", "full");
+    const process = openCoreDump(d.core);
+    try {
+      const contracts = openClrRuntime(process);
+      const { dac, error } = openDacRuntime(process);
+      assert.ok(dac, error);
+
+      const key = (t: { address: number; osId: number; managedId: number; state: number }) => ({ address: t.address, osId: t.osId, managedId: t.managedId, state: t.state });
+      const ours = contracts.threads().map(key);
+      assert.deepEqual(dac.threads().map(key), ours, "thread list");
+      assert.deepEqual(dac.threadStoreCounts(), contracts.threadStoreCounts(), "thread store counts");
+      for (const t of d.truth.threads) assert.ok(ours.some((x) => x.osId === t.osTid && x.managedId === t.managedId), `truth thread ${t.role}`);
+
+      const details = contracts.typeSystemDetails();
+      for (const [name, mtHex] of Object.entries(d.truth.methodTables)) {
+        const mt = Number(big(mtHex));
+        const c = details.methodTableDetails(mt);
+        const x = dac.methodTable(mt);
+        assert.deepEqual(
+          { baseSize: x.baseSize, parent: x.parent, module: x.module, numMethods: x.numMethods, token: x.token, componentSize: x.componentSize },
+          // GetMethodTableData reports String's BaseSize without the terminating NUL (request.cpp: BaseSize -= sizeof(WCHAR)).
+          { baseSize: c.baseSize - (c.isString ? 2 : 0), parent: c.parent, module: c.module, numMethods: c.numMethods, token: c.token, componentSize: c.componentSize },
+          name,
+        );
+      }
+      for (const [name, mdHex] of Object.entries(d.truth.methodDescs)) {
+        const md = Number(big(mdHex));
+        const c = contracts.methodDesc(md);
+        const x = dac.methodDesc(md);
+        assert.deepEqual({ token: x.token, slot: x.slot, methodTable: x.methodTable }, { token: c.token, slot: c.slot, methodTable: c.methodTable }, name);
+      }
+      for (const [name, o] of Object.entries(d.truth.objects)) {
+        const address = Number(big(o.address));
+        const c = contracts.objects().info(address);
+        const x = dac.object(address);
+        assert.deepEqual({ methodTable: x.methodTable, size: x.size }, { methodTable: c.methodTable, size: c.size }, name);
+        assert.equal(x.kind === "string", c.isString, `${name}: string?`);
+        assert.equal(x.kind === "array", c.isArray, `${name}: array?`);
+      }
+    } finally {
+      process.close();
+    }
+  });
+
+  test("a missing or bad DAC: one clear line, do still prints the object and says why fields are missing", () => {
+    const d = dotnetDump("hello", "full");
+    const o = d.truth.objects.fields;
+    for (const [dac, why] of [
+      ["/nonexistent/libmscordaccore.so", /no DAC at \/nonexistent\/libmscordaccore\.so/],
+      ["/etc/hostname", /cannot load the DAC \/etc\/hostname/],
+      [`${d.truth.runtimeDir}/libSystem.Native.so`, /is not a DAC \(it exports no CLRDataCreateInstance\)/],
+    ] as const) {
+      const { docs, status, stderr } = runCliJson(d.core, [`do ${o.address}`, "runtime"], ["--dac", dac]);
+      assert.equal(status, 0, stderr);
+      assert.equal(stderr, "");
+      const rt = resultOf<RuntimeInfoResult>(docs, "runtime");
+      assert.equal(rt.dac.active, false);
+      assert.match(rt.dac.error!, why);
+      assert.doesNotMatch(rt.dac.error!, /\n/);
+      const r = resultOf<DumpobjResult>(docs, `do ${o.address}`);
+      assert.equal(r.name, o.type);
+      assert.equal(r.fields, null);
+      assert.match(r.fieldsNote, why);
+      const text = runCli(["analyze", d.core, "--dac", dac, "-c", `do ${o.address}`]);
+      assert.equal(text.status, 0, text.stderr);
+      assert.match(text.stdout, /Fields:\n<this runtime's data descriptor does not publish the FieldDesc layout and the DAC is not available/);
+    }
+  });
+
+  test("batch runs that load the DAC exit promptly, every time", () => {
+    const d = dotnetDump("hello", "full");
+    const o = d.truth.objects;
+    for (let i = 0; i < 5; i++) {
+      const started = Date.now();
+      const r = runCli(["analyze", d.core, "-c", `do ${o.fields.address}`, "-c", `do ${o.exception.address}`, "-c", "runtime"], { timeout: 30_000 });
+      assert.equal(r.error, undefined, `run ${i}: ${r.error?.message} after ${Date.now() - started} ms`);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /Backend: dac \(/);
+    }
+  });
+});
