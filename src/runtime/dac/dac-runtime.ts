@@ -117,10 +117,10 @@ export class DacRuntime {
     return { threadCount: s.threadCount, unstarted: s.unstartedThreadCount, background: s.backgroundThreadCount, pending: s.pendingThreadCount, dead: s.deadThreadCount };
   }
 
-  /** The ThreadStore's list, in its order (GetThreadStoreData.firstThread, GetThreadData.nextThread). */
-  threads(): ManagedThread[] {
+  /** The ThreadStore's list, in its order (GetThreadStoreData.firstThread, GetThreadData.nextThread), with each thread's AppDomain. */
+  threads(): (ManagedThread & { domain: number })[] {
     const store = this.sos.threadStoreData();
-    const out: ManagedThread[] = [];
+    const out: (ManagedThread & { domain: number })[] = [];
     const seen = new Set<number>();
     for (let t = store.firstThread; t !== 0 && !seen.has(t); ) {
       seen.add(t);
@@ -136,6 +136,7 @@ export class DacRuntime {
         lastThrownObjectHandle: d.lastThrownObjectHandle,
         isFinalizer: t === store.finalizerThread,
         isGC: t === store.gcThread,
+        domain: d.domain,
       });
       t = d.nextThread;
     }
