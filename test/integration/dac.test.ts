@@ -59,47 +59,51 @@ function assertFields(ours: DumpobjField[], truth: TruthField[], where: string):
   assert.equal(ours.length, truth.length, `${where}: field count`);
 }
 
-describe("DAC backend on a full dump of hello", { skip, timeout: 900_000 }, () => {
-  test("do lists every field of TruthFields: names, types and values as the process saw them; offsets, tokens and the static's address as ClrMD", () => {
-    const d = dotnetDump("hello", "full");
-    const o = d.truth.objects.fields;
-    const { docs, status, stderr } = runCliJson(d.core, [`do ${o.address}`, "runtime"]);
-    assert.equal(status, 0, stderr);
-    const r = resultOf<DumpobjResult>(docs, `do ${o.address}`);
-    assert.equal(r.name, o.type);
-    assert.equal(big(r.methodTable), big(d.truth.methodTables["Hello.Program+TruthFields"]!));
-    assert.equal(r.fieldsSource, "dac", r.fieldsNote);
-    assertFields(r.fields!, o.fields, o.type);
-    const point = r.fields!.find((f) => f.name === "PointField")!;
-    assert.equal(big(point.methodTable!), big(d.truth.methodTables["Hello.Program+TruthPoint"]!), "struct field's MT column");
-    const rt = resultOf<RuntimeInfoResult>(docs, "runtime");
-    assert.equal(rt.dac.active, true, rt.dac.error);
-    assert.equal(rt.dac.path, `${d.truth.runtimeDir}/libmscordaccore.so`);
+for (const dumpType of ["full", "heap"] as const) {
+  describe(`DAC fields on a ${dumpType} dump of hello`, { skip, timeout: 900_000 }, () => {
+    test("do lists every field of TruthFields: names, types and values as the process saw them; offsets, tokens and the static's address as ClrMD", () => {
+      const d = dotnetDump("hello", dumpType);
+      const o = d.truth.objects.fields;
+      const { docs, status, stderr } = runCliJson(d.core, [`do ${o.address}`, "runtime"]);
+      assert.equal(status, 0, stderr);
+      const r = resultOf<DumpobjResult>(docs, `do ${o.address}`);
+      assert.equal(r.name, o.type);
+      assert.equal(big(r.methodTable), big(d.truth.methodTables["Hello.Program+TruthFields"]!));
+      assert.equal(r.fieldsSource, "dac", r.fieldsNote);
+      assertFields(r.fields!, o.fields, o.type);
+      const point = r.fields!.find((f) => f.name === "PointField")!;
+      assert.equal(big(point.methodTable!), big(d.truth.methodTables["Hello.Program+TruthPoint"]!), "struct field's MT column");
+      const rt = resultOf<RuntimeInfoResult>(docs, "runtime");
+      assert.equal(rt.dac.active, true, rt.dac.error);
+      assert.equal(rt.dac.path, `${d.truth.runtimeDir}/libmscordaccore.so`);
 
-    const theirs = clrmdOracle(d.core, "objects", o.address).result.objects[0]!;
-    assert.equal(theirs.type, o.type);
-    assert.equal(r.size, theirs.size, "size");
-    const instance = r.fields!.filter((f) => f.attr === "instance");
-    assert.equal(instance.length, theirs.fields!.length, "instance field count");
-    for (const f of instance) {
-      const t = theirs.fields!.find((x) => x.name === f.name);
-      assert.ok(t, `ClrMD has no field ${f.name}`);
-      assert.equal(f.offset, t.objectOffset, `${f.name}: offset`);
-      assert.equal(big(f.token!), big(t.token), `${f.name}: token`);
-      assert.equal(f.type, t.type, `${f.name}: type`);
-      if (f.kind === "int" || f.kind === "float") assert.equal(String(t.value), f.value, `${f.name}: value`);
-      if (f.kind === "bool") assert.equal(String(t.value), f.value, `${f.name}: value`);
-      if (f.kind === "ref") assert.equal(big(f.value), big((t.value as { ref: string }).ref), `${f.name}: value`);
-      if (f.kind === "struct") assert.equal(big(f.value), big((t.value as { valueTypeAddress: string }).valueTypeAddress), `${f.name}: address`);
-    }
-    const type = clrmdOracle(d.core, "types", r.methodTable).result.types[0]!.matches[0]!;
-    const staticOurs = r.fields!.find((f) => f.attr === "static")!;
-    const staticTheirs = type.staticFields.find((f) => f.name === staticOurs.name);
-    assert.ok(staticTheirs?.address, `ClrMD gives no address for ${staticOurs.name}: ${JSON.stringify(type.staticFields)}`);
-    assert.equal(big(staticOurs.address!), big(staticTheirs.address), "static field address");
-    assert.equal(big(staticOurs.token!), big(staticTheirs.token), "static field token");
+      const theirs = clrmdOracle(d.core, "objects", o.address).result.objects[0]!;
+      assert.equal(theirs.type, o.type);
+      assert.equal(r.size, theirs.size, "size");
+      const instance = r.fields!.filter((f) => f.attr === "instance");
+      assert.equal(instance.length, theirs.fields!.length, "instance field count");
+      for (const f of instance) {
+        const t = theirs.fields!.find((x) => x.name === f.name);
+        assert.ok(t, `ClrMD has no field ${f.name}`);
+        assert.equal(f.offset, t.objectOffset, `${f.name}: offset`);
+        assert.equal(big(f.token!), big(t.token), `${f.name}: token`);
+        assert.equal(f.type, t.type, `${f.name}: type`);
+        if (f.kind === "int" || f.kind === "float") assert.equal(String(t.value), f.value, `${f.name}: value`);
+        if (f.kind === "bool") assert.equal(String(t.value), f.value, `${f.name}: value`);
+        if (f.kind === "ref") assert.equal(big(f.value), big((t.value as { ref: string }).ref), `${f.name}: value`);
+        if (f.kind === "struct") assert.equal(big(f.value), big((t.value as { valueTypeAddress: string }).valueTypeAddress), `${f.name}: address`);
+      }
+      const type = clrmdOracle(d.core, "types", r.methodTable).result.types[0]!.matches[0]!;
+      const staticOurs = r.fields!.find((f) => f.attr === "static")!;
+      const staticTheirs = type.staticFields.find((f) => f.name === staticOurs.name);
+      assert.ok(staticTheirs?.address, `ClrMD gives no address for ${staticOurs.name}: ${JSON.stringify(type.staticFields)}`);
+      assert.equal(big(staticOurs.address!), big(staticTheirs.address), "static field address");
+      assert.equal(big(staticOurs.token!), big(staticTheirs.token), "static field token");
+    });
   });
+}
 
+describe("DAC backend on a full dump of hello", { skip, timeout: 900_000 }, () => {
   test("the DAC and the data-contract backends agree: threads, MethodTables, MethodDescs, objects", () => {
     const d = dotnetDump("hello", "full");
     const process = openCoreDump(d.core);

@@ -9,7 +9,6 @@ import type { Koffi } from "./koffi.js";
 
 export type HRESULT = number;
 export const S_OK = 0;
-export const S_FALSE = 1;
 export const E_NOINTERFACE = 0x80004002 | 0;
 export const E_NOTIMPL = 0x80004001 | 0;
 export const E_FAIL = 0x80004005 | 0;

@@ -15,7 +15,10 @@ const MAX_FIELDS_PER_TYPE = 65536;
 const MAX_TYPE_DEPTH = 256;
 /** Nested value-type fields are expanded this deep. */
 const MAX_STRUCT_DEPTH = 4;
-/** Object header before m_pMethTab's target (the data SOS's offsets count from): the MethodTable pointer. */
+/**
+ * FieldDesc offsets count from an object's data, after its MethodTable pointer; SOS's Offset column
+ * (and ours) counts from the object's address, so adds one pointer (sizeof(BaseObject)) as SOS does.
+ */
 const POINTER_SIZE = 8;
 
 export interface DacMethodTable {

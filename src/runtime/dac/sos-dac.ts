@@ -128,8 +128,15 @@ export interface DacObjectData {
   ArrayDataPtr: number;
 }
 
-function structs(k: Koffi) {
+/** sizeof of each request struct, from dacprivate.h's static_asserts ("Dacp structs cannot be modified"). */
+export const DACP_STRUCT_SIZES = {
+  ThreadStore: 0x38, Thread: 0x68, MethodTable: 0x48, MethodTableField: 0x18, FieldDesc: 0x40, MethodDesc: 0x98, Object: 0x60,
+} as const;
+
+/** The request structs as koffi types (natural C layout, as the DAC is built on x64 Linux). */
+export function structs(k: Koffi) {
   const A = "uint64_t"; // CLRDATA_ADDRESS
+  const ReJit = k.struct({ rejitID: A, flags: "int32_t", NativeCodeAddr: A });
   return {
     ThreadStore: k.struct({
       threadCount: "int32_t", unstartedThreadCount: "int32_t", backgroundThreadCount: "int32_t", pendingThreadCount: "int32_t",
@@ -154,15 +161,12 @@ function structs(k: Koffi) {
       MTOfEnclosingClass: A, dwOffset: "uint32_t", bIsThreadLocal: "int32_t", bIsContextLocal: "int32_t", bIsStatic: "int32_t",
       NextField: A,
     }),
-    ReJit: k.struct({ rejitID: A, flags: "int32_t", NativeCodeAddr: A }),
-    get MethodDesc() {
-      return k.struct({
-        bHasNativeCode: "int32_t", bIsDynamic: "int32_t", wSlotNumber: "uint16_t", NativeCodeAddr: A, AddressOfNativeCodeSlot: A,
-        MethodDescPtr: A, MethodTablePtr: A, ModulePtr: A, MDToken: "uint32_t", GCInfo: A, GCStressCodeCopy: A,
-        managedDynamicMethodObject: A, requestedIP: A, rejitDataCurrent: this.ReJit, rejitDataRequested: this.ReJit,
-        cJittedRejitVersions: "uint32_t",
-      });
-    },
+    MethodDesc: k.struct({
+      bHasNativeCode: "int32_t", bIsDynamic: "int32_t", wSlotNumber: "uint16_t", NativeCodeAddr: A, AddressOfNativeCodeSlot: A,
+      MethodDescPtr: A, MethodTablePtr: A, ModulePtr: A, MDToken: "uint32_t", GCInfo: A, GCStressCodeCopy: A,
+      managedDynamicMethodObject: A, requestedIP: A, rejitDataCurrent: ReJit, rejitDataRequested: ReJit,
+      cJittedRejitVersions: "uint32_t",
+    }),
     Object: k.struct({
       MethodTable: A, ObjectType: "int32_t", Size: "uint64_t", ElementTypeHandle: A, ElementType: "int32_t", dwRank: "uint32_t",
       dwNumComponents: "uint64_t", dwComponentSize: "uint64_t", ArrayDataPtr: A, ArrayBoundsPtr: A, ArrayLowerBoundsPtr: A,
@@ -180,7 +184,6 @@ function numbers<T>(o: Record<string, unknown>): T {
 /** Typed ISOSDacInterface. Every method throws DacCallError when the DAC says no. */
 export class SosDac {
   private readonly s: ReturnType<typeof structs>;
-  private readonly methodDescType;
   private sos14?: ComPtr | null;
 
   constructor(
@@ -188,50 +191,52 @@ export class SosDac {
     private readonly sos: ComPtr,
   ) {
     this.s = structs(koffi);
-    this.methodDescType = this.s.MethodDesc;
   }
 
-  private request<T>(method: SosMethod, type: unknown, what: string, ...before: unknown[]): T {
+  /** A `HRESULT Method([CLRDATA_ADDRESS addr,] struct Dacp... *data)` call: the decoded struct. */
+  private request<T>(method: SosMethod, type: unknown, address?: number): T {
     const buf = Buffer.alloc(this.koffi.sizeof(type as never));
-    const params = before.map((_, i) => (typeof before[i] === "number" || typeof before[i] === "bigint" ? `uint64_t a${i}` : `void *a${i}`));
-    const hr = this.sos.call(slot(method), `int ${method}(void *self, ${[...params, "void *out"].join(", ")})`, ...before.map((v) => (typeof v === "number" ? BigInt(v) : v)), buf);
-    if (!succeeded(hr)) throw new DacCallError(method, hr, what);
+    const hr =
+      address === undefined
+        ? this.sos.call(slot(method), `int ${method}(void *self, void *data)`, buf)
+        : this.sos.call(slot(method), `int ${method}(void *self, uint64_t addr, void *data)`, BigInt(address), buf);
+    if (!succeeded(hr)) throw new DacCallError(method, hr, address === undefined ? "" : hex(address));
     return numbers<T>(this.koffi.decode(buf, type as never) as Record<string, unknown>);
   }
 
   threadStoreData(): DacThreadStoreData {
-    return this.request(`GetThreadStoreData`, this.s.ThreadStore, "");
+    return this.request("GetThreadStoreData", this.s.ThreadStore);
   }
 
   threadData(thread: number): DacThreadData {
-    return this.request("GetThreadData", this.s.Thread, hex(thread), thread);
+    return this.request("GetThreadData", this.s.Thread, thread);
   }
 
   methodTableData(mt: number): DacMethodTableData {
-    return this.request("GetMethodTableData", this.s.MethodTable, hex(mt), mt);
+    return this.request("GetMethodTableData", this.s.MethodTable, mt);
   }
 
   methodTableFieldData(mt: number): DacMethodTableFieldData {
-    return this.request("GetMethodTableFieldData", this.s.MethodTableField, hex(mt), mt);
+    return this.request("GetMethodTableFieldData", this.s.MethodTableField, mt);
   }
 
   fieldDescData(fieldDesc: number): DacFieldDescData {
-    return this.request("GetFieldDescData", this.s.FieldDesc, hex(fieldDesc), fieldDesc);
+    return this.request("GetFieldDescData", this.s.FieldDesc, fieldDesc);
   }
 
   objectData(address: number): DacObjectData {
-    return this.request("GetObjectData", this.s.Object, hex(address), address);
+    return this.request("GetObjectData", this.s.Object, address);
   }
 
   methodDescData(md: number): DacMethodDescData {
-    const buf = Buffer.alloc(this.koffi.sizeof(this.methodDescType));
+    const buf = Buffer.alloc(this.koffi.sizeof(this.s.MethodDesc));
     const hr = this.sos.call(
       slot("GetMethodDescData"),
       "int GetMethodDescData(void *self, uint64_t md, uint64_t ip, void *data, uint32_t cRejit, void *rejit, uint32_t *needed)",
       BigInt(md), 0n, buf, 0, null, null,
     );
     if (!succeeded(hr)) throw new DacCallError("GetMethodDescData", hr, hex(md));
-    return numbers<DacMethodDescData>(this.koffi.decode(buf, this.methodDescType) as Record<string, unknown>);
+    return numbers<DacMethodDescData>(this.koffi.decode(buf, this.s.MethodDesc) as Record<string, unknown>);
   }
 
   /** A WCHAR-returning call (count, buffer, pNeeded): asks for the size, then the text. */
