@@ -2,8 +2,7 @@
 // layout (src/SOS/Strike/strike.cpp PrintThreadsFromThreadStore). From the data contracts, or on
 // runtimes without a descriptor (.NET 8 and older) from the runtime's DAC.
 import { ThreadStateFlags, type ManagedThread, type ThreadStoreCounts } from "../../runtime/clr-runtime.js";
-import { NoRuntimeError } from "../../runtime/open-runtime.js";
-import { clrRuntime, dacRuntime, defineCommand, hexAddress, parseArgs, type Session } from "../command.js";
+import { defineCommand, hexAddress, managedBackend, parseArgs, type Session } from "../command.js";
 import { hexDigits } from "../../hex.js";
 
 export interface ClrThreadsResult {
@@ -34,16 +33,10 @@ const COLUMNS = " DBG   ID     OSID ThreadOBJ           State GC Mode     GC All
 
 /** The thread store from the contracts backend, or from the DAC when the runtime publishes no descriptor. */
 function threadStore(session: Session): { backend: "contracts" | "dac"; counts: ThreadStoreCounts; threads: (ManagedThread & { domain: number })[] } {
-  try {
-    const rt = clrRuntime(session);
-    const domain = rt.appDomain();
-    return { backend: "contracts", counts: rt.threadStoreCounts(), threads: rt.threads().map((t) => ({ ...t, domain })) };
-  } catch (e) {
-    if (!(e instanceof NoRuntimeError) || !session.process.runtime) throw e;
-    const dac = dacRuntime(session);
-    if (!dac.runtime) throw new NoRuntimeError(`${e.message}; the DAC is not available either: ${dac.error}`);
-    return { backend: "dac", counts: dac.runtime.threadStoreCounts(), threads: dac.runtime.threads() };
-  }
+  const { contracts: rt, dac } = managedBackend(session);
+  if (dac) return { backend: "dac", counts: dac.threadStoreCounts(), threads: dac.threads() };
+  const domain = rt.appDomain();
+  return { backend: "contracts", counts: rt.threadStoreCounts(), threads: rt.threads().map((t) => ({ ...t, domain })) };
 }
 
 export const clrThreads = defineCommand<ClrThreadsResult>({

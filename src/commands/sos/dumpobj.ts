@@ -9,9 +9,10 @@ import type { ClrRuntime } from "../../runtime/clr-runtime.js";
 import type { ExceptionField } from "../../runtime/contracts/object.js";
 import type { DacField, DacRuntime } from "../../runtime/dac/dac-runtime.js";
 import type { ManagedNames } from "../../runtime/managed-names.js";
+import type { MetadataReader } from "../../metadata/metadata.js";
 import { ET } from "../../metadata/signatures.js";
 import { primitiveTypeName } from "../../metadata/type-names.js";
-import { clrRuntime, dacRuntime, defineCommand, hexAddress, parseArgs, parseNumber, type Session } from "../command.js";
+import { clrRuntime, dacRuntime, defineCommand, hexAddress, managedBackend, parseArgs, parseNumber, type Session } from "../command.js";
 import { typeNameOf } from "./dumpmt.js";
 
 export interface DumpobjField {
@@ -193,7 +194,8 @@ export function dumpObject(session: Session, address: number): DumpobjResult {
     let dacFailure = dac.error;
     if (dac.runtime) {
       try {
-        result.fields = dac.runtime.fields(info.methodTable, address).map((f) => dacField(rt, dac.runtime!, names, f));
+        const naming: FieldNaming = { metadata: (m) => names.moduleMetadata(m), describeRef: (ref) => describeRef(rt, names, ref) };
+        result.fields = dac.runtime.fields(info.methodTable, address).map((f) => dacField(dac.runtime!, naming, f));
         result.fieldsSource = "dac";
         result.fieldsNote = `fields from the DAC ${dac.runtime.path}`;
         return result;
@@ -213,18 +215,75 @@ export function dumpObject(session: Session, address: number): DumpobjResult {
   return result;
 }
 
+/** dumpobj from the DAC alone, for runtimes without a data-contract descriptor (.NET 8 and older). */
+export function dumpObjectWithDac(dac: DacRuntime, address: number): DumpobjResult {
+  let o;
+  try {
+    o = dac.object(address);
+  } catch (e) {
+    if (e instanceof ClrscopeError) throw new CommandError(`${hexAddress(address)} is not a valid object`, "not-an-object");
+    throw e;
+  }
+  const mt = dac.methodTable(o.methodTable);
+  const result: DumpobjResult = {
+    address: hexAddress(address),
+    name: o.kind === "free" ? "Free" : dac.methodTableName(o.methodTable),
+    methodTable: hexAddress(o.methodTable),
+    eeClass: hexAddress(mt.eeClass),
+    size: o.size,
+    file: mt.module ? dac.modulePath(mt.module) : "",
+    isFree: o.kind === "free",
+    fields: null,
+    fieldsNote: "",
+  };
+  if (result.isFree) {
+    result.fieldsNote = "Free Object";
+    return result;
+  }
+  const naming: FieldNaming = {
+    metadata: (m) => dac.moduleMetadata(m),
+    describeRef: (ref) => {
+      try {
+        const r = dac.object(ref);
+        return { valueType: dac.methodTableName(r.methodTable), string: r.kind === "string" ? dac.stringValue(ref, STRING_PREVIEW) : undefined };
+      } catch (e) {
+        if (!(e instanceof ClrscopeError)) throw e;
+        return { valueType: "<invalid object>" };
+      }
+    },
+  };
+  if (o.kind === "array") {
+    const handle = o.elementTypeHandle;
+    const elementType = handle !== 0 && (handle & 2) === 0 ? dac.methodTableName(handle) : primitiveTypeName(o.elementType) ?? "<TypeDesc>";
+    result.array = { rank: o.rank || null, length: o.components, elementTypeHandle: hexAddress(handle), elementType };
+    result.fieldsNote = "array";
+    return result;
+  }
+  if (o.kind === "string") result.string = dac.stringValue(address, 1 << 20);
+  result.fields = dac.fields(o.methodTable, address).map((f) => dacField(dac, naming, f));
+  result.fieldsSource = "dac";
+  result.fieldsNote = `fields from the DAC ${dac.path}`;
+  return result;
+}
+
 /** SOS's ElementTypeName for element types without a type name. */
 const ELEMENT_TYPE_NAMES: Record<number, string> = {
   [ET.PTR]: "PTR", [ET.BYREF]: "BYREF", [ET.VALUETYPE]: "VALUETYPE", [ET.CLASS]: "CLASS", [ET.VAR]: "VAR",
   [ET.ARRAY]: "ARRAY", [ET.FNPTR]: "FNPTR", [ET.SZARRAY]: "SZARRAY", [ET.MVAR]: "MVAR",
 };
 
+/** What turning DAC fields into rows needs from a backend: module metadata (names) and referenced objects. */
+interface FieldNaming {
+  metadata(module: number): MetadataReader | undefined;
+  describeRef(ref: number): { valueType?: string; string?: string };
+}
+
 /** A DAC field's Type column as SOS DisplayFields computes it. */
-function dacFieldType(dac: DacRuntime, names: ManagedNames, f: DacField): string {
+function dacFieldType(dac: DacRuntime, naming: FieldNaming, f: DacField): string {
   try {
     if ((f.elementType === ET.VALUETYPE || f.elementType === ET.CLASS) && f.typeMethodTable !== 0) return dac.methodTableName(f.typeMethodTable);
     if (f.elementType === ET.CLASS && (f.typeToken & 0xffffff) !== 0) {
-      const md = names.moduleMetadata(f.module);
+      const md = naming.metadata(f.module);
       const rid = f.typeToken & 0xffffff;
       if (md) return md.typeDefNamespace(rid) ? `${md.typeDefNamespace(rid)}.${md.typeDefName(rid)}` : md.typeDefName(rid);
     }
@@ -235,10 +294,10 @@ function dacFieldType(dac: DacRuntime, names: ManagedNames, f: DacField): string
   return primitiveTypeName(et) ?? ELEMENT_TYPE_NAMES[et] ?? "";
 }
 
-function dacField(rt: ClrRuntime, dac: DacRuntime, names: ManagedNames, f: DacField): DumpobjField {
+function dacField(dac: DacRuntime, naming: FieldNaming, f: DacField): DumpobjField {
   let name = `<field 0x${f.token.toString(16)}>`;
   try {
-    const md = names.moduleMetadata(f.module);
+    const md = naming.metadata(f.module);
     if (md) name = md.fieldName(f.token & 0xffffff);
   } catch (e) {
     if (!(e instanceof ClrscopeError)) throw e;
@@ -250,7 +309,7 @@ function dacField(rt: ClrRuntime, dac: DacRuntime, names: ManagedNames, f: DacFi
     kind: "unavailable",
     value: "",
     methodTable: hexAddress(f.typeMethodTable),
-    type: dacFieldType(dac, names, f),
+    type: dacFieldType(dac, naming, f),
     isValueType: f.elementType !== ET.CLASS && f.elementType !== ET.STRING && f.elementType !== ET.OBJECT && f.elementType !== ET.SZARRAY && f.elementType !== ET.ARRAY,
     attr: f.isThreadStatic ? "TLstatic" : f.isStatic ? "static" : "instance",
   };
@@ -263,10 +322,10 @@ function dacField(rt: ClrRuntime, dac: DacRuntime, names: ManagedNames, f: DacFi
   const v = f.value;
   switch (v.kind) {
     case "ref":
-      Object.assign(out, { kind: "ref", value: hexAddress(v.value) }, describeRef(rt, names, v.value));
+      Object.assign(out, { kind: "ref", value: hexAddress(v.value) }, v.value === 0 ? {} : naming.describeRef(v.value));
       break;
     case "struct":
-      Object.assign(out, { kind: "struct", value: hexAddress(v.address), fields: v.fields.map((x) => dacField(rt, dac, names, x)) });
+      Object.assign(out, { kind: "struct", value: hexAddress(v.address), fields: v.fields.map((x) => dacField(dac, naming, x)) });
       break;
     case "unavailable":
       out.note = v.reason;
@@ -316,7 +375,9 @@ export const dumpobj = defineCommand<DumpobjResult>({
   run(session, args) {
     const a = parseArgs(args.map((x) => x.toLowerCase() === "-nofields" ? "-nofields" : x), [], ["-nofields"]);
     if (a.positional.length !== 1) throw new CommandError("Missing object address (usage: dumpobj ADDRESS)", "usage");
-    const r = dumpObject(session, parseNumber(a.positional[0]!));
+    const address = parseNumber(a.positional[0]!);
+    const { dac } = managedBackend(session);
+    const r = dac ? dumpObjectWithDac(dac, address) : dumpObject(session, address);
     if (a.switches.has("-nofields")) r.fields = null;
     return r;
   },

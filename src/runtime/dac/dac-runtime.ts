@@ -3,9 +3,11 @@
 // backend's and used where the descriptor publishes too little (instance fields of any type).
 import type { Memory } from "../../dump/address-space.js";
 import { ClrscopeError } from "../../errors.js";
+import type { MetadataReader } from "../../metadata/metadata.js";
 import { ET } from "../../metadata/signatures.js";
 import type { NativeProcess } from "../../native/process.js";
 import type { ManagedThread, ThreadStoreCounts } from "../clr-runtime.js";
+import { readImageMetadata } from "../managed-names.js";
 import { loadDac, type LoadedDac } from "./load-dac.js";
 import type { DacFieldDescData, SosDac } from "./sos-dac.js";
 
@@ -53,6 +55,10 @@ export interface DacObject {
   size: number;
   kind: "string" | "free" | "object" | "array" | "other";
   components: number;
+  /** Arrays: rank, element type handle (a MethodTable, or a TypeDesc) and CorElementType. */
+  rank: number;
+  elementTypeHandle: number;
+  elementType: number;
 }
 
 /** A field value read from the dump: numbers as JS numbers, 64-bit integers as decimal strings. */
@@ -100,6 +106,8 @@ function isValueElement(et: number): boolean {
 const OBJECT_KINDS = ["string", "free", "object", "array", "other"] as const;
 
 export class DacRuntime {
+  private readonly metadata = new Map<number, MetadataReader | null>();
+
   constructor(
     private readonly dac: LoadedDac,
     private readonly memory: Memory,
@@ -182,9 +190,51 @@ export class DacRuntime {
     };
   }
 
+  /** A module's file (its PEAssembly's path; "" for modules without one). */
+  modulePath(module: number): string {
+    const m = this.sos.moduleData(module);
+    if (m.PEAssembly === 0) return "";
+    try {
+      return this.sos.peFileName(m.PEAssembly);
+    } catch (e) {
+      if (e instanceof ClrscopeError) return "";
+      throw e;
+    }
+  }
+
+  /** The metadata of a module's image in dump memory (undefined: dynamic module or pages missing). */
+  moduleMetadata(module: number): MetadataReader | undefined {
+    let md = this.metadata.get(module);
+    if (md === undefined) {
+      md = null;
+      try {
+        const m = this.sos.moduleData(module);
+        md = readImageMetadata(this.memory, m.ilBase, this.modulePath(module)) ?? null;
+      } catch (e) {
+        if (!(e instanceof ClrscopeError)) throw e;
+      }
+      this.metadata.set(module, md);
+    }
+    return md ?? undefined;
+  }
+
+  /** A string object's text (GetObjectStringData), at most `maxChars`. */
+  stringValue(address: number, maxChars: number): string {
+    return this.sos.objectStringData(address).slice(0, maxChars);
+  }
+
   object(address: number): DacObject {
     const d = this.sos.objectData(address);
-    return { address, methodTable: d.MethodTable, size: d.Size, kind: OBJECT_KINDS[d.ObjectType] ?? "other", components: d.dwNumComponents };
+    return {
+      address,
+      methodTable: d.MethodTable,
+      size: d.Size,
+      kind: OBJECT_KINDS[d.ObjectType] ?? "other",
+      components: d.dwNumComponents,
+      rank: d.dwRank,
+      elementTypeHandle: d.ElementTypeHandle,
+      elementType: d.ElementType,
+    };
   }
 
   /**
@@ -240,12 +290,14 @@ export class DacRuntime {
     if (isStatic) {
       let bases;
       try {
-        bases = this.sos.staticBaseAddress(mt);
+        bases = this.staticBases(mt, module);
       } catch (e) {
         if (!(e instanceof ClrscopeError)) throw e;
+        field.value = { kind: "unavailable", reason: e.message };
+        return field;
       }
       if (!bases) {
-        field.value = { kind: "unavailable", reason: "this DAC cannot locate statics" };
+        field.value = { kind: "unavailable", reason: "statics of generic instantiations (dynamic statics) are not located without ISOSDacInterface14" };
         return field;
       }
       // Primitive statics live in the type's non-GC statics; references and structs (boxed) in its GC statics.
@@ -272,6 +324,19 @@ export class DacRuntime {
       field.value = this.readValue(f.Type, field.address);
     }
     return field;
+  }
+
+  /**
+   * Where a type's statics live: ISOSDacInterface14::GetStaticBaseAddress (.NET 9+), else the
+   * module's DomainLocalModule as SOS's GetStaticFieldPTR reads it (not for dynamic statics:
+   * undefined).
+   */
+  private staticBases(mt: number, module: number): { nonGC: number; gc: number } | undefined {
+    const modern = this.sos.staticBaseAddress(mt);
+    if (modern) return modern;
+    if (this.sos.methodTableData(mt).bIsDynamic) return undefined;
+    const dlm = this.sos.domainLocalModuleData(module);
+    return { nonGC: dlm.pNonGCStaticDataStart, gc: dlm.pGCStaticDataStart };
   }
 
   private readValue(et: number, at: number): DacFieldValue {

@@ -18,7 +18,9 @@ const SOS_METHODS = [
   "GetJitHelperFunctionName", "GetJumpThunkTarget", "GetThreadpoolData", "GetWorkRequestData", "GetHillClimbingLogEntry",
   "GetObjectData", "GetObjectStringData", "GetObjectClassName", "GetMethodTableName", "GetMethodTableData",
   "GetMethodTableSlot", "GetMethodTableFieldData", "GetMethodTableTransparencyData", "GetMethodTableForEEClass",
-  "GetFieldDescData",
+  "GetFieldDescData", "GetFrameName", "GetPEFileBase", "GetPEFileName", "GetGCHeapData", "GetGCHeapList", "GetGCHeapDetails",
+  "GetGCHeapStaticData", "GetHeapSegmentData", "GetOOMData", "GetOOMStaticData", "GetHeapAnalyzeData", "GetHeapAnalyzeStaticData",
+  "GetDomainLocalModuleData", "GetDomainLocalModuleDataFromAppDomain", "GetDomainLocalModuleDataFromModule",
 ] as const;
 type SosMethod = (typeof SOS_METHODS)[number];
 const slot = (m: SosMethod) => 3 + SOS_METHODS.indexOf(m);
@@ -35,6 +37,17 @@ export class DacCallError extends ClrscopeError {
   ) {
     super("dac-call-failed", `the DAC's ${call}(${what}) failed with HRESULT ${hresultText(hr)}`, ExitCode.commandFailed);
   }
+}
+
+export interface DacModuleData {
+  Address: number;
+  /** The module's PEAssembly (GetPEFileName names its file). */
+  PEAssembly: number;
+  /** Load address of the module's PE image (0 for dynamic modules). */
+  ilBase: number;
+  metadataStart: number;
+  metadataSize: number;
+  bIsReflection: number;
 }
 
 export interface DacThreadStoreData {
@@ -130,7 +143,7 @@ export interface DacObjectData {
 
 /** sizeof of each request struct, from dacprivate.h's static_asserts ("Dacp structs cannot be modified"). */
 export const DACP_STRUCT_SIZES = {
-  ThreadStore: 0x38, Thread: 0x68, MethodTable: 0x48, MethodTableField: 0x18, FieldDesc: 0x40, MethodDesc: 0x98, Object: 0x60,
+  Module: 0xa0, DomainLocalModule: 0x30, ThreadStore: 0x38, Thread: 0x68, MethodTable: 0x48, MethodTableField: 0x18, FieldDesc: 0x40, MethodDesc: 0x98, Object: 0x60,
 } as const;
 
 /** The request structs as koffi types (natural C layout, as the DAC is built on x64 Linux). */
@@ -138,6 +151,15 @@ export function structs(k: Koffi) {
   const A = "uint64_t"; // CLRDATA_ADDRESS
   const ReJit = k.struct({ rejitID: A, flags: "int32_t", NativeCodeAddr: A });
   return {
+    Module: k.struct({
+      Address: A, PEAssembly: A, ilBase: A, metadataStart: A, metadataSize: "uint64_t", Assembly: A, bIsReflection: "int32_t",
+      bIsPEFile: "int32_t", dwBaseClassIndex: "uint64_t", dwModuleID: "uint64_t", dwTransientFlags: "uint32_t",
+      TypeDefToMethodTableMap: A, TypeRefToMethodTableMap: A, MethodDefToDescMap: A, FieldDefToDescMap: A, MemberRefToDescMap: A,
+      FileReferencesMap: A, ManifestModuleReferencesMap: A, pLookupTableHeap: A, pThunkHeap: A, dwModuleIndex: "uint64_t",
+    }),
+    DomainLocalModule: k.struct({
+      appDomainAddr: A, ModuleID: "uint64_t", pClassData: A, pDynamicClassTable: A, pGCStaticDataStart: A, pNonGCStaticDataStart: A,
+    }),
     ThreadStore: k.struct({
       threadCount: "int32_t", unstartedThreadCount: "int32_t", backgroundThreadCount: "int32_t", pendingThreadCount: "int32_t",
       deadThreadCount: "int32_t", firstThread: A, finalizerThread: A, gcThread: A, fHostConfig: "uint32_t",
@@ -224,6 +246,14 @@ export class SosDac {
     return this.request("GetFieldDescData", this.s.FieldDesc, fieldDesc);
   }
 
+  moduleData(module: number): DacModuleData {
+    return this.request("GetModuleData", this.s.Module, module);
+  }
+
+  peFileName(peAssembly: number): string {
+    return this.text("GetPEFileName", peAssembly);
+  }
+
   objectData(address: number): DacObjectData {
     return this.request("GetObjectData", this.s.Object, address);
   }
@@ -243,8 +273,9 @@ export class SosDac {
   private text(method: SosMethod, address: number): string {
     const proto = `int ${method}(void *self, uint64_t addr, uint32_t count, void *buffer, uint32_t *needed)`;
     const needed = new Uint32Array(1);
+    // Some DACs (e.g. .NET 8's GetObjectStringData) set pNeeded but return E_INVALIDARG without a buffer.
     let hr = this.sos.call(slot(method), proto, BigInt(address), 0, null, needed);
-    if (!succeeded(hr) || needed[0]! === 0) throw new DacCallError(method, hr, hex(address));
+    if (needed[0]! === 0) throw new DacCallError(method, hr, hex(address));
     const n = Math.min(needed[0]!, 1 << 20);
     const buf = Buffer.alloc(n * 2);
     hr = this.sos.call(slot(method), proto, BigInt(address), n, buf, needed);
@@ -264,6 +295,11 @@ export class SosDac {
 
   objectStringData(address: number): string {
     return this.text("GetObjectStringData", address);
+  }
+
+  /** GetDomainLocalModuleDataFromModule (runtimes before .NET 9): where a module's statics live. */
+  domainLocalModuleData(module: number): { pGCStaticDataStart: number; pNonGCStaticDataStart: number } {
+    return this.request("GetDomainLocalModuleDataFromModule", this.s.DomainLocalModule, module);
   }
 
   /**
