@@ -188,6 +188,24 @@ describe("DAC backend on a full dump of hello", { skip, timeout: 900_000 }, () =
     }
   });
 
+  test("a DAC of another runtime build is refused before it is loaded (it would misread or crash)", () => {
+    const net10 = dotnetDump("hello", "full");
+    const net8 = dotnetDump("hello", "full", "net8.0");
+    const o = net10.truth.objects.fields;
+    const { docs, status, stderr } = runCliJson(net10.core, [`do ${o.address}`, "runtime"], ["--dac", `${net8.truth.runtimeDir}/libmscordaccore.so`]);
+    assert.equal(status, 0, stderr);
+    const rt = resultOf<RuntimeInfoResult>(docs, "runtime");
+    assert.equal(rt.dac.active, false);
+    assert.match(rt.dac.error!, /is build 8\.0\.[\d.]+ @Commit: [0-9a-f]+, but the dump's runtime is build 10\.0\.[\d.]+ @Commit: [0-9a-f]+: pass --dac/);
+    assert.equal(resultOf<DumpobjResult>(docs, `do ${o.address}`).fields, null);
+
+    // .NET 8 has no descriptor: with the wrong DAC nothing managed can answer, in one line, without a crash.
+    const r = runCli(["analyze", net8.core, "--dac", `${net10.truth.runtimeDir}/libmscordaccore.so`, "-c", "clrthreads"], { timeout: 60_000 });
+    assert.equal(r.signal, null, r.stderr);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /^clrscope: .*exports no DotNetRuntimeContractDescriptor.*the DAC is not available either: the DAC .* is build 10\..*, but the dump's runtime is build 8\..*\n$/);
+  });
+
   test("batch runs that load the DAC exit promptly, every time", () => {
     const d = dotnetDump("hello", "full");
     const o = d.truth.objects;

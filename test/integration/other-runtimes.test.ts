@@ -37,7 +37,12 @@ describe(".NET 8 (self-contained hello)", { skip, timeout: 900_000 }, () => {
   test("no data-contract descriptor: clrthreads comes from the runtime's DAC and matches the truth file; descriptor-only commands say why", () => {
     const d = dotnetDump("hello", "full", "net8.0");
     assert.match(d.truth.runtimeVersion, /^8\./);
-    const { docs } = runCliJson(d.core, ["clrthreads", "clrstack", "thread list"]);
+    const { docs } = runCliJson(d.core, ["clrthreads", "clrstack", "thread list", "runtime"]);
+    const rt = docs.find((x) => x.command === "runtime")!.result as { backend: string; dac: { active: boolean; path: string; version: string } };
+    assert.equal(rt.backend, "dac");
+    assert.equal(rt.dac.active, true);
+    assert.equal(rt.dac.path, `${d.truth.runtimeDir}/libmscordaccore.so`);
+    assert.ok(rt.dac.version.startsWith(d.truth.runtimeVersion.split(".").slice(0, 2).join(".") + "."), rt.dac.version);
     const ct = docs.find((x) => x.command === "clrthreads")!.result as { backend: string; threads: { osId: number; managedId: number; background: boolean; threadPoolWorker: boolean }[] };
     assert.equal(ct.backend, "dac");
     for (const th of d.truth.threads) {

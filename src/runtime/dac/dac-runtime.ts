@@ -119,6 +119,9 @@ export class DacRuntime {
   get initMs(): number {
     return this.dac.initMs;
   }
+  get version(): string | undefined {
+    return this.dac.version;
+  }
   get sos(): SosDac {
     return this.dac.sos;
   }

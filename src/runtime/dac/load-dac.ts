@@ -4,8 +4,9 @@
 // DAC_PAL_InitializeDLL or PAL_InitializeDLL), then CLRDataCreateInstance(IID_IXCLRDataProcess,
 // dataTarget) and QueryInterface for ISOSDacInterface. The library is never unloaded: its PAL
 // registers thread-exit destructors that would dangle (ClrMD does the same).
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import type { NativeModule } from "../../native/modules.js";
 import type { NativeProcess } from "../../native/process.js";
 import { ComPtr, guidBytes, hresultText, succeeded } from "./com.js";
 import { createDataTarget, type DataTargetStats } from "./data-target.js";
@@ -22,6 +23,8 @@ export interface LoadedDac {
   koffi: Koffi;
   sos: SosDac;
   path: string;
+  /** The build both the DAC and the dump's runtime carry ("10.0.1226.42308 @Commit: ..."), when found. */
+  version?: string;
   /** Milliseconds from dlopen to a usable ISOSDacInterface. */
   initMs: number;
   stats: DataTargetStats;
@@ -31,6 +34,42 @@ export interface LoadedDac {
 export function defaultDacPath(process: NativeProcess): string | undefined {
   const rt = process.runtime;
   return rt ? join(dirname(rt.path), DAC_FILE_NAME) : undefined;
+}
+
+// Every runtime build stamps "@(#)Version <file version> @Commit: <sha>" into libcoreclr.so and its
+// DAC alike. A DAC of another build misreads the runtime's structures (wrong answers, or a crash
+// inside the DAC), so the stamps must match before the DAC is loaded.
+const VERSION_MARK = Buffer.from("@(#)Version ");
+const VERSION_MAX = 256;
+const SCAN_CHUNK = 256 * 1024;
+
+function versionAt(bytes: Buffer, at: number): string {
+  const start = at + VERSION_MARK.length;
+  let end = start;
+  while (end < bytes.length && end - start < VERSION_MAX && bytes[end] !== 0) end++;
+  return bytes.toString("latin1", start, end);
+}
+
+/** The DAC file's version stamp. */
+function dacVersion(path: string): string | undefined {
+  const bytes = readFileSync(path);
+  const at = bytes.lastIndexOf(VERSION_MARK);
+  return at >= 0 ? versionAt(bytes, at) : undefined;
+}
+
+/** The runtime's version stamp, from its image in dump memory (scanned from the end, where the data sections keep it). */
+function runtimeVersion(process: NativeProcess, m: NativeModule): string | undefined {
+  // Chunks overlap by the mark's length so that a mark across a boundary is seen whole.
+  for (let end = m.end; end > m.start; end -= SCAN_CHUNK - VERSION_MARK.length) {
+    const start = Math.max(m.start, end - SCAN_CHUNK);
+    const chunk = process.memory.tryRead(start, end - start);
+    if (!chunk) continue;
+    const at = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).lastIndexOf(VERSION_MARK);
+    if (at < 0) continue;
+    const text = process.memory.tryRead(start + at, Math.min(VERSION_MARK.length + VERSION_MAX, m.end - start - at));
+    return text ? versionAt(Buffer.from(text.buffer, text.byteOffset, text.byteLength), 0) : undefined;
+  }
+  return undefined;
 }
 
 /** dlopen's handle for an already loaded library (DllMain wants it), 0 if libc will not say. */
@@ -56,6 +95,17 @@ export function loadDac(process: NativeProcess, overridePath?: string): { dac?: 
   if (!rt || !runtimeModule) return { error: "no .NET runtime in this dump (libcoreclr.so is not loaded)" };
   const path = overridePath ?? defaultDacPath(process)!;
   if (!existsSync(path)) return { error: `no DAC at ${path}${overridePath ? "" : " (the runtime's directory; pass --dac PATH to use another copy)"}` };
+
+  let version: string | undefined;
+  try {
+    version = dacVersion(path);
+  } catch (e) {
+    return { error: `cannot read the DAC ${path}: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}` };
+  }
+  const wanted = runtimeVersion(process, runtimeModule);
+  if (version !== undefined && wanted !== undefined && version !== wanted) {
+    return { error: `the DAC ${path} is build ${version}, but the dump's runtime is build ${wanted}: pass --dac with the libmscordaccore.so of the same build` };
+  }
 
   const started = performance.now();
   let lib;
@@ -95,7 +145,7 @@ export function loadDac(process: NativeProcess, overridePath?: string): { dac?: 
   if (!itf) return { error: `the DAC ${path} has no ISOSDacInterface (HRESULT ${hresultText(qiHr)})` };
   // Keep the data target reachable for as long as the DAC may call it (the process lifetime).
   keepAlive.push(target);
-  return { dac: { koffi, sos: new SosDac(koffi, itf), path, initMs: performance.now() - started, stats } };
+  return { dac: { koffi, sos: new SosDac(koffi, itf), path, version: wanted ?? version, initMs: performance.now() - started, stats } };
 }
 
 const keepAlive: unknown[] = [];
