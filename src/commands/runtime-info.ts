@@ -9,7 +9,7 @@ export interface DacBackendInfo {
   active: boolean;
   /** The libmscordaccore.so loaded. */
   path?: string;
-  /** Milliseconds from dlopen to a usable ISOSDacInterface. */
+  /** Milliseconds from the build check to a usable ISOSDacInterface. */
   initMs?: number;
   /** The runtime build the DAC serves ("10.0.1226.42308 @Commit: ..."). */
   version?: string;

@@ -30,7 +30,7 @@ function address(v: number | bigint): number | undefined {
   return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
-/** Counters of what the DAC asked for (reported by `runtime`, handy when it fails). */
+/** Counters of the DAC's reads (to explain a DAC that refuses a dump). */
 export interface DataTargetStats {
   reads: number;
   failedReads: number;

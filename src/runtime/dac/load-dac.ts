@@ -4,7 +4,7 @@
 // DAC_PAL_InitializeDLL or PAL_InitializeDLL), then CLRDataCreateInstance(IID_IXCLRDataProcess,
 // dataTarget) and QueryInterface for ISOSDacInterface. The library is never unloaded: its PAL
 // registers thread-exit destructors that would dangle (ClrMD does the same).
-import { existsSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { NativeModule } from "../../native/modules.js";
 import type { NativeProcess } from "../../native/process.js";
@@ -25,9 +25,8 @@ export interface LoadedDac {
   path: string;
   /** The build both the DAC and the dump's runtime carry ("10.0.1226.42308 @Commit: ..."), when found. */
   version?: string;
-  /** Milliseconds from dlopen to a usable ISOSDacInterface. */
+  /** Milliseconds from the build check (reading the DAC file) to a usable ISOSDacInterface. */
   initMs: number;
-  stats: DataTargetStats;
 }
 
 /** Where the dump's runtime keeps its DAC: beside the libcoreclr.so (or single-file host) named in NT_FILE. */
@@ -50,8 +49,18 @@ function versionAt(bytes: Buffer, at: number): string {
   return bytes.toString("latin1", start, end);
 }
 
-/** The DAC file's version stamp. */
+/** The DAC file's version stamp: in its data sections, near the end (the whole file is read only if not). */
 function dacVersion(path: string): string | undefined {
+  const fd = openSync(path, "r");
+  try {
+    const size = fstatSync(fd).size;
+    const tail = Buffer.alloc(Math.min(size, SCAN_CHUNK));
+    readSync(fd, tail, 0, tail.length, size - tail.length);
+    const at = tail.lastIndexOf(VERSION_MARK);
+    if (at >= 0 && at + VERSION_MARK.length + VERSION_MAX <= tail.length) return versionAt(tail, at);
+  } finally {
+    closeSync(fd);
+  }
   const bytes = readFileSync(path);
   const at = bytes.lastIndexOf(VERSION_MARK);
   return at >= 0 ? versionAt(bytes, at) : undefined;
@@ -96,6 +105,7 @@ export function loadDac(process: NativeProcess, overridePath?: string): { dac?: 
   const path = overridePath ?? defaultDacPath(process)!;
   if (!existsSync(path)) return { error: `no DAC at ${path}${overridePath ? "" : " (the runtime's directory; pass --dac PATH to use another copy)"}` };
 
+  const started = performance.now();
   let version: string | undefined;
   try {
     version = dacVersion(path);
@@ -107,7 +117,6 @@ export function loadDac(process: NativeProcess, overridePath?: string): { dac?: 
     return { error: `the DAC ${path} is build ${version}, but the dump's runtime is build ${wanted}: pass --dac with the libmscordaccore.so of the same build` };
   }
 
-  const started = performance.now();
   let lib;
   try {
     lib = koffi.load(path);
@@ -137,7 +146,7 @@ export function loadDac(process: NativeProcess, overridePath?: string): { dac?: 
   const out: (bigint | null)[] = [null];
   const hr = create(IID_IXCLRDataProcess, target.pointer, out) as number;
   if (!succeeded(hr) || !out[0]) {
-    const hint = (hr >>> 0) === 0x80131c4f ? " (the dump lacks memory the DAC needs, or the DAC does not match this runtime)" : "";
+    const hint = stats.failedReads > 0 ? ` (${stats.failedReads} of its ${stats.reads} reads asked for memory the dump does not hold)` : "";
     return { error: `the DAC ${path} refused this dump: CLRDataCreateInstance failed with HRESULT ${hresultText(hr)}${hint}` };
   }
   const process_ = new ComPtr(koffi, out[0]);
@@ -145,7 +154,7 @@ export function loadDac(process: NativeProcess, overridePath?: string): { dac?: 
   if (!itf) return { error: `the DAC ${path} has no ISOSDacInterface (HRESULT ${hresultText(qiHr)})` };
   // Keep the data target reachable for as long as the DAC may call it (the process lifetime).
   keepAlive.push(target);
-  return { dac: { koffi, sos: new SosDac(koffi, itf), path, version: wanted ?? version, initMs: performance.now() - started, stats } };
+  return { dac: { koffi, sos: new SosDac(koffi, itf), path, version: wanted ?? version, initMs: performance.now() - started } };
 }
 
 const keepAlive: unknown[] = [];
