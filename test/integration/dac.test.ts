@@ -16,6 +16,7 @@ import type { DumpobjField, DumpobjResult } from "../../src/commands/sos/dumpobj
 import type { RuntimeInfoResult } from "../../src/commands/runtime-info.js";
 import { openCoreDump } from "../../src/native/process.js";
 import { openClrRuntime } from "../../src/runtime/open-runtime.js";
+import { ManagedNames } from "../../src/runtime/managed-names.js";
 import { openDacRuntime } from "../../src/runtime/dac/dac-runtime.js";
 import { loadKoffi } from "../../src/runtime/dac/koffi.js";
 
@@ -118,8 +119,13 @@ for (const { label, dump, descriptor } of FIELD_DUMPS) {
 }
 
 describe("DAC backend on a full dump of hello", { skip, timeout: 900_000 }, () => {
-  test("the DAC and the data-contract backends agree: threads, MethodTables, MethodDescs, objects", () => {
+  test("the DAC and the data-contract backends agree: threads, MethodTables, MethodDescs, names, objects", () => {
     const d = dotnetDump("hello", "full");
+    // Every MethodDesc on a managed stack (from the contracts backend's stack walk), plus the truth file's.
+    const { docs } = runCliJson(d.core, ["clrstack -all"]);
+    const stacks = resultOf<{ threads: { frames: { methodDesc: string | null }[] }[] }>(docs, "clrstack -all");
+    const stackMethodDescs = new Set(stacks.threads.flatMap((t) => t.frames.flatMap((f) => (f.methodDesc ? [Number(big(f.methodDesc))] : []))));
+    assert.ok(stackMethodDescs.size >= 10, `only ${stackMethodDescs.size} MethodDescs on the stacks`);
     const process = openCoreDump(d.core);
     try {
       const contracts = openClrRuntime(process);
@@ -132,9 +138,11 @@ describe("DAC backend on a full dump of hello", { skip, timeout: 900_000 }, () =
       assert.deepEqual(dac.threadStoreCounts(), contracts.threadStoreCounts(), "thread store counts");
       for (const t of d.truth.threads) assert.ok(ours.some((x) => x.osId === t.osTid && x.managedId === t.managedId), `truth thread ${t.role}`);
 
+      const names = new ManagedNames(contracts, process.memory);
       const details = contracts.typeSystemDetails();
-      for (const [name, mtHex] of Object.entries(d.truth.methodTables)) {
-        const mt = Number(big(mtHex));
+      const methodTables = new Map(Object.entries(d.truth.methodTables).map(([name, mt]) => [Number(big(mt)), name]));
+      for (const md of stackMethodDescs) methodTables.set(contracts.methodDesc(md).methodTable, `MethodTable of MethodDesc 0x${md.toString(16)}`);
+      for (const [mt, name] of methodTables) {
         const c = details.methodTableDetails(mt);
         const x = dac.methodTable(mt);
         assert.deepEqual(
@@ -144,11 +152,18 @@ describe("DAC backend on a full dump of hello", { skip, timeout: 900_000 }, () =
           name,
         );
       }
-      for (const [name, mdHex] of Object.entries(d.truth.methodDescs)) {
-        const md = Number(big(mdHex));
+      const methodDescs = new Map([...stackMethodDescs].map((md) => [md, `MethodDesc 0x${md.toString(16)}`]));
+      for (const [name, md] of Object.entries(d.truth.methodDescs)) methodDescs.set(Number(big(md)), name);
+      for (const [md, name] of methodDescs) {
         const c = contracts.methodDesc(md);
         const x = dac.methodDesc(md);
         assert.deepEqual({ token: x.token, slot: x.slot, methodTable: x.methodTable }, { token: c.token, slot: c.slot, methodTable: c.methodTable }, name);
+      }
+      // Names: the DAC's own (GetMethodDescName, GetMethodTableName) and ours from the metadata.
+      for (const [name, md] of Object.entries(d.truth.methodDescs)) assert.equal(dac.sos.methodDescName(Number(big(md))), names.methodSignature(Number(big(md))), name);
+      for (const [name, mt] of Object.entries(d.truth.methodTables)) {
+        assert.equal(dac.methodTableName(Number(big(mt))), name);
+        assert.equal(names.typeName(Number(big(mt))), name);
       }
       for (const [name, o] of Object.entries(d.truth.objects)) {
         const address = Number(big(o.address));
