@@ -6,7 +6,8 @@
 // - ClrMD (its own DAC session, in another process) for field offsets, tokens, types and the
 //   static field's address;
 // - the contracts backend (the runtime's data descriptor, pure TypeScript): threads,
-//   MethodTables, MethodDescs and objects must read the same through both backends.
+//   MethodTables, MethodDescs and objects must read the same through both backends;
+// - gdb, for the registers our data target hands the DAC (GetThreadContext).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { resultOf, runCli, runCliJson } from "../support/cli.js";
@@ -19,6 +20,9 @@ import { openClrRuntime } from "../../src/runtime/open-runtime.js";
 import { ManagedNames } from "../../src/runtime/managed-names.js";
 import { openDacRuntime } from "../../src/runtime/dac/dac-runtime.js";
 import { loadKoffi } from "../../src/runtime/dac/koffi.js";
+import { ComPtr, S_OK } from "../../src/runtime/dac/com.js";
+import { CONTEXT_GPR_BASE, CONTEXT_GPRS, CONTEXT_SIZE, createDataTarget } from "../../src/runtime/dac/data-target.js";
+import { gdbRegisters } from "../support/gdb-oracle.js";
 
 const skip = !hasDotnet() ? "no dotnet SDK on PATH" : loadKoffi().error ?? false;
 const big = (h: string) => BigInt(h);
@@ -173,6 +177,28 @@ describe("DAC backend on a full dump of hello", { skip, timeout: 900_000 }, () =
         assert.equal(x.kind === "string", c.isString, `${name}: string?`);
         assert.equal(x.kind === "array", c.isArray, `${name}: array?`);
       }
+    } finally {
+      process.close();
+    }
+  });
+
+  test("the data target's GetThreadContext hands the DAC each thread's registers as gdb reads them", () => {
+    const d = dotnetDump("hello", "full");
+    const names = ["rip", "rsp", "rbp", "rax", "rbx", "r12", "r15"] as const;
+    const gdb = gdbRegisters(d.truth.processPath, d.core, [...names]);
+    const process = openCoreDump(d.core);
+    try {
+      const koffi = loadKoffi().koffi!;
+      const coreclr = process.modules.modules.find((m) => m.name === "libcoreclr.so")!;
+      const target = new ComPtr(koffi, createDataTarget(koffi, process, coreclr.base, { reads: 0, failedReads: 0 }).pointer);
+      const getThreadContext = "int GetThreadContext(void *self, uint32_t thread, uint32_t flags, uint32_t size, void *context)";
+      assert.equal(gdb.size, process.threads.length, "gdb's thread count");
+      for (const [tid, regs] of gdb) {
+        const context = Buffer.alloc(CONTEXT_SIZE);
+        assert.equal(target.call(11, getThreadContext, tid, 0x10001f, CONTEXT_SIZE, context), S_OK, `thread ${tid}`);
+        for (const name of names) assert.equal(context.readBigUInt64LE(CONTEXT_GPR_BASE + CONTEXT_GPRS.indexOf(name) * 8), regs[name], `thread ${tid}: ${name}`);
+      }
+      assert.notEqual(target.call(11, getThreadContext, 1, 0x10001f, CONTEXT_SIZE, Buffer.alloc(CONTEXT_SIZE)), S_OK, "no such thread");
     } finally {
       process.close();
     }

@@ -1,6 +1,7 @@
 // The COM data target the DAC reads the dumped process through (clrdata.idl ICLRDataTarget,
 // plus ICLRRuntimeLocator, which the Linux DAC asks for to find libcoreclr's base). Everything
 // comes from our AddressSpace and the core's thread notes; the DAC writes nothing.
+import { X86_64_USER_REGS } from "../../dump/notes.js";
 import type { NativeProcess } from "../../native/process.js";
 import { E_FAIL, E_INVALIDARG, E_NOTIMPL, guidBytes, JsComObject, S_OK, type HRESULT } from "./com.js";
 import type { Koffi } from "./koffi.js";
@@ -18,11 +19,11 @@ const CONTEXT_INTEGER = CONTEXT_AMD64 | 0x2;
 const CONTEXT_SEGMENTS = CONTEXT_AMD64 | 0x4;
 const CONTEXT_OFFSETS = { ContextFlags: 0x30, SegCs: 0x38, SegDs: 0x3a, SegEs: 0x3c, SegFs: 0x3e, SegGs: 0x40, SegSs: 0x42, EFlags: 0x44 } as const;
 /** CONTEXT.Rax .. CONTEXT.Rip, 8 bytes apart from 0x78. */
-const CONTEXT_GPRS = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip"] as const;
-const CONTEXT_GPR_BASE = 0x78;
+export const CONTEXT_GPRS = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip"] as const;
+export const CONTEXT_GPR_BASE = 0x78;
 const CONTEXT_MIN_SIZE = CONTEXT_GPR_BASE + CONTEXT_GPRS.length * 8;
-/** user_regs_struct order (NT_PRSTATUS). */
-const USER_REGS = ["r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx", "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base", "gs_base", "ds", "es", "fs", "gs"];
+/** Size of the AMD64 CONTEXT record. */
+export const CONTEXT_SIZE = 0x4d0;
 
 /** A CLRDATA_ADDRESS as koffi hands it over (number, or bigint past 2^53) -> a safe address, or undefined. */
 function address(v: number | bigint): number | undefined {
@@ -123,7 +124,7 @@ export function createDataTarget(koffi: Koffi, process: NativeProcess, runtimeBa
           const t = process.threads.find((x) => x.tid === tid);
           if (!t) return E_FAIL;
           const regs = t.core.status.regs;
-          const reg = (name: string) => regs[USER_REGS.indexOf(name)] ?? 0n;
+          const reg = (name: (typeof X86_64_USER_REGS)[number]) => regs[X86_64_USER_REGS.indexOf(name)] ?? 0n;
           const buf = new Uint8Array(koffi.view(context, size));
           buf.fill(0);
           const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
