@@ -96,6 +96,24 @@ for (const { label, dump, descriptor } of FIELD_DUMPS) {
         assert.equal(rt.dac.path, `${d.truth.runtimeDir}/libmscordaccore.so`);
       }
 
+      // The exception's fields (its own and System.Exception's) and the array its _stackTrace holds.
+      const e = d.truth.objects.exception;
+      const { docs: eDocs } = runCliJson(d.core, [`do ${e.address}`]);
+      const ex = resultOf<DumpobjResult>(eDocs, `do ${e.address}`);
+      assert.equal(ex.name, e.type);
+      assert.equal(ex.fieldsSource, "dac");
+      assert.equal(ex.fields!.find((f) => f.name === "_message")!.string, e.message);
+      assert.equal(Number(ex.fields!.find((f) => f.name === "_HResult")!.value) >>> 0, parseInt(e.hResult, 16));
+      const stackTrace = ex.fields!.find((f) => f.name === "_stackTrace")!;
+      assert.equal(stackTrace.kind, "ref");
+      const { docs: aDocs } = runCliJson(d.core, [`do ${stackTrace.value}`]);
+      const arr = resultOf<DumpobjResult>(aDocs, `do ${stackTrace.value}`);
+      const theirArray = clrmdOracle(d.core, "objects", stackTrace.value).result.objects[0]!;
+      assert.equal(arr.name, theirArray.type);
+      assert.equal(arr.size, theirArray.size);
+      assert.equal(arr.array!.length, theirArray.array!.length);
+      assert.equal(arr.array!.elementType, theirArray.array!.componentType);
+
       const theirs = clrmdOracle(d.core, "objects", o.address).result.objects[0]!;
       assert.equal(theirs.type, o.type);
       assert.equal(r.size, theirs.size, "size");
