@@ -9,7 +9,9 @@ await build({
   platform: "node",
   format: "esm",
   target: "node20",
-  external: ["iced-x86"], // WASM package, loaded on first use from node_modules
+  // iced-x86: WASM package, loaded on first use from node_modules; koffi: optional native FFI
+  // package for the DAC backend, required at run time only when present.
+  external: ["iced-x86", "koffi"],
   // The entry keeps its #!/usr/bin/env node line.
   logLevel: "warning",
 });

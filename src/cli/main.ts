@@ -12,7 +12,7 @@ import { describeInternalError, writeResult, type OutputMode } from "./output.js
 import { runRepl } from "./repl.js";
 import { AnalyzeSession } from "./session.js";
 
-const USAGE = `usage: clrscope analyze DUMP [-c COMMAND]... [--json] [--exe PATH] [--symbols DIR]... [--debug]
+const USAGE = `usage: clrscope analyze DUMP [-c COMMAND]... [--json] [--exe PATH] [--symbols DIR]... [--dac PATH] [--debug]
        ${PS_USAGE}
        ${COLLECT_USAGE}
 
@@ -22,6 +22,7 @@ const USAGE = `usage: clrscope analyze DUMP [-c COMMAND]... [--json] [--exe PATH
   --json           one JSON document per command on stdout: {"command":..., "result":...}
   --exe PATH       the program's executable, if not at its recorded path
   --symbols DIR    extra directory with debug files or copies of the process's libraries
+  --dac PATH       the runtime's DAC (libmscordaccore.so) to use, if not beside libcoreclr.so
   --debug          show stack traces for internal errors
 
   ps               list the .NET processes with a diagnostics socket: pid, name, runtime, RID, command line
@@ -43,6 +44,7 @@ interface AnalyzeArgs {
   mode: OutputMode;
   exe?: string;
   symbolDirs: string[];
+  dac?: string;
   debug: boolean;
 }
 
@@ -53,6 +55,7 @@ function parseAnalyzeArgs(argv: string[]): AnalyzeArgs {
     else if (a === "--json") out.mode = "json";
     else if (a === "--exe") out.exe = value();
     else if (a === "--symbols") out.symbolDirs.push(value());
+    else if (a === "--dac") out.dac = value();
     else if (a === "--debug") out.debug = true;
     else if (a.startsWith("-")) throw new UsageError(`unknown option ${a}`);
     else if (out.dump === "") out.dump = a;
@@ -65,7 +68,7 @@ function parseAnalyzeArgs(argv: string[]): AnalyzeArgs {
 async function analyze(args: AnalyzeArgs): Promise<number> {
   const process_ = openCoreDump(args.dump, { exe: args.exe, symbolDirs: args.symbolDirs });
   for (const w of process_.core.warnings) process.stderr.write(`clrscope: warning: ${w}\n`);
-  const session = new AnalyzeSession(process_, args.mode, args.debug);
+  const session = new AnalyzeSession(process_, args.mode, args.debug, args.dac);
   writeResult(args.mode, "open", status, status.run(session.state, []));
   if (args.commands.length === 0) {
     await runRepl(session); // interactive: a failed command was already reported; exit 0 as lldb does

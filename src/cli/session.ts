@@ -13,8 +13,9 @@ export class AnalyzeSession {
     process: NativeProcess,
     private readonly mode: OutputMode,
     private readonly debug: boolean,
+    dacPath?: string,
   ) {
-    this.state = { process, currentThread: 1 };
+    this.state = { process, currentThread: 1, dacPath };
   }
 
   /** Run one command line; errors are reported, counted and never thrown. */

@@ -4,9 +4,10 @@
 import { ClrscopeError, CommandError } from "../errors.js";
 import type { NativeProcess } from "../native/process.js";
 import type { ClrRuntime } from "../runtime/clr-runtime.js";
-import { openClrRuntime } from "../runtime/open-runtime.js";
+import { NoRuntimeError, openClrRuntime } from "../runtime/open-runtime.js";
 import { ManagedNames } from "../runtime/managed-names.js";
 import { managedCodeProvider } from "../runtime/managed-code-provider.js";
+import { openDacRuntime, type DacRuntime } from "../runtime/dac/dac-runtime.js";
 
 export interface Session {
   process: NativeProcess;
@@ -15,6 +16,19 @@ export interface Session {
   /** The managed view, opened on first use by a command that needs it. */
   runtime?: ClrRuntime;
   names?: ManagedNames;
+  /** `analyze --dac PATH`: the DAC to load instead of the one beside the dump's libcoreclr.so. */
+  dacPath?: string;
+  /** The DAC backend once asked for: opened, or why it cannot be. */
+  dac?: { runtime?: DacRuntime; error?: string };
+}
+
+/** The DAC backend (the runtime's own libmscordaccore.so through koffi), or why it is not available. */
+export function dacRuntime(session: Session): { runtime?: DacRuntime; error?: string } {
+  if (!session.dac) {
+    const { dac, error } = openDacRuntime(session.process, session.dacPath);
+    session.dac = dac ? { runtime: dac } : { error: error ?? "the DAC is not available" };
+  }
+  return session.dac;
 }
 
 /** The session's .NET runtime; a clear error when the dump has none (or no data contracts). */
@@ -27,6 +41,21 @@ export function clrRuntime(session: Session): ClrRuntime {
     session.process.setManagedCodeProvider(managedCodeProvider(rt, session.names));
   }
   return session.runtime;
+}
+
+/**
+ * The contracts backend, or, when the dump's runtime publishes no data-contract descriptor (.NET 8
+ * and older), the DAC backend; a clear error when neither is available.
+ */
+export function managedBackend(session: Session): { contracts: ClrRuntime; dac?: undefined } | { contracts?: undefined; dac: DacRuntime } {
+  try {
+    return { contracts: clrRuntime(session) };
+  } catch (e) {
+    if (!(e instanceof NoRuntimeError) || !session.process.runtime) throw e;
+    const d = dacRuntime(session);
+    if (!d.runtime) throw new NoRuntimeError(`${e.message}; the DAC is not available either: ${d.error}`);
+    return { dac: d.runtime };
+  }
 }
 
 /** The runtime when the dump has a usable one (for commands that work with or without it). */

@@ -1,25 +1,54 @@
-// `runtime [-v]`: which .NET runtime the dump holds and what its data-contract descriptor
-// publishes (contracts and versions; with -v every type layout and global).
-import { clrRuntime, defineCommand, hexPadded, parseArgs } from "./command.js";
+// `runtime [-v]`: which .NET runtime the dump holds, which backends answer (the data-contract
+// descriptor; the runtime's DAC) and what the descriptor publishes (contracts and versions; with
+// -v every type layout and global).
+import { dacRuntime, defineCommand, hexPadded, managedBackend, parseArgs } from "./command.js";
 import type { RuntimeDescription } from "../runtime/clr-runtime.js";
 
-export type RuntimeInfoResult = RuntimeDescription & { verbose: boolean };
+export interface DacBackendInfo {
+  /** Whether the DAC loaded and accepted the dump. */
+  active: boolean;
+  /** The libmscordaccore.so loaded. */
+  path?: string;
+  /** Milliseconds from the build check to a usable ISOSDacInterface. */
+  initMs?: number;
+  /** The runtime build the DAC serves ("10.0.1226.42308 @Commit: ..."). */
+  version?: string;
+  /** Why the DAC backend is not active. */
+  error?: string;
+}
+
+export type RuntimeInfoResult = Omit<RuntimeDescription, "backend"> & {
+  /** "dac" when the runtime publishes no data-contract descriptor (.NET 8 and older) and only the DAC answers. */
+  backend: "contracts" | "dac";
+  verbose: boolean;
+  dac: DacBackendInfo;
+};
 
 export const runtimeInfo = defineCommand<RuntimeInfoResult>({
   names: ["runtime"],
-  summary: "The .NET runtime in the dump and its data contracts (-v: types and globals)",
+  summary: "The .NET runtime in the dump, its backends (data contracts, DAC) and contracts (-v: types and globals)",
   usage: "runtime [-v]",
   run(session, args) {
     const verbose = parseArgs(args, [], ["-v"]).switches.has("-v");
-    const d = clrRuntime(session).describe();
-    return verbose ? { ...d, verbose } : { ...d, types: [], globals: [], verbose };
+    const { contracts } = managedBackend(session);
+    const { runtime: dac, error } = dacRuntime(session);
+    const dacInfo: DacBackendInfo = dac ? { active: true, path: dac.path, initMs: Math.round(dac.initMs * 10) / 10, version: dac.version } : { active: false, error };
+    if (!contracts) {
+      const rt = session.process.runtime!;
+      return { backend: "dac", version: rt.version, libcoreclr: rt.path, descriptorAddress: 0, contracts: [], types: [], globals: [], verbose, dac: dacInfo };
+    }
+    const d = contracts.describe();
+    return verbose ? { ...d, verbose, dac: dacInfo } : { ...d, types: [], globals: [], verbose, dac: dacInfo };
   },
   render(r) {
     const lines = [
       `.NET runtime ${r.version ?? "(version unknown)"}: ${r.libcoreclr}`,
-      `Backend: ${r.backend} (data-contract descriptor at ${hexPadded(r.descriptorAddress)})`,
-      `Contracts: ${r.contracts.map((c) => `${c.name} ${c.version}`).join(", ")}`,
+      r.backend === "contracts"
+        ? `Backend: contracts (data-contract descriptor at ${hexPadded(r.descriptorAddress)})`
+        : "Backend: contracts not active: this runtime publishes no data-contract descriptor",
+      r.dac.active ? `Backend: dac (${r.dac.path}, build ${r.dac.version ?? "unknown"}, ready in ${r.dac.initMs} ms)` : `Backend: dac not active: ${r.dac.error}`,
     ];
+    if (r.backend === "contracts") lines.push(`Contracts: ${r.contracts.map((c) => `${c.name} ${c.version}`).join(", ")}`);
     if (!r.verbose) return lines.join("\n");
     lines.push("", "Types:");
     for (const t of r.types) {

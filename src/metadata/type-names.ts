@@ -70,6 +70,11 @@ const PRIMITIVE_TYPES: Record<number, string> = {
   [ET.TYPEDBYREF]: "System.TypedReference",
 };
 
+/** "System.Int32" for a primitive (or object/string) element type; undefined for others. */
+export function primitiveTypeName(et: number): string | undefined {
+  return PRIMITIVE_TYPES[et];
+}
+
 /** SigFormat's names (runtime sigformat.cpp): primitives without namespace, object/string with. */
 const SIGFORMAT_PRIMITIVES: Record<number, string> = {
   [ET.VOID]: "Void",

@@ -84,17 +84,24 @@ export class ManagedNames {
     return md ?? undefined;
   }
 
-  /** The runtime maps ReadyToRun images section by section and IL-only ones flat. */
   private readMetadata(module: number): MetadataReader | undefined {
     const { base, path } = this.rt.module(module);
-    if (base === 0) return undefined;
-    const source = { size: IMAGE_LIMIT, read: (offset: number, length: number) => this.memory.tryRead(base + offset, length) ?? new Uint8Array(0) };
-    try {
-      const layout = PeImage.detectLayout(source, path);
-      return layout ? MetadataReader.fromPe(new PeImage(source, layout, path)) : undefined;
-    } catch (e) {
-      if (e instanceof ClrscopeError) return undefined;
-      throw e;
-    }
+    return readImageMetadata(this.memory, base, path);
+  }
+}
+
+/**
+ * The metadata of a module's PE image loaded at `base` in dump memory (undefined: no image, or
+ * pages missing). The runtime maps ReadyToRun images section by section and IL-only ones flat.
+ */
+export function readImageMetadata(memory: Memory, base: number, path: string): MetadataReader | undefined {
+  if (base === 0) return undefined;
+  const source = { size: IMAGE_LIMIT, read: (offset: number, length: number) => memory.tryRead(base + offset, length) ?? new Uint8Array(0) };
+  try {
+    const layout = PeImage.detectLayout(source, path);
+    return layout ? MetadataReader.fromPe(new PeImage(source, layout, path)) : undefined;
+  } catch (e) {
+    if (e instanceof ClrscopeError) return undefined;
+    throw e;
   }
 }

@@ -73,7 +73,8 @@ for (const type of ["full", "heap"] as const) {
       assert.equal(big(r.innerException.address), big(inner.ref));
       assert.equal(r.innerException.type, inner.type);
 
-      // dumpobj lists the descriptor's Exception fields at ClrMD's offsets, with ClrMD's values and tokens.
+      // dumpobj lists the exception's fields (from the DAC, or else the descriptor's Exception
+      // fields) at ClrMD's offsets, with ClrMD's values and tokens.
       const o = resultOf<DumpobjResult>(docs, `dumpobj ${e.address}`);
       assert.equal(o.name, e.type);
       assert.equal(o.size, theirs.size, "size");
@@ -82,7 +83,8 @@ for (const type of ["full", "heap"] as const) {
         const t = field(theirs, f.name);
         assert.equal(f.offset, t.objectOffset, `${f.name}: offset`);
         assert.equal(big(f.token!), big(t.token), `${f.name}: token`);
-        if (f.kind === "int32") assert.equal(Number(f.value), t.value, `${f.name}: value`);
+        if (f.kind === "int32" || f.kind === "int") assert.equal(Number(f.value), Number(t.value), `${f.name}: value`);
+        else if (f.kind === "pointer") assert.equal(big(f.value), BigInt.asUintN(64, BigInt(t.value as string)), `${f.name}: value`);
         else assert.equal(big(f.value), big((t.value as { ref: string }).ref), `${f.name}: value`);
       }
       assert.equal(o.fields.find((f) => f.name === "_message")!.string, e.message);

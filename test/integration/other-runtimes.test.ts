@@ -3,7 +3,8 @@
 // .NET 9 publishes a data-contract descriptor with only some contracts (no ExecutionManager):
 // clrthreads works from the Thread contract and is checked against the truth file; commands
 // that need a missing contract say which part of the descriptor is missing. .NET 8 publishes no
-// descriptor at all: a clear message says so (its DAC backend is future work).
+// descriptor at all: clrthreads comes from its DAC (checked against the truth file), commands
+// that need the descriptor say so.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { runCliJson } from "../support/cli.js";
@@ -33,13 +34,27 @@ describe(".NET 9 (self-contained hello)", { skip, timeout: 900_000 }, () => {
 });
 
 describe(".NET 8 (self-contained hello)", { skip, timeout: 900_000 }, () => {
-  test("no data-contract descriptor: one clear message, native commands still work", () => {
+  test("no data-contract descriptor: clrthreads comes from the runtime's DAC and matches the truth file; descriptor-only commands say why", () => {
     const d = dotnetDump("hello", "full", "net8.0");
     assert.match(d.truth.runtimeVersion, /^8\./);
-    const { docs } = runCliJson(d.core, ["clrthreads", "thread list"]);
-    const ct = docs.find((x) => x.command === "clrthreads")!;
-    assert.equal(ct.error?.code, "no-runtime");
-    assert.match(ct.error!.message, /DotNetRuntimeContractDescriptor/);
+    const { docs } = runCliJson(d.core, ["clrthreads", "clrstack", "thread list", "runtime"]);
+    const rt = docs.find((x) => x.command === "runtime")!.result as { backend: string; dac: { active: boolean; path: string; version: string } };
+    assert.equal(rt.backend, "dac");
+    assert.equal(rt.dac.active, true);
+    assert.equal(rt.dac.path, `${d.truth.runtimeDir}/libmscordaccore.so`);
+    assert.ok(rt.dac.version.startsWith(d.truth.runtimeVersion.split(".").slice(0, 2).join(".") + "."), rt.dac.version);
+    const ct = docs.find((x) => x.command === "clrthreads")!.result as { backend: string; threads: { osId: number; managedId: number; background: boolean; threadPoolWorker: boolean }[] };
+    assert.equal(ct.backend, "dac");
+    for (const th of d.truth.threads) {
+      const t = ct.threads.find((x) => x.osId === th.osTid);
+      assert.ok(t, `${th.role} (tid ${th.osTid}) not in clrthreads`);
+      assert.equal(t.managedId, th.managedId);
+      assert.equal(t.background, th.isBackground);
+      assert.equal(t.threadPoolWorker, th.isThreadPool);
+    }
+    const cs = docs.find((x) => x.command === "clrstack")!;
+    assert.equal(cs.error?.code, "no-runtime");
+    assert.match(cs.error!.message, /DotNetRuntimeContractDescriptor/);
     const tids = (docs.find((x) => x.command === "thread list")!.result.threads as { tid: number }[]).map((t) => t.tid);
     for (const th of d.truth.threads) assert.ok(tids.includes(th.osTid));
   });

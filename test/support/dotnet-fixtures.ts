@@ -29,6 +29,16 @@ export interface TruthThread {
   isBackground: boolean;
 }
 
+export interface TruthField {
+  name: string;
+  /** Type.FullName of the declared type, e.g. "System.Int32", "Hello.Program+TruthPoint". */
+  type: string;
+  isStatic: boolean;
+  /** Convert.ToString(value, InvariantCulture): "True", "3.25", "-123456"; null for structs. */
+  value: string | null;
+  fields: TruthField[] | null;
+}
+
 export interface Truth {
   pid: number;
   /** Environment.Version, e.g. "10.0.12". */
@@ -54,6 +64,8 @@ export interface Truth {
     string: { address: string; value: string };
     /** InvalidOperationException("hello-exception-message", ArgumentException("inner-message")); hResult is 8 hex digits. */
     exception: { address: string; type: string; message: string; hResult: string; innerType: string; innerMessage: string };
+    /** A pinned Hello.Program+TruthFields: its fields by reflection (value: invariant text, null for structs, whose fields follow). */
+    fields: { address: string; type: string; fields: TruthField[] };
   };
 }
 

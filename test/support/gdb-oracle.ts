@@ -92,3 +92,42 @@ export function gdbBacktraces(exe: string, core: string, initArgs: string[] = []
   renameSync(tmp, cacheFile);
   return threads;
 }
+
+const REGISTER_LINE = /^([a-z0-9_]+)\s+(0x[0-9a-fA-F]+)\s/;
+
+/**
+ * gdb's register values per thread (LWP id -> register name -> value), from
+ * `thread apply all info registers NAMES...` on `core` (cached beside the core).
+ */
+export function gdbRegisters(exe: string, core: string, names: string[]): Map<number, Record<string, bigint>> {
+  const st = statSync(core);
+  const key = { version: ORACLE_VERSION, exe, core, size: st.size, mtimeMs: st.mtimeMs, names };
+  const cacheFile = join(dirname(core), `${basename(core)}.gdb-regs-${createHash("sha256").update(JSON.stringify(names)).digest("hex").slice(0, 12)}.json`);
+  let text: string | undefined;
+  try {
+    const cached = JSON.parse(readFileSync(cacheFile, "utf8")) as { key: typeof key; text: string };
+    if (JSON.stringify(cached.key) === JSON.stringify(key)) text = cached.text;
+  } catch {
+    // no usable cache
+  }
+  if (text === undefined) {
+    text = execFileSync(
+      "gdb",
+      ["-batch", "-nx", "-ex", "set pagination off", "-ex", "set width 0", "-ex", `thread apply all info registers ${names.join(" ")}`, exe, core],
+      { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20, timeout: 300_000, env: { ...process.env, DEBUGINFOD_URLS: "" } },
+    );
+    const tmp = `${cacheFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ key, text }));
+    renameSync(tmp, cacheFile);
+  }
+  const out = new Map<number, Record<string, bigint>>();
+  let current: Record<string, bigint> | undefined;
+  for (const line of text.split("\n")) {
+    const h = HEADER.exec(line);
+    if (h) out.set(Number(h[1]), (current = {}));
+    const r = REGISTER_LINE.exec(line);
+    if (r && current) current[r[1]!] = BigInt(r[2]!);
+  }
+  if (out.size === 0) throw new Error(`gdb printed no threads for ${core}:\n${text}`);
+  return out;
+}

@@ -1,10 +1,13 @@
 // `clrthreads` (SOS `Threads`): the runtime's thread store and every managed thread, in SOS's
-// layout (src/SOS/Strike/strike.cpp PrintThreadsFromThreadStore).
-import { ThreadStateFlags, type ThreadStoreCounts } from "../../runtime/clr-runtime.js";
-import { clrRuntime, defineCommand, hexAddress, parseArgs } from "../command.js";
+// layout (src/SOS/Strike/strike.cpp PrintThreadsFromThreadStore). From the data contracts, or on
+// runtimes without a descriptor (.NET 8 and older) from the runtime's DAC.
+import { ThreadStateFlags, type ManagedThread, type ThreadStoreCounts } from "../../runtime/clr-runtime.js";
+import { defineCommand, hexAddress, managedBackend, parseArgs, type Session } from "../command.js";
 import { hexDigits } from "../../hex.js";
 
 export interface ClrThreadsResult {
+  /** Which backend answered: the data contracts, or the DAC where the runtime has no descriptor. */
+  backend: "contracts" | "dac";
   counts: ThreadStoreCounts;
   threads: {
     /** dotnet-dump's 0-based thread index (as `threads`/`setthread` use), null if the OS thread is not in the dump. */
@@ -28,17 +31,25 @@ export interface ClrThreadsResult {
 const LOCK_HEADER = " ".repeat(108) + "Lock";
 const COLUMNS = " DBG   ID     OSID ThreadOBJ           State GC Mode     GC Alloc Context                  Domain           Count Apt Exception";
 
+/** The thread store from the contracts backend, or from the DAC when the runtime publishes no descriptor. */
+function threadStore(session: Session): { backend: "contracts" | "dac"; counts: ThreadStoreCounts; threads: (ManagedThread & { domain: number })[] } {
+  const { contracts: rt, dac } = managedBackend(session);
+  if (dac) return { backend: "dac", counts: dac.threadStoreCounts(), threads: dac.threads() };
+  const domain = rt.appDomain();
+  return { backend: "contracts", counts: rt.threadStoreCounts(), threads: rt.threads().map((t) => ({ ...t, domain })) };
+}
+
 export const clrThreads = defineCommand<ClrThreadsResult>({
   names: ["clrthreads"],
   summary: "SOS: managed threads (thread store counts, ids, state, GC mode, alloc context)",
   usage: "clrthreads [-live]",
   run(session, args) {
     const live = parseArgs(args, [], ["-live"]).switches.has("-live");
-    const rt = clrRuntime(session);
-    const domain = hexAddress(rt.appDomain());
-    const threads = rt.threads().filter((t) => !live || (t.state & (ThreadStateFlags.Dead | ThreadStateFlags.Unstarted)) === 0);
+    const store = threadStore(session);
+    const threads = store.threads.filter((t) => !live || (t.state & (ThreadStateFlags.Dead | ThreadStateFlags.Unstarted)) === 0);
     return {
-      counts: rt.threadStoreCounts(),
+      backend: store.backend,
+      counts: store.counts,
       threads: threads.map((t) => {
         const native = t.osId !== 0 ? session.process.threadByTid(t.osId) : undefined;
         return {
@@ -49,7 +60,7 @@ export const clrThreads = defineCommand<ClrThreadsResult>({
           state: hexAddress(t.state),
           gcMode: t.preemptiveGCDisabled ? "Cooperative" : "Preemptive",
           allocContext: { pointer: hexAddress(t.allocContext.pointer), limit: hexAddress(t.allocContext.limit) },
-          domain,
+          domain: hexAddress(t.domain),
           background: (t.state & ThreadStateFlags.Background) !== 0,
           threadPoolWorker: (t.state & ThreadStateFlags.ThreadPoolWorker) !== 0,
           finalizer: t.isFinalizer,

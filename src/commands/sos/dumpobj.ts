@@ -1,30 +1,54 @@
 // `dumpobj`/`do <object>` (SOS DumpObj -> PrintObj, strike.cpp): an object's type, MethodTable,
-// EEClass, size and module file; a string's text; an array's length and element type. Fields are
-// listed only where the runtime's data descriptor makes them exact: .NET 10 publishes no
-// FieldDesc layout, so an arbitrary type's instance fields cannot be enumerated from the dump
-// alone. What the descriptor does publish are the String fields and the System.Exception fields.
+// EEClass, size and module file; a string's text; an array's length and element type. Fields:
+// .NET 10's data descriptor publishes no FieldDesc layout, only the String and System.Exception
+// fields; every other type's fields come from the runtime's DAC (SOS's DisplayFields: parents'
+// fields first, statics included) when it can be loaded, and are otherwise not listed.
 import { ClrscopeError, CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
 import type { ClrRuntime } from "../../runtime/clr-runtime.js";
 import type { ExceptionField } from "../../runtime/contracts/object.js";
+import type { DacField, DacRuntime } from "../../runtime/dac/dac-runtime.js";
 import type { ManagedNames } from "../../runtime/managed-names.js";
-import { clrRuntime, defineCommand, hexAddress, parseArgs, parseNumber, type Session } from "../command.js";
+import type { MetadataReader } from "../../metadata/metadata.js";
+import { ET } from "../../metadata/signatures.js";
+import { primitiveTypeName } from "../../metadata/type-names.js";
+import { clrRuntime, dacRuntime, defineCommand, hexAddress, managedBackend, parseArgs, parseNumber, type Session } from "../command.js";
 import { typeNameOf } from "./dumpmt.js";
 
 export interface DumpobjField {
-  /** Field name as the descriptor (and, for System.Exception, the metadata) spells it. */
+  /** Field name as the metadata (or, for descriptor-published fields, the descriptor) spells it. */
   name: string;
-  /** Offset from the object's address (SOS's Offset column). */
+  /** Offset from the object's address (SOS's Offset column); for statics, from the type's static base. */
   offset: number;
-  /** FieldDef token ("0x04xxxxxx") from the declaring type's metadata, when found by name. */
+  /** FieldDef token ("0x04xxxxxx"). */
   token?: string;
-  kind: "ref" | "int32" | "char";
-  /** "0x..." for references, decimal for int32 and char (UTF-16 code unit). */
+  /**
+   * How `value` reads: "ref" and "pointer" "0x...", "int32"/"int" decimal (64-bit ones too),
+   * "char" the UTF-16 code unit in decimal, "float" a JS number, "bool" "true"/"false",
+   * "struct" the embedded value type's address, "unavailable" "" (see `note`).
+   */
+  kind: "ref" | "int32" | "char" | "int" | "float" | "bool" | "pointer" | "struct" | "unavailable";
   value: string;
   /** For non-null references: the referenced object's type. */
   valueType?: string;
   /** For references to strings: the text (at most 256 chars). */
   string?: string;
+  /** DAC fields (SOS DisplayFields columns): the field type's MethodTable ("0x0" when not loaded). */
+  methodTable?: string;
+  /** The field's declared type. */
+  type?: string;
+  /** SOS's VT column: the field holds a value type (primitives included). */
+  isValueType?: boolean;
+  /** SOS's Attr column. */
+  attr?: "instance" | "static" | "TLstatic";
+  /** The type that declares the field (it may be a parent of the object's type). */
+  declaringType?: string;
+  /** Embedded value types: their fields, offsets from the struct's start. */
+  fields?: DumpobjField[];
+  /** DAC fields: where the value lives ("0x..."; statics in the type's static storage), absent when unknown. */
+  address?: string;
+  /** Why there is no value ("unavailable"). */
+  note?: string;
 }
 
 export interface DumpobjResult {
@@ -42,8 +66,10 @@ export interface DumpobjResult {
   /** Strings: the text. */
   string?: string;
   array?: { rank: number | null; length: number; elementTypeHandle: string; elementType: string };
-  /** The fields listed (exact, from the descriptor); null when they cannot be listed. */
+  /** The fields listed (from the descriptor or the DAC); null when they cannot be listed. */
   fields: DumpobjField[] | null;
+  /** Where the fields come from. */
+  fieldsSource?: "descriptor" | "dac";
   /** Which fields are listed, or why none are. */
   fieldsNote: string;
 }
@@ -156,19 +182,179 @@ export function dumpObject(session: Session, address: number): DumpobjResult {
       { name: "m_StringLength", offset: layout.lengthOffset, kind: "int32", value: String(info.components) },
       { name: "m_FirstChar", offset: layout.firstCharOffset, kind: "char", value: String(info.components > 0 ? result.string.charCodeAt(0) : 0) },
     ];
+    result.fieldsSource = "descriptor";
     result.fieldsNote = "the String fields this runtime's data descriptor publishes";
   } else if (info.isArray) {
     const a = objects.arrayInfo(address);
     const elementType = a.elementTypeHandle !== 0 && (a.elementTypeHandle & 2) === 0 ? objectTypeName(rt, names, a.elementTypeHandle) : "<TypeDesc>";
     result.array = { rank: a.rank ?? null, length: a.length, elementTypeHandle: hexAddress(a.elementTypeHandle), elementType };
     result.fieldsNote = "array";
-  } else if (objects.isException(info.methodTable)) {
-    result.fields = exceptionFields(rt, names, address, info.methodTable);
-    result.fieldsNote = "the System.Exception fields this runtime's data descriptor publishes; fields of derived types are not listed (no FieldDesc layout)";
   } else {
-    result.fieldsNote = "this runtime's data descriptor does not publish the FieldDesc layout, so instance fields cannot be listed";
+    const dac = dacRuntime(session);
+    let dacFailure = dac.error;
+    if (dac.runtime) {
+      try {
+        const naming: FieldNaming = { metadata: (m) => names.moduleMetadata(m), describeRef: (ref) => describeRef(rt, names, ref) };
+        result.fields = dac.runtime.fields(info.methodTable, address).map((f) => dacField(dac.runtime!, naming, f));
+        result.fieldsSource = "dac";
+        result.fieldsNote = `fields from the DAC ${dac.runtime.path}`;
+        return result;
+      } catch (e) {
+        if (!(e instanceof ClrscopeError)) throw e;
+        dacFailure = e.message;
+      }
+    }
+    if (objects.isException(info.methodTable)) {
+      result.fields = exceptionFields(rt, names, address, info.methodTable);
+      result.fieldsSource = "descriptor";
+      result.fieldsNote = `the System.Exception fields this runtime's data descriptor publishes; fields of derived types need the DAC: ${dacFailure}`;
+    } else {
+      result.fieldsNote = `this runtime's data descriptor does not publish the FieldDesc layout and the DAC is not available (${dacFailure}), so fields cannot be listed`;
+    }
   }
   return result;
+}
+
+/** dumpobj from the DAC alone, for runtimes without a data-contract descriptor (.NET 8 and older). */
+export function dumpObjectWithDac(dac: DacRuntime, address: number): DumpobjResult {
+  let o;
+  try {
+    o = dac.object(address);
+  } catch (e) {
+    if (e instanceof ClrscopeError) throw new CommandError(`${hexAddress(address)} is not a valid object`, "not-an-object");
+    throw e;
+  }
+  const mt = dac.methodTable(o.methodTable);
+  const result: DumpobjResult = {
+    address: hexAddress(address),
+    name: o.kind === "free" ? "Free" : dac.methodTableName(o.methodTable),
+    methodTable: hexAddress(o.methodTable),
+    eeClass: hexAddress(mt.eeClass),
+    size: o.size,
+    file: mt.module ? dac.modulePath(mt.module) : "",
+    isFree: o.kind === "free",
+    fields: null,
+    fieldsNote: "",
+  };
+  if (result.isFree) {
+    result.fieldsNote = "Free Object";
+    return result;
+  }
+  const naming: FieldNaming = {
+    metadata: (m) => dac.moduleMetadata(m),
+    describeRef: (ref) => {
+      try {
+        const r = dac.object(ref);
+        return { valueType: dac.methodTableName(r.methodTable), string: r.kind === "string" ? dac.stringValue(ref, STRING_PREVIEW) : undefined };
+      } catch (e) {
+        if (!(e instanceof ClrscopeError)) throw e;
+        return { valueType: "<invalid object>" };
+      }
+    },
+  };
+  if (o.kind === "array") {
+    const handle = o.elementTypeHandle;
+    const elementType = handle !== 0 && (handle & 2) === 0 ? dac.methodTableName(handle) : primitiveTypeName(o.elementType) ?? "<TypeDesc>";
+    result.array = { rank: o.rank || null, length: o.components, elementTypeHandle: hexAddress(handle), elementType };
+    result.fieldsNote = "array";
+    return result;
+  }
+  if (o.kind === "string") result.string = dac.stringValue(address, 1 << 20);
+  result.fields = dac.fields(o.methodTable, address).map((f) => dacField(dac, naming, f));
+  result.fieldsSource = "dac";
+  result.fieldsNote = `fields from the DAC ${dac.path}`;
+  return result;
+}
+
+/** SOS's ElementTypeName for element types without a type name. */
+const ELEMENT_TYPE_NAMES: Record<number, string> = {
+  [ET.PTR]: "PTR", [ET.BYREF]: "BYREF", [ET.VALUETYPE]: "VALUETYPE", [ET.CLASS]: "CLASS", [ET.VAR]: "VAR",
+  [ET.ARRAY]: "ARRAY", [ET.FNPTR]: "FNPTR", [ET.SZARRAY]: "SZARRAY", [ET.MVAR]: "MVAR",
+};
+
+/** What turning DAC fields into rows needs from a backend: module metadata (names) and referenced objects. */
+interface FieldNaming {
+  metadata(module: number): MetadataReader | undefined;
+  describeRef(ref: number): { valueType?: string; string?: string };
+}
+
+/** A DAC field's Type column as SOS DisplayFields computes it. */
+function dacFieldType(dac: DacRuntime, naming: FieldNaming, f: DacField): string {
+  try {
+    if ((f.elementType === ET.VALUETYPE || f.elementType === ET.CLASS) && f.typeMethodTable !== 0) return dac.methodTableName(f.typeMethodTable);
+    if (f.elementType === ET.CLASS && (f.typeToken & 0xffffff) !== 0) {
+      const md = naming.metadata(f.module);
+      const rid = f.typeToken & 0xffffff;
+      if (md) return md.typeDefNamespace(rid) ? `${md.typeDefNamespace(rid)}.${md.typeDefName(rid)}` : md.typeDefName(rid);
+    }
+  } catch (e) {
+    if (!(e instanceof ClrscopeError)) throw e;
+  }
+  const et = f.elementType !== f.sigElementType ? f.sigElementType : f.elementType;
+  return primitiveTypeName(et) ?? ELEMENT_TYPE_NAMES[et] ?? "";
+}
+
+function dacField(dac: DacRuntime, naming: FieldNaming, f: DacField): DumpobjField {
+  let name = `<field 0x${f.token.toString(16)}>`;
+  try {
+    const md = naming.metadata(f.module);
+    if (md) name = md.fieldName(f.token & 0xffffff);
+  } catch (e) {
+    if (!(e instanceof ClrscopeError)) throw e;
+  }
+  const out: DumpobjField = {
+    name,
+    offset: f.offset,
+    token: hexAddress(f.token),
+    kind: "unavailable",
+    value: "",
+    methodTable: hexAddress(f.typeMethodTable),
+    type: dacFieldType(dac, naming, f),
+    isValueType: f.elementType !== ET.CLASS && f.elementType !== ET.STRING && f.elementType !== ET.OBJECT && f.elementType !== ET.SZARRAY && f.elementType !== ET.ARRAY,
+    attr: f.isThreadStatic ? "TLstatic" : f.isStatic ? "static" : "instance",
+  };
+  if (f.address !== 0) out.address = hexAddress(f.address);
+  try {
+    out.declaringType = dac.methodTableName(f.declaringMethodTable);
+  } catch (e) {
+    if (!(e instanceof ClrscopeError)) throw e;
+  }
+  const v = f.value;
+  switch (v.kind) {
+    case "ref":
+      Object.assign(out, { kind: "ref", value: hexAddress(v.value) }, v.value === 0 ? {} : naming.describeRef(v.value));
+      break;
+    case "struct":
+      Object.assign(out, { kind: "struct", value: hexAddress(v.address), fields: v.fields.map((x) => dacField(dac, naming, x)) });
+      break;
+    case "unavailable":
+      out.note = v.reason;
+      break;
+    default:
+      Object.assign(out, { kind: v.kind, value: String(v.value) });
+  }
+  return out;
+}
+
+/** A value as SOS's DisplayDataMember prints it (addresses as 16 hex digits, booleans as 1/0). */
+function fieldValueText(f: DumpobjField): string {
+  if (f.kind === "ref" || f.kind === "struct" || f.kind === "pointer") return hexDigits(BigInt(f.value), 16);
+  if (f.kind === "bool") return f.value === "true" ? "1" : "0";
+  if (f.kind === "unavailable") return "<no information>";
+  return f.value;
+}
+
+/** SOS DisplayFields: MT, Field, Offset, Type, VT, Attr, Value, Name. */
+export function renderDacFields(fields: DumpobjField[]): string[] {
+  const lines = [`${"MT".padStart(16)} ${"Field".padStart(8)} ${"Offset".padStart(8)} ${"Type".padStart(20)} VT ${"Attr".padStart(8)} ${"Value".padStart(16)} Name`];
+  for (const f of fields) {
+    const type = f.type ?? "";
+    const shown = type.length > 20 ? "..." + type.slice(type.length - 17) : type;
+    const text = `${hexDigits(BigInt(f.methodTable ?? "0"), 16)} ${hexDigits(BigInt(f.token ?? "0"))
+      .padStart(8)} ${f.offset.toString(16).padStart(8)} ${shown.padStart(20)} ${(f.isValueType ? "1" : "0").padStart(2)} ${(f.attr ?? "").padStart(8)} ${fieldValueText(f).padStart(16)} ${f.name}`;
+    lines.push(text + (f.string !== undefined ? ` "${f.string}"` : ""));
+  }
+  return lines;
 }
 
 export function renderFields(fields: DumpobjField[]): string[] {
@@ -189,7 +375,9 @@ export const dumpobj = defineCommand<DumpobjResult>({
   run(session, args) {
     const a = parseArgs(args.map((x) => x.toLowerCase() === "-nofields" ? "-nofields" : x), [], ["-nofields"]);
     if (a.positional.length !== 1) throw new CommandError("Missing object address (usage: dumpobj ADDRESS)", "usage");
-    const r = dumpObject(session, parseNumber(a.positional[0]!));
+    const address = parseNumber(a.positional[0]!);
+    const { dac } = managedBackend(session);
+    const r = dac ? dumpObjectWithDac(dac, address) : dumpObject(session, address);
     if (a.switches.has("-nofields")) r.fields = null;
     return r;
   },
@@ -207,11 +395,13 @@ export const dumpobj = defineCommand<DumpobjResult>({
     lines.push(`File:        ${r.file || "Unknown Module"}`);
     if (r.string !== undefined) lines.push(`String:      ${r.string}`);
     lines.push("Fields:");
-    if (r.fields && r.fields.length > 0) {
+    if (r.fields && r.fields.length > 0 && r.fieldsSource === "dac") {
+      lines.push(...renderDacFields(r.fields));
+    } else if (r.fields && r.fields.length > 0) {
       lines.push(`(${r.fieldsNote})`);
       lines.push(...renderFields(r.fields));
     } else {
-      lines.push(`<${r.fieldsNote || "None"}>`);
+      lines.push(r.fieldsSource === "dac" ? "None" : `<${r.fieldsNote || "None"}>`);
     }
     return lines.join("\n");
   },

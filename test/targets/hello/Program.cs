@@ -65,6 +65,31 @@ public static class Program
     static readonly string TruthString = string.Concat("hello-truth-", "string");
     static readonly Exception TruthException = ThrowAndCatch();
 
+    /** An object with fields of several kinds, for dumpobj's field listing (values known here, checked there). */
+    struct TruthPoint { public int X; public long Y; }
+    sealed class TruthFields
+    {
+        public int IntField = -123456;
+        public long LongField = 0x123456789ABL;
+        public bool BoolField = true;
+        public double DoubleField = 3.25;
+        public string StringField = string.Concat("hello-field-", "string");
+        public TruthPoint PointField = new TruthPoint { X = 7, Y = -8 };
+        public static int StaticField;
+    }
+    static readonly TruthFields TruthFieldsObject = new();
+
+    /** Name, declared type and value (invariant text) of each field of TruthFields, read by reflection. */
+    static object[] FieldTruth(object o, Type t, BindingFlags kind) =>
+        t.GetFields(kind | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly).Select(f => (object)new
+        {
+            name = f.Name,
+            type = f.FieldType.FullName,
+            isStatic = f.IsStatic,
+            value = f.FieldType.IsValueType && !f.FieldType.IsPrimitive ? null : Convert.ToString(f.GetValue(o), System.Globalization.CultureInfo.InvariantCulture),
+            fields = f.FieldType.IsValueType && !f.FieldType.IsPrimitive ? FieldTruth(f.GetValue(o)!, f.FieldType, BindingFlags.Instance) : null,
+        }).ToArray();
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     static Exception ThrowAndCatch()
     {
@@ -89,9 +114,12 @@ public static class Program
     public static unsafe int Main(string[] args)
     {
         // Both objects stay pinned (their addresses in the truth file stay exact) while Main waits.
-        fixed (byte* stringData = &Unsafe.As<RawData>(TruthString).Data, exceptionData = &Unsafe.As<RawData>(TruthException).Data)
+        TruthFields.StaticField = 4242;
+        fixed (byte* stringData = &Unsafe.As<RawData>(TruthString).Data, exceptionData = &Unsafe.As<RawData>(TruthException).Data,
+               fieldsData = &Unsafe.As<RawData>(TruthFieldsObject).Data)
         {
-        IntPtr stringAddress = (IntPtr)(stringData - sizeof(IntPtr)), exceptionAddress = (IntPtr)(exceptionData - sizeof(IntPtr));
+        IntPtr stringAddress = (IntPtr)(stringData - sizeof(IntPtr)), exceptionAddress = (IntPtr)(exceptionData - sizeof(IntPtr)),
+               fieldsAddress = (IntPtr)(fieldsData - sizeof(IntPtr));
         if (args.Length < 1) { Console.Error.WriteLine("usage: hello <truth.json>"); return 2; }
         Record("main", "Main");
         Start("hello-sleep", SleepForever);
@@ -125,6 +153,8 @@ public static class Program
                 ["Hello.Program"] = Hex(typeof(Program).TypeHandle.Value),
                 ["System.String"] = Hex(typeof(string).TypeHandle.Value),
                 ["System.Threading.Thread"] = Hex(typeof(Thread).TypeHandle.Value),
+                ["Hello.Program+TruthFields"] = Hex(typeof(TruthFields).TypeHandle.Value),
+                ["Hello.Program+TruthPoint"] = Hex(typeof(TruthPoint).TypeHandle.Value),
             },
             objects = new
             {
@@ -137,6 +167,12 @@ public static class Program
                     hResult = TruthException.HResult.ToString("x8"),
                     innerType = TruthException.InnerException!.GetType().FullName,
                     innerMessage = TruthException.InnerException.Message,
+                },
+                fields = new
+                {
+                    address = Hex(fieldsAddress),
+                    type = typeof(TruthFields).FullName,
+                    fields = FieldTruth(TruthFieldsObject, typeof(TruthFields), BindingFlags.Instance | BindingFlags.Static),
                 },
             },
             threads = Parked.Select(p => new ThreadTruth(p.Role, p.Thread.Name,

@@ -1,0 +1,416 @@
+// The DAC backend: the runtime's own DAC answering through ISOSDacInterface, shaped like the
+// managed model (runtime/clr-runtime.ts) so that its answers can be compared with the contracts
+// backend's and used where the descriptor publishes too little (instance fields of any type).
+import type { Memory } from "../../dump/address-space.js";
+import { ClrscopeError } from "../../errors.js";
+import type { MetadataReader } from "../../metadata/metadata.js";
+import { ET } from "../../metadata/signatures.js";
+import type { NativeProcess } from "../../native/process.js";
+import type { ManagedThread, ThreadStoreCounts } from "../clr-runtime.js";
+import { readImageMetadata } from "../managed-names.js";
+import { loadDac, type LoadedDac } from "./load-dac.js";
+import type { DacFieldDescData, SosDac } from "./sos-dac.js";
+
+/** Fields of one type are at most this many (a corrupt chain must not loop forever). */
+const MAX_FIELDS_PER_TYPE = 65536;
+/** Parent chains (System.Object is reached long before). */
+const MAX_TYPE_DEPTH = 256;
+/** Nested value-type fields are expanded this deep. */
+const MAX_STRUCT_DEPTH = 4;
+/**
+ * FieldDesc offsets count from an object's data, after its MethodTable pointer; SOS's Offset column
+ * (and ours) counts from the object's address, so adds one pointer (sizeof(BaseObject)) as SOS does.
+ */
+const POINTER_SIZE = 8;
+
+export interface DacMethodTable {
+  address: number;
+  module: number;
+  eeClass: number;
+  parent: number;
+  baseSize: number;
+  componentSize: number;
+  token: number;
+  numMethods: number;
+  numVirtuals: number;
+  numVtableSlots: number;
+  numInterfaces: number;
+  isFree: boolean;
+  containsPointers: boolean;
+}
+
+export interface DacMethodDesc {
+  address: number;
+  methodTable: number;
+  module: number;
+  token: number;
+  slot: number;
+  hasNativeCode: boolean;
+  nativeCode: number;
+}
+
+export interface DacObject {
+  address: number;
+  methodTable: number;
+  size: number;
+  kind: "string" | "free" | "object" | "array" | "other";
+  components: number;
+  /** Arrays: rank, element type handle (a MethodTable, or a TypeDesc) and CorElementType. */
+  rank: number;
+  elementTypeHandle: number;
+  elementType: number;
+}
+
+/** A field value read from the dump: numbers as JS numbers, 64-bit integers as decimal strings. */
+export type DacFieldValue =
+  | { kind: "int"; value: number | string }
+  | { kind: "float"; value: number }
+  | { kind: "bool"; value: boolean }
+  | { kind: "char"; value: number }
+  /** Native-sized integers and pointers, "0x..." (they need not be addresses). */
+  | { kind: "pointer"; value: string }
+  | { kind: "ref"; value: number }
+  | { kind: "struct"; address: number; fields: DacField[] }
+  | { kind: "unavailable"; reason: string };
+
+/** One field as SOS's DisplayFields lists it. */
+export interface DacField {
+  /** MethodTable that declares the field (SOS prints the parents' fields first). */
+  declaringMethodTable: number;
+  fieldDesc: number;
+  /** FieldDef token (0x04xxxxxx). */
+  token: number;
+  /** Module whose metadata holds `token`. */
+  module: number;
+  /** CorElementType as the runtime stores the field (CLASS for strings). */
+  elementType: number;
+  /** CorElementType from the field's signature (STRING for strings). */
+  sigElementType: number;
+  /** The field type's MethodTable (0 when the type is not loaded). */
+  typeMethodTable: number;
+  /** TypeDef token of the field's type, for classes whose MethodTable is not loaded. */
+  typeToken: number;
+  /** SOS's Offset column: from the object's address (fields follow the MethodTable pointer), or from the struct's start. */
+  offset: number;
+  isStatic: boolean;
+  isThreadStatic: boolean;
+  /** Where the value lives (0 when unknown: statics of uninitialized types, thread statics). */
+  address: number;
+  value: DacFieldValue;
+}
+
+function isValueElement(et: number): boolean {
+  return et === ET.VALUETYPE || (et >= ET.BOOLEAN && et <= ET.R8) || et === ET.I || et === ET.U || et === ET.PTR || et === ET.FNPTR;
+}
+
+const OBJECT_KINDS = ["string", "free", "object", "array", "other"] as const;
+
+export class DacRuntime {
+  private readonly metadata = new Map<number, MetadataReader | null>();
+
+  constructor(
+    private readonly dac: LoadedDac,
+    private readonly memory: Memory,
+  ) {}
+
+  get path(): string {
+    return this.dac.path;
+  }
+  get initMs(): number {
+    return this.dac.initMs;
+  }
+  get version(): string | undefined {
+    return this.dac.version;
+  }
+  get sos(): SosDac {
+    return this.dac.sos;
+  }
+
+  threadStoreCounts(): ThreadStoreCounts {
+    const s = this.sos.threadStoreData();
+    return { threadCount: s.threadCount, unstarted: s.unstartedThreadCount, background: s.backgroundThreadCount, pending: s.pendingThreadCount, dead: s.deadThreadCount };
+  }
+
+  /** The ThreadStore's list, in its order (GetThreadStoreData.firstThread, GetThreadData.nextThread), with each thread's AppDomain. */
+  threads(): (ManagedThread & { domain: number })[] {
+    const store = this.sos.threadStoreData();
+    const out: (ManagedThread & { domain: number })[] = [];
+    const seen = new Set<number>();
+    for (let t = store.firstThread; t !== 0 && !seen.has(t); ) {
+      seen.add(t);
+      const d = this.sos.threadData(t);
+      out.push({
+        address: t,
+        managedId: d.corThreadId,
+        osId: d.osThreadId,
+        state: d.state >>> 0,
+        preemptiveGCDisabled: d.preemptiveGCDisabled !== 0,
+        allocContext: { pointer: d.allocContextPtr, limit: d.allocContextLimit },
+        frame: d.pFrame,
+        lastThrownObjectHandle: d.lastThrownObjectHandle,
+        isFinalizer: t === store.finalizerThread,
+        isGC: t === store.gcThread,
+        domain: d.domain,
+      });
+      t = d.nextThread;
+    }
+    return out;
+  }
+
+  methodTable(address: number): DacMethodTable {
+    const d = this.sos.methodTableData(address);
+    return {
+      address,
+      module: d.Module,
+      eeClass: d.Class,
+      parent: d.ParentMethodTable,
+      baseSize: d.BaseSize,
+      componentSize: d.ComponentSize,
+      token: d.cl >>> 0,
+      numMethods: d.wNumMethods,
+      numVirtuals: d.wNumVirtuals,
+      numVtableSlots: d.wNumVtableSlots,
+      numInterfaces: d.wNumInterfaces,
+      isFree: d.bIsFree !== 0,
+      containsPointers: d.bContainsPointers !== 0,
+    };
+  }
+
+  methodTableName(address: number): string {
+    return this.sos.methodTableName(address);
+  }
+
+  methodDesc(address: number): DacMethodDesc {
+    const d = this.sos.methodDescData(address);
+    return {
+      address,
+      methodTable: d.MethodTablePtr,
+      module: d.ModulePtr,
+      token: d.MDToken >>> 0,
+      slot: d.wSlotNumber,
+      hasNativeCode: d.bHasNativeCode !== 0,
+      nativeCode: d.NativeCodeAddr,
+    };
+  }
+
+  /** A module's file (its PEAssembly's path; "" for modules without one). */
+  modulePath(module: number): string {
+    const m = this.sos.moduleData(module);
+    if (m.PEAssembly === 0) return "";
+    try {
+      return this.sos.peFileName(m.PEAssembly);
+    } catch (e) {
+      if (e instanceof ClrscopeError) return "";
+      throw e;
+    }
+  }
+
+  /** The metadata of a module's image in dump memory (undefined: dynamic module or pages missing). */
+  moduleMetadata(module: number): MetadataReader | undefined {
+    let md = this.metadata.get(module);
+    if (md === undefined) {
+      md = null;
+      try {
+        const m = this.sos.moduleData(module);
+        md = readImageMetadata(this.memory, m.ilBase, this.modulePath(module)) ?? null;
+      } catch (e) {
+        if (!(e instanceof ClrscopeError)) throw e;
+      }
+      this.metadata.set(module, md);
+    }
+    return md ?? undefined;
+  }
+
+  /** A string object's text (GetObjectStringData), at most `maxChars`. */
+  stringValue(address: number, maxChars: number): string {
+    return this.sos.objectStringData(address).slice(0, maxChars);
+  }
+
+  object(address: number): DacObject {
+    const d = this.sos.objectData(address);
+    return {
+      address,
+      methodTable: d.MethodTable,
+      size: d.Size,
+      kind: OBJECT_KINDS[d.ObjectType] ?? "other",
+      components: d.dwNumComponents,
+      rank: d.dwRank,
+      elementTypeHandle: d.ElementTypeHandle,
+      elementType: d.ElementType,
+    };
+  }
+
+  /**
+   * The fields of an object (SOS DisplayFields): the parents' first, then the type's own, each
+   * type's in FieldDesc order, statics included. `address` is the object, or for a value type
+   * (`valueType`) the start of its data.
+   */
+  fields(methodTable: number, address: number, valueType = false, depth = 0): DacField[] {
+    const chain: number[] = [];
+    for (let mt = methodTable; mt !== 0 && chain.length < MAX_TYPE_DEPTH; mt = this.sos.methodTableData(mt).ParentMethodTable) chain.unshift(mt);
+    const out: DacField[] = [];
+    for (const mt of chain) {
+      const data = this.sos.methodTableData(mt);
+      const counts = this.sos.methodTableFieldData(mt);
+      // Like SOS: a type's FieldDescs hold its own instance fields, then its statics.
+      let instance = 0;
+      let statics = 0;
+      let fd = counts.FirstField;
+      for (let i = 0; (instance < counts.wNumInstanceFields || statics < counts.wNumStaticFields) && fd !== 0 && i < MAX_FIELDS_PER_TYPE; i++) {
+        const f = this.sos.fieldDescData(fd);
+        if (f.bIsStatic) statics++;
+        else instance++;
+        out.push(this.field(mt, data.Module, fd, f, address, valueType, depth));
+        fd = f.NextField;
+      }
+    }
+    return out;
+  }
+
+  private field(mt: number, module: number, fieldDesc: number, f: DacFieldDescData, base: number, valueType: boolean, depth: number): DacField {
+    const isStatic = f.bIsStatic !== 0;
+    const isThreadStatic = isStatic && f.bIsThreadLocal !== 0;
+    const headerBytes = valueType ? 0 : POINTER_SIZE;
+    const field: DacField = {
+      declaringMethodTable: mt,
+      fieldDesc,
+      token: (0x04000000 | (f.mb & 0xffffff)) >>> 0,
+      module,
+      elementType: f.Type,
+      sigElementType: f.sigType,
+      typeMethodTable: f.MTOfType,
+      typeToken: f.TokenOfType >>> 0,
+      offset: isThreadStatic ? f.dwOffset : f.dwOffset + (isStatic ? 0 : headerBytes),
+      isStatic,
+      isThreadStatic,
+      address: 0,
+      value: { kind: "unavailable", reason: "" },
+    };
+    if (isThreadStatic) {
+      field.value = { kind: "unavailable", reason: "thread static (one value per thread)" };
+      return field;
+    }
+    if (isStatic) {
+      let bases;
+      try {
+        bases = this.staticBases(mt, module);
+      } catch (e) {
+        if (!(e instanceof ClrscopeError)) throw e;
+        field.value = { kind: "unavailable", reason: e.message };
+        return field;
+      }
+      if (!bases) {
+        field.value = { kind: "unavailable", reason: "statics of generic instantiations (dynamic statics) are not located without ISOSDacInterface14" };
+        return field;
+      }
+      // Primitive statics live in the type's non-GC statics; references and structs (boxed) in its GC statics.
+      const isPrimitive = isValueElement(f.Type) && f.Type !== ET.VALUETYPE;
+      const staticBase = isPrimitive ? bases.nonGC : bases.gc;
+      if (staticBase === 0) {
+        field.value = { kind: "unavailable", reason: "the type's statics are not allocated (class constructor not run)" };
+        return field;
+      }
+      field.address = staticBase + f.dwOffset;
+      field.value = f.Type === ET.VALUETYPE ? this.readValue(ET.CLASS, field.address) : this.readValue(f.Type, field.address);
+      return field;
+    }
+    field.address = base + f.dwOffset + headerBytes;
+    if (f.Type === ET.VALUETYPE && f.MTOfType !== 0 && depth < MAX_STRUCT_DEPTH) {
+      let nested: DacField[] = [];
+      try {
+        nested = this.fields(f.MTOfType, field.address, true, depth + 1).filter((x) => !x.isStatic);
+      } catch (e) {
+        if (!(e instanceof ClrscopeError)) throw e;
+      }
+      field.value = { kind: "struct", address: field.address, fields: nested };
+    } else {
+      field.value = this.readValue(f.Type, field.address);
+    }
+    return field;
+  }
+
+  /**
+   * Where a type's statics live: ISOSDacInterface14::GetStaticBaseAddress (.NET 9+), else the
+   * module's DomainLocalModule as SOS's GetStaticFieldPTR reads it (not for dynamic statics:
+   * undefined).
+   */
+  private staticBases(mt: number, module: number): { nonGC: number; gc: number } | undefined {
+    const modern = this.sos.staticBaseAddress(mt);
+    if (modern) return modern;
+    if (this.sos.methodTableData(mt).bIsDynamic) return undefined;
+    const dlm = this.sos.domainLocalModuleData(module);
+    return { nonGC: dlm.pNonGCStaticDataStart, gc: dlm.pGCStaticDataStart };
+  }
+
+  private readValue(et: number, at: number): DacFieldValue {
+    const size = elementSize(et);
+    if (size === 0) return { kind: "struct", address: at, fields: [] };
+    const bytes = this.memory.tryRead(at, size);
+    if (!bytes) return { kind: "unavailable", reason: `memory at 0x${at.toString(16)} is not in the dump` };
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    switch (et) {
+      case ET.BOOLEAN:
+        return { kind: "bool", value: dv.getUint8(0) !== 0 };
+      case ET.CHAR:
+        return { kind: "char", value: dv.getUint16(0, true) };
+      case ET.I1:
+        return { kind: "int", value: dv.getInt8(0) };
+      case ET.U1:
+        return { kind: "int", value: dv.getUint8(0) };
+      case ET.I2:
+        return { kind: "int", value: dv.getInt16(0, true) };
+      case ET.U2:
+        return { kind: "int", value: dv.getUint16(0, true) };
+      case ET.I4:
+        return { kind: "int", value: dv.getInt32(0, true) };
+      case ET.U4:
+        return { kind: "int", value: dv.getUint32(0, true) };
+      case ET.I8:
+        return { kind: "int", value: dv.getBigInt64(0, true).toString() };
+      case ET.U8:
+        return { kind: "int", value: dv.getBigUint64(0, true).toString() };
+      case ET.R4:
+        return { kind: "float", value: dv.getFloat32(0, true) };
+      case ET.R8:
+        return { kind: "float", value: dv.getFloat64(0, true) };
+      case ET.I:
+      case ET.U:
+      case ET.PTR:
+      case ET.FNPTR:
+        return { kind: "pointer", value: "0x" + dv.getBigUint64(0, true).toString(16) };
+      default: {
+        const ref = dv.getBigUint64(0, true);
+        if (ref > BigInt(Number.MAX_SAFE_INTEGER)) return { kind: "unavailable", reason: `0x${ref.toString(16)} is not a valid reference` };
+        return { kind: "ref", value: Number(ref) };
+      }
+    }
+  }
+}
+
+/** Bytes of a field's storage by element type; 0 for embedded structs. */
+function elementSize(et: number): number {
+  switch (et) {
+    case ET.BOOLEAN:
+    case ET.I1:
+    case ET.U1:
+      return 1;
+    case ET.CHAR:
+    case ET.I2:
+    case ET.U2:
+      return 2;
+    case ET.I4:
+    case ET.U4:
+    case ET.R4:
+      return 4;
+    case ET.VALUETYPE:
+      return 0;
+    default:
+      return 8;
+  }
+}
+
+/** Opens the DAC backend for a dump, or says why not (one line). */
+export function openDacRuntime(process: NativeProcess, overridePath?: string): { dac?: DacRuntime; error?: string } {
+  const { dac, error } = loadDac(process, overridePath);
+  return dac ? { dac: new DacRuntime(dac, process.memory) } : { error };
+}

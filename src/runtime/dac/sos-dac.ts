@@ -1,0 +1,319 @@
+// Typed calls on the DAC's ISOSDacInterface (dotnet/runtime src/coreclr/inc/sospriv.idl) with
+// the request structs of its public header dacprivate.h (frozen since .NET Framework 4.5: "DAC
+// datastructures are frozen ... Do NOT add fields"). Slot numbers follow the IDL's method order.
+import { ClrscopeError, ExitCode } from "../../errors.js";
+import { ComPtr, guidBytes, hresultText, succeeded, type HRESULT } from "./com.js";
+import type { Koffi } from "./koffi.js";
+
+export const IID_ISOSDacInterface = guidBytes("436f00f2-b42a-4b9f-870c-e73db66ae930");
+export const IID_ISOSDacInterface14 = guidBytes("9aa22aca-6dc6-4a0c-b4e0-70d2416b9837");
+
+/** ISOSDacInterface methods in vtable order, after IUnknown's three (sospriv.idl). */
+const SOS_METHODS = [
+  "GetThreadStoreData", "GetAppDomainStoreData", "GetAppDomainList", "GetAppDomainData", "GetAppDomainName",
+  "GetDomainFromContext", "GetAssemblyList", "GetAssemblyData", "GetAssemblyName", "GetModule", "GetModuleData",
+  "TraverseModuleMap", "GetAssemblyModuleList", "GetILForModule", "GetThreadData", "GetThreadFromThinlockID",
+  "GetStackLimits", "GetMethodDescData", "GetMethodDescPtrFromIP", "GetMethodDescName", "GetMethodDescPtrFromFrame",
+  "GetMethodDescFromToken", "GetMethodDescTransparencyData", "GetCodeHeaderData", "GetJitManagerList",
+  "GetJitHelperFunctionName", "GetJumpThunkTarget", "GetThreadpoolData", "GetWorkRequestData", "GetHillClimbingLogEntry",
+  "GetObjectData", "GetObjectStringData", "GetObjectClassName", "GetMethodTableName", "GetMethodTableData",
+  "GetMethodTableSlot", "GetMethodTableFieldData", "GetMethodTableTransparencyData", "GetMethodTableForEEClass",
+  "GetFieldDescData", "GetFrameName", "GetPEFileBase", "GetPEFileName", "GetGCHeapData", "GetGCHeapList", "GetGCHeapDetails",
+  "GetGCHeapStaticData", "GetHeapSegmentData", "GetOOMData", "GetOOMStaticData", "GetHeapAnalyzeData", "GetHeapAnalyzeStaticData",
+  "GetDomainLocalModuleData", "GetDomainLocalModuleDataFromAppDomain", "GetDomainLocalModuleDataFromModule",
+] as const;
+type SosMethod = (typeof SOS_METHODS)[number];
+const slot = (m: SosMethod) => 3 + SOS_METHODS.indexOf(m);
+
+/** ISOSDacInterface14 (.NET 9+): GetStaticBaseAddress, GetThreadStaticBaseAddress, GetMethodTableInitializationFlags. */
+const SOS14_GET_STATIC_BASE_ADDRESS = 3;
+
+/** A DAC call that failed: which call, on what, and the HRESULT. */
+export class DacCallError extends ClrscopeError {
+  constructor(
+    readonly call: string,
+    readonly hr: HRESULT,
+    what: string,
+  ) {
+    super("dac-call-failed", `the DAC's ${call}(${what}) failed with HRESULT ${hresultText(hr)}`, ExitCode.commandFailed);
+  }
+}
+
+export interface DacModuleData {
+  Address: number;
+  /** The module's PEAssembly (GetPEFileName names its file). */
+  PEAssembly: number;
+  /** Load address of the module's PE image (0 for dynamic modules). */
+  ilBase: number;
+  metadataStart: number;
+  metadataSize: number;
+  bIsReflection: number;
+}
+
+export interface DacThreadStoreData {
+  threadCount: number;
+  unstartedThreadCount: number;
+  backgroundThreadCount: number;
+  pendingThreadCount: number;
+  deadThreadCount: number;
+  firstThread: number;
+  finalizerThread: number;
+  gcThread: number;
+}
+
+export interface DacThreadData {
+  corThreadId: number;
+  osThreadId: number;
+  state: number;
+  preemptiveGCDisabled: number;
+  allocContextPtr: number;
+  allocContextLimit: number;
+  domain: number;
+  pFrame: number;
+  lockCount: number;
+  lastThrownObjectHandle: number;
+  nextThread: number;
+}
+
+export interface DacMethodTableData {
+  bIsFree: number;
+  Module: number;
+  Class: number;
+  ParentMethodTable: number;
+  wNumInterfaces: number;
+  wNumMethods: number;
+  wNumVtableSlots: number;
+  wNumVirtuals: number;
+  BaseSize: number;
+  ComponentSize: number;
+  cl: number;
+  dwAttrClass: number;
+  bIsDynamic: number;
+  bContainsPointers: number;
+}
+
+export interface DacMethodTableFieldData {
+  wNumInstanceFields: number;
+  wNumStaticFields: number;
+  wNumThreadStaticFields: number;
+  FirstField: number;
+}
+
+export interface DacFieldDescData {
+  /** CorElementType of the field as the runtime stores it. */
+  Type: number;
+  /** CorElementType from the field's signature (e.g. STRING where Type says CLASS). */
+  sigType: number;
+  MTOfType: number;
+  ModuleOfType: number;
+  TokenOfType: number;
+  /** FieldDef token. */
+  mb: number;
+  MTOfEnclosingClass: number;
+  dwOffset: number;
+  bIsThreadLocal: number;
+  bIsContextLocal: number;
+  bIsStatic: number;
+  NextField: number;
+}
+
+export interface DacMethodDescData {
+  bHasNativeCode: number;
+  bIsDynamic: number;
+  wSlotNumber: number;
+  NativeCodeAddr: number;
+  MethodDescPtr: number;
+  MethodTablePtr: number;
+  ModulePtr: number;
+  MDToken: number;
+}
+
+export interface DacObjectData {
+  MethodTable: number;
+  /** DacpObjectType: 0 string, 1 free, 2 object, 3 array, 4 other. */
+  ObjectType: number;
+  Size: number;
+  ElementTypeHandle: number;
+  ElementType: number;
+  dwRank: number;
+  dwNumComponents: number;
+  dwComponentSize: number;
+  ArrayDataPtr: number;
+}
+
+/** sizeof of each request struct, from dacprivate.h's static_asserts ("Dacp structs cannot be modified"). */
+export const DACP_STRUCT_SIZES = {
+  Module: 0xa0, DomainLocalModule: 0x30, ThreadStore: 0x38, Thread: 0x68, MethodTable: 0x48, MethodTableField: 0x18, FieldDesc: 0x40, MethodDesc: 0x98, Object: 0x60,
+} as const;
+
+/** The request structs as koffi types (natural C layout, as the DAC is built on x64 Linux). */
+export function structs(k: Koffi) {
+  const A = "uint64_t"; // CLRDATA_ADDRESS
+  const ReJit = k.struct({ rejitID: A, flags: "int32_t", NativeCodeAddr: A });
+  return {
+    Module: k.struct({
+      Address: A, PEAssembly: A, ilBase: A, metadataStart: A, metadataSize: "uint64_t", Assembly: A, bIsReflection: "int32_t",
+      bIsPEFile: "int32_t", dwBaseClassIndex: "uint64_t", dwModuleID: "uint64_t", dwTransientFlags: "uint32_t",
+      TypeDefToMethodTableMap: A, TypeRefToMethodTableMap: A, MethodDefToDescMap: A, FieldDefToDescMap: A, MemberRefToDescMap: A,
+      FileReferencesMap: A, ManifestModuleReferencesMap: A, pLookupTableHeap: A, pThunkHeap: A, dwModuleIndex: "uint64_t",
+    }),
+    DomainLocalModule: k.struct({
+      appDomainAddr: A, ModuleID: "uint64_t", pClassData: A, pDynamicClassTable: A, pGCStaticDataStart: A, pNonGCStaticDataStart: A,
+    }),
+    ThreadStore: k.struct({
+      threadCount: "int32_t", unstartedThreadCount: "int32_t", backgroundThreadCount: "int32_t", pendingThreadCount: "int32_t",
+      deadThreadCount: "int32_t", firstThread: A, finalizerThread: A, gcThread: A, fHostConfig: "uint32_t",
+    }),
+    Thread: k.struct({
+      corThreadId: "uint32_t", osThreadId: "uint32_t", state: "int32_t", preemptiveGCDisabled: "uint32_t",
+      allocContextPtr: A, allocContextLimit: A, context: A, domain: A, pFrame: A, lockCount: "uint32_t",
+      firstNestedException: A, teb: A, fiberData: A, lastThrownObjectHandle: A, nextThread: A,
+    }),
+    MethodTable: k.struct({
+      bIsFree: "int32_t", Module: A, Class: A, ParentMethodTable: A, wNumInterfaces: "uint16_t", wNumMethods: "uint16_t",
+      wNumVtableSlots: "uint16_t", wNumVirtuals: "uint16_t", BaseSize: "uint32_t", ComponentSize: "uint32_t", cl: "uint32_t",
+      dwAttrClass: "uint32_t", bIsShared: "int32_t", bIsDynamic: "int32_t", bContainsPointers: "int32_t",
+    }),
+    MethodTableField: k.struct({
+      wNumInstanceFields: "uint16_t", wNumStaticFields: "uint16_t", wNumThreadStaticFields: "uint16_t", FirstField: A,
+      wContextStaticOffset: "uint16_t", wContextStaticsSize: "uint16_t",
+    }),
+    FieldDesc: k.struct({
+      Type: "int32_t", sigType: "int32_t", MTOfType: A, ModuleOfType: A, TokenOfType: "uint32_t", mb: "uint32_t",
+      MTOfEnclosingClass: A, dwOffset: "uint32_t", bIsThreadLocal: "int32_t", bIsContextLocal: "int32_t", bIsStatic: "int32_t",
+      NextField: A,
+    }),
+    MethodDesc: k.struct({
+      bHasNativeCode: "int32_t", bIsDynamic: "int32_t", wSlotNumber: "uint16_t", NativeCodeAddr: A, AddressOfNativeCodeSlot: A,
+      MethodDescPtr: A, MethodTablePtr: A, ModulePtr: A, MDToken: "uint32_t", GCInfo: A, GCStressCodeCopy: A,
+      managedDynamicMethodObject: A, requestedIP: A, rejitDataCurrent: ReJit, rejitDataRequested: ReJit,
+      cJittedRejitVersions: "uint32_t",
+    }),
+    Object: k.struct({
+      MethodTable: A, ObjectType: "int32_t", Size: "uint64_t", ElementTypeHandle: A, ElementType: "int32_t", dwRank: "uint32_t",
+      dwNumComponents: "uint64_t", dwComponentSize: "uint64_t", ArrayDataPtr: A, ArrayBoundsPtr: A, ArrayLowerBoundsPtr: A,
+      RCW: A, CCW: A,
+    }),
+  };
+}
+
+/** Struct members decoded by koffi: uint64 values past 2^53 come back as bigint; keep addresses as numbers. */
+function numbers<T>(o: Record<string, unknown>): T {
+  for (const [k, v] of Object.entries(o)) if (typeof v === "bigint") o[k] = Number(v);
+  return o as T;
+}
+
+/** Typed ISOSDacInterface. Every method throws DacCallError when the DAC says no. */
+export class SosDac {
+  private readonly s: ReturnType<typeof structs>;
+  private sos14?: ComPtr | null;
+
+  constructor(
+    private readonly koffi: Koffi,
+    private readonly sos: ComPtr,
+  ) {
+    this.s = structs(koffi);
+  }
+
+  /** A `HRESULT Method([CLRDATA_ADDRESS addr,] struct Dacp... *data)` call: the decoded struct. */
+  private request<T>(method: SosMethod, type: unknown, address?: number): T {
+    const buf = Buffer.alloc(this.koffi.sizeof(type as never));
+    const hr =
+      address === undefined
+        ? this.sos.call(slot(method), `int ${method}(void *self, void *data)`, buf)
+        : this.sos.call(slot(method), `int ${method}(void *self, uint64_t addr, void *data)`, BigInt(address), buf);
+    if (!succeeded(hr)) throw new DacCallError(method, hr, address === undefined ? "" : hex(address));
+    return numbers<T>(this.koffi.decode(buf, type as never) as Record<string, unknown>);
+  }
+
+  threadStoreData(): DacThreadStoreData {
+    return this.request("GetThreadStoreData", this.s.ThreadStore);
+  }
+
+  threadData(thread: number): DacThreadData {
+    return this.request("GetThreadData", this.s.Thread, thread);
+  }
+
+  methodTableData(mt: number): DacMethodTableData {
+    return this.request("GetMethodTableData", this.s.MethodTable, mt);
+  }
+
+  methodTableFieldData(mt: number): DacMethodTableFieldData {
+    return this.request("GetMethodTableFieldData", this.s.MethodTableField, mt);
+  }
+
+  fieldDescData(fieldDesc: number): DacFieldDescData {
+    return this.request("GetFieldDescData", this.s.FieldDesc, fieldDesc);
+  }
+
+  moduleData(module: number): DacModuleData {
+    return this.request("GetModuleData", this.s.Module, module);
+  }
+
+  peFileName(peAssembly: number): string {
+    return this.text("GetPEFileName", peAssembly);
+  }
+
+  objectData(address: number): DacObjectData {
+    return this.request("GetObjectData", this.s.Object, address);
+  }
+
+  methodDescData(md: number): DacMethodDescData {
+    const buf = Buffer.alloc(this.koffi.sizeof(this.s.MethodDesc));
+    const hr = this.sos.call(
+      slot("GetMethodDescData"),
+      "int GetMethodDescData(void *self, uint64_t md, uint64_t ip, void *data, uint32_t cRejit, void *rejit, uint32_t *needed)",
+      BigInt(md), 0n, buf, 0, null, null,
+    );
+    if (!succeeded(hr)) throw new DacCallError("GetMethodDescData", hr, hex(md));
+    return numbers<DacMethodDescData>(this.koffi.decode(buf, this.s.MethodDesc) as Record<string, unknown>);
+  }
+
+  /** A WCHAR-returning call (count, buffer, pNeeded): asks for the size, then the text. */
+  private text(method: SosMethod, address: number): string {
+    const proto = `int ${method}(void *self, uint64_t addr, uint32_t count, void *buffer, uint32_t *needed)`;
+    const needed = new Uint32Array(1);
+    // Some DACs (e.g. .NET 8's GetObjectStringData) set pNeeded but return E_INVALIDARG without a buffer.
+    let hr = this.sos.call(slot(method), proto, BigInt(address), 0, null, needed);
+    if (needed[0]! === 0) throw new DacCallError(method, hr, hex(address));
+    const n = Math.min(needed[0]!, 1 << 20);
+    const buf = Buffer.alloc(n * 2);
+    hr = this.sos.call(slot(method), proto, BigInt(address), n, buf, needed);
+    if (!succeeded(hr)) throw new DacCallError(method, hr, hex(address));
+    const s = buf.toString("utf16le");
+    const nul = s.indexOf("\0");
+    return nul >= 0 ? s.slice(0, nul) : s;
+  }
+
+  methodTableName(mt: number): string {
+    return this.text("GetMethodTableName", mt);
+  }
+
+  methodDescName(md: number): string {
+    return this.text("GetMethodDescName", md);
+  }
+
+  objectStringData(address: number): string {
+    return this.text("GetObjectStringData", address);
+  }
+
+  /** GetDomainLocalModuleDataFromModule (runtimes before .NET 9): where a module's statics live. */
+  domainLocalModuleData(module: number): { pGCStaticDataStart: number; pNonGCStaticDataStart: number } {
+    return this.request("GetDomainLocalModuleDataFromModule", this.s.DomainLocalModule, module);
+  }
+
+  /**
+   * ISOSDacInterface14::GetStaticBaseAddress (.NET 9+): where a type's non-GC and GC statics
+   * live; undefined when this DAC has no such interface.
+   */
+  staticBaseAddress(mt: number): { nonGC: number; gc: number } | undefined {
+    if (this.sos14 === undefined) this.sos14 = this.sos.queryInterface(IID_ISOSDacInterface14).itf ?? null;
+    if (!this.sos14) return undefined;
+    const out = new BigUint64Array(2);
+    const hr = this.sos14.call(SOS14_GET_STATIC_BASE_ADDRESS, "int GetStaticBaseAddress(void *self, uint64_t mt, void *nonGC, void *gc)", BigInt(mt), out.subarray(0, 1), out.subarray(1, 2));
+    if (!succeeded(hr)) throw new DacCallError("GetStaticBaseAddress", hr, hex(mt));
+    return { nonGC: Number(out[0]!), gc: Number(out[1]!) };
+  }
+}
+
+const hex = (n: number) => "0x" + n.toString(16);
