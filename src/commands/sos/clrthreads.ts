@@ -1,7 +1,8 @@
 // `clrthreads` (SOS `Threads`): the runtime's thread store and every managed thread, in SOS's
 // layout (src/SOS/Strike/strike.cpp PrintThreadsFromThreadStore).
 import { ThreadStateFlags, type ThreadStoreCounts } from "../../runtime/clr-runtime.js";
-import { clrRuntime, defineCommand, hexAddress, parseArgs } from "../command.js";
+import { clrRuntime, defineCommand, hexAddress, parseArgs, type Session } from "../command.js";
+import { objectTypeName } from "./dumpobj.js";
 import { hexDigits } from "../../hex.js";
 
 export interface ClrThreadsResult {
@@ -22,11 +23,23 @@ export interface ClrThreadsResult {
     gc: boolean;
     /** Address of the handle to the last thrown exception, if any. */
     lastThrownObjectHandle: string | null;
+    /** SOS's Exception column: the object the handle holds and its type, null without one. */
+    exception: { address: string; type: string } | null;
   }[];
 }
 
 const LOCK_HEADER = " ".repeat(108) + "Lock";
 const COLUMNS = " DBG   ID     OSID ThreadOBJ           State GC Mode     GC Alloc Context                  Domain           Count Apt Exception";
+
+/** The object a last-thrown-object handle holds and its type name (null: no handle, empty, or not readable). */
+function lastThrownException(session: Session, handle: number): { address: string; type: string } | null {
+  if (handle === 0) return null;
+  const object = session.process.memory.tryReadPointer(handle);
+  if (!object || Number.isNaN(object)) return null;
+  const rt = clrRuntime(session);
+  const methodTable = rt.objects().methodTableOf(object);
+  return { address: hexAddress(object), type: objectTypeName(rt, session.names!, methodTable) };
+}
 
 export const clrThreads = defineCommand<ClrThreadsResult>({
   names: ["clrthreads"],
@@ -55,6 +68,7 @@ export const clrThreads = defineCommand<ClrThreadsResult>({
           finalizer: t.isFinalizer,
           gc: t.isGC,
           lastThrownObjectHandle: t.lastThrownObjectHandle ? hexAddress(t.lastThrownObjectHandle) : null,
+          exception: lastThrownException(session, t.lastThrownObjectHandle),
         };
       }),
     };
@@ -73,7 +87,12 @@ export const clrThreads = defineCommand<ClrThreadsResult>({
     ];
     const ptr = (h: string) => hexDigits(parseInt(h, 16), 16).toUpperCase();
     for (const t of r.threads) {
-      const notes = [t.finalizer ? "(Finalizer) " : "", t.gc ? "(GC) " : "", t.threadPoolWorker ? "(Threadpool Worker) " : ""].join("");
+      const notes = [
+        t.finalizer ? "(Finalizer) " : "",
+        t.gc ? "(GC) " : "",
+        t.threadPoolWorker ? "(Threadpool Worker) " : "",
+        t.exception ? `${t.exception.type} ${hexDigits(parseInt(t.exception.address, 16), 16)}` : "",
+      ].join("");
       lines.push(
         [
           t.dbg === null ? "XXXX" : String(t.dbg).padStart(4),

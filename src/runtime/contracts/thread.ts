@@ -84,8 +84,12 @@ export class ThreadContract {
   }
 
   /**
-   * The exception in flight (ExceptionInfo.ThrownObject, whose address serves as a handle),
-   * else Thread.LastThrownObject. With EH funclets (always on Unix) ExceptionTracker is a pointer.
+   * The exception in flight, else Thread.LastThrownObject. ExceptionInfo.ThrownObject is the
+   * tracker's m_hThrowable in the runtimes that publish it (8 to 10): a handle, so its value is
+   * the handle. (dotnet/runtime main's Thread.md makes it the address of ExInfo.m_exception, a
+   * pseudo-handle, after m_hThrowable's removal; such a runtime is told apart by the value at the
+   * field not being a handle to an object, and the field's address serves as the handle.)
+   * With EH funclets (always on Unix) Thread.ExceptionTracker is a pointer.
    */
   private lastThrownObjectHandle(thread: number): number {
     const t = this.t;
@@ -93,8 +97,21 @@ export class ThreadContract {
     if (d.hasField("Thread", "ExceptionTracker") && d.hasField("ExceptionInfo", "ThrownObject")) {
       const funclets = !d.hasGlobal("FeatureEHFunclets") || d.global("FeatureEHFunclets") !== 0;
       const tracker = funclets ? t.pointerField(thread, "Thread", "ExceptionTracker") : t.at(thread, "Thread", "ExceptionTracker");
-      if (tracker !== 0 && t.pointerField(tracker, "ExceptionInfo", "ThrownObject") !== 0) return t.at(tracker, "ExceptionInfo", "ThrownObject");
+      if (tracker !== 0) {
+        const field = t.at(tracker, "ExceptionInfo", "ThrownObject");
+        const value = t.pointer(field);
+        if (value !== 0) return this.holdsObjectPointer(value) ? value : field;
+      }
     }
     return d.hasField("Thread", "LastThrownObject") ? t.pointerField(thread, "Thread", "LastThrownObject") : 0;
   }
+
+  /** True when `address` holds a pointer to something that starts with a pointer (an object's MethodTable): a handle. */
+  private holdsObjectPointer(address: number): boolean {
+    const object = this.t.memory.tryReadPointer(address);
+    if (!object || Number.isNaN(object)) return false;
+    const methodTable = this.t.memory.tryReadPointer(object);
+    return !!methodTable && !Number.isNaN(methodTable);
+  }
+
 }
