@@ -11,6 +11,7 @@ import { decodeMethodSig, type MethodSig, type SigType } from "../metadata/signa
 import { COL, T } from "../metadata/tables.js";
 import { dacMethodName, dacTypeName, sigFormatParams, type RuntimeType } from "../metadata/type-names.js";
 import type { ClrRuntime } from "./clr-runtime.js";
+import type { DynamicMethodInfo } from "./contracts/runtime-type-system.js";
 
 const TYPEDEF_TABLE = 0x02;
 const MAX_NESTING = 64;
@@ -134,8 +135,8 @@ export class ManagedNames {
    * it names only primitives; tokens in it belong to the DynamicMethod's own scope (or are runtime
    * type handles), so otherwise the parameter list is left out rather than guessed.
    */
-  private dynamicMethodName(kind: "lcg" | "ilstub" | "other", name: string, signature: Uint8Array): string {
-    const prefix = kind === "lcg" ? "DynamicClass." : kind === "ilstub" ? "ILStubClass." : "";
+  private dynamicMethodName(kind: DynamicMethodInfo["kind"], name: string, signature: Uint8Array): string {
+    const prefix = dynamicTypePrefix(kind);
     let sig: MethodSig;
     try {
       sig = decodeMethodSig(signature, `signature of dynamic method ${name}`);
@@ -150,7 +151,7 @@ export class ManagedNames {
   /** "Namespace.Type.Method" of a MethodDesc (SOS's form without the signature). */
   methodName(methodDesc: number): string {
     const dynamic = this.dynamicMethodOrUndefined(methodDesc);
-    if (dynamic) return (dynamic.kind === "lcg" ? "DynamicClass." : dynamic.kind === "ilstub" ? "ILStubClass." : "") + dynamic.name;
+    if (dynamic) return dynamicTypePrefix(dynamic.kind) + dynamic.name;
     const md = this.rt.methodDesc(methodDesc);
     const type = this.typeName(md.methodTable);
     const meta = this.metadataOf(this.rt.methodTable(md.methodTable).module);
@@ -159,7 +160,7 @@ export class ManagedNames {
     return `${type}.${method}`;
   }
 
-  private dynamicMethodOrUndefined(methodDesc: number): { kind: string; name: string } | undefined {
+  private dynamicMethodOrUndefined(methodDesc: number): DynamicMethodInfo | undefined {
     try {
       return this.rt.typeNames().dynamicMethod(methodDesc);
     } catch (e) {
@@ -195,6 +196,11 @@ export class ManagedNames {
       throw e;
     }
   }
+}
+
+/** The type part of a method without metadata: the runtime's fixed class names (TypeString::AppendMethodImpl). */
+function dynamicTypePrefix(kind: DynamicMethodInfo["kind"]): string {
+  return kind === "lcg" ? "DynamicClass." : kind === "ilstub" ? "ILStubClass." : "";
 }
 
 /** True when a signature type names no type by token (those SigFormat would look up in metadata). */

@@ -104,6 +104,17 @@ for (const type of ["full", "heap"] as const) {
       assert.equal(s.name, sleep.name);
     });
 
+    test("the truth file's object counts hold in the dump (ClrMD's heap walk), for a later dumpheap", () => {
+      const d = scenarioDump(type);
+      const heap = clrmdOracle(d.core, "heapstat").result;
+      assert.ok(heap.canWalkHeap);
+      assert.ok(d.truth.objectCounts.length >= 10);
+      for (const c of d.truth.objectCounts) {
+        const entry = heap.stats.find((t) => big(t.methodTable) === big(c.methodTable));
+        assert.equal(entry?.count ?? 0, c.count, `${c.name}: live objects`);
+      }
+    });
+
     test("dumpobj names the pinned exception's type", () => {
       const d = scenarioDump(type);
       const { docs, status, stderr } = runCliJson(d.core, [`dumpobj ${d.truth.exception.address}`]);

@@ -352,6 +352,9 @@ describe("type names as SOS prints them", () => {
     assert.equal(sigFormatType(md, decodeTypeSpec(b(0x12, (3 << 2) | 0)), {}, 0), "Nested+Odd,Name", "no enclosing type, no escaping");
     assert.equal(sigFormatType(md, decodeFieldSig(b(0x06, 0x1f, (6 << 2) | 1, 0x08)), {}, 0), "Int32", "custom modifiers are skipped");
     assert.equal(sigFormatType(md, decodeTypeSpec(b(0x13, 0x01)), {}, 0), "!1");
+    // Methods without metadata (DynamicMethods): primitives format, token-named types cannot.
+    assert.equal(sigFormatParams(undefined, decodeMethodSig(b(0x00, 0x02, 0x01, 0x08, 0x0f, 0x05))), "(Int32, Byte*)");
+    assert.equal(sigFormatParams(undefined, decodeMethodSig(b(0x00, 0x01, 0x01, 0x12, (2 << 2) | 0))), "(**UNKNOWN TYPE**)");
   });
 
   it("ClrMD form (dumpheap -stat class names)", () => {

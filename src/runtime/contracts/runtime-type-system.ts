@@ -383,6 +383,8 @@ const TYPEDESC_ELEMENT = { ptr: 0x0f, byref: 0x10, valueType: 0x11, var: 0x13, f
 /** DynamicMethodDescExtendedFlags. */
 const DYNAMIC_MD = { isLCGMethod: 0x00004000, isILStub: 0x00008000 } as const;
 const MAX_TYPE_ARGS = 1024;
+/** Target pointer size: x86-64 dumps only, as elsewhere in this file. */
+const POINTER_SIZE = 8;
 const MAX_NAME_BYTES = 4096;
 const MAX_SIG_BYTES = 1 << 16;
 
@@ -469,7 +471,7 @@ export class RuntimeTypeNames {
       module: mt.module,
       token: mt.token,
       instantiation: this.instantiation(typeHandle, mt.mtFlags),
-      isGenericTypeDefinition: (mt.mtFlags & 0x80000000) === 0 && (mt.mtFlags & MT_GENERICS_MASK) === MT_GENERICS_TYPICAL,
+      isGenericTypeDefinition: (mt.mtFlags & MTF.hasComponentSize) === 0 && (mt.mtFlags & MT_GENERICS_MASK) === MT_GENERICS_TYPICAL,
     };
     if ((mt.mtFlags & MT_CATEGORY.mask) === MT_CATEGORY.truePrimitive) shape.primitiveElementType = t.u8(t.at(mt.eeClass, "EEClass", "InternalCorElementType"));
     return shape;
@@ -479,17 +481,16 @@ export class RuntimeTypeNames {
   private instantiation(methodTable: number, mtFlags: number): number[] {
     const t = this.t;
     const d = t.descriptor;
-    const hasComponentSize = (mtFlags & 0x80000000) !== 0;
+    const hasComponentSize = (mtFlags & MTF.hasComponentSize) !== 0;
     if (hasComponentSize || (mtFlags & MT_GENERICS_MASK) === 0) return [];
     const perInstInfo = t.pointerField(methodTable, "MethodTable", "PerInstInfo");
     if (perInstInfo === 0) return [];
-    const pointerSize = 8;
     // GenericsDictInfo sits right before the dictionary pointers (MethodTable::GetGenericsDictInfo).
-    const dictInfo = perInstInfo - (d.types.get("GenericsDictInfo")?.size ?? pointerSize);
+    const dictInfo = perInstInfo - (d.types.get("GenericsDictInfo")?.size ?? POINTER_SIZE);
     const numDicts = t.u16(t.at(dictInfo, "GenericsDictInfo", "NumDicts"));
     const numTypeArgs = t.u16(t.at(dictInfo, "GenericsDictInfo", "NumTypeArgs"));
     if (numDicts === 0 || numTypeArgs > MAX_TYPE_ARGS) return [];
-    const dictionary = t.pointer(perInstInfo + (numDicts - 1) * pointerSize);
+    const dictionary = t.pointer(perInstInfo + (numDicts - 1) * POINTER_SIZE);
     return this.readHandles(dictionary, numTypeArgs);
   }
 
@@ -527,7 +528,7 @@ export class RuntimeTypeNames {
 
   private readHandles(address: number, count: number): number[] {
     const out: number[] = [];
-    for (let i = 0; i < count; i++) out.push(this.t.pointer(address + i * 8));
+    for (let i = 0; i < count; i++) out.push(this.t.pointer(address + i * POINTER_SIZE));
     return out;
   }
 
