@@ -17,7 +17,7 @@ const skip = hasDotnet() ? false : "no dotnet SDK on PATH";
 type TruthThread = ScenarioTruth["threads"][number];
 
 /** The roles the app parks; each must be in the truth file (a missing one is a broken target). */
-const ROLES = ["main", "monitor-wait", "sleep", "lock-holder", "lock-blocked", "pinvoke", "threadpool", "generic-int-string",
+const ROLES = ["main", "monitor-wait", "sleep", "lock-holder", "lock-blocked", "pinvoke", "pinvoke-stub", "threadpool", "generic-int-string",
   "generic-string-int", "dynamic", "exception-in-catch", "exception-after-catch"];
 
 function parkedThreads(truth: ScenarioTruth): TruthThread[] {
@@ -71,6 +71,7 @@ for (const type of ["full", "heap"] as const) {
       const { docs, status, stderr } = runCliJson(d.core, ["clrstack -all"]);
       assert.equal(status, 0, stderr);
       const stacks = resultOf<ClrStackResult>(docs, "clrstack -all").threads;
+      assert.ok(d.truth.threads.some((t) => t.calleeFrames.length > 0), "an IL stub frame is expected");
       for (const t of parkedThreads(d.truth)) {
         const stack = stacks.find((s) => s.osId === t.osTid);
         assert.ok(stack, `${t.role}: no stack for OS thread ${t.osTid}`);
@@ -85,6 +86,7 @@ for (const type of ["full", "heap"] as const) {
         const first = got.indexOf(app[0]!);
         assert.ok(first >= 0, `${t.role}: ${app[0]} not in ${JSON.stringify(got, null, 1)}`);
         assert.ok(got.slice(0, first).every((n) => !app.includes(n)), `${t.role}: app frames above the parked method`);
+        assert.deepEqual(got.slice(first - t.calleeFrames.length, first), t.calleeFrames, `${t.role}: frames right above the app's`);
         if (t.role === "exception-in-catch") {
           // In a catch block the runtime shows the funclet, the exception dispatch frames, then the
           // method again (its parent frame): the app's frames appear in order, the parked one twice.

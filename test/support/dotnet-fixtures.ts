@@ -66,7 +66,7 @@ export interface ScenarioTruth {
   /** Module paths by assembly simple name ("scenarios", "System.Private.CoreLib"). */
   modules: Record<string, string>;
   threads: {
-    /** "main", "monitor-wait", "sleep", "lock-holder", "lock-blocked", "pinvoke", "threadpool",
+    /** "main", "monitor-wait", "sleep", "lock-holder", "lock-blocked", "pinvoke", "pinvoke-stub", "threadpool",
      * "generic-int-string", "generic-string-int", "dynamic", "exception-in-catch", "exception-after-catch". */
     role: string;
     name: string | null;
@@ -79,6 +79,8 @@ export interface ScenarioTruth {
     /** Expected managed frames, innermost first: the app's call chain (app: true) then the callers
      * StackTrace saw (generic callers left out); SOS method names, shared generic code as __Canon. */
     frames: { name: string; app: boolean }[];
+    /** Frames the runtime puts right above the app's innermost frame, where the app knows them (the P/Invoke's IL stub). */
+    calleeFrames: string[];
   }[];
   /** typeof(T).TypeHandle.Value of generic instantiations, nested types, arrays, with SOS names. */
   methodTables: { name: string; methodTable: string }[];

@@ -23,6 +23,8 @@ static unsafe class Native
     [DllImport("libc.so.6")] public static extern int gettid();
     [DllImport("libc.so.6")] public static extern int pipe(int* fds);
     [DllImport("libc.so.6")] public static extern nint read(int fd, byte* buffer, nint count);
+    /** SetLastError: the runtime calls it through an IL stub (a frame "ILStubClass.IL_STUB_PInvoke(...)"). */
+    [DllImport("libc.so.6", EntryPoint = "read", SetLastError = true)] public static extern nint readSettingLastError(int fd, byte* buffer, nint count);
 }
 
 /** The methods threads park in: one distinct method per scenario. */
@@ -65,6 +67,14 @@ public static class Parking
         Program.Record("pinvoke", Program.Chain(nameof(ReadPipe), nameof(Program.PInvokeThread)));
         byte b;
         Native.read(fd, &b, 1);   // blocks: nobody writes the pipe
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static unsafe void ReadPipeThroughStub(int fd)
+    {
+        Program.Record("pinvoke-stub", Program.Chain(nameof(ReadPipeThroughStub), nameof(Program.PInvokeStubThread)));
+        byte b;
+        Native.readSettingLastError(fd, &b, 1);   // blocks: nobody writes the pipe
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -112,7 +122,7 @@ public static class Program
     sealed record ParkedThread(string Role, Thread Thread, int OsTid, List<Frame> Frames, string? LastThrownType);
 
     static readonly List<ParkedThread> Parked = new();
-    static readonly CountdownEvent Started = new(11);
+    static readonly CountdownEvent Started = new(12);
     public static DynamicMethod? Dynamic;
 
     public static MethodBase Method(string name) =>
@@ -182,6 +192,7 @@ public static class Program
     [MethodImpl(MethodImplOptions.NoInlining)] public static void LockHolderThread() => Parking.HoldLockAndSleep(Parking.ContendedLock);
     [MethodImpl(MethodImplOptions.NoInlining)] public static void LockBlockedThread() => Parking.EnterContendedLock(Parking.ContendedLock);
     [MethodImpl(MethodImplOptions.NoInlining)] public static void PInvokeThread() => Parking.ReadPipe(PipeReadFd);
+    [MethodImpl(MethodImplOptions.NoInlining)] public static void PInvokeStubThread() => Parking.ReadPipeThroughStub(PipeReadFd);
     [MethodImpl(MethodImplOptions.NoInlining)] public static void PoolWorkItem(object? state) => Parking.WaitSlim(Parking.NeverSet);
     [MethodImpl(MethodImplOptions.NoInlining)] public static void InCatchThread() => Parking.ParkInCatch();
     [MethodImpl(MethodImplOptions.NoInlining)] public static void AfterCatchThread() => Parking.ThrowCatchThenSleep();
@@ -275,6 +286,7 @@ public static class Program
             while (!HasRole("lock-holder")) Thread.Sleep(10);
             Start("sc-lock-blocked", LockBlockedThread);
             Start("sc-pinvoke", PInvokeThread);
+            Start("sc-pinvoke-stub", PInvokeStubThread);
             ThreadPool.QueueUserWorkItem(PoolWorkItem, null);
             Start("sc-generic-is", GenericIntStringThread);
             Start("sc-generic-si", GenericStringIntThread);
@@ -318,6 +330,10 @@ public static class Program
                     isBackground = p.Thread.IsBackground,
                     isThreadPool = p.Thread.IsThreadPoolThread,
                     lastThrownType = p.LastThrownType,
+                    // Frames the runtime adds right above the app's innermost frame, where the app knows them.
+                    calleeFrames = p.Role == "pinvoke-stub"
+                        ? new[] { SosNames.PInvokeStubName(typeof(Native).GetMethod(nameof(Native.readSettingLastError))!) }
+                        : Array.Empty<string>(),
                     frames = p.Frames.Select(f => new { name = f.Name, app = f.App }),
                 }).ToList(),
                 methodTables = Roots.Types.Select(TypeEntry).ToList(),
@@ -371,6 +387,8 @@ public static class Roots
     public static int[,] Grid = null!;
     public static List<Outer.Leaf> LeafList = null!;
     public static Dictionary<string, Outer.Inner<int>> InnerByName = null!;
+    public static GenericDerived<int>[] Derived = null!;
+    public static Outer2<string>.Inner2<int> NestedGeneric = null!;
 
     /** Types whose every instance the app allocates itself: exact counts (after a GC). */
     public static Dictionary<Type, int> Counts = new();
@@ -382,6 +400,7 @@ public static class Roots
         typeof(Pair<int, string>), typeof(Pair<int[], Outer.Inner<string>>), typeof(Point), typeof(ScenarioFailure),
         typeof(Outer.Leaf[]), typeof(Outer.Inner<int>[]), typeof(Point[]), typeof(int[]), typeof(string[]), typeof(int[,]),
         typeof(List<Outer.Leaf>), typeof(Dictionary<string, Outer.Inner<int>>), typeof(Pair<int, string>[]),
+        typeof(GenericDerived<int>), typeof(GenericBase<int[]>), typeof(Outer2<string>.Inner2<int>),
     };
 
     public static void Allocate()
@@ -398,12 +417,15 @@ public static class Roots
         Grid = new int[2, 3];
         LeafList = new List<Outer.Leaf>(Leaves);
         InnerByName = new Dictionary<string, Outer.Inner<int>> { ["zero"] = InnerInts[0] };
+        Derived = new[] { new GenericDerived<int>(), new GenericDerived<int>() };
+        NestedGeneric = new Outer2<string>.Inner2<int> { First = "first", Second = 2 };
         Counts = new Dictionary<Type, int>
         {
             [typeof(Outer.Leaf)] = 4, [typeof(Outer.Inner<int>)] = 3, [typeof(Outer.Inner<string>)] = 2,
             [typeof(Outer.Inner<Outer.Leaf>)] = 1, [typeof(Pair<int, string>)] = 5, [typeof(Pair<int[], Outer.Inner<string>>)] = 1,
             [typeof(Point)] = 6, [typeof(Point[])] = 1, [typeof(Outer.Leaf[])] = 2 /* Leaves and LeafList's backing array */, [typeof(Outer.Inner<int>[])] = 1,
             [typeof(Pair<int, string>[])] = 1, [typeof(List<Outer.Leaf>)] = 1, [typeof(Dictionary<string, Outer.Inner<int>>)] = 1,
+            [typeof(GenericDerived<int>)] = 2, [typeof(Outer2<string>.Inner2<int>)] = 1,
             [typeof(ScenarioFailure)] = 2,   // the kept one and the one in flight on the in-catch thread
         };
     }

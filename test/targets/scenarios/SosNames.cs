@@ -94,6 +94,10 @@ public static class SosNames
     public static string DynamicMethodName(string name, Type[] parameters) =>
         "DynamicClass." + name + "(" + string.Join(", ", parameters.Select(p => SigType(p, Type.EmptyTypes, Type.EmptyTypes))) + ")";
 
+    /** The frame of the IL stub the runtime generates for a P/Invoke: ILStubClass.IL_STUB_PInvoke with the P/Invoke's parameters. */
+    public static string PInvokeStubName(MethodInfo pinvoke) =>
+        "ILStubClass.IL_STUB_PInvoke(" + string.Join(", ", pinvoke.GetParameters().Select(p => SigType(p.ParameterType, Type.EmptyTypes, Type.EmptyTypes))) + ")";
+
     static readonly Dictionary<Type, string> Primitives = new()
     {
         [typeof(void)] = "Void", [typeof(bool)] = "Boolean", [typeof(char)] = "Char", [typeof(sbyte)] = "SByte",

@@ -32,6 +32,16 @@ public sealed class Pair<TKey, TValue>
     public Pair(TKey key, TValue value) { Key = key; Value = value; }
 }
 
+/** A generic type deriving from a generic instantiation: its MethodTable holds two dictionaries (NumDicts 2). */
+public class GenericBase<T> { public T? BaseValue; }
+public sealed class GenericDerived<U> : GenericBase<U[]> { public U? Value; }
+
+/** Generic types nested in a generic type: the nested type's instantiation lists the outer arguments first. */
+public static class Outer2<A>
+{
+    public sealed class Inner2<B> { public A? First; public B? Second; }
+}
+
 public struct Point { public int X, Y; public Point(int x, int y) { X = x; Y = y; } }
 
 public sealed class ScenarioFailure : Exception
