@@ -33,6 +33,8 @@ export interface ManagedThread {
   frame: number;
   /** Handle of the last thrown exception object, 0 if none. */
   lastThrownObjectHandle: number;
+  /** The exception tracker of an exception still being handled beneath the current one (ExceptionInfo.PreviousNestedInfo), 0 if none. */
+  firstNestedException: number;
   isFinalizer: boolean;
   isGC: boolean;
 }

@@ -67,7 +67,7 @@ export interface ScenarioTruth {
   modules: Record<string, string>;
   threads: {
     /** "main", "monitor-wait", "sleep", "lock-holder", "lock-blocked", "pinvoke", "pinvoke-stub", "threadpool",
-     * "generic-int-string", "generic-string-int", "dynamic", "exception-in-catch", "exception-after-catch". */
+     * "generic-int-string", "generic-string-int", "dynamic", "exception-in-catch", "exception-nested", "exception-after-catch". */
     role: string;
     name: string | null;
     osTid: number;
@@ -76,6 +76,8 @@ export interface ScenarioTruth {
     isThreadPool: boolean;
     /** Type of the exception in flight on the thread (SOS's clrthreads Exception column), null if none. */
     lastThrownType: string | null;
+    /** The thread handles that exception inside another exception's catch block (SOS: "(nested exceptions)"). */
+    nestedExceptions: boolean;
     /** Expected managed frames, innermost first: the app's call chain (app: true) then the callers
      * StackTrace saw (generic callers left out); SOS method names, shared generic code as __Canon. */
     frames: { name: string; app: boolean }[];

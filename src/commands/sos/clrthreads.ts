@@ -25,6 +25,8 @@ export interface ClrThreadsResult {
     lastThrownObjectHandle: string | null;
     /** SOS's Exception column: the object the handle holds and its type, null without one. */
     exception: { address: string; type: string } | null;
+    /** Another exception is still being handled beneath this one (SOS: "(nested exceptions)"). */
+    nestedExceptions: boolean;
   }[];
 }
 
@@ -69,6 +71,7 @@ export const clrThreads = defineCommand<ClrThreadsResult>({
           gc: t.isGC,
           lastThrownObjectHandle: t.lastThrownObjectHandle ? hexAddress(t.lastThrownObjectHandle) : null,
           exception: lastThrownException(session, t.lastThrownObjectHandle),
+          nestedExceptions: t.firstNestedException !== 0,
         };
       }),
     };
@@ -92,6 +95,7 @@ export const clrThreads = defineCommand<ClrThreadsResult>({
         t.gc ? "(GC) " : "",
         t.threadPoolWorker ? "(Threadpool Worker) " : "",
         t.exception ? `${t.exception.type} ${hexDigits(parseInt(t.exception.address, 16), 16)}` : "",
+        t.nestedExceptions ? " (nested exceptions)" : "",
       ].join("");
       lines.push(
         [

@@ -59,6 +59,7 @@ export class ThreadContract {
       // FRAME_TOP (all bits set) ends an empty chain: no Frames is 0 here.
       frame: framePointer(t.memory.tryReadPointer(t.at(address, "Thread", "Frame"))),
       lastThrownObjectHandle: this.lastThrownObjectHandle(address),
+      firstNestedException: this.firstNestedException(address),
       isFinalizer: address === special.finalizer,
       isGC: address === special.gc,
     };
@@ -83,35 +84,39 @@ export class ThreadContract {
     return { pointer: t.pointerField(ctx, "GCAllocContext", "Pointer"), limit: t.pointerField(ctx, "GCAllocContext", "Limit") };
   }
 
+  /** The current exception tracker (ExInfo), 0 when no exception is being handled. With EH funclets (always on Unix) Thread.ExceptionTracker is a pointer. */
+  private exceptionTracker(thread: number): number {
+    const t = this.t;
+    const d = t.descriptor;
+    if (!d.hasField("Thread", "ExceptionTracker")) return 0;
+    const funclets = !d.hasGlobal("FeatureEHFunclets") || d.global("FeatureEHFunclets") !== 0;
+    return funclets ? t.pointerField(thread, "Thread", "ExceptionTracker") : t.at(thread, "Thread", "ExceptionTracker");
+  }
+
+  /** GetThreadData's FirstNestedException: the tracker's PreviousNestedInfo. */
+  private firstNestedException(thread: number): number {
+    const tracker = this.exceptionTracker(thread);
+    if (tracker === 0 || !this.t.descriptor.hasField("ExceptionInfo", "PreviousNestedInfo")) return 0;
+    return this.t.pointerField(tracker, "ExceptionInfo", "PreviousNestedInfo");
+  }
+
   /**
    * The exception in flight, else Thread.LastThrownObject. ExceptionInfo.ThrownObject is the
-   * tracker's m_hThrowable in the runtimes that publish it (8 to 10): a handle, so its value is
-   * the handle. (dotnet/runtime main's Thread.md makes it the address of ExInfo.m_exception, a
-   * pseudo-handle, after m_hThrowable's removal; such a runtime is told apart by the value at the
-   * field not being a handle to an object, and the field's address serves as the handle.)
-   * With EH funclets (always on Unix) Thread.ExceptionTracker is a pointer.
+   * tracker's m_hThrowable in the runtimes that publish it (9 and 10): a handle, so the field's
+   * value is the handle. (dotnet/runtime main's Thread.md, after m_hThrowable's removal, makes the
+   * field ExInfo.m_exception and its address the handle: a runtime with that layout needs its own
+   * case here.)
    */
   private lastThrownObjectHandle(thread: number): number {
     const t = this.t;
     const d = t.descriptor;
-    if (d.hasField("Thread", "ExceptionTracker") && d.hasField("ExceptionInfo", "ThrownObject")) {
-      const funclets = !d.hasGlobal("FeatureEHFunclets") || d.global("FeatureEHFunclets") !== 0;
-      const tracker = funclets ? t.pointerField(thread, "Thread", "ExceptionTracker") : t.at(thread, "Thread", "ExceptionTracker");
+    if (d.hasField("ExceptionInfo", "ThrownObject")) {
+      const tracker = this.exceptionTracker(thread);
       if (tracker !== 0) {
-        const field = t.at(tracker, "ExceptionInfo", "ThrownObject");
-        const value = t.pointer(field);
-        if (value !== 0) return this.holdsObjectPointer(value) ? value : field;
+        const handle = t.pointerField(tracker, "ExceptionInfo", "ThrownObject");
+        if (handle !== 0 && t.memory.tryReadPointer(handle)) return handle;
       }
     }
     return d.hasField("Thread", "LastThrownObject") ? t.pointerField(thread, "Thread", "LastThrownObject") : 0;
   }
-
-  /** True when `address` holds a pointer to something that starts with a pointer (an object's MethodTable): a handle. */
-  private holdsObjectPointer(address: number): boolean {
-    const object = this.t.memory.tryReadPointer(address);
-    if (!object || Number.isNaN(object)) return false;
-    const methodTable = this.t.memory.tryReadPointer(object);
-    return !!methodTable && !Number.isNaN(methodTable);
-  }
-
 }

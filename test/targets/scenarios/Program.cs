@@ -106,6 +106,22 @@ public static class Parking
         }
     }
 
+    /** Parks in the catch block of an exception thrown inside another catch block: two exceptions being handled. */
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void ParkInNestedCatch()
+    {
+        try { throw new ScenarioFailure("outer-exception"); }
+        catch (ScenarioFailure)
+        {
+            try { throw new InvalidOperationException("nested-exception"); }
+            catch (InvalidOperationException)
+            {
+                Program.Record("exception-nested", Program.Chain(nameof(ParkInNestedCatch), nameof(Program.NestedCatchThread)));
+                Thread.Sleep(Timeout.Infinite);
+            }
+        }
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void ThrowCatchThenSleep()
     {
@@ -121,8 +137,11 @@ public static class Program
     sealed record Frame(string Name, bool App);
     sealed record ParkedThread(string Role, Thread Thread, int OsTid, List<Frame> Frames, string? LastThrownType);
 
+    /** Roles whose thread handles an exception inside another exception's catch block. */
+    static readonly string[] NestedExceptionRoles = { "exception-nested" };
+
     static readonly List<ParkedThread> Parked = new();
-    static readonly CountdownEvent Started = new(12);
+    static readonly CountdownEvent Started = new(13);
     public static DynamicMethod? Dynamic;
 
     public static MethodBase Method(string name) =>
@@ -181,7 +200,12 @@ public static class Program
         // The runtime keeps the exception in flight while its catch block runs; once the catch has
         // completed it drops the thread's last-thrown handle (.NET 10), so "exception-after-catch"
         // expects none: it checks that no stale exception is reported.
-        string? thrown = role == "exception-in-catch" ? SosNames.TypeName(typeof(ScenarioFailure)) : null;
+        string? thrown = role switch
+        {
+            "exception-in-catch" => SosNames.TypeName(typeof(ScenarioFailure)),
+            "exception-nested" => SosNames.TypeName(typeof(InvalidOperationException)),
+            _ => null,
+        };
         lock (Parked) Parked.Add(new ParkedThread(role, Thread.CurrentThread, Native.gettid(), frames, thrown));
         if (role != "main") Started.Signal();
     }
@@ -195,6 +219,7 @@ public static class Program
     [MethodImpl(MethodImplOptions.NoInlining)] public static void PInvokeStubThread() => Parking.ReadPipeThroughStub(PipeReadFd);
     [MethodImpl(MethodImplOptions.NoInlining)] public static void PoolWorkItem(object? state) => Parking.WaitSlim(Parking.NeverSet);
     [MethodImpl(MethodImplOptions.NoInlining)] public static void InCatchThread() => Parking.ParkInCatch();
+    [MethodImpl(MethodImplOptions.NoInlining)] public static void NestedCatchThread() => Parking.ParkInNestedCatch();
     [MethodImpl(MethodImplOptions.NoInlining)] public static void AfterCatchThread() => Parking.ThrowCatchThenSleep();
 
     static readonly MethodInfo ParkIntString = typeof(Outer.Inner<int>).GetMethod(nameof(Outer.Inner<int>.Park))!.MakeGenericMethod(typeof(string));
@@ -293,6 +318,7 @@ public static class Program
             Start("sc-dynamic", DynamicThread);
             Start("sc-in-catch", InCatchThread);
             Start("sc-after-catch", AfterCatchThread);
+            Start("sc-nested", NestedCatchThread);
             if (!Started.Wait(TimeSpan.FromSeconds(30))) { Console.Error.WriteLine("threads did not start"); return 3; }
             lock (Parking.MonitorGate) { }   // the monitor thread is inside Monitor.Wait
             Record("main", Chain(nameof(Main)));
@@ -330,6 +356,7 @@ public static class Program
                     isBackground = p.Thread.IsBackground,
                     isThreadPool = p.Thread.IsThreadPoolThread,
                     lastThrownType = p.LastThrownType,
+                    nestedExceptions = NestedExceptionRoles.Contains(p.Role),
                     // Frames the runtime adds right above the app's innermost frame, where the app knows them.
                     calleeFrames = p.Role == "pinvoke-stub"
                         ? new[] { SosNames.PInvokeStubName(typeof(Native).GetMethod(nameof(Native.readSettingLastError))!) }
@@ -426,7 +453,7 @@ public static class Roots
             [typeof(Point)] = 6, [typeof(Point[])] = 1, [typeof(Outer.Leaf[])] = 2 /* Leaves and LeafList's backing array */, [typeof(Outer.Inner<int>[])] = 1,
             [typeof(Pair<int, string>[])] = 1, [typeof(List<Outer.Leaf>)] = 1, [typeof(Dictionary<string, Outer.Inner<int>>)] = 1,
             [typeof(GenericDerived<int>)] = 2, [typeof(Outer2<string>.Inner2<int>)] = 1,
-            [typeof(ScenarioFailure)] = 2,   // the kept one and the one in flight on the in-catch thread
+            [typeof(ScenarioFailure)] = 3,   // the kept one and those being handled on the in-catch and nested threads
         };
     }
 }
