@@ -239,6 +239,8 @@ function assemblyOf(t: RuntimeType): string | undefined {
 export interface SigContext {
   classInst?: RuntimeType[];
   methodInst?: RuntimeType[];
+  /** Names the runtime TypeHandles of ELEMENT_TYPE_INTERNAL (signatures of DynamicMethods and IL stubs). */
+  typeHandle?: (typeHandle: number) => RuntimeType | undefined;
 }
 
 /**
@@ -307,6 +309,10 @@ export function sigFormatType(md: MetadataReader | undefined, t: SigType, ctx: S
       return sigFormatType(md, t.elem, ctx, depth + 1); // GetElemType skips custom modifiers
     case "pinned":
       return "**UNKNOWN TYPE**";
+    case "internal": {
+      const type = ctx.typeHandle?.(t.typeHandle);
+      return type ? sigFormatRuntime(type, depth + 1) : "**UNKNOWN TYPE**";
+    }
     case "fnptr": {
       const args = t.sig.params.map((p) => sigFormatType(md, p, ctx, depth + 1));
       let list = args.join(", ");

@@ -131,9 +131,9 @@ export class ManagedNames {
 
   /**
    * A method without metadata: the runtime names its type "DynamicClass" (DynamicMethod, LCG) or
-   * "ILStubClass" (IL stubs) (TypeString::AppendMethodImpl). The stored signature is formatted when
-   * it names only primitives; tokens in it belong to the DynamicMethod's own scope (or are runtime
-   * type handles), so otherwise the parameter list is left out rather than guessed.
+   * "ILStubClass" (IL stubs) (TypeString::AppendMethodImpl). Its stored signature names types by
+   * runtime TypeHandle (ELEMENT_TYPE_INTERNAL); one naming a type by metadata token has no module to
+   * look it up in, so then the parameter list is left out rather than guessed.
    */
   private dynamicMethodName(kind: DynamicMethodInfo["kind"], name: string, signature: Uint8Array): string {
     const prefix = dynamicTypePrefix(kind);
@@ -144,8 +144,8 @@ export class ManagedNames {
       if (e instanceof ClrscopeError) return prefix + name;
       throw e;
     }
-    if (!sig.params.every(primitivesOnly)) return prefix + name;
-    return prefix + name + sigFormatParams(undefined, sig);
+    if (!sig.params.every(withoutTokens)) return prefix + name;
+    return prefix + name + sigFormatParams(undefined, sig, { typeHandle: (h) => this.runtimeType(h) });
   }
 
   /** "Namespace.Type.Method" of a MethodDesc (SOS's form without the signature). */
@@ -203,17 +203,18 @@ function dynamicTypePrefix(kind: DynamicMethodInfo["kind"]): string {
   return kind === "lcg" ? "DynamicClass." : kind === "ilstub" ? "ILStubClass." : "";
 }
 
-/** True when a signature type names no type by token (those SigFormat would look up in metadata). */
-function primitivesOnly(t: SigType): boolean {
+/** True when a signature type names no type by metadata token (those SigFormat would look up in a module). */
+function withoutTokens(t: SigType): boolean {
   switch (t.kind) {
     case "prim":
+    case "internal":
       return true;
     case "szarray":
     case "array":
     case "ptr":
     case "byref":
     case "modified":
-      return primitivesOnly(t.elem);
+      return withoutTokens(t.elem);
     default:
       return false;
   }

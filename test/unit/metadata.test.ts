@@ -355,6 +355,12 @@ describe("type names as SOS prints them", () => {
     // Methods without metadata (DynamicMethods): primitives format, token-named types cannot.
     assert.equal(sigFormatParams(undefined, decodeMethodSig(b(0x00, 0x02, 0x01, 0x08, 0x0f, 0x05))), "(Int32, Byte*)");
     assert.equal(sigFormatParams(undefined, decodeMethodSig(b(0x00, 0x01, 0x01, 0x12, (2 << 2) | 0))), "(**UNKNOWN TYPE**)");
+    // ELEMENT_TYPE_INTERNAL: a runtime TypeHandle, named through the context (SigFormat's AddType: no enclosing type).
+    const internal = decodeMethodSig(b(0x00, 0x02, 0x01, 0x21, 0x10, 0x32, 0x54, 0x76, 0x98, 0x7f, 0, 0, 0x08));
+    assert.deepEqual(internal.params[0], { kind: "internal", typeHandle: 0x7f9876543210 });
+    assert.equal(sigFormatParams(undefined, internal, { typeHandle: (h) => (h === 0x7f9876543210 ? named(3) : undefined) }), "(Nested+Odd,Name, Int32)");
+    assert.equal(sigFormatParams(undefined, internal), "(**UNKNOWN TYPE**, Int32)");
+    assert.throws(() => decodeMethodSig(b(0x00, 0x01, 0x01, 0x21, 0x10, 0x32)), CorruptDataError);
   });
 
   it("ClrMD form (dumpheap -stat class names)", () => {

@@ -234,21 +234,21 @@ public static class Program
         Outer.Inner<string>.Park<int>("seven", 7, "generic-string-int", new object[] { ParkStringInt, Method(nameof(GenericStringIntThread)) });
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void DynamicThread() => DynamicPark!(Timeout.Infinite);
+    public static void DynamicThread() => DynamicPark!(Timeout.Infinite, Roots.Leaves[2]);
 
-    static Action<int>? DynamicPark;
+    static Action<int, Outer.Leaf>? DynamicPark;
 
     /** A DynamicMethod "ParkInDynamicMethod(int)" whose IL calls Parking.SleepFromDynamic(int). */
     static void BuildDynamicMethod()
     {
-        Dynamic = new DynamicMethod("ParkInDynamicMethod", typeof(void), new[] { typeof(int) }, typeof(Program).Module);
+        Dynamic = new DynamicMethod("ParkInDynamicMethod", typeof(void), new[] { typeof(int), typeof(Outer.Leaf) }, typeof(Program).Module);
         var il = Dynamic.GetILGenerator();
         il.Emit(OpCodes.Ldarg_0);
         il.Emit(OpCodes.Call, typeof(Parking).GetMethod(nameof(Parking.SleepFromDynamic))!);
         // A call after it: a call followed by ret would be compiled as a tail call (no frame).
         il.Emit(OpCodes.Call, typeof(Parking).GetMethod(nameof(Parking.AfterDynamic))!);
         il.Emit(OpCodes.Ret);
-        DynamicPark = Dynamic.CreateDelegate<Action<int>>();
+        DynamicPark = Dynamic.CreateDelegate<Action<int, Outer.Leaf>>();
     }
 
     static int PipeReadFd;
@@ -374,7 +374,7 @@ public static class Program
                     typeof(Outer.Inner<int>).GetMethod(nameof(Outer.Inner<int>.Park))!.MakeGenericMethod(typeof(int)),
                     typeof(Outer.Inner<int>).GetConstructor(new[] { typeof(int) })!,
                 }.Select(MethodEntry).ToList(),
-                dynamicMethod = new { name = SosNames.DynamicMethodName(Dynamic!.Name, new[] { typeof(int) }), methodDesc = DynamicMethodDesc() },
+                dynamicMethod = new { name = FrameName(Dynamic!), methodDesc = DynamicMethodDesc() },
                 objectCounts = Roots.Counts.Select(c => new { name = SosNames.TypeName(c.Key), methodTable = Hex(c.Key.TypeHandle.Value), count = c.Value }).ToList(),
                 strings = new { prefix = Roots.StringPrefix, count = Roots.Labels.Length },
                 exception = new
