@@ -238,7 +238,7 @@ public static class Program
 
     static Action<int, Outer.Leaf>? DynamicPark;
 
-    /** A DynamicMethod "ParkInDynamicMethod(int)" whose IL calls Parking.SleepFromDynamic(int). */
+    /** A DynamicMethod "ParkInDynamicMethod(int, Outer.Leaf)" whose IL calls Parking.SleepFromDynamic(int). */
     static void BuildDynamicMethod()
     {
         Dynamic = new DynamicMethod("ParkInDynamicMethod", typeof(void), new[] { typeof(int), typeof(Outer.Leaf) }, typeof(Program).Module);
