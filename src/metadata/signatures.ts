@@ -84,7 +84,9 @@ export type SigType =
   | { kind: "byref"; elem: SigType }
   | { kind: "pinned"; elem: SigType }
   | { kind: "modified"; required: boolean; modifier: number; elem: SigType }
-  | { kind: "fnptr"; sig: MethodSig };
+  | { kind: "fnptr"; sig: MethodSig }
+  /** ELEMENT_TYPE_INTERNAL: a runtime TypeHandle (pointer-sized), only in signatures the runtime builds in memory (DynamicMethods, IL stubs). */
+  | { kind: "internal"; typeHandle: number };
 
 export interface MethodSig {
   /** The calling-convention byte as stored. */
@@ -146,6 +148,14 @@ export class SigReader {
     const v = value >>> 1;
     if ((value & 1) === 0) return v;
     return size === 1 ? v - 0x40 : size === 2 ? v - 0x2000 : v - 0x1000_0000;
+  }
+  /** A little-endian 64-bit pointer (ELEMENT_TYPE_INTERNAL's TypeHandle; x86-64 targets). */
+  pointer(): number {
+    if (this.remaining < 8) throw new CorruptDataError(`${this.what}: ends early at byte ${this.pos}`);
+    const value = new DataView(this.bytes.buffer, this.bytes.byteOffset + this.pos, 8).getBigUint64(0, true);
+    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new CorruptDataError(`${this.what}: TypeHandle 0x${value.toString(16)} is not an address`);
+    this.pos += 8;
+    return Number(value);
   }
   /** A TypeDefOrRefOrSpecEncoded token (II.23.2.8). */
   typeToken(): number {
@@ -211,6 +221,8 @@ export class SigReader {
       }
       case ET.FNPTR:
         return { kind: "fnptr", sig: this.methodSig(depth + 1) };
+      case ET.INTERNAL:
+        return { kind: "internal", typeHandle: this.pointer() };
       default:
         throw new CorruptDataError(`${this.what}: unexpected element type 0x${et.toString(16)} at byte ${this.pos - 1}`);
     }
@@ -370,6 +382,8 @@ export function formatSignature(md: MetadataReader, t: SigType, st: FormatState 
       return `${f(t.elem)} ${t.required ? "modreq" : "modopt"}(${canonicalTypeName(md, t.modifier, st)})`;
     case "fnptr":
       return `method ${formatMethodSignature(md, t.sig, st)}`;
+    case "internal":
+      return `internal(0x${t.typeHandle.toString(16)})`;
   }
 }
 

@@ -244,6 +244,8 @@ function assemblyOf(t: RuntimeType): string | undefined {
 export interface SigContext {
   classInst?: RuntimeType[];
   methodInst?: RuntimeType[];
+  /** Names the runtime TypeHandles of ELEMENT_TYPE_INTERNAL (signatures of DynamicMethods and IL stubs). */
+  typeHandle?: (typeHandle: number) => RuntimeType | undefined;
 }
 
 /**
@@ -266,8 +268,11 @@ export function dacMethodName(owner: RuntimeType, md: MetadataReader, methodRid:
   return out + sigFormatParams(md, sig, { classInst, methodInst: methodInst && methodInst.length > 0 ? methodInst : typicalMethodInst });
 }
 
-/** SigFormat's parameter list: `(Int32, System.String, Int32 ByRef)` (vararg: `, ...`). */
-export function sigFormatParams(md: MetadataReader, sig: MethodSig, ctx: SigContext = {}): string {
+/**
+ * SigFormat's parameter list: `(Int32, System.String, Int32 ByRef)` (vararg: `, ...`). `md` names
+ * token-named types; without it (signatures of methods without metadata) they are unknown.
+ */
+export function sigFormatParams(md: MetadataReader | undefined, sig: MethodSig, ctx: SigContext = {}): string {
   const params = sig.params.map((p) => sigFormatType(md, p, ctx, 0));
   let out = params.join(", ");
   if (sig.callingConvention === 0x5) out += params.length ? ", ..." : "...";
@@ -275,12 +280,13 @@ export function sigFormatParams(md: MetadataReader, sig: MethodSig, ctx: SigCont
 }
 
 /** SigFormat::AddTypeString: a signature type, named from its module's metadata. */
-export function sigFormatType(md: MetadataReader, t: SigType, ctx: SigContext, depth: number): string {
+export function sigFormatType(md: MetadataReader | undefined, t: SigType, ctx: SigContext, depth: number): string {
   if (depth > MAX_NESTING) return "**UNKNOWN TYPE**";
   switch (t.kind) {
     case "prim":
       return SIGFORMAT_PRIMITIVES[t.et] ?? "**UNKNOWN TYPE**";
     case "named": {
+      if (!md) return "**UNKNOWN TYPE**";
       const rid = tokenRid(t.token);
       if (tokenTable(t.token) === T.TypeDef) return dotted(md.typeDefNamespace(rid), md.typeDefName(rid));
       if (tokenTable(t.token) === T.TypeRef) return dotted(md.typeRefNamespace(rid), md.typeRefName(rid));
@@ -308,6 +314,10 @@ export function sigFormatType(md: MetadataReader, t: SigType, ctx: SigContext, d
       return sigFormatType(md, t.elem, ctx, depth + 1); // GetElemType skips custom modifiers
     case "pinned":
       return "**UNKNOWN TYPE**";
+    case "internal": {
+      const type = ctx.typeHandle?.(t.typeHandle);
+      return type ? sigFormatRuntime(type, depth + 1) : "**UNKNOWN TYPE**";
+    }
     case "fnptr": {
       const args = t.sig.params.map((p) => sigFormatType(md, p, ctx, depth + 1));
       let list = args.join(", ");

@@ -4,7 +4,7 @@ import type { ExplicitFrame } from "./contracts/frames.js";
 import type { Loader } from "./contracts/loader.js";
 import type { ObjectContract } from "./contracts/object.js";
 import type { MethodDescInfo, MethodTableInfo, ModuleInfo } from "./contracts/runtime-type-system.js";
-import type { RuntimeTypeSystemDetails } from "./contracts/runtime-type-system.js";
+import type { RuntimeTypeNames, RuntimeTypeSystemDetails } from "./contracts/runtime-type-system.js";
 
 export type { CodeBlock, ExplicitFrame, MethodDescInfo, MethodTableInfo, ModuleInfo };
 
@@ -33,6 +33,8 @@ export interface ManagedThread {
   frame: number;
   /** Handle of the last thrown exception object, 0 if none. */
   lastThrownObjectHandle: number;
+  /** The exception tracker of an exception still being handled beneath the current one (ExceptionInfo.PreviousNestedInfo), 0 if none. */
+  firstNestedException: number;
   isFinalizer: boolean;
   isGC: boolean;
 }
@@ -73,6 +75,8 @@ export interface ClrRuntime {
   loader(): Loader;
   /** RuntimeTypeSystem details for dumpmt/dumpmd/name2ee: flags, EEClass, MethodDesc chunks, slots. */
   typeSystemDetails(): RuntimeTypeSystemDetails;
+  /** Type handles (classes, instantiations, arrays, TypeDescs) and method instantiations, for names. */
+  typeNames(): RuntimeTypeNames;
   /** The Object contract: MethodTable of an object, sizes, strings, arrays, Exception fields (contracts/object.ts). */
   objects(): ObjectContract;
 }

@@ -1,12 +1,17 @@
 // Names of managed code for people: a MethodDesc becomes "Namespace.Type.Method" through the
 // metadata of its module, read from the module's PE image in dump memory (EcmaMetadata
-// contract: the image's CLI header locates the metadata).
+// contract: the image's CLI header locates the metadata). Instantiations come from the runtime:
+// a TypeHandle's type arguments, array element types, TypeDescs and a method's instantiation are
+// read through the RuntimeTypeSystem contract and named as the DAC names them (type-names.ts).
 import type { Memory } from "../dump/address-space.js";
 import { ClrscopeError } from "../errors.js";
 import { MetadataReader } from "../metadata/metadata.js";
 import { PeImage } from "../metadata/pe.js";
-import { dacMethodName } from "../metadata/type-names.js";
+import { decodeMethodSig, type MethodSig, type SigType } from "../metadata/signatures.js";
+import { COL, T } from "../metadata/tables.js";
+import { dacMethodName, dacTypeName, sigFormatParams, type RuntimeType } from "../metadata/type-names.js";
 import type { ClrRuntime } from "./clr-runtime.js";
+import type { DynamicMethodInfo } from "./contracts/runtime-type-system.js";
 
 const TYPEDEF_TABLE = 0x02;
 const MAX_NESTING = 64;
@@ -27,47 +32,141 @@ export class ManagedNames {
     return path.slice(path.lastIndexOf("/") + 1) || `module 0x${module.toString(16)}`;
   }
 
-  /** "Namespace.Outer+Inner" of a MethodTable's TypeDef, or undefined without metadata. */
-  typeName(methodTable: number): string | undefined {
-    const mt = this.rt.methodTable(methodTable);
-    const md = this.metadataOf(mt.module);
-    if (!md || mt.token >>> 24 !== TYPEDEF_TABLE) return undefined;
-    const parts: string[] = [];
-    let rid = mt.token & 0xffffff;
-    for (let i = 0; rid !== 0 && i < MAX_NESTING; i++) {
-      const ns = md.typeDefNamespace(rid);
-      parts.unshift(ns ? `${ns}.${md.typeDefName(rid)}` : md.typeDefName(rid));
-      rid = md.enclosingType(rid);
+  /**
+   * The DAC's name of a type (dumpmt/dumpobj "Name:"): "Namespace.Outer+Inner",
+   * "System.Collections.Generic.List`1[[System.Int32, System.Private.CoreLib]]", "System.Int32[,]";
+   * undefined when a module's metadata is not in the dump.
+   */
+  typeName(typeHandle: number): string | undefined {
+    const type = this.runtimeType(typeHandle);
+    return type ? dacTypeName(type) : undefined;
+  }
+
+  /**
+   * A TypeHandle (MethodTable, or TypeDesc tagged with bit 1) as a RuntimeType: the runtime gives
+   * the instantiation, element type and kind, the metadata the names.
+   */
+  runtimeType(typeHandle: number, depth = 0): RuntimeType | undefined {
+    if (depth > MAX_NESTING) return undefined;
+    try {
+      return this.readRuntimeType(typeHandle, depth);
+    } catch (e) {
+      if (e instanceof ClrscopeError) return undefined;
+      throw e;
     }
-    return parts.join("+");
+  }
+
+  private readRuntimeType(typeHandle: number, depth: number): RuntimeType | undefined {
+    const shape = this.rt.typeNames().typeHandleShape(typeHandle);
+    switch (shape.kind) {
+      case "class": {
+        const md = this.metadataOf(shape.module);
+        if (!md || shape.token >>> 24 !== TYPEDEF_TABLE) return undefined;
+        const args = shape.isGenericTypeDefinition ? [] : this.runtimeTypes(shape.instantiation, depth);
+        if (!args) return undefined;
+        const type: RuntimeType = { kind: "named", md, token: shape.token, args };
+        if (shape.primitiveElementType !== undefined) type.elementType = shape.primitiveElementType;
+        return type;
+      }
+      case "array": {
+        const elem = this.runtimeType(shape.elementType, depth + 1);
+        if (!elem) return undefined;
+        return shape.sz ? { kind: "szarray", elem } : { kind: "array", elem, rank: shape.rank };
+      }
+      case "ptr":
+      case "byref": {
+        const elem = this.runtimeType(shape.typeArg, depth + 1);
+        return elem ? { kind: shape.kind, elem } : undefined;
+      }
+      case "valuetype":
+        return this.runtimeType(shape.typeArg, depth + 1);
+      case "var":
+      case "mvar": {
+        const md = this.metadataOf(shape.module);
+        const rid = shape.token & 0xffffff;
+        if (!md || shape.token >>> 24 !== T.GenericParam || rid === 0 || rid > md.rowCount(T.GenericParam)) return undefined;
+        return { kind: shape.kind, index: md.cell(T.GenericParam, rid, COL.GenericParam.Number), name: md.genericParamName(rid) };
+      }
+      case "fnptr":
+        return { kind: "fnptr" };
+      case "unknown":
+        return undefined;
+    }
+  }
+
+  private runtimeTypes(handles: number[], depth: number): RuntimeType[] | undefined {
+    const out: RuntimeType[] = [];
+    for (const h of handles) {
+      const type = this.runtimeType(h, depth + 1);
+      if (!type) return undefined;
+      out.push(type);
+    }
+    return out;
   }
 
   /**
    * SOS's full method name with parameter types ("Hello.Program.SleepForever()",
-   * "System.Threading.Thread.Sleep(Int32)"). Generic instantiations print as their definitions
-   * until the type system reads instantiations.
+   * "System.Threading.Thread.Sleep(Int32)"), with the runtime's instantiations: shared generic
+   * code names its canonical form
+   * ("Outer+Inner`1[[System.__Canon, System.Private.CoreLib]].Park[[System.Int32, ...]](System.__Canon, Int32)"),
+   * DynamicMethods "DynamicClass.<name>(...)" and IL stubs "ILStubClass.<name>(...)".
    */
   methodSignature(methodDesc: number): string {
-    const md = this.rt.methodDesc(methodDesc);
-    const mt = this.rt.methodTable(md.methodTable);
-    const meta = this.metadataOf(mt.module);
-    if (!meta || mt.token >>> 24 !== TYPEDEF_TABLE) return this.methodName(methodDesc);
     try {
-      return dacMethodName({ kind: "named", md: meta, token: mt.token }, meta, md.token & 0xffffff);
+      const dynamic = this.rt.typeNames().dynamicMethod(methodDesc);
+      if (dynamic) return this.dynamicMethodName(dynamic.kind, dynamic.name, dynamic.signature);
+      const md = this.rt.methodDesc(methodDesc);
+      const owner = this.runtimeType(md.methodTable);
+      const meta = this.metadataOf(this.rt.methodTable(md.methodTable).module);
+      if (!owner || owner.kind !== "named" || !meta) return this.methodName(methodDesc);
+      const names = this.rt.typeNames();
+      const methodInst = names.isGenericMethodDefinition(methodDesc) ? [] : this.runtimeTypes(names.methodInstantiation(methodDesc), 0);
+      if (!methodInst) return this.methodName(methodDesc);
+      return dacMethodName(owner, meta, md.token & 0xffffff, methodInst);
     } catch (e) {
       if (e instanceof ClrscopeError) return this.methodName(methodDesc);
       throw e;
     }
   }
 
+  /**
+   * A method without metadata: the runtime names its type "DynamicClass" (DynamicMethod, LCG) or
+   * "ILStubClass" (IL stubs) (TypeString::AppendMethodImpl). Its stored signature names types by
+   * runtime TypeHandle (ELEMENT_TYPE_INTERNAL); one naming a type by metadata token has no module to
+   * look it up in, so then the parameter list is left out rather than guessed.
+   */
+  private dynamicMethodName(kind: DynamicMethodInfo["kind"], name: string, signature: Uint8Array): string {
+    const prefix = dynamicTypePrefix(kind);
+    let sig: MethodSig;
+    try {
+      sig = decodeMethodSig(signature, `signature of dynamic method ${name}`);
+    } catch (e) {
+      if (e instanceof ClrscopeError) return prefix + name;
+      throw e;
+    }
+    if (!sig.params.every(withoutTokens)) return prefix + name;
+    return prefix + name + sigFormatParams(undefined, sig, { typeHandle: (h) => this.runtimeType(h) });
+  }
+
   /** "Namespace.Type.Method" of a MethodDesc (SOS's form without the signature). */
   methodName(methodDesc: number): string {
+    const dynamic = this.dynamicMethodOrUndefined(methodDesc);
+    if (dynamic) return dynamicTypePrefix(dynamic.kind) + dynamic.name;
     const md = this.rt.methodDesc(methodDesc);
     const type = this.typeName(md.methodTable);
     const meta = this.metadataOf(this.rt.methodTable(md.methodTable).module);
     const method = meta ? meta.methodName(md.token & 0xffffff) : undefined;
     if (type === undefined || method === undefined) return `<MethodDesc 0x${methodDesc.toString(16)}, token 0x${md.token.toString(16)}>`;
     return `${type}.${method}`;
+  }
+
+  private dynamicMethodOrUndefined(methodDesc: number): DynamicMethodInfo | undefined {
+    try {
+      return this.rt.typeNames().dynamicMethod(methodDesc);
+    } catch (e) {
+      if (e instanceof ClrscopeError) return undefined;
+      throw e;
+    }
   }
 
   /** The metadata of a module's image in dump memory (undefined: dynamic module or pages missing). */
@@ -105,3 +204,26 @@ export function readImageMetadata(memory: Memory, base: number, path: string): M
     throw e;
   }
 }
+
+/** The type part of a method without metadata: the runtime's fixed class names (TypeString::AppendMethodImpl). */
+function dynamicTypePrefix(kind: DynamicMethodInfo["kind"]): string {
+  return kind === "lcg" ? "DynamicClass." : kind === "ilstub" ? "ILStubClass." : "";
+}
+
+/** True when a signature type names no type by metadata token (those SigFormat would look up in a module). */
+function withoutTokens(t: SigType): boolean {
+  switch (t.kind) {
+    case "prim":
+    case "internal":
+      return true;
+    case "szarray":
+    case "array":
+    case "ptr":
+    case "byref":
+    case "modified":
+      return withoutTokens(t.elem);
+    default:
+      return false;
+  }
+}
+

@@ -69,10 +69,55 @@ export interface Truth {
   };
 }
 
-export interface DotnetDump {
+/** What test/targets/scenarios reports about itself (names formatted by its SosNames.cs from reflection). */
+export interface ScenarioTruth {
+  pid: number;
+  runtimeVersion: string;
+  libcoreclr: string;
+  assembly: string;
+  /** Module paths by assembly simple name ("scenarios", "System.Private.CoreLib"). */
+  modules: Record<string, string>;
+  threads: {
+    /** "main", "monitor-wait", "sleep", "lock-holder", "lock-blocked", "pinvoke", "pinvoke-stub", "threadpool",
+     * "generic-int-string", "generic-string-int", "dynamic", "exception-in-catch", "exception-nested", "exception-after-catch". */
+    role: string;
+    name: string | null;
+    osTid: number;
+    managedId: number;
+    isBackground: boolean;
+    isThreadPool: boolean;
+    /** Type of the exception in flight on the thread (SOS's clrthreads Exception column), null if none. */
+    lastThrownType: string | null;
+    /** The thread handles that exception inside another exception's catch block (SOS: "(nested exceptions)"). */
+    nestedExceptions: boolean;
+    /** Expected managed frames, innermost first: the app's call chain (app: true) then the callers
+     * StackTrace saw (generic callers left out); SOS method names, shared generic code as __Canon. */
+    frames: { name: string; app: boolean }[];
+    /** Frames the runtime puts right above the app's innermost frame, where the app knows them (the P/Invoke's IL stub). */
+    calleeFrames: string[];
+  }[];
+  /** typeof(T).TypeHandle.Value of generic instantiations, nested types, arrays, with SOS names. */
+  methodTables: { name: string; methodTable: string }[];
+  /** Generic type definitions (Outer.Inner<T>, Pair<K,V>): the typical MethodTables, named without arguments. */
+  typicalMethodTables: { name: string; methodTable: string }[];
+  /** Generic method definitions (Outer.Inner<T>.Park<U>): the typical MethodDescs. */
+  typicalMethodDescs: { name: string; methodDesc: string }[];
+  /** MethodHandle.Value of parked methods and generic method instantiations (exact, not shared). */
+  methodDescs: { name: string; methodDesc: string }[];
+  /** The DynamicMethod the "dynamic" thread runs; methodDesc null if the runtime did not hand it out. */
+  dynamicMethod: { name: string; methodDesc: string | null };
+  /** Live objects per type (after a full GC), for types only the app allocates. */
+  objectCounts: { name: string; methodTable: string; count: number }[];
+  /** Heap strings "<prefix>0".."<prefix>N-1". */
+  strings: { prefix: string; count: number };
+  /** A thrown-and-caught exception, pinned: its address is exact. */
+  exception: { address: string; type: string; message: string };
+}
+
+export interface DotnetDump<T = Truth> {
   /** The ELF core file written by createdump. */
   core: string;
-  truth: Truth;
+  truth: T;
   /** The target's built main assembly. */
   dll: string;
 }
@@ -321,4 +366,10 @@ export function dotnetDump(target = "hello", type: DumpType = "full", framework?
   const core = path.join(dir, "core");
   const truth = JSON.parse(fs.readFileSync(path.join(dir, "truth.json"), "utf8")) as Truth;
   return { core, truth, dll };
+}
+
+/** A core dump of test/targets/scenarios (threads parked in known call chains, known objects). */
+export function scenarioDump(type: DumpType = "full"): DotnetDump<ScenarioTruth> {
+  const d = dotnetDump("scenarios", type);
+  return { ...d, truth: d.truth as unknown as ScenarioTruth };
 }

@@ -352,6 +352,15 @@ describe("type names as SOS prints them", () => {
     assert.equal(sigFormatType(md, decodeTypeSpec(b(0x12, (3 << 2) | 0)), {}, 0), "Nested+Odd,Name", "no enclosing type, no escaping");
     assert.equal(sigFormatType(md, decodeFieldSig(b(0x06, 0x1f, (6 << 2) | 1, 0x08)), {}, 0), "Int32", "custom modifiers are skipped");
     assert.equal(sigFormatType(md, decodeTypeSpec(b(0x13, 0x01)), {}, 0), "!1");
+    // Methods without metadata (DynamicMethods): primitives format, token-named types cannot.
+    assert.equal(sigFormatParams(undefined, decodeMethodSig(b(0x00, 0x02, 0x01, 0x08, 0x0f, 0x05))), "(Int32, Byte*)");
+    assert.equal(sigFormatParams(undefined, decodeMethodSig(b(0x00, 0x01, 0x01, 0x12, (2 << 2) | 0))), "(**UNKNOWN TYPE**)");
+    // ELEMENT_TYPE_INTERNAL: a runtime TypeHandle, named through the context (SigFormat's AddType: no enclosing type).
+    const internal = decodeMethodSig(b(0x00, 0x02, 0x01, 0x21, 0x10, 0x32, 0x54, 0x76, 0x98, 0x7f, 0, 0, 0x08));
+    assert.deepEqual(internal.params[0], { kind: "internal", typeHandle: 0x7f9876543210 });
+    assert.equal(sigFormatParams(undefined, internal, { typeHandle: (h) => (h === 0x7f9876543210 ? named(3) : undefined) }), "(Nested+Odd,Name, Int32)");
+    assert.equal(sigFormatParams(undefined, internal), "(**UNKNOWN TYPE**, Int32)");
+    assert.throws(() => decodeMethodSig(b(0x00, 0x01, 0x01, 0x21, 0x10, 0x32)), CorruptDataError);
   });
 
   it("ClrMD form (dumpheap -stat class names)", () => {

@@ -3,6 +3,7 @@
 // runtimes without a descriptor (.NET 8 and older) from the runtime's DAC.
 import { ThreadStateFlags, type ManagedThread, type ThreadStoreCounts } from "../../runtime/clr-runtime.js";
 import { defineCommand, hexAddress, managedBackend, parseArgs, type Session } from "../command.js";
+import { objectTypeName } from "./dumpobj.js";
 import { hexDigits } from "../../hex.js";
 
 export interface ClrThreadsResult {
@@ -25,18 +26,45 @@ export interface ClrThreadsResult {
     gc: boolean;
     /** Address of the handle to the last thrown exception, if any. */
     lastThrownObjectHandle: string | null;
+    /** SOS's Exception column: the object the handle holds and its type, null without one. */
+    exception: { address: string; type: string } | null;
+    /** Another exception is still being handled beneath this one (SOS: "(nested exceptions)"). */
+    nestedExceptions: boolean;
   }[];
 }
 
 const LOCK_HEADER = " ".repeat(108) + "Lock";
 const COLUMNS = " DBG   ID     OSID ThreadOBJ           State GC Mode     GC Alloc Context                  Domain           Count Apt Exception";
 
+interface ThreadStore {
+  backend: "contracts" | "dac";
+  counts: ThreadStoreCounts;
+  threads: (ManagedThread & { domain: number })[];
+  /** The type name of the object at an address. */
+  typeNameOf(object: number): string;
+}
+
 /** The thread store from the contracts backend, or from the DAC when the runtime publishes no descriptor. */
-function threadStore(session: Session): { backend: "contracts" | "dac"; counts: ThreadStoreCounts; threads: (ManagedThread & { domain: number })[] } {
+function threadStore(session: Session): ThreadStore {
   const { contracts: rt, dac } = managedBackend(session);
-  if (dac) return { backend: "dac", counts: dac.threadStoreCounts(), threads: dac.threads() };
+  if (dac) {
+    return { backend: "dac", counts: dac.threadStoreCounts(), threads: dac.threads(), typeNameOf: (o) => dac.methodTableName(dac.object(o).methodTable) };
+  }
   const domain = rt.appDomain();
-  return { backend: "contracts", counts: rt.threadStoreCounts(), threads: rt.threads().map((t) => ({ ...t, domain })) };
+  return {
+    backend: "contracts",
+    counts: rt.threadStoreCounts(),
+    threads: rt.threads().map((t) => ({ ...t, domain })),
+    typeNameOf: (o) => objectTypeName(rt, session.names!, rt.objects().methodTableOf(o)),
+  };
+}
+
+/** The object a last-thrown-object handle holds and its type name (null: no handle, empty, or not readable). */
+function lastThrownException(session: Session, store: ThreadStore, handle: number): { address: string; type: string } | null {
+  if (handle === 0) return null;
+  const object = session.process.memory.tryReadPointer(handle);
+  if (!object || Number.isNaN(object)) return null;
+  return { address: hexAddress(object), type: store.typeNameOf(object) };
 }
 
 export const clrThreads = defineCommand<ClrThreadsResult>({
@@ -66,6 +94,8 @@ export const clrThreads = defineCommand<ClrThreadsResult>({
           finalizer: t.isFinalizer,
           gc: t.isGC,
           lastThrownObjectHandle: t.lastThrownObjectHandle ? hexAddress(t.lastThrownObjectHandle) : null,
+          exception: lastThrownException(session, store, t.lastThrownObjectHandle),
+          nestedExceptions: t.firstNestedException !== 0,
         };
       }),
     };
@@ -84,7 +114,13 @@ export const clrThreads = defineCommand<ClrThreadsResult>({
     ];
     const ptr = (h: string) => hexDigits(parseInt(h, 16), 16).toUpperCase();
     for (const t of r.threads) {
-      const notes = [t.finalizer ? "(Finalizer) " : "", t.gc ? "(GC) " : "", t.threadPoolWorker ? "(Threadpool Worker) " : ""].join("");
+      const notes = [
+        t.finalizer ? "(Finalizer) " : "",
+        t.gc ? "(GC) " : "",
+        t.threadPoolWorker ? "(Threadpool Worker) " : "",
+        t.exception ? `${t.exception.type} ${hexDigits(parseInt(t.exception.address, 16), 16)}` : "",
+        t.nestedExceptions ? " (nested exceptions)" : "",
+      ].join("");
       lines.push(
         [
           t.dbg === null ? "XXXX" : String(t.dbg).padStart(4),

@@ -104,15 +104,10 @@ function describeRef(rt: ClrRuntime, names: ManagedNames, ref: number): { valueT
   }
 }
 
-/** A type name for an object's MethodTable; arrays as "Element[]". */
+/** The DAC's type name of an object's MethodTable ("Free" for free space; arrays "System.Int32[]", "System.Int32[,]"). */
 export function objectTypeName(rt: ClrRuntime, names: ManagedNames, methodTable: number): string {
   const d = rt.typeSystemDetails().methodTableDetails(methodTable);
   if (d.isFree) return "Free";
-  if (d.isArray) {
-    const element = rt.objects().elementTypeHandle(methodTable);
-    if (element !== 0 && (element & 2) === 0) return `${objectTypeName(rt, names, element)}[]`;
-    return "<array>";
-  }
   return typeNameOf(names, methodTable);
 }
 

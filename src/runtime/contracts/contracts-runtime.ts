@@ -6,7 +6,7 @@ import { ExecutionManager } from "./execution-manager.js";
 import { FrameChain, type ExplicitFrame } from "./frames.js";
 import { Loader } from "./loader.js";
 import { ObjectContract } from "./object.js";
-import { RuntimeTypeSystem, RuntimeTypeSystemDetails } from "./runtime-type-system.js";
+import { RuntimeTypeNames, RuntimeTypeSystem, RuntimeTypeSystemDetails } from "./runtime-type-system.js";
 import type { RuntimeTarget } from "./target.js";
 import { ThreadContract } from "./thread.js";
 
@@ -89,6 +89,12 @@ export class ContractsRuntime implements ClrRuntime {
   }
 
   private typeSystemDetailsContract?: RuntimeTypeSystemDetails;
+  private typeNamesContract?: RuntimeTypeNames;
+
+  typeNames(): RuntimeTypeNames {
+    this.typeNamesContract ??= new RuntimeTypeNames(this.target, this.typeSystemDetails());
+    return this.typeNamesContract;
+  }
 
   typeSystemDetails(): RuntimeTypeSystemDetails {
     this.typeSystemDetailsContract ??= new RuntimeTypeSystemDetails(this.target, this.typeSystem);

@@ -332,15 +332,18 @@ export class RuntimeTypeSystemDetails {
 
   /**
    * SOS's MethodDesc table of a type (the DAC's slot enumerator): every vtable slot in order,
-   * then the introduced methods whose slot lies beyond the vtable.
+   * then the introduced methods whose slot lies beyond the vtable. A non-canonical generic
+   * instantiation has virtual slots of its own only: its non-virtual slots are the canonical
+   * MethodTable's (GetNumVtableSlots counts them there).
    */
   methodTableSlots(methodTable: number): MethodTableSlot[] {
     const mt = this.methodTableDetails(methodTable);
+    const canonical = mt.isCanonical ? mt : this.methodTableDetails(mt.canonicalMethodTable);
     const out: MethodTableSlot[] = [];
-    for (let slot = 0; slot < mt.numVtableSlots && slot < MAX_METHODS_PER_TYPE; slot++) {
+    for (let slot = 0; slot < canonical.numVtableSlots && slot < MAX_METHODS_PER_TYPE; slot++) {
       let entry = 0;
       try {
-        entry = this.slotValue(methodTable, slot);
+        entry = this.slotValue(slot < mt.numVirtuals ? methodTable : canonical.address, slot);
       } catch {
         entry = 0;
       }
@@ -348,7 +351,7 @@ export class RuntimeTypeSystemDetails {
     }
     for (const md of this.introducedMethodDescs(mt.canonicalMethodTable)) {
       const slot = this.t.u16(this.t.at(md, "MethodDesc", "Slot"));
-      if (slot < mt.numVtableSlots) continue;
+      if (slot < canonical.numVtableSlots) continue;
       let entry = 0;
       try {
         const flags = this.t.u16(this.t.at(md, "MethodDesc", "Flags"));
@@ -359,5 +362,183 @@ export class RuntimeTypeSystemDetails {
       out.push({ slot, entry, methodDesc: md });
     }
     return out;
+  }
+}
+
+// ---- Type handles and instantiations, for names (RuntimeTypeSystem.md: GetInstantiation,
+// IsArray/GetTypeParam, TypeDesc kinds, GetGenericMethodInstantiation, IsNoMetadataMethod) ----
+
+/** WFLAGS_LOW generics bits (valid when the MethodTable has no component size). */
+const MT_GENERICS_MASK = 0x00000030;
+const MT_GENERICS_TYPICAL = 0x00000030;
+/** InstantiatedMethodDescFlags2: KindMask and GenericMethodDefinition. */
+const IMD_KIND_MASK = 0x07;
+const IMD_GENERIC_METHOD_DEFINITION = 0x01;
+/** WFLAGS_HIGH category values used for names. */
+const MT_CATEGORY = { mask: 0x000f0000, szArrayBit: 0x00020000, truePrimitive: 0x00070000 } as const;
+/** TypeHandle low bits: 2 tags a TypeDesc (TypeHandleBits). */
+const TYPE_HANDLE_TYPEDESC_BIT = 2;
+/** CorElementType of TypeDescs (ECMA-335 II.23.1.16). */
+const TYPEDESC_ELEMENT = { ptr: 0x0f, byref: 0x10, valueType: 0x11, var: 0x13, fnptr: 0x1b, mvar: 0x1e } as const;
+/** DynamicMethodDescExtendedFlags. */
+const DYNAMIC_MD = { isLCGMethod: 0x00004000, isILStub: 0x00008000 } as const;
+const MAX_TYPE_ARGS = 1024;
+/** Target pointer size: x86-64 dumps only, as elsewhere in this file. */
+const POINTER_SIZE = 8;
+const MAX_NAME_BYTES = 4096;
+const MAX_SIG_BYTES = 1 << 16;
+
+/** What a TypeHandle is, with the handles it is built from (enough to name it). */
+export type TypeHandleShape =
+  /** A class, struct or interface (generic instantiations carry their arguments' handles). */
+  | {
+      kind: "class";
+      methodTable: number;
+      module: number;
+      token: number;
+      /** Type arguments (TypeHandles) of a generic instantiation; empty otherwise. */
+      instantiation: number[];
+      /** The typical instantiation (List<T> itself): the runtime names it without its arguments. */
+      isGenericTypeDefinition: boolean;
+      /** CorElementType of a true primitive (System.Int32 -> I4): signatures name those short. */
+      primitiveElementType?: number;
+    }
+  /** An array MethodTable: SZ arrays ("[]") and multi-dimensional ones (rank 1: "[*]"). */
+  | { kind: "array"; methodTable: number; elementType: number; rank: number; sz: boolean }
+  /** ParamTypeDescs: pointer, byref, or the native value type view of a struct. */
+  | { kind: "ptr" | "byref" | "valuetype"; typeDesc: number; typeArg: number }
+  /** TypeVarTypeDesc: a generic parameter of a type (var) or method (mvar), by its GenericParam token. */
+  | { kind: "var" | "mvar"; typeDesc: number; module: number; token: number }
+  | { kind: "fnptr"; typeDesc: number }
+  | { kind: "unknown"; typeDesc: number; elementType: number };
+
+export interface DynamicMethodInfo {
+  /** The runtime's name for it (DynamicMethodDesc.MethodName), e.g. "IL_STUB_PInvoke" or a DynamicMethod's name. */
+  name: string;
+  /** A System.Reflection.Emit.DynamicMethod (LCG) or a runtime-generated IL stub. */
+  kind: "lcg" | "ilstub" | "other";
+  /** The stored signature (StoredSigMethodDesc.Sig). */
+  signature: Uint8Array;
+}
+
+export class RuntimeTypeNames {
+  constructor(
+    private readonly t: RuntimeTarget,
+    private readonly details: RuntimeTypeSystemDetails,
+  ) {}
+
+  typeHandleShape(typeHandle: number): TypeHandleShape {
+    const t = this.t;
+    if (typeHandle & TYPE_HANDLE_TYPEDESC_BIT) {
+      const typeDesc = typeHandle - TYPE_HANDLE_TYPEDESC_BIT;
+      const elementType = t.u32Field(typeDesc, "TypeDesc", "TypeAndFlags") & 0xff;
+      switch (elementType) {
+        case TYPEDESC_ELEMENT.ptr:
+        case TYPEDESC_ELEMENT.byref:
+        case TYPEDESC_ELEMENT.valueType: {
+          const kind = elementType === TYPEDESC_ELEMENT.ptr ? "ptr" : elementType === TYPEDESC_ELEMENT.byref ? "byref" : "valuetype";
+          return { kind, typeDesc, typeArg: t.pointerField(typeDesc, "ParamTypeDesc", "TypeArg") };
+        }
+        case TYPEDESC_ELEMENT.var:
+        case TYPEDESC_ELEMENT.mvar:
+          return {
+            kind: elementType === TYPEDESC_ELEMENT.var ? "var" : "mvar",
+            typeDesc,
+            module: t.pointerField(typeDesc, "TypeVarTypeDesc", "Module"),
+            token: t.u32Field(typeDesc, "TypeVarTypeDesc", "Token"),
+          };
+        case TYPEDESC_ELEMENT.fnptr:
+          return { kind: "fnptr", typeDesc };
+        default:
+          return { kind: "unknown", typeDesc, elementType };
+      }
+    }
+    const mt = this.details.methodTableDetails(typeHandle);
+    if (mt.isArray) {
+      const sz = (mt.mtFlags & MT_CATEGORY.szArrayBit) !== 0;
+      return {
+        kind: "array",
+        methodTable: typeHandle,
+        // For arrays PerInstInfo holds the element TypeHandle; the EEClass is an ArrayClass.
+        elementType: t.pointerField(typeHandle, "MethodTable", "PerInstInfo"),
+        rank: sz ? 1 : t.u8(t.at(mt.eeClass, "ArrayClass", "Rank")),
+        sz,
+      };
+    }
+    const shape: TypeHandleShape = {
+      kind: "class",
+      methodTable: typeHandle,
+      module: mt.module,
+      token: mt.token,
+      instantiation: this.instantiation(typeHandle, mt.mtFlags),
+      isGenericTypeDefinition: (mt.mtFlags & MTF.hasComponentSize) === 0 && (mt.mtFlags & MT_GENERICS_MASK) === MT_GENERICS_TYPICAL,
+    };
+    if ((mt.mtFlags & MT_CATEGORY.mask) === MT_CATEGORY.truePrimitive) shape.primitiveElementType = t.u8(t.at(mt.eeClass, "EEClass", "InternalCorElementType"));
+    return shape;
+  }
+
+  /** GetInstantiation: the type arguments live in the last of the type's dictionaries (PerInstInfo[NumDicts - 1]). */
+  private instantiation(methodTable: number, mtFlags: number): number[] {
+    const t = this.t;
+    const d = t.descriptor;
+    const hasComponentSize = (mtFlags & MTF.hasComponentSize) !== 0;
+    if (hasComponentSize || (mtFlags & MT_GENERICS_MASK) === 0) return [];
+    const perInstInfo = t.pointerField(methodTable, "MethodTable", "PerInstInfo");
+    if (perInstInfo === 0) return [];
+    // GenericsDictInfo sits right before the dictionary pointers (MethodTable::GetGenericsDictInfo).
+    const dictInfo = perInstInfo - (d.types.get("GenericsDictInfo")?.size ?? POINTER_SIZE);
+    const numDicts = t.u16(t.at(dictInfo, "GenericsDictInfo", "NumDicts"));
+    const numTypeArgs = t.u16(t.at(dictInfo, "GenericsDictInfo", "NumTypeArgs"));
+    if (numDicts === 0 || numTypeArgs > MAX_TYPE_ARGS) return [];
+    const dictionary = t.pointer(perInstInfo + (numDicts - 1) * POINTER_SIZE);
+    return this.readHandles(dictionary, numTypeArgs);
+  }
+
+  /** IsGenericMethodDefinition: the typical method (Park<U> itself); the runtime names it without its arguments. */
+  isGenericMethodDefinition(methodDesc: number): boolean {
+    const t = this.t;
+    if (this.details.methodDescDetails(methodDesc).classification !== "Instantiated") return false;
+    return (t.u16(t.at(methodDesc, "InstantiatedMethodDesc", "Flags2")) & IMD_KIND_MASK) === IMD_GENERIC_METHOD_DEFINITION;
+  }
+
+  /** GetGenericMethodInstantiation: an InstantiatedMethodDesc's type arguments (PerInstInfo, NumGenericArgs). */
+  methodInstantiation(methodDesc: number): number[] {
+    const t = this.t;
+    if (this.details.methodDescDetails(methodDesc).classification !== "Instantiated") return [];
+    const dictionary = t.pointerField(methodDesc, "InstantiatedMethodDesc", "PerInstInfo");
+    if (dictionary === 0) return [];
+    const count = t.u16(t.at(methodDesc, "InstantiatedMethodDesc", "NumGenericArgs"));
+    return count > MAX_TYPE_ARGS ? [] : this.readHandles(dictionary, count);
+  }
+
+  /** IsNoMetadataMethod: a DynamicMethodDesc's name, kind and stored signature; undefined for other MethodDescs. */
+  dynamicMethod(methodDesc: number): DynamicMethodInfo | undefined {
+    const t = this.t;
+    if (this.details.methodDescDetails(methodDesc).classification !== "Dynamic") return undefined;
+    const flags = t.u32Field(methodDesc, "StoredSigMethodDesc", "ExtendedFlags");
+    const sig = t.pointerField(methodDesc, "StoredSigMethodDesc", "Sig");
+    const sigLength = t.u32Field(methodDesc, "StoredSigMethodDesc", "cSig");
+    const namePointer = t.pointerField(methodDesc, "DynamicMethodDesc", "MethodName");
+    return {
+      name: namePointer ? this.utf8z(namePointer) : "",
+      kind: flags & DYNAMIC_MD.isLCGMethod ? "lcg" : flags & DYNAMIC_MD.isILStub ? "ilstub" : "other",
+      signature: sig && sigLength <= MAX_SIG_BYTES ? t.memory.read(sig, sigLength) : new Uint8Array(0),
+    };
+  }
+
+  private readHandles(address: number, count: number): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < count; i++) out.push(this.t.pointer(address + i * POINTER_SIZE));
+    return out;
+  }
+
+  private utf8z(address: number): string {
+    const bytes: number[] = [];
+    for (let a = address; bytes.length < MAX_NAME_BYTES; a++) {
+      const b = this.t.u8(a);
+      if (b === 0) break;
+      bytes.push(b);
+    }
+    return Buffer.from(bytes).toString("utf8");
   }
 }

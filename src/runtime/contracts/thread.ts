@@ -59,6 +59,7 @@ export class ThreadContract {
       // FRAME_TOP (all bits set) ends an empty chain: no Frames is 0 here.
       frame: framePointer(t.memory.tryReadPointer(t.at(address, "Thread", "Frame"))),
       lastThrownObjectHandle: this.lastThrownObjectHandle(address),
+      firstNestedException: this.firstNestedException(address),
       isFinalizer: address === special.finalizer,
       isGC: address === special.gc,
     };
@@ -83,17 +84,38 @@ export class ThreadContract {
     return { pointer: t.pointerField(ctx, "GCAllocContext", "Pointer"), limit: t.pointerField(ctx, "GCAllocContext", "Limit") };
   }
 
+  /** The current exception tracker (ExInfo), 0 when no exception is being handled. With EH funclets (always on Unix) Thread.ExceptionTracker is a pointer. */
+  private exceptionTracker(thread: number): number {
+    const t = this.t;
+    const d = t.descriptor;
+    if (!d.hasField("Thread", "ExceptionTracker")) return 0;
+    const funclets = !d.hasGlobal("FeatureEHFunclets") || d.global("FeatureEHFunclets") !== 0;
+    return funclets ? t.pointerField(thread, "Thread", "ExceptionTracker") : t.at(thread, "Thread", "ExceptionTracker");
+  }
+
+  /** GetThreadData's FirstNestedException: the tracker's PreviousNestedInfo. */
+  private firstNestedException(thread: number): number {
+    const tracker = this.exceptionTracker(thread);
+    if (tracker === 0 || !this.t.descriptor.hasField("ExceptionInfo", "PreviousNestedInfo")) return 0;
+    return this.t.pointerField(tracker, "ExceptionInfo", "PreviousNestedInfo");
+  }
+
   /**
-   * The exception in flight (ExceptionInfo.ThrownObject, whose address serves as a handle),
-   * else Thread.LastThrownObject. With EH funclets (always on Unix) ExceptionTracker is a pointer.
+   * The exception in flight, else Thread.LastThrownObject. ExceptionInfo.ThrownObject is the
+   * tracker's m_hThrowable in the runtimes that publish it (9 and 10): a handle, so the field's
+   * value is the handle. (dotnet/runtime main's Thread.md, after m_hThrowable's removal, makes the
+   * field ExInfo.m_exception and its address the handle: a runtime with that layout needs its own
+   * case here.)
    */
   private lastThrownObjectHandle(thread: number): number {
     const t = this.t;
     const d = t.descriptor;
-    if (d.hasField("Thread", "ExceptionTracker") && d.hasField("ExceptionInfo", "ThrownObject")) {
-      const funclets = !d.hasGlobal("FeatureEHFunclets") || d.global("FeatureEHFunclets") !== 0;
-      const tracker = funclets ? t.pointerField(thread, "Thread", "ExceptionTracker") : t.at(thread, "Thread", "ExceptionTracker");
-      if (tracker !== 0 && t.pointerField(tracker, "ExceptionInfo", "ThrownObject") !== 0) return t.at(tracker, "ExceptionInfo", "ThrownObject");
+    if (d.hasField("ExceptionInfo", "ThrownObject")) {
+      const tracker = this.exceptionTracker(thread);
+      if (tracker !== 0) {
+        const handle = t.pointerField(tracker, "ExceptionInfo", "ThrownObject");
+        if (handle !== 0 && t.memory.tryReadPointer(handle)) return handle;
+      }
     }
     return d.hasField("Thread", "LastThrownObject") ? t.pointerField(thread, "Thread", "LastThrownObject") : 0;
   }

@@ -148,6 +148,7 @@ export class DacRuntime {
         allocContext: { pointer: d.allocContextPtr, limit: d.allocContextLimit },
         frame: d.pFrame,
         lastThrownObjectHandle: d.lastThrownObjectHandle,
+        firstNestedException: d.firstNestedException,
         isFinalizer: t === store.finalizerThread,
         isGC: t === store.gcThread,
         domain: d.domain,

@@ -70,6 +70,7 @@ export interface DacThreadData {
   allocContextLimit: number;
   domain: number;
   pFrame: number;
+  firstNestedException: number;
   lockCount: number;
   lastThrownObjectHandle: number;
   nextThread: number;
