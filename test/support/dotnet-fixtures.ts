@@ -322,3 +322,26 @@ export function dotnetDump(target = "hello", type: DumpType = "full", framework?
   const truth = JSON.parse(fs.readFileSync(path.join(dir, "truth.json"), "utf8")) as Truth;
   return { core, truth, dll };
 }
+
+/**
+ * A core dump of test/targets/<target> run with extra environment variables (runtime knobs such
+ * as DOTNET_TieredCompilation), cached like dotnetDump under a key that includes `env`. The truth
+ * file's shape is the target's own (`T`); it must have `pid` and `libcoreclr` as every target's does.
+ */
+export function dotnetDumpWithEnv<T = Truth>(target: string, env: Record<string, string>, type: DumpType = "full"): { core: string; truth: T; dll: string } {
+  const dll = buildDotnetTarget(target);
+  const buildHash = path.basename(path.dirname(path.dirname(dll)));
+  const envKey = Object.entries(env).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join("\n");
+  const dir = cachedDir("dotnet-dump", [target, buildHash, type, envKey], (out) => {
+    const running = startDotnetTarget(dll, out, { env });
+    try {
+      const core = path.join(out, "core");
+      const r = run(findCreatedump(running.truth), [CREATEDUMP_FLAG[type], "-f", core, String(running.pid)], { timeout: CREATEDUMP_TIMEOUT_MS });
+      fs.writeFileSync(path.join(out, "createdump.log"), r.stdout + r.stderr);
+      if (!fs.existsSync(core) || fs.statSync(core).size === 0) throw new Error(`createdump wrote no core:\n${r.stdout}${r.stderr}`);
+    } finally {
+      running.kill();
+    }
+  });
+  return { core: path.join(dir, "core"), truth: JSON.parse(fs.readFileSync(path.join(dir, "truth.json"), "utf8")) as T, dll };
+}
