@@ -44,12 +44,12 @@ const EVENT_TIERS: Record<number, string> = { 2: "Optimized", 3: "QuickJitted", 
 const eventTier = (l: MethodLoad) => EVENT_TIERS[(l.flags >> 7) & 7] ?? `event tier ${(l.flags >> 7) & 7}`;
 
 const KNOBS = { DOTNET_TieredCompilation: "1", DOTNET_TC_CallCountingDelayMs: "0", DOTNET_TieredPGO: "0" };
-const dump = () => dotnetDumpWithEnv<TieringTruth>("tiering", KNOBS);
+const dump = (type: "full" | "heap" = "full") => dotnetDumpWithEnv<TieringTruth>("tiering", KNOBS, type);
 const hex = (n: number) => "0x" + n.toString(16);
 
 describe("code versions on a dump of tiering (a method rejitted at tier 1)", { skip, timeout: 900_000 }, () => {
-  test("dumpmd: every code start the runtime reported, which version is current, and its tier, as the runtime's JIT events say", () => {
-    const d = dump();
+  for (const type of ["full", "heap"] as const) test(`dumpmd on a ${type} dump: every code start the runtime reported, which version is current, and its tier, as the runtime's JIT events say`, () => {
+    const d = dump(type);
     const m = d.truth.methods;
     const r = runCliJson(d.core, ["Hot", "Cold", "Driver"].map((n) => `dumpmd ${m[n as keyof typeof m].methodDesc}`));
     assert.equal(r.status, 0, r.stderr);
@@ -81,7 +81,22 @@ describe("code versions on a dump of tiering (a method rejitted at tier 1)", { s
     const hot = results[0]!.versionHistory[0]!.nativeCodeVersions;
     assert.equal(m.Hot.loads.length, 2, "the app saw Hot jitted twice");
     assert.deepEqual(hot.map((v) => [v.nativeCodeVersion === "0x0", v.tier]), [[true, "QuickJitted"], [false, "OptimizedTier1"]]);
+    assert.ok(results[0]!.versionNotes.some((n) => n.includes("NativeCodeVersionNode.OptimizationTier")), "the note names the field the descriptor lacks");
   });
+
+  test("without a DAC the versions are the same, the tiers are null (text: SOS's \"Unknown Tier\") and a note says why", () => {
+    const d = dump();
+    const r = runCliJson(d.core, [`dumpmd ${d.truth.methods.Hot.methodDesc}`], ["--dac", "/nonexistent/libmscordaccore.so"]);
+    assert.equal(r.status, 0, r.stderr);
+    const md = resultOf<DumpmdResult>(r.docs, `dumpmd ${d.truth.methods.Hot.methodDesc}`);
+    assert.equal(md.tierSource, null);
+    assert.deepEqual(md.versionHistory[0]!.nativeCodeVersions.map((v) => [v.codeAddress, v.tier]), d.truth.methods.Hot.loads.map((l) => [l.start, null]));
+    assert.ok(md.versionNotes.some((n) => n.includes("OptimizationTier")) && md.versionNotes.some((n) => n.includes("DAC is not available")), JSON.stringify(md.versionNotes));
+    const text = runCli(["analyze", d.core, "--dac", "/nonexistent/libmscordaccore.so", "-c", `dumpmd ${d.truth.methods.Hot.methodDesc}`]);
+    assert.equal(text.stdout.split("\n").filter((l) => l.endsWith("(Unknown Tier)")).length, 2, text.stdout);
+  });
+
+
 
   test("dumpmd's text is SOS's Version History block, newest version first", () => {
     const d = dump();

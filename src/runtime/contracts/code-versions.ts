@@ -93,7 +93,7 @@ export class CodeVersions {
     if (version === undefined) throw new MissingRuntimeDataError("this runtime publishes no CodeVersions contract, so code versions cannot be read");
     const missing: string[] = [];
     const md = this.typeSystem.methodDescDetails(methodDesc);
-    const module = this.typeSystem.methodTableDetails(md.methodTable).module;
+    const module = t.pointerField(md.methodTable, "MethodTable", "Module");
     const rid = md.token & 0xffffff;
 
     const nodes = this.nativeCodeVersionNodes(methodDesc, missing);
