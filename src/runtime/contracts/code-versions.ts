@@ -169,8 +169,9 @@ export class CodeVersions {
     const versioningState = codeData === 0 ? 0 : t.pointerField(codeData, "MethodDescCodeData", "VersioningState");
     const list: { node: number; nativeCode: number; ilVersionId: number; flags: number }[] = [];
     if (versioningState === 0) return { versioningState, list };
+    let seen = 0;
     for (let node = t.pointerField(versioningState, "MethodDescVersioningState", "NativeCodeVersionNode"); node !== 0; node = t.pointerField(node, "NativeCodeVersionNode", "Next")) {
-      if (list.length > MAX_VERSIONS) throw new CorruptDataError(`the native code versions of MethodDesc 0x${methodDesc.toString(16)} form a list longer than ${MAX_VERSIONS} (corrupt or looping)`);
+      if (++seen > MAX_VERSIONS) throw new CorruptDataError(`the native code versions of MethodDesc 0x${methodDesc.toString(16)} form a list longer than ${MAX_VERSIONS} (corrupt or looping)`);
       // Nodes of other MethodDescs never share this list, but the runtime's iterator checks it too.
       if (t.pointerField(node, "NativeCodeVersionNode", "MethodDesc") !== methodDesc) continue;
       list.push({
