@@ -138,6 +138,18 @@ describe("code versions on a dump of tiering (a method rejitted at tier 1)", { s
     assert.equal(inTier0!.codeAddress, tier0!.start);
     assert.equal(inTier0!.versionHistory[0]!.nativeCodeVersions.length, 2);
 
+    // The DAC's GetMethodDescData with the address as requestedIP (what SOS's ip2md prints from).
+    const process = openCoreDump(d.core);
+    try {
+      const { dac, error } = openDacRuntime(process);
+      assert.ok(dac, error);
+      for (const [at, ours] of [[ip, inTier1!], [Number(tier0!.start) + 1, inTier0!]] as const) {
+        assert.equal(ours.codeAddress, hex(dac.sos.methodDescData(Number(ours.methodDesc), at).NativeCodeAddr), `DAC current code for IP ${hex(at)}`);
+      }
+    } finally {
+      process.close();
+    }
+
     // ClrMD's native code of the parked Hot frame: its ClrMethod.NativeCode (through its own DAC).
     const stacks = clrmdOracle(d.core, "stacks").result.threads;
     const hotFrame = stacks.flatMap((t) => t.frames).find((f) => f.method?.methodDesc === d.truth.methods.Hot.methodDesc);

@@ -294,12 +294,13 @@ export class SosDac {
     return this.request("GetObjectData", this.s.Object, address);
   }
 
-  methodDescData(md: number): DacMethodDescData {
+  /** GetMethodDescData; `requestedIP` (as SOS's ip2md passes it) selects the native code version holding that address. */
+  methodDescData(md: number, requestedIP = 0): DacMethodDescData {
     const buf = Buffer.alloc(this.koffi.sizeof(this.s.MethodDesc));
     const hr = this.sos.call(
       slot("GetMethodDescData"),
       "int GetMethodDescData(void *self, uint64_t md, uint64_t ip, void *data, uint32_t cRejit, void *rejit, uint32_t *needed)",
-      BigInt(md), 0n, buf, 0, null, null,
+      BigInt(md), BigInt(requestedIP), buf, 0, null, null,
     );
     if (!succeeded(hr)) throw new DacCallError("GetMethodDescData", hr, hex(md));
     const d = numbers<DacMethodDescData>(this.koffi.decode(buf, this.s.MethodDesc) as Record<string, unknown>);
