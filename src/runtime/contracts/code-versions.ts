@@ -89,8 +89,7 @@ export class CodeVersions {
   versions(methodDesc: number): MethodCodeVersions {
     const t = this.t;
     const d = t.descriptor;
-    const version = d.contractVersion("CodeVersions");
-    if (version === undefined) throw new MissingRuntimeDataError("this runtime publishes no CodeVersions contract, so code versions cannot be read");
+    if (d.contractVersion("CodeVersions") === undefined) throw new MissingRuntimeDataError("this runtime publishes no CodeVersions contract, so code versions cannot be read");
     const missing: string[] = [];
     const md = this.typeSystem.methodDescDetails(methodDesc);
     const module = t.pointerField(md.methodTable, "MethodTable", "Module");

@@ -18,7 +18,12 @@ using System.Threading;
 
 namespace Tiering;
 
-public sealed record MethodLoad(string Method, string MethodDesc, string Start, long Size, long Flags, long RejitId, string Event);
+/// <summary>
+/// One MethodLoadVerbose event. EventReJitId is the event's ReJITID field as received: for tiered
+/// code the runtime reports 1 there for the tier-1 code although the method was never rejitted
+/// (its IL version's rejit id stays 0), so it is kept for reference and not used as a rejit id.
+/// </summary>
+public sealed record MethodLoad(string Method, string MethodDesc, string Start, long Size, long Flags, long EventReJitId, string Event);
 
 sealed class JitEvents : EventListener
 {
