@@ -1,4 +1,5 @@
 import type { ManagedFunction } from "../native/windows-unwind.js";
+import type { MethodCodeVersions } from "./contracts/code-versions.js";
 import type { CodeBlock } from "./contracts/execution-manager.js";
 import type { ExplicitFrame } from "./contracts/frames.js";
 import type { Loader } from "./contracts/loader.js";
@@ -7,6 +8,7 @@ import type { MethodDescInfo, MethodTableInfo, ModuleInfo } from "./contracts/ru
 import type { RuntimeTypeNames, RuntimeTypeSystemDetails } from "./contracts/runtime-type-system.js";
 
 export type { CodeBlock, ExplicitFrame, MethodDescInfo, MethodTableInfo, ModuleInfo };
+export type { ILCodeVersion, MethodCodeVersions, NativeCodeVersion, OptimizationTier } from "./contracts/code-versions.js";
 
 // The managed view of a dumped process: one interface for commands, implemented by the
 // contracts backend (pure TypeScript, driven by the runtime's descriptor) and, later, the DAC.
@@ -79,4 +81,6 @@ export interface ClrRuntime {
   typeNames(): RuntimeTypeNames;
   /** The Object contract: MethodTable of an object, sizes, strings, arrays, Exception fields (contracts/object.ts). */
   objects(): ObjectContract;
+  /** The CodeVersions contract: a method's IL and native code versions, which are active, their code and IL (contracts/code-versions.ts). */
+  codeVersions(methodDesc: number): MethodCodeVersions;
 }

@@ -341,8 +341,8 @@ export function startDotnetTarget(dll: string, dir: string, opts: { selfContaine
  * Runs the target until READY, dumps it with createdump into `dir` (core, truth.json,
  * createdump.log, app.log) and kills it, whatever happens.
  */
-function captureDump(dll: string, type: DumpType, dir: string, selfContained: boolean): void {
-  const target = startDotnetTarget(dll, dir, { selfContained });
+function captureDump(dll: string, type: DumpType, dir: string, options: { selfContained?: boolean; env?: Record<string, string> }): void {
+  const target = startDotnetTarget(dll, dir, options);
   try {
     const core = path.join(dir, "core");
     const r = run(findCreatedump(target.truth), [CREATEDUMP_FLAG[type], "-f", core, String(target.pid)], { timeout: CREATEDUMP_TIMEOUT_MS });
@@ -362,7 +362,7 @@ function captureDump(dll: string, type: DumpType, dir: string, selfContained: bo
 export function dotnetDump(target = "hello", type: DumpType = "full", framework?: string): DotnetDump {
   const dll = buildDotnetTarget(target, framework);
   const buildHash = path.basename(path.dirname(path.dirname(dll)));
-  const dir = cachedDir("dotnet-dump", [target, buildHash, type], (out) => captureDump(dll, type, out, framework !== undefined));
+  const dir = cachedDir("dotnet-dump", [target, buildHash, type], (out) => captureDump(dll, type, out, { selfContained: framework !== undefined }));
   const core = path.join(dir, "core");
   const truth = JSON.parse(fs.readFileSync(path.join(dir, "truth.json"), "utf8")) as Truth;
   return { core, truth, dll };
@@ -372,4 +372,17 @@ export function dotnetDump(target = "hello", type: DumpType = "full", framework?
 export function scenarioDump(type: DumpType = "full"): DotnetDump<ScenarioTruth> {
   const d = dotnetDump("scenarios", type);
   return { ...d, truth: d.truth as unknown as ScenarioTruth };
+}
+
+/**
+ * A core dump of test/targets/<target> run with extra environment variables (runtime knobs such
+ * as DOTNET_TieredCompilation), cached like dotnetDump under a key that includes `env`. The truth
+ * file's shape is the target's own (`T`); it must have `pid` and `libcoreclr` as every target's does.
+ */
+export function dotnetDumpWithEnv<T = Truth>(target: string, env: Record<string, string>, type: DumpType = "full"): DotnetDump<T> {
+  const dll = buildDotnetTarget(target);
+  const buildHash = path.basename(path.dirname(path.dirname(dll)));
+  const envKey = Object.entries(env).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join("\n");
+  const dir = cachedDir("dotnet-dump", [target, buildHash, type, envKey], (out) => captureDump(dll, type, out, { env }));
+  return { core: path.join(dir, "core"), truth: JSON.parse(fs.readFileSync(path.join(dir, "truth.json"), "utf8")) as T, dll };
 }

@@ -1,9 +1,35 @@
 // `dumpmd <MethodDesc>` (SOS DumpMD, util.cpp DumpMDInfoFromMethodDescData): a MethodDesc's name,
-// EEClass, MethodTable, token, module and current native code.
+// EEClass, MethodTable, token, module, current native code and its code version history (the
+// CodeVersions contract; tiers from the descriptor, or from the DAC where the descriptor has none).
 import { ClrscopeError, CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
-import { clrRuntime, defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
+import type { ClrRuntime, MethodCodeVersions } from "../../runtime/clr-runtime.js";
+import { DAC_OPTIMIZATION_TIERS } from "../../runtime/dac/sos-dac.js";
+import { clrRuntime, dacRuntime, defineCommand, hexAddress, parseArgs, parseNumber, type Session } from "../command.js";
 import { safeJitKind, type JitKind } from "./dumpmt.js";
+
+/** One native code version (SOS: `CodeAddr` and `NativeCodeVersion` lines). */
+export interface DumpmdNativeCodeVersion {
+  /** Start of its code ("0x0" when not compiled yet). */
+  codeAddress: string;
+  /** The NativeCodeVersionNode; "0x0" for the default version, whose code is the MethodDesc's own. */
+  nativeCodeVersion: string;
+  isActive: boolean;
+  /** SOS's tier name ("QuickJitted", "OptimizedTier1", ...); null when neither the descriptor nor the DAC gives it. */
+  tier: string | null;
+}
+
+/** One IL code version (SOS: `ILCodeVersion`, `ReJIT ID`, `IL Addr`) and its native code versions. */
+export interface DumpmdILCodeVersion {
+  /** The ILCodeVersionNode; "0x0" for the default version (the method's own IL). */
+  ilCodeVersion: string;
+  rejitId: number;
+  /** Address of the IL; null when the runtime does not publish it (ILCodeVersionNode.ILAddress). */
+  ilAddress: string | null;
+  isActive: boolean;
+  /** In the runtime's order (default version first); SOS prints them last to first. */
+  nativeCodeVersions: DumpmdNativeCodeVersion[];
+}
 
 export interface DumpmdResult {
   methodDesc: string;
@@ -23,8 +49,14 @@ export interface DumpmdResult {
   /** The method has native code (JIT'd or ReadyToRun). */
   isJitted: boolean;
   jit: JitKind;
-  /** Native code address ("0x0" when none). */
+  /** Native code address ("0x0" when none): the active native code version's (for ip2md, the one holding the address). */
   codeAddress: string;
+  /** SOS "Version History": the active IL code version first, then any others (reverted rejits). */
+  versionHistory: DumpmdILCodeVersion[];
+  /** Where the tiers come from: the runtime's descriptor, the DAC (the descriptor has none), or nowhere (null). */
+  tierSource: "descriptor" | "dac" | null;
+  /** What is missing from the version history and why (e.g. fields the descriptor does not publish). */
+  versionNotes: string[];
 }
 
 export const dumpmd = defineCommand<DumpmdResult>({
@@ -34,34 +66,7 @@ export const dumpmd = defineCommand<DumpmdResult>({
   run(session, args) {
     const a = parseArgs(args, []);
     if (a.positional.length !== 1) throw new CommandError("usage: dumpmd METHODDESC", "usage");
-    const address = parseNumber(a.positional[0]!);
-    const rt = clrRuntime(session);
-    const ts = rt.typeSystemDetails();
-    let md, mt;
-    try {
-      md = ts.methodDescDetails(address);
-      mt = ts.methodTableDetails(md.methodTable);
-    } catch (e) {
-      if (!(e instanceof ClrscopeError)) throw e;
-      throw new CommandError(`${hexAddress(address)} is not a MethodDesc`, "not-a-methoddesc");
-    }
-    if (mt.eeClass === 0 || mt.module === 0) throw new CommandError(`${hexAddress(address)} is not a MethodDesc`, "not-a-methoddesc");
-    const jit = safeJitKind(session, rt, md.nativeCode, mt.module);
-    return {
-      methodDesc: hexAddress(address),
-      name: session.names!.methodSignature(address),
-      eeClass: hexAddress(mt.eeClass),
-      methodTable: hexAddress(md.methodTable),
-      token: hexAddress(md.token),
-      module: hexAddress(mt.module),
-      modulePath: rt.module(mt.module).path,
-      classification: md.classification,
-      slot: md.slot,
-      isStatic: md.isStatic,
-      isJitted: jit === "JIT" || jit === "PreJIT",
-      jit,
-      codeAddress: hexAddress(md.nativeCode),
-    };
+    return dumpMethodDesc(session, parseNumber(a.positional[0]!));
   },
   render(r) {
     const p = (h: string) => hexDigits(parseInt(h, 16), 16);
@@ -73,6 +78,109 @@ export const dumpmd = defineCommand<DumpmdResult>({
       `Module:               ${p(r.module)}`,
       `IsJitted:             ${r.isJitted ? "yes" : "no"}`,
       `Current CodeAddr:     ${r.codeAddress === "0x0" ? "ffffffffffffffff" : p(r.codeAddress)}`,
+      "Version History:",
+      ...r.versionHistory.flatMap((il) => [
+        `  ILCodeVersion:      ${p(il.ilCodeVersion)}`,
+        `  ReJIT ID:           ${il.rejitId}`,
+        `  IL Addr:            ${il.ilAddress === null ? "<unknown>" : p(il.ilAddress)}`,
+        ...[...il.nativeCodeVersions].reverse().flatMap((v) => [
+          `     CodeAddr:           ${p(v.codeAddress)}  (${v.tier ?? "Unknown Tier"})`,
+          `     NativeCodeVersion:  ${p(v.nativeCodeVersion)}`,
+        ]),
+      ]),
     ].join("\n");
   },
 });
+
+/**
+ * The DumpMD data of the MethodDesc at `address`. `requestedCode` (ip2md): the start of the code
+ * holding the address asked about, whose native code version is then the "Current CodeAddr".
+ */
+export function dumpMethodDesc(session: Session, address: number, requestedCode?: number): DumpmdResult {
+  const rt = clrRuntime(session);
+  const ts = rt.typeSystemDetails();
+  let md, mt;
+  try {
+    md = ts.methodDescDetails(address);
+    mt = ts.methodTableDetails(md.methodTable);
+  } catch (e) {
+    if (!(e instanceof ClrscopeError)) throw e;
+    throw new CommandError(`${hexAddress(address)} is not a MethodDesc`, "not-a-methoddesc");
+  }
+  if (mt.eeClass === 0 || mt.module === 0) throw new CommandError(`${hexAddress(address)} is not a MethodDesc`, "not-a-methoddesc");
+  const history = versionHistory(session, rt, address);
+  const natives = history.versions?.ilVersions.flatMap((il) => il.nativeVersions) ?? [];
+  const current = (requestedCode !== undefined ? natives.find((v) => v.nativeCode === requestedCode) : undefined) ?? history.versions?.activeNativeVersion;
+  const codeAddress = current && current.nativeCode !== 0 ? current.nativeCode : md.nativeCode;
+  const jit = safeJitKind(session, rt, codeAddress, mt.module);
+  return {
+    methodDesc: hexAddress(address),
+    name: session.names!.methodSignature(address),
+    eeClass: hexAddress(mt.eeClass),
+    methodTable: hexAddress(md.methodTable),
+    token: hexAddress(md.token),
+    module: hexAddress(mt.module),
+    modulePath: rt.module(mt.module).path,
+    classification: md.classification,
+    slot: md.slot,
+    isStatic: md.isStatic,
+    isJitted: jit === "JIT" || jit === "PreJIT",
+    jit,
+    codeAddress: hexAddress(codeAddress),
+    versionHistory: history.rows,
+    tierSource: history.tierSource,
+    versionNotes: history.notes,
+  };
+}
+
+function versionHistory(session: Session, rt: ClrRuntime, methodDesc: number): {
+  versions?: MethodCodeVersions;
+  rows: DumpmdILCodeVersion[];
+  tierSource: DumpmdResult["tierSource"];
+  notes: string[];
+} {
+  let versions: MethodCodeVersions;
+  try {
+    versions = rt.codeVersions(methodDesc);
+  } catch (e) {
+    if (!(e instanceof ClrscopeError)) throw e;
+    return { rows: [], tierSource: null, notes: [`code versions unavailable: ${e.message}`] };
+  }
+  const notes = versions.missing.map((m) => `this runtime's descriptor does not publish ${m}`);
+  const ordered = [...versions.ilVersions.filter((v) => v.isActive), ...versions.ilVersions.filter((v) => !v.isActive)];
+  const tiersKnown = versions.ilVersions.every((il) => il.nativeVersions.every((v) => v.tier !== undefined));
+  let tierSource: DumpmdResult["tierSource"] = tiersKnown ? "descriptor" : null;
+  // The descriptor of .NET 10 has no tiers; the runtime's DAC knows them (ISOSDacInterface5::GetTieredVersions).
+  const dacTiers = new Map<string, string>();
+  if (!tiersKnown) {
+    const dac = dacRuntime(session);
+    if (dac.runtime) {
+      try {
+        for (const il of ordered) {
+          for (const v of dac.runtime.sos.tieredVersions(methodDesc, il.rejitId) ?? []) {
+            dacTiers.set(`${il.rejitId}:${v.NativeCodeVersionNodePtr}`, DAC_OPTIMIZATION_TIERS[v.OptimizationTier] ?? "Unknown Tier");
+          }
+        }
+        if (dacTiers.size > 0) tierSource = "dac";
+      } catch (e) {
+        if (!(e instanceof ClrscopeError)) throw e;
+        notes.push(`tiers unavailable: ${e.message}`);
+      }
+    } else {
+      notes.push(`tiers unavailable: the DAC is not available (${dac.error})`);
+    }
+  }
+  const rows = ordered.map((il) => ({
+    ilCodeVersion: hexAddress(il.node),
+    rejitId: il.rejitId,
+    ilAddress: il.ilAddress === undefined ? null : hexAddress(il.ilAddress),
+    isActive: il.isActive,
+    nativeCodeVersions: il.nativeVersions.map((v) => ({
+      codeAddress: hexAddress(v.nativeCode),
+      nativeCodeVersion: hexAddress(v.node),
+      isActive: v.isActive,
+      tier: v.tier ?? dacTiers.get(`${il.rejitId}:${v.node}`) ?? null,
+    })),
+  }));
+  return { versions, rows, tierSource, notes };
+}

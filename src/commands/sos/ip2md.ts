@@ -3,7 +3,7 @@
 import { CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
 import { clrRuntime, defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
-import { dumpmd, type DumpmdResult } from "./dumpmd.js";
+import { dumpMethodDesc, dumpmd, type DumpmdResult } from "./dumpmd.js";
 
 export interface Ip2mdResult extends DumpmdResult {
   address: string;
@@ -25,7 +25,7 @@ export const ip2md = defineCommand<Ip2mdResult>({
     const block = clrRuntime(session).codeBlock(address);
     if (!block) throw new CommandError(`${hexAddress(address)} is not in managed code (no JIT'd or ReadyToRun method holds it)`, "not-managed-code");
     return {
-      ...dumpmd.run(session, [hexAddress(block.methodDesc)]),
+      ...dumpMethodDesc(session, block.methodDesc, block.start),
       address: hexAddress(address),
       codeStart: hexAddress(block.start),
       offset: block.offset,

@@ -2,6 +2,7 @@
 // descriptor, with no native library.
 import type { ClrRuntime, CodeBlock, ManagedThread, MethodDescInfo, MethodTableInfo, ModuleInfo, RuntimeDescription, ThreadStoreCounts } from "../clr-runtime.js";
 import type { ManagedFunction } from "../../native/windows-unwind.js";
+import { CodeVersions, type MethodCodeVersions } from "./code-versions.js";
 import { ExecutionManager } from "./execution-manager.js";
 import { FrameChain, type ExplicitFrame } from "./frames.js";
 import { Loader } from "./loader.js";
@@ -106,5 +107,12 @@ export class ContractsRuntime implements ClrRuntime {
   objects(): ObjectContract {
     this.objectContract ??= new ObjectContract(this.target, this.typeSystemDetails());
     return this.objectContract;
+  }
+
+  private codeVersionsContract?: CodeVersions;
+
+  codeVersions(methodDesc: number): MethodCodeVersions {
+    this.codeVersionsContract ??= new CodeVersions(this.target, this.typeSystemDetails(), this.loader());
+    return this.codeVersionsContract.versions(methodDesc);
   }
 }

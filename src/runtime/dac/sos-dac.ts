@@ -7,6 +7,36 @@ import type { Koffi } from "./koffi.js";
 
 export const IID_ISOSDacInterface = guidBytes("436f00f2-b42a-4b9f-870c-e73db66ae930");
 export const IID_ISOSDacInterface14 = guidBytes("9aa22aca-6dc6-4a0c-b4e0-70d2416b9837");
+/** ISOSDacInterface5: GetTieredVersions (slot 3). */
+export const IID_ISOSDacInterface5 = guidBytes("127d6abe-6c86-4e48-8e7b-220781c58101");
+/** ISOSDacInterface7: GetPendingReJITID (slot 3), GetReJITInformation (slot 4), ... */
+export const IID_ISOSDacInterface7 = guidBytes("c1020dde-fe98-4536-a53b-f35a74c327eb");
+const SOS5_GET_TIERED_VERSIONS = 3;
+const SOS7_GET_REJIT_INFORMATION = 4;
+/** GetTieredVersions fills at most this many entries (SOS asks for kcMaxTieredVersions). */
+const MAX_TIERED_VERSIONS = 64;
+
+/** DacpTieredVersionData::OptimizationTier in enum order (dacprivate.h), with SOS's names. */
+export const DAC_OPTIMIZATION_TIERS = [
+  "Unknown Tier", "MinOptJitted", "Optimized", "QuickJitted", "OptimizedTier1", "ReadyToRun", "OptimizedTier1OSR",
+  "QuickJitted + Instrumented", "OptimizedTier1 + Instrumented",
+] as const;
+
+/** One native code version as ISOSDacInterface5::GetTieredVersions reports it (DacpTieredVersionData). */
+export interface DacTieredVersion {
+  NativeCodeAddr: number;
+  OptimizationTier: number;
+  NativeCodeVersionNodePtr: number;
+}
+
+/** ISOSDacInterface7::GetReJITInformation (DacpReJitData2): the IL code version of a rejit id. */
+export interface DacReJitData2 {
+  rejitID: number;
+  /** DacpReJitData2::Flags: 0 unknown, 1 requested, 2 active, 3 reverted. */
+  flags: number;
+  il: number;
+  ilCodeVersionNodePtr: number;
+}
 
 /** ISOSDacInterface methods in vtable order, after IUnknown's three (sospriv.idl). */
 const SOS_METHODS = [
@@ -127,6 +157,8 @@ export interface DacMethodDescData {
   MethodTablePtr: number;
   ModulePtr: number;
   MDToken: number;
+  /** The active IL code version's rejit data (DacpReJitData). */
+  rejitDataCurrent: { rejitID: number; flags: number; NativeCodeAddr: number };
 }
 
 export interface DacObjectData {
@@ -190,6 +222,8 @@ export function structs(k: Koffi) {
       managedDynamicMethodObject: A, requestedIP: A, rejitDataCurrent: ReJit, rejitDataRequested: ReJit,
       cJittedRejitVersions: "uint32_t",
     }),
+    TieredVersion: k.struct({ NativeCodeAddr: A, OptimizationTier: "int32_t", NativeCodeVersionNodePtr: A }),
+    ReJit2: k.struct({ rejitID: "uint32_t", flags: "int32_t", il: A, ilCodeVersionNodePtr: A }),
     Object: k.struct({
       MethodTable: A, ObjectType: "int32_t", Size: "uint64_t", ElementTypeHandle: A, ElementType: "int32_t", dwRank: "uint32_t",
       dwNumComponents: "uint64_t", dwComponentSize: "uint64_t", ArrayDataPtr: A, ArrayBoundsPtr: A, ArrayLowerBoundsPtr: A,
@@ -208,6 +242,8 @@ function numbers<T>(o: Record<string, unknown>): T {
 export class SosDac {
   private readonly s: ReturnType<typeof structs>;
   private sos14?: ComPtr | null;
+  private sos5?: ComPtr | null;
+  private sos7?: ComPtr | null;
 
   constructor(
     private readonly koffi: Koffi,
@@ -259,15 +295,47 @@ export class SosDac {
     return this.request("GetObjectData", this.s.Object, address);
   }
 
-  methodDescData(md: number): DacMethodDescData {
+  /** GetMethodDescData; `requestedIP` (as SOS's ip2md passes it) selects the native code version holding that address. */
+  methodDescData(md: number, requestedIP = 0): DacMethodDescData {
     const buf = Buffer.alloc(this.koffi.sizeof(this.s.MethodDesc));
     const hr = this.sos.call(
       slot("GetMethodDescData"),
       "int GetMethodDescData(void *self, uint64_t md, uint64_t ip, void *data, uint32_t cRejit, void *rejit, uint32_t *needed)",
-      BigInt(md), 0n, buf, 0, null, null,
+      BigInt(md), BigInt(requestedIP), buf, 0, null, null,
     );
     if (!succeeded(hr)) throw new DacCallError("GetMethodDescData", hr, hex(md));
-    return numbers<DacMethodDescData>(this.koffi.decode(buf, this.s.MethodDesc) as Record<string, unknown>);
+    const d = numbers<DacMethodDescData>(this.koffi.decode(buf, this.s.MethodDesc) as Record<string, unknown>);
+    d.rejitDataCurrent = numbers(d.rejitDataCurrent as unknown as Record<string, unknown>);
+    return d;
+  }
+
+  /**
+   * ISOSDacInterface5::GetTieredVersions: the native code versions of a method's IL code version
+   * `rejitId`, in the runtime's iteration order; undefined when this DAC has no such interface.
+   */
+  tieredVersions(md: number, rejitId: number): DacTieredVersion[] | undefined {
+    if (this.sos5 === undefined) this.sos5 = this.sos.queryInterface(IID_ISOSDacInterface5).itf ?? null;
+    if (!this.sos5) return undefined;
+    const size = this.koffi.sizeof(this.s.TieredVersion);
+    const buf = Buffer.alloc(size * MAX_TIERED_VERSIONS);
+    const count = new Int32Array(1);
+    const hr = this.sos5.call(SOS5_GET_TIERED_VERSIONS, "int GetTieredVersions(void *self, uint64_t md, int rejitId, void *data, int count, int *needed)", BigInt(md), rejitId, buf, MAX_TIERED_VERSIONS, count);
+    if (!succeeded(hr)) throw new DacCallError("GetTieredVersions", hr, hex(md));
+    const out: DacTieredVersion[] = [];
+    for (let i = 0; i < Math.min(count[0]!, MAX_TIERED_VERSIONS); i++) {
+      out.push(numbers<DacTieredVersion>(this.koffi.decode(buf.subarray(i * size, (i + 1) * size), this.s.TieredVersion) as Record<string, unknown>));
+    }
+    return out;
+  }
+
+  /** ISOSDacInterface7::GetReJITInformation; undefined when this DAC has no such interface. */
+  reJitInformation(md: number, rejitId: number): DacReJitData2 | undefined {
+    if (this.sos7 === undefined) this.sos7 = this.sos.queryInterface(IID_ISOSDacInterface7).itf ?? null;
+    if (!this.sos7) return undefined;
+    const buf = Buffer.alloc(this.koffi.sizeof(this.s.ReJit2));
+    const hr = this.sos7.call(SOS7_GET_REJIT_INFORMATION, "int GetReJITInformation(void *self, uint64_t md, int rejitId, void *data)", BigInt(md), rejitId, buf);
+    if (!succeeded(hr)) throw new DacCallError("GetReJITInformation", hr, hex(md));
+    return numbers<DacReJitData2>(this.koffi.decode(buf, this.s.ReJit2) as Record<string, unknown>);
   }
 
   /** A WCHAR-returning call (count, buffer, pNeeded): asks for the size, then the text. */
