@@ -133,6 +133,11 @@ export class PortablePdb {
     if (pos > ts + tables.size) throw new CorruptDataError(`${name}: tables run past the tables stream`);
   }
 
+  /** Rows of MethodDebugInformation: one per MethodDef of the module. */
+  get methodCount(): number {
+    return this.rows[METHOD_DEBUG_INFORMATION]!;
+  }
+
   private cell(table: number, rid: number, offset: number, width: number): number {
     if (!(rid >= 1 && rid <= this.rows[table]!)) throw new CorruptDataError(`${this.name}: row ${rid} of table 0x${table.toString(16)} does not exist`);
     const at = this.tableAt[table]! + (rid - 1) * this.rowSize[table]! + offset;
