@@ -23,54 +23,57 @@ interface StackVarsTruth {
 
 const methodOf = (f: ClrStackFrame) => f.callSite.slice(0, f.callSite.indexOf("("));
 
-describe("clrstack -a on stackvars (parameters, locals, source lines)", { skip, timeout: 900_000 }, () => {
-  test("each parked frame's parameters and locals are the values the app passed and holds, on the lines it recorded", () => {
-    const d = dotnetDump("stackvars", "full");
-    const truth = d.truth as unknown as StackVarsTruth;
-    const { docs, status, stderr } = runCliJson(d.core, [`setthread -t ${truth.workerTid}`, "clrstack -a"]);
-    assert.equal(status, 0, stderr);
-    const result = docs.find((x) => x.command === "clrstack -a")!.result as ClrStackResult;
-    assert.equal(result.walker, "contracts");
-    const frames = result.threads[0]!.frames;
-    assert.equal(truth.frames.length, 2);
-    for (const t of truth.frames) {
-      const f = frames.find((x) => x.kind === "managed" && methodOf(x) === t.method);
-      assert.ok(f, `${t.method} not on the worker's stack: ${frames.map((x) => x.callSite).join(", ")}`);
-      assert.ok(f.source, `${t.method}: no source line`);
-      assert.equal(path.basename(f.source.file), "Program.cs");
-      assert.equal(f.source.line, t.line, `${t.method}: source line`);
-      // Parameters: `this` first, then the declared ones in order, with the passed values, each in its stack home.
-      const params = f.parameters!;
-      assert.deepEqual(params.map((p) => p.name), ["this", ...t.parameters.map((p) => p.name)]);
-      assert.equal(params[0]!.value, t.this);
-      for (const p of t.parameters) {
-        const got = params.find((x) => x.name === p.name)!;
-        assert.equal(got.value, p.value, `${t.method} parameter ${p.name}`);
-        assert.match(got.location ?? "", /^0x[0-9a-f]+$/, `${t.method} parameter ${p.name} location`);
+for (const framework of [undefined, "net8.0"]) {
+  describe(`clrstack -a on stackvars (parameters, locals, source lines; ${framework ?? "net10.0"})`, { skip, timeout: 900_000 }, () => {
+    test("each parked frame's parameters and locals are the values the app passed and holds, on the lines it recorded", () => {
+      const d = dotnetDump("stackvars", "full", framework);
+      const truth = d.truth as unknown as StackVarsTruth;
+      const { docs, status, stderr } = runCliJson(d.core, [`setthread -t ${truth.workerTid}`, "clrstack -a"]);
+      assert.equal(status, 0, stderr);
+      const result = docs.find((x) => x.command === "clrstack -a")!.result as ClrStackResult;
+      // .NET 10: the contracts backend walks, the DAC adds values; .NET 8 (no descriptor): the DAC does both.
+      assert.equal(result.walker, framework ? "dac" : "contracts");
+      const frames = result.threads[0]!.frames;
+      assert.equal(truth.frames.length, 2);
+      for (const t of truth.frames) {
+        const f = frames.find((x) => x.kind === "managed" && methodOf(x) === t.method);
+        assert.ok(f, `${t.method} not on the worker's stack: ${frames.map((x) => x.callSite).join(", ")}`);
+        assert.ok(f.source, `${t.method}: no source line`);
+        assert.equal(path.basename(f.source.file), "Program.cs");
+        assert.equal(f.source.line, t.line, `${t.method}: source line`);
+        // Parameters: `this` first, then the declared ones in order, with the passed values, each in its stack home.
+        const params = f.parameters!;
+        assert.deepEqual(params.map((p) => p.name), ["this", ...t.parameters.map((p) => p.name)]);
+        assert.equal(params[0]!.value, t.this);
+        for (const p of t.parameters) {
+          const got = params.find((x) => x.name === p.name)!;
+          assert.equal(got.value, p.value, `${t.method} parameter ${p.name}`);
+          assert.match(got.location ?? "", /^0x[0-9a-f]+$/, `${t.method} parameter ${p.name} location`);
+        }
+        // Locals: named from the PDB; unoptimized code keeps each in a stack slot, whose bytes hold the value.
+        for (const l of t.locals) {
+          const got: ClrStackValue | undefined = f.locals!.find((x) => x.name === l.name);
+          assert.ok(got, `${t.method} local ${l.name} missing: ${JSON.stringify(f.locals)}`);
+          assert.equal(got.value, l.value, `${t.method} local ${l.name}`);
+          const home = BigInt(got.location!);
+          assert.ok(home > 0n);
+        }
       }
-      // Locals: named from the PDB; unoptimized code keeps each in a stack slot, whose bytes hold the value.
-      for (const l of t.locals) {
-        const got: ClrStackValue | undefined = f.locals!.find((x) => x.name === l.name);
-        assert.ok(got, `${t.method} local ${l.name} missing: ${JSON.stringify(f.locals)}`);
-        assert.equal(got.value, l.value, `${t.method} local ${l.name}`);
-        const home = BigInt(got.location!);
-        assert.ok(home > 0n);
-      }
-    }
-    // The text layout SOS prints.
-    const run = runCli(["analyze", d.core, "-c", `setthread -t ${truth.workerTid}`, "-c", "clrstack -a"]);
-    assert.equal(run.status, 0, run.stderr);
-    const inner = truth.frames.find((t) => t.method === "StackVars.Worker.Inner")!;
-    const lines = run.stdout.split("\n");
-    const at = lines.findIndex((l) => / StackVars\.Worker\.Inner\(Int32, System\.String, Int64\) \[.*\/Program\.cs @ \d+\]$/.test(l));
-    assert.ok(at > 0, run.stdout);
-    assert.ok(lines[at]!.endsWith(`Program.cs @ ${inner.line}]`));
-    assert.equal(lines[at + 1], "    PARAMETERS:");
-    assert.match(lines[at + 2]!, new RegExp(`^        this \\(0x[0-9A-F]{16}\\) = ${inner.this}$`));
-    assert.match(lines[at + 3]!, new RegExp(`^        n \\(0x[0-9A-F]{16}\\) = ${inner.parameters[0]!.value}$`));
-    assert.ok(lines.slice(at).includes("    LOCALS:"));
+      // The text layout SOS prints.
+      const run = runCli(["analyze", d.core, "-c", `setthread -t ${truth.workerTid}`, "-c", "clrstack -a"]);
+      assert.equal(run.status, 0, run.stderr);
+      const inner = truth.frames.find((t) => t.method === "StackVars.Worker.Inner")!;
+      const lines = run.stdout.split("\n");
+      const at = lines.findIndex((l) => / StackVars\.Worker\.Inner\(Int32, System\.String, Int64\) \[.*\/Program\.cs @ \d+\]$/.test(l));
+      assert.ok(at > 0, run.stdout);
+      assert.ok(lines[at]!.endsWith(`Program.cs @ ${inner.line}]`));
+      assert.equal(lines[at + 1], "    PARAMETERS:");
+      assert.match(lines[at + 2]!, new RegExp(`^        this \\(0x[0-9A-F]{16}\\) = ${inner.this}$`));
+      assert.match(lines[at + 3]!, new RegExp(`^        n \\(0x[0-9A-F]{16}\\) = ${inner.parameters[0]!.value}$`));
+      assert.ok(lines.slice(at).includes("    LOCALS:"));
+    });
   });
-});
+}
 
 /** One row of a stack for comparison: managed frames by SP and MethodDesc, explicit Frames by address and name. */
 type Row = { kind: "managed" | "frame"; sp: string; what: string };

@@ -247,7 +247,14 @@ export const clrStack = defineCommand<ClrStackResult>({
     const lines = new SourceLines(session.process.memory, session.process.symbolDirs);
     const walkOptions = { args: options.parameters, locals: options.locals, ilOffsets: options.lines || options.locals };
     threads.forEach((t, i) => {
-      const walked = dac.runtime!.stackWalk(t.osId, walkOptions) ?? [];
+      let walked: DacWalkedFrame[] = [];
+      try {
+        walked = dac.runtime!.stackWalk(t.osId, walkOptions) ?? [];
+      } catch (e) {
+        // The contracts walk stands without the DAC's; the DAC walk has nothing else.
+        if (!stacks || !(e instanceof ClrscopeError)) throw e;
+        result.note = `thread 0x${t.osId.toString(16)}: no parameters, locals or source lines: ${e.message}`;
+      }
       const stack = stacks ? stacks[i]! : dacStackOf(session, dac.runtime!, t, walked);
       annotate(dac.runtime!, stack.frames, walked, options, lines);
       result.threads.push(stack);
