@@ -1,8 +1,9 @@
 // `clrstack -a` (parameters, locals) and source lines, through the runtime's DAC, on a createdump
 // dump of test/targets/stackvars: the values the app passed and holds (its truth file), the
 // line numbers it recorded itself ([CallerLineNumber]). Then the DAC's own stack walk against the
-// contracts backend's (.NET 10 hello), and the DAC-walked stacks of .NET 8 and .NET 9 hello
-// against the truth file's parked methods and the source lines of their blocking calls.
+// contracts backend's (.NET 10 hello), and the stacks of .NET 10 (contracts walk) and .NET 8 and
+// .NET 9 hello (DAC walk) against the truth file's parked methods and the source lines of their
+// blocking calls in hello's Program.cs.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -115,15 +116,15 @@ const BLOCKING_CALL: Record<string, string> = {
   "threadpool-item": "NeverSetSlim.Wait()",
 };
 
-for (const framework of ["net8.0", "net9.0"]) {
-  describe(`clrstack -all through the DAC's stack walk (${framework} hello)`, { skip, timeout: 900_000 }, () => {
+for (const framework of [undefined, "net8.0", "net9.0"]) {
+  describe(`clrstack -all: parked methods and their source lines (${framework ?? "net10.0"} hello; ${framework ? "the DAC walks" : "contracts walk"})`, { skip, timeout: 900_000 }, () => {
     test("each parked thread shows its parked method (MethodDesc from the truth file) on the line of its blocking call", () => {
       const d = dotnetDump("hello", "full", framework);
       const source = fs.readFileSync(path.join(repoRoot, "test", "targets", "hello", "Program.cs"), "utf8").split("\n");
       const { docs, status, stderr } = runCliJson(d.core, ["clrstack -all"]);
       assert.equal(status, 0, stderr);
       const r = docs.find((x) => x.command === "clrstack -all")!.result as ClrStackResult;
-      assert.equal(r.walker, "dac");
+      assert.equal(r.walker, framework ? "dac" : "contracts");
       for (const th of d.truth.threads) {
         const stack = r.threads.find((t) => t.osId === th.osTid);
         assert.ok(stack, `${th.role} (tid ${th.osTid}) not in clrstack -all`);
