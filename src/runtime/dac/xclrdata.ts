@@ -14,11 +14,10 @@ const TASK = { CreateStackWalk: 11 } as const;
 const STACK_WALK = { GetContext: 3, Next: 5, GetFrameType: 7, GetFrame: 8, Request: 9 } as const;
 const FRAME = { GetNumArguments: 6, GetArgumentByIndex: 7, GetNumLocalVariables: 8, GetLocalVariableByIndex: 9, GetMethodInstance: 11 } as const;
 const METHOD_INSTANCE = { GetTokenAndScope: 5, GetILOffsetsByAddress: 12 } as const;
-const VALUE = { GetFlags: 3, GetSize: 5, GetBytes: 6, GetNumLocations: 28, GetLocationByIndex: 29 } as const;
+const VALUE = { GetFlags: 3, GetBytes: 6, GetNumLocations: 28, GetLocationByIndex: 29 } as const;
 
 /** CLRDataSimpleFrameType: every kind of frame (as SOS's ClrStack asks). */
 const SIMPFRAME_ALL = 0x1 | 0x2 | 0x4 | 0x8;
-export const SIMPFRAME_MANAGED_METHOD = 0x2;
 /** DACSTACKPRIV_REQUEST_FRAME_DATA (dacprivate.h): DacpFrameData { CLRDATA_ADDRESS frameAddr }. */
 const DACSTACKPRIV_REQUEST_FRAME_DATA = 0xf0000000;
 /** AMD64 CONTEXT_FULL (control, integer, floating point). */
@@ -31,6 +30,8 @@ const CLRDATA_VLOC_REGISTER = 1;
 const NAME_CHARS = 2048;
 /** Bytes of a value read at most (arguments and locals are at most a few machine words, or a struct). */
 const MAX_VALUE_BYTES = 1 << 16;
+/** Arguments or locals of one frame, at most (a method has at most 65535 of each). */
+const MAX_VALUES = 65535;
 /** IL offsets one native address can map to, at most. */
 const MAX_IL_OFFSETS = 64;
 /** Frames of one stack walk, at most (a corrupt stack must not walk forever). */
@@ -170,7 +171,7 @@ export class XclrDataProcess {
     const name = Buffer.alloc(NAME_CHARS * 2);
     const nameLen = new Uint32Array(1);
     const ptr = new BigUint64Array(1);
-    for (let i = 0; i < Math.min(count[0]!, 4096); i++) {
+    for (let i = 0; i < Math.min(count[0]!, MAX_VALUES); i++) {
       name.fill(0);
       ptr[0] = 0n;
       const hr =
