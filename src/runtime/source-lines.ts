@@ -1,15 +1,21 @@
-// Source lines and local names of managed code from portable PDBs: the module's PE image in
-// dump memory names its PDB (CodeView record: file name and GUID); the PDB is looked for beside
-// the module's file and in the --symbols directories, and used only when its id matches.
+// Source lines and local names of managed code from portable PDBs: a PDB embedded in the
+// module's image (debug directory entry 17: "MPDB", size, deflate data), else the one its
+// CodeView record names (file name and GUID), looked for beside the module's file and in the
+// --symbols directories and used only when its id matches.
 import { existsSync, readFileSync } from "node:fs";
+import { inflateRawSync } from "node:zlib";
 import { basename, dirname, join } from "node:path";
 import type { Memory } from "../dump/address-space.js";
 import { ClrscopeError } from "../errors.js";
-import { PeImage } from "../metadata/pe.js";
+import { DebugType, PeImage } from "../metadata/pe.js";
 import { PortablePdb, type LocalVariableName } from "../metadata/portable-pdb.js";
 
 /** Upper bound for reads through an in-memory image: PE sizes are checked by the reader. */
 const IMAGE_LIMIT = 1 << 30;
+/** "MPDB": the signature of an embedded portable PDB's debug data. */
+const EMBEDDED_PDB_SIGNATURE = 0x4244504d;
+/** Embedded PDBs larger than this (compressed or not) are not read. */
+const MAX_EMBEDDED_PDB = 64 << 20;
 
 export interface ManagedModuleRef {
   /** Load address of the module's PE image (0: dynamic, no image). */
@@ -66,7 +72,11 @@ export class SourceLines {
     let codeView;
     try {
       const layout = PeImage.detectLayout(source, module.path);
-      codeView = layout ? new PeImage(source, layout, module.path).codeViews().find((c) => c.portable) : undefined;
+      if (!layout) return undefined;
+      const pe = new PeImage(source, layout, module.path);
+      const embedded = embeddedPdb(pe, module.path);
+      if (embedded) return embedded;
+      codeView = pe.codeViews().find((c) => c.portable);
     } catch (e) {
       if (e instanceof ClrscopeError) return undefined;
       throw e;
@@ -85,4 +95,21 @@ export class SourceLines {
     }
     return undefined;
   }
+}
+
+/** The portable PDB embedded in an image's debug directory, if any. */
+function embeddedPdb(pe: PeImage, path: string): PortablePdb | undefined {
+  const entry = pe.debugEntries().find((e) => e.type === DebugType.embeddedPortablePdb);
+  if (!entry || entry.sizeOfData < 8) return undefined;
+  const data = pe.debugData(entry, MAX_EMBEDDED_PDB);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const size = view.getUint32(4, true);
+  if (view.getUint32(0, true) !== EMBEDDED_PDB_SIGNATURE || size > MAX_EMBEDDED_PDB) return undefined;
+  let bytes: Buffer;
+  try {
+    bytes = inflateRawSync(data.subarray(8), { maxOutputLength: size });
+  } catch {
+    return undefined; // damaged deflate data: no lines rather than a failed command
+  }
+  return new PortablePdb(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), `${path} (embedded PDB)`);
 }

@@ -24,11 +24,13 @@ interface StackVarsTruth {
 
 const methodOf = (f: ClrStackFrame) => f.callSite.slice(0, f.callSite.indexOf("("));
 
-for (const framework of [undefined, "net8.0"]) {
-  describe(`clrstack -a on stackvars (parameters, locals, source lines; ${framework ?? "net10.0"})`, { skip, timeout: 900_000 }, () => {
+// .NET 10 and .NET 8 with the PDB beside the assembly; .NET 10 with the PDB embedded in it (no .pdb file).
+for (const { framework, properties } of [{ framework: undefined, properties: [] }, { framework: "net8.0", properties: [] }, { framework: undefined, properties: ["DebugType=embedded"] }]) {
+  describe(`clrstack -a on stackvars (parameters, locals, source lines; ${[framework ?? "net10.0", ...properties].join(", ")})`, { skip, timeout: 900_000 }, () => {
     test("each parked frame's parameters and locals are the values the app passed and holds, on the lines it recorded", () => {
-      const d = dotnetDump("stackvars", "full", framework);
+      const d = dotnetDump("stackvars", "full", framework, properties);
       const truth = d.truth as unknown as StackVarsTruth;
+      assert.equal(fs.existsSync(d.dll.replace(/\.dll$/, ".pdb")), properties.length === 0);
       const { docs, status, stderr } = runCliJson(d.core, [`setthread -t ${truth.workerTid}`, "clrstack -a"]);
       assert.equal(status, 0, stderr);
       const result = docs.find((x) => x.command === "clrstack -a")!.result as ClrStackResult;
