@@ -24,6 +24,40 @@ export interface ListRange {
   end: number;
 }
 
+/** The metadata root (II.24.2.1) of `bytes`: version and stream headers, each checked to lie inside. */
+export function readMetadataRoot(bytes: Uint8Array, name: string): { majorVersion: number; minorVersion: number; version: string; streams: StreamHeader[] } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const need = (o: number, n: number, what: string): void => {
+    if (o < 0 || o + n > bytes.length) throw new CorruptDataError(`${name}: ${what} at ${o} (+${n}) lies outside the ${bytes.length} metadata bytes`);
+  };
+  need(0, 16, "metadata root");
+  if (view.getUint32(0, true) !== METADATA_SIGNATURE) throw new UnsupportedFormatError(`${name}: no metadata signature (BSJB)`);
+  const versionLength = view.getUint32(12, true);
+  need(16, versionLength + 4, "version string");
+  let end = 16;
+  while (end < 16 + versionLength && bytes[end] !== 0) end++;
+  const version = new TextDecoder().decode(bytes.subarray(16, end));
+  let pos = 16 + versionLength;
+  const streamCount = view.getUint16(pos + 2, true);
+  pos += 4;
+  const streams: StreamHeader[] = [];
+  for (let i = 0; i < streamCount; i++) {
+    need(pos, 8, "stream header");
+    const offset = view.getUint32(pos, true);
+    const size = view.getUint32(pos + 4, true);
+    pos += 8;
+    // The name is NUL-terminated and padded to 4 bytes; ECMA caps it at 32 characters.
+    let n = pos;
+    while (n < bytes.length && n < pos + 32 && bytes[n] !== 0) n++;
+    need(n, 1, "stream name");
+    const streamName = String.fromCharCode(...bytes.subarray(pos, n));
+    pos = (n + 4) & ~3;
+    need(offset, size, `stream ${streamName}`);
+    streams.push({ name: streamName, offset, size });
+  }
+  return { majorVersion: view.getUint16(4, true), minorVersion: view.getUint16(6, true), version, streams };
+}
+
 export class MetadataReader {
   readonly view: DataView;
   readonly majorVersion: number;
@@ -63,36 +97,11 @@ export class MetadataReader {
     readonly name = "metadata",
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const need = (o: number, n: number, what: string): void => {
-      if (o < 0 || o + n > bytes.length) throw new CorruptDataError(`${name}: ${what} at ${o} (+${n}) lies outside the ${bytes.length} metadata bytes`);
-    };
-    need(0, 16, "metadata root");
-    if (this.view.getUint32(0, true) !== METADATA_SIGNATURE) throw new UnsupportedFormatError(`${name}: no metadata signature (BSJB)`);
-    this.majorVersion = this.view.getUint16(4, true);
-    this.minorVersion = this.view.getUint16(6, true);
-    const versionLength = this.view.getUint32(12, true);
-    need(16, versionLength + 4, "version string");
-    let end = 16;
-    while (end < 16 + versionLength && bytes[end] !== 0) end++;
-    this.version = new TextDecoder().decode(bytes.subarray(16, end));
-    let pos = 16 + versionLength;
-    const streamCount = this.view.getUint16(pos + 2, true);
-    pos += 4;
-    this.streams = [];
-    for (let i = 0; i < streamCount; i++) {
-      need(pos, 8, "stream header");
-      const offset = this.view.getUint32(pos, true);
-      const size = this.view.getUint32(pos + 4, true);
-      pos += 8;
-      // The name is NUL-terminated and padded to 4 bytes; ECMA caps it at 32 characters.
-      let n = pos;
-      while (n < bytes.length && n < pos + 32 && bytes[n] !== 0) n++;
-      need(n, 1, "stream name");
-      const streamName = String.fromCharCode(...bytes.subarray(pos, n));
-      pos = (n + 4) & ~3;
-      need(offset, size, `stream ${streamName}`);
-      this.streams.push({ name: streamName, offset, size });
-    }
+    const root = readMetadataRoot(bytes, name);
+    this.majorVersion = root.majorVersion;
+    this.minorVersion = root.minorVersion;
+    this.version = root.version;
+    this.streams = root.streams;
     const stream = (n: string): StreamHeader => this.streams.find((s) => s.name === n) ?? { name: n, offset: 0, size: 0 };
     const s = stream("#Strings");
     this.strings = new StringHeap(bytes, s.offset, s.size, `${name} #Strings`);
@@ -114,7 +123,7 @@ export class MetadataReader {
     const validHi = this.view.getUint32(ts + 12, true);
     this.sortedLo = this.view.getUint32(ts + 16, true);
     this.sortedHi = this.view.getUint32(ts + 20, true);
-    pos = ts + 24;
+    let pos = ts + 24;
     for (let t = 0; t < 64; t++) {
       if (!bit(validLo, validHi, t)) continue;
       if (!SCHEMA_BY_ID[t]) throw new UnsupportedFormatError(`${name}: metadata table 0x${t.toString(16)} is not an ECMA-335 type-system table`);

@@ -192,6 +192,11 @@ export class NativeProcess {
     return { module, symbol: hit.name, offset: address - (hit.value + module.bias), symbolStart: hit.value + module.bias, symbolSize: hit.size };
   }
 
+  /** The --symbols directories this dump was opened with. */
+  get symbolDirs(): string[] {
+    return this.options.symbolDirs ?? [];
+  }
+
   /** Files to try for a mapped path: --exe for the main program, copies in --symbols dirs, the path itself. */
   private fileCandidates(path: string): { path: string; trusted: boolean }[] {
     const out: { path: string; trusted: boolean }[] = [];

@@ -209,12 +209,12 @@ const ISOLATED_BUILD = [
 /**
  * Builds test/targets/<target> (Release) into a cache directory and returns the path of the
  * main assembly. The sources are copied next to the output so that `obj/` never lands in the
- * repository.
+ * repository. `properties` ("Name=Value") are extra MSBuild properties (part of the cache key).
  */
-export function buildDotnetTarget(target = "hello", framework?: string): string {
+export function buildDotnetTarget(target = "hello", framework?: string, properties: string[] = []): string {
   const src = targetDir(target);
   const files = sourceFiles(src);
-  const inputs: (string | Buffer)[] = [target, dotnetToolchainId(), ...(framework ? [framework] : [])];
+  const inputs: (string | Buffer)[] = [target, dotnetToolchainId(), ...(framework ? [framework] : []), ...properties];
   for (const f of files) inputs.push(f, fs.readFileSync(path.join(src, f)));
   const dir = cachedDir("dotnet-build", inputs, (out) => {
     const copy = path.join(out, "src");
@@ -240,7 +240,7 @@ export function buildDotnetTarget(target = "hello", framework?: string): string 
     run(
       "dotnet",
       [...verb.slice(0, 1), path.join(copy, proj), ...verb.slice(1), "-c", "Release", "-o", path.join(out, "bin"), "--disable-build-servers",
-        "-nodeReuse:false", "-clp:ErrorsOnly", ...ISOLATED_BUILD],
+        "-nodeReuse:false", "-clp:ErrorsOnly", ...ISOLATED_BUILD, ...properties.map((p) => `-p:${p}`)],
       { cwd: copy, timeout: BUILD_TIMEOUT_MS },
     );
   });
@@ -357,10 +357,10 @@ function captureDump(dll: string, type: DumpType, dir: string, options: { selfCo
  * A core dump of a running .NET test target with its truth file, built and dumped once and then
  * served from .cache/. `type`: "full" (createdump -u), "heap" (-h) or "mini" (-n). `framework`
  * (e.g. "net9.0") runs the target self-contained on that runtime version instead of the
- * machine's shared .NET 10 runtime.
+ * machine's shared .NET 10 runtime. `properties` ("Name=Value") are passed to the build.
  */
-export function dotnetDump(target = "hello", type: DumpType = "full", framework?: string): DotnetDump {
-  const dll = buildDotnetTarget(target, framework);
+export function dotnetDump(target = "hello", type: DumpType = "full", framework?: string, properties: string[] = []): DotnetDump {
+  const dll = buildDotnetTarget(target, framework, properties);
   const buildHash = path.basename(path.dirname(path.dirname(dll)));
   const dir = cachedDir("dotnet-dump", [target, buildHash, type], (out) => captureDump(dll, type, out, { selfContained: framework !== undefined }));
   const core = path.join(dir, "core");

@@ -1,10 +1,29 @@
-// `clrstack [-all]` (SOS ClrStack): the managed frames of a thread, innermost first, with the
-// explicit runtime Frames (transitions) between them, by stack address. Managed frames come from
-// the mixed-mode unwind (their unwind data), names from metadata.
-import { CommandError } from "../../errors.js";
+// `clrstack [-all] [-p] [-l] [-a] [-n]` (SOS ClrStack): the managed frames of a thread, innermost
+// first, with the explicit runtime Frames (transitions) between them, by stack address. Managed
+// frames come from the mixed-mode unwind (their unwind data), names from metadata. Parameters,
+// locals and the IL offsets behind source lines come from the runtime's DAC (its own stack walk,
+// as SOS's ClrStack asks it); where the descriptor cannot drive the walk (.NET 8 and 9) the DAC
+// walks the stack itself.
+import { ClrscopeError, CommandError } from "../../errors.js";
 import type { ManagedThread } from "../../runtime/clr-runtime.js";
-import { clrRuntime, defineCommand, hexAddress, parseArgs, type Session } from "../command.js";
+import { NoRuntimeError } from "../../runtime/open-runtime.js";
+import type { DacRuntime, DacWalkedFrame } from "../../runtime/dac/dac-runtime.js";
+import type { DacValue } from "../../runtime/dac/xclrdata.js";
+import { SourceLines, type ManagedModuleRef } from "../../runtime/source-lines.js";
+import { clrRuntime, dacRuntime, defineCommand, hexAddress, parseArgs, type Session } from "../command.js";
 import { hexDigits } from "../../hex.js";
+
+/** A parameter or local as SOS prints it. */
+export interface ClrStackValue {
+  /** Parameter name (from the DAC, which reads metadata), local name (portable PDB), or null. */
+  name: string | null;
+  /** "0x..." stack address, "<CLR reg>" when in a register, null when the DAC gives no single location. */
+  location: string | null;
+  /** SOS's value: the first 1, 2, 4 or 8 bytes as a number ("0x..." 16 digits; 0 for other sizes); null: `<no data>`. */
+  value: string | null;
+  /** All the value's bytes (hex, target order), null without data. */
+  bytes: string | null;
+}
 
 export interface ClrStackFrame {
   kind: "managed" | "frame";
@@ -16,10 +35,26 @@ export interface ClrStackFrame {
   methodDesc: string | null;
   /** The explicit Frame's type name, for kind "frame". */
   frameName: string | null;
+  /** Source file and line from the module's portable PDB (managed frames; absent when unknown or with -n). */
+  source?: { file: string; line: number };
+  /** With -p / -a (managed frames). */
+  parameters?: ClrStackValue[];
+  /** With -l / -a (managed frames). */
+  locals?: ClrStackValue[];
 }
 
 export interface ClrStackResult {
+  /** Who walked the stacks: the contracts backend, or the DAC (runtimes whose descriptor cannot). */
+  walker: "contracts" | "dac";
+  /** Why parameters, locals or source lines are missing, when they are. */
+  note?: string;
   threads: { osId: number; managedId: number; dbg: number | null; frames: ClrStackFrame[] }[];
+}
+
+interface StackOptions {
+  parameters: boolean;
+  locals: boolean;
+  lines: boolean;
 }
 
 /** A managed thread's clrstack rows (managed frames and explicit Frames), innermost first. */
@@ -43,9 +78,6 @@ function stackOf(session: Session, thread: ManagedThread): ClrStackResult["threa
     while (j > 0 && !blocks[j - 1]) j--;
     return unwound[j < i ? j : i]?.ip ?? 0;
   };
-  const frameRow = (address: number, name: string, ip: number): ClrStackFrame => ({
-    kind: "frame", sp: hexAddress(address), ip: hexAddress(ip), callSite: `[${name}: ${hexDigits(address, 16)}]`, methodDesc: null, frameName: name,
-  });
   let next = 0;
   unwound.forEach((f, i) => {
     const block = blocks[i];
@@ -71,36 +103,201 @@ function stackOf(session: Session, thread: ManagedThread): ClrStackResult["threa
   return { osId: thread.osId, managedId: thread.managedId, dbg: native ? native.index - 1 : null, frames: out };
 }
 
+function frameRow(address: number, name: string, ip: number): ClrStackFrame {
+  return { kind: "frame", sp: hexAddress(address), ip: hexAddress(ip), callSite: `[${name}: ${hexDigits(address, 16)}]`, methodDesc: null, frameName: name };
+}
+
+/**
+ * A thread's rows from the DAC's own stack walk. Like the contracts walk (and ClrMD), an
+ * InlinedCallFrame the walk reports twice in a row (at the native IP, then at its call site)
+ * is listed once.
+ */
+function dacStackOf(session: Session, dac: DacRuntime, thread: ManagedThread, walked: DacWalkedFrame[]): ClrStackResult["threads"][number] {
+  const native = session.process.threadByTid(thread.osId);
+  const frames: ClrStackFrame[] = [];
+  walked.forEach((f, i) => {
+    if (f.frameAddress !== 0) {
+      if (walked[i - 1]?.frameAddress !== f.frameAddress) frames.push(frameRow(f.frameAddress, f.frameName, f.ip));
+    } else if (f.methodDesc !== 0) {
+      let name: string;
+      try {
+        name = dac.sos.methodDescName(f.methodDesc);
+      } catch (e) {
+        if (!(e instanceof ClrscopeError)) throw e;
+        name = `<MethodDesc 0x${f.methodDesc.toString(16)}>`;
+      }
+      frames.push({ kind: "managed", sp: hexAddress(f.sp), ip: hexAddress(f.ip), callSite: name, methodDesc: hexAddress(f.methodDesc), frameName: null });
+    }
+  });
+  return { osId: thread.osId, managedId: thread.managedId, dbg: native ? native.index - 1 : null, frames };
+}
+
+/** The SOS value of an argument or local: its first 1, 2, 4 or 8 bytes as a number, else 0. */
+function clrStackValue(v: DacValue, name: string | null): ClrStackValue {
+  let value: string | null = null;
+  if (v.bytes) {
+    const b = v.bytes;
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    const n =
+      b.length === 1 ? BigInt(dv.getUint8(0)) : b.length === 2 ? BigInt(dv.getUint16(0, true)) : b.length === 4 ? BigInt(dv.getUint32(0, true)) : b.length === 8 ? dv.getBigUint64(0, true) : 0n;
+    value = "0x" + n.toString(16).padStart(16, "0");
+  }
+  const location = !v.location ? null : v.location.kind === "register" ? "<CLR reg>" : hexAddress(v.location.address);
+  return { name, location, value, bytes: v.bytes ? Buffer.from(v.bytes).toString("hex") : null };
+}
+
+/** The IL offset SOS maps to a source line: of the return address minus one except in the leaf frame. */
+function lineIlOffset(f: DacWalkedFrame): number | undefined {
+  return (f.ilOffsetsBeforeIp ?? f.ilOffsets)?.find((x) => x >= 0);
+}
+
+/**
+ * Adds parameters, locals and source lines from the DAC's walk to managed rows, matched by
+ * stack pointer (below an explicit Frame the contracts walk shows the Frame's call-site IP,
+ * the DAC the return address, so IPs may differ).
+ */
+function annotate(dac: DacRuntime, rows: ClrStackFrame[], walked: DacWalkedFrame[], options: StackOptions, lines: SourceLines): void {
+  const bySp = new Map<number, DacWalkedFrame>();
+  for (const f of walked) if (f.frameAddress === 0 && !bySp.has(f.sp)) bySp.set(f.sp, f);
+  for (const row of rows) {
+    if (row.kind !== "managed") continue;
+    const f = bySp.get(parseInt(row.sp, 16));
+    if (!f) continue;
+    const module = moduleOf(dac, f.methodDesc);
+    const token = f.methodToken;
+    const il = lineIlOffset(f);
+    if (options.lines && module && token !== undefined && il !== undefined) {
+      const src = lines.sourceLine(module, token, il);
+      if (src) row.source = src;
+    }
+    if (options.parameters) row.parameters = (f.args ?? []).map((a) => clrStackValue(a, a.name || null));
+    if (options.locals) {
+      // Local names come from the PDB's scopes around the frame's IL offset (the DAC gives none).
+      const names = module && token !== undefined && il !== undefined ? lines.localNames(module, token, il) : new Map();
+      row.locals = (f.locals ?? []).map((l, i) => clrStackValue(l, l.name || names.get(i)?.name || null));
+    }
+  }
+}
+
+function moduleOf(dac: DacRuntime, methodDesc: number): ManagedModuleRef | undefined {
+  if (methodDesc === 0) return undefined;
+  try {
+    const module = dac.methodDesc(methodDesc).module;
+    return { base: dac.sos.moduleData(module).ilBase, path: dac.modulePath(module) };
+  } catch (e) {
+    if (e instanceof ClrscopeError) return undefined;
+    throw e;
+  }
+}
+
+/** True when the error says the contracts backend cannot walk this runtime's stacks. */
+function contractsCannotWalk(e: unknown): boolean {
+  return e instanceof NoRuntimeError || (e instanceof ClrscopeError && e.code === "runtime-data-missing");
+}
+
 export const clrStack = defineCommand<ClrStackResult>({
   names: ["clrstack"],
-  summary: "SOS: managed call stack of the current thread (or of every managed thread with -all)",
-  usage: "clrstack [-all]",
+  summary: "SOS: managed call stack of the current thread (or of every managed thread with -all); -p parameters, -l locals, -a both",
+  usage: "clrstack [-all] [-p] [-l] [-a] [-n]",
   run(session, args) {
-    const all = parseArgs(args, [], ["-all"]).switches.has("-all");
-    const threads = clrRuntime(session).threads().filter((t) => t.osId !== 0 && session.process.threadByTid(t.osId));
-    if (all) return { threads: threads.map((t) => stackOf(session, t)) };
-    const tid = session.process.thread(session.currentThread)!.tid;
-    const current = threads.find((t) => t.osId === tid);
-    if (!current) {
-      throw new CommandError(
-        `thread ${tid} is not a managed thread; clrthreads lists them (select one with setthread -t TID)`,
-        "not-managed-thread",
-      );
+    const sw = parseArgs(args, [], ["-all", "-p", "-l", "-a", "-n"]).switches;
+    const options: StackOptions = { parameters: sw.has("-p") || sw.has("-a"), locals: sw.has("-l") || sw.has("-a"), lines: !sw.has("-n") };
+    const all = sw.has("-all");
+    const tid = session.process.thread(session.currentThread)?.tid;
+
+    // The contracts backend walks when the descriptor lets it; else the DAC walks.
+    let walker: ClrStackResult["walker"] = "contracts";
+    let threads: ManagedThread[];
+    let stacks: ClrStackResult["threads"] | undefined;
+    let contractsError: unknown;
+    const pick = (list: ManagedThread[]) => {
+      const live = list.filter((t) => t.osId !== 0 && session.process.threadByTid(t.osId));
+      if (all) return live;
+      const current = live.find((t) => t.osId === tid);
+      if (!current) {
+        throw new CommandError(
+          `thread ${tid} is not a managed thread; clrthreads lists them (select one with setthread -t TID)`,
+          "not-managed-thread",
+        );
+      }
+      return [current];
+    };
+    try {
+      threads = pick(clrRuntime(session).threads());
+      stacks = threads.map((t) => stackOf(session, t));
+    } catch (e) {
+      if (!contractsCannotWalk(e)) throw e;
+      contractsError = e;
+      threads = [];
     }
-    return { threads: [stackOf(session, current)] };
+
+    const wantDac = options.parameters || options.locals || options.lines || stacks === undefined;
+    const dac = wantDac ? dacRuntime(session) : {};
+    if (stacks === undefined) {
+      if (!dac.runtime) throw new NoRuntimeError(`${(contractsError as Error).message}; the DAC cannot walk the stacks either: ${dac.error}`);
+      walker = "dac";
+      threads = pick(dac.runtime.threads());
+    }
+    const result: ClrStackResult = { walker, threads: [] };
+    if (!dac.runtime) {
+      if (options.parameters || options.locals) result.note = `parameters and locals need the runtime's DAC: ${dac.error}`;
+      result.threads = stacks!;
+      return result;
+    }
+    const lines = new SourceLines(session.process.memory, session.process.symbolDirs);
+    const walkOptions = { args: options.parameters, locals: options.locals, ilOffsets: options.lines || options.locals };
+    threads.forEach((t, i) => {
+      let walked: DacWalkedFrame[] = [];
+      try {
+        walked = dac.runtime!.stackWalk(t.osId, walkOptions) ?? [];
+      } catch (e) {
+        // The contracts walk stands without the DAC's; the DAC walk has nothing else.
+        if (!stacks || !(e instanceof ClrscopeError)) throw e;
+        result.note = `thread 0x${t.osId.toString(16)}: no parameters, locals or source lines: ${e.message}`;
+      }
+      const stack = stacks ? stacks[i]! : dacStackOf(session, dac.runtime!, t, walked);
+      annotate(dac.runtime!, stack.frames, walked, options, lines);
+      result.threads.push(stack);
+    });
+    return result;
   },
   render(r) {
     const out: string[] = [];
+    if (r.note) out.push(r.note);
     for (const t of r.threads) {
       out.push(r.threads.length > 1 ? `OS Thread Id: 0x${t.osId.toString(16)}` : `OS Thread Id: 0x${t.osId.toString(16)} (${t.dbg ?? "XXXX"})`);
       out.push("        Child SP               IP Call Site");
       for (const f of t.frames) {
         const sp = hexDigits(parseInt(f.sp, 16), 16).toUpperCase();
         const ip = hexDigits(parseInt(f.ip, 16), 16);
-        out.push(`${sp} ${f.kind === "managed" ? ip.toUpperCase() : ip} ${f.callSite}`);
+        const source = f.source ? ` [${f.source.file} @ ${f.source.line}]` : "";
+        out.push(`${sp} ${f.kind === "managed" ? ip.toUpperCase() : ip} ${f.callSite}${source}`);
+        if (f.parameters === undefined && f.locals === undefined) continue;
+        if (f.parameters?.length) {
+          out.push("    PARAMETERS:");
+          for (const p of f.parameters) out.push(`        ${renderValue(p, "parameter")}`);
+        }
+        if (f.locals?.length) {
+          out.push("    LOCALS:");
+          for (const l of f.locals) out.push(`        ${renderValue(l, "local")}`);
+        }
+        out.push("");
       }
       out.push("");
     }
     return out.join("\n").trimEnd();
   },
 });
+
+/**
+ * SOS's layout: parameters `name (0xLOCATION) = 0xVALUE` (`(<CLR reg>)` in a register), locals
+ * `0xLOCATION = 0xVALUE` (`<CLR reg> = ...`), `<no data>` without a value. A local with a name
+ * from the PDB is shown like a parameter.
+ */
+function renderValue(v: ClrStackValue, kind: "parameter" | "local"): string {
+  const location = v.location === null ? "" : v.location === "<CLR reg>" ? "<CLR reg>" : "0x" + hexDigits(parseInt(v.location, 16), 16).toUpperCase();
+  const value = v.value ?? "<no data>";
+  if (kind === "local" && v.name === null) return location ? `${location} = ${value}` : value;
+  const head = [v.name, location ? `(${location})` : ""].filter(Boolean).join(" ");
+  return head ? `${head} = ${value}` : value;
+}

@@ -10,6 +10,15 @@ import type { ManagedThread, ThreadStoreCounts } from "../clr-runtime.js";
 import { readImageMetadata } from "../managed-names.js";
 import { loadDac, type LoadedDac } from "./load-dac.js";
 import type { DacFieldDescData, SosDac } from "./sos-dac.js";
+import type { DacStackFrame, StackWalkOptions } from "./xclrdata.js";
+
+/** A frame of the DAC's stack walk with what SOS prints for it. */
+export interface DacWalkedFrame extends DacStackFrame {
+  /** The managed frame's MethodDesc (GetMethodDescPtrFromIP), 0 for explicit Frames. */
+  methodDesc: number;
+  /** The explicit Frame's class name (GetFrameName), "" for managed frames. */
+  frameName: string;
+}
 
 /** Fields of one type are at most this many (a corrupt chain must not loop forever). */
 const MAX_FIELDS_PER_TYPE = 65536;
@@ -124,6 +133,28 @@ export class DacRuntime {
   }
   get sos(): SosDac {
     return this.dac.sos;
+  }
+
+  /**
+   * A thread's stack as the DAC walks it (IXCLRDataTask::CreateStackWalk), innermost first:
+   * managed frames and explicit Frames; undefined when the thread is not managed.
+   */
+  stackWalk(osThreadId: number, options: StackWalkOptions = {}): DacWalkedFrame[] | undefined {
+    const frames = this.dac.xclr.stackWalk(osThreadId, options);
+    return frames?.map((f) => {
+      if (f.frameAddress === 0) return { ...f, methodDesc: this.sos.methodDescFromIp(f.ip), frameName: "" };
+      // An explicit Frame starts with its vtable (FrameIdentifier from .NET 10), which names it.
+      const id = this.memory.tryRead(f.frameAddress, POINTER_SIZE);
+      let name = "Frame";
+      if (id) {
+        try {
+          name = this.sos.frameName(Number(new DataView(id.buffer, id.byteOffset, 8).getBigUint64(0, true)));
+        } catch (e) {
+          if (!(e instanceof ClrscopeError)) throw e;
+        }
+      }
+      return { ...f, methodDesc: 0, frameName: name };
+    });
   }
 
   threadStoreCounts(): ThreadStoreCounts {

@@ -12,6 +12,7 @@ import { ComPtr, guidBytes, hresultText, succeeded } from "./com.js";
 import { createDataTarget, type DataTargetStats } from "./data-target.js";
 import { loadKoffi, type Koffi } from "./koffi.js";
 import { IID_ISOSDacInterface, SosDac } from "./sos-dac.js";
+import { XclrDataProcess } from "./xclrdata.js";
 
 export const DAC_FILE_NAME = "libmscordaccore.so";
 const IID_IXCLRDataProcess = guidBytes("5c552ab6-fc09-4cb3-8e36-22fa03c798b7");
@@ -22,6 +23,8 @@ const RTLD_NOLOAD = 4;
 export interface LoadedDac {
   koffi: Koffi;
   sos: SosDac;
+  /** The IXCLRDataProcess the DAC was created as (stack walks, frames' arguments and locals). */
+  xclr: XclrDataProcess;
   path: string;
   /** The build both the DAC and the dump's runtime carry ("10.0.1226.42308 @Commit: ..."), when found. */
   version?: string;
@@ -154,7 +157,7 @@ export function loadDac(process: NativeProcess, overridePath?: string): { dac?: 
   if (!itf) return { error: `the DAC ${path} has no ISOSDacInterface (HRESULT ${hresultText(qiHr)})` };
   // Keep the data target reachable for as long as the DAC may call it (the process lifetime).
   keepAlive.push(target);
-  return { dac: { koffi, sos: new SosDac(koffi, itf), path, version: wanted ?? version, initMs: performance.now() - started } };
+  return { dac: { koffi, sos: new SosDac(koffi, itf), xclr: new XclrDataProcess(koffi, process_), path, version: wanted ?? version, initMs: performance.now() - started } };
 }
 
 const keepAlive: unknown[] = [];

@@ -362,6 +362,18 @@ export class SosDac {
     return this.text("GetMethodDescName", md);
   }
 
+  /** GetMethodDescPtrFromIP: the MethodDesc of the managed code at `ip`, 0 when none. */
+  methodDescFromIp(ip: number): number {
+    const out = new BigUint64Array(1);
+    const hr = this.sos.call(slot("GetMethodDescPtrFromIP"), "int GetMethodDescPtrFromIP(void *self, uint64_t ip, uint64_t *md)", BigInt(ip), out);
+    return succeeded(hr) ? Number(out[0]!) : 0;
+  }
+
+  /** GetFrameName: the class name of an explicit Frame, from its vtable (e.g. "InlinedCallFrame"). */
+  frameName(vtable: number): string {
+    return this.text("GetFrameName", vtable);
+  }
+
   objectStringData(address: number): string {
     return this.text("GetObjectStringData", address);
   }
