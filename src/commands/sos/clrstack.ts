@@ -57,11 +57,6 @@ interface StackOptions {
   lines: boolean;
 }
 
-/** A managed thread's clrstack rows (managed frames and explicit Frames), innermost first. */
-export function clrStackFrames(session: Session, thread: ManagedThread): ClrStackFrame[] {
-  return stackOf(session, thread).frames;
-}
-
 function stackOf(session: Session, thread: ManagedThread): ClrStackResult["threads"][number] {
   const rt = clrRuntime(session);
   const native = session.process.threadByTid(thread.osId);

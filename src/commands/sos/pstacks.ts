@@ -2,8 +2,8 @@
 // stack merged into trees from the outermost frame, so that threads waiting in the same place
 // collapse into one branch with a count. Rendered bottom-up like dotnet-dump: each branch's
 // frames above its parent's, leaves headed by "~~~~ <thread ids>".
-import { clrRuntime, defineCommand, parseArgs, type Session } from "../command.js";
-import { clrStackFrames } from "./clrstack.js";
+import { defineCommand, parseArgs, type Session } from "../command.js";
+import { clrStack } from "./clrstack.js";
 
 export interface StackNode {
   /** The frame (method signature) this node stands for. */
@@ -41,12 +41,11 @@ function mergeStacks(stacks: { osId: number; frames: string[] }[]): StackNode[] 
   return roots;
 }
 
+/** Every managed thread's managed frames, innermost first, from clrstack's walk (contracts, or the DAC's where the descriptor cannot walk). */
 function managedStacks(session: Session): { osId: number; frames: string[] }[] {
-  const rt = clrRuntime(session);
-  return rt
-    .threads()
-    .filter((t) => t.osId !== 0 && session.process.threadByTid(t.osId))
-    .map((t) => ({ osId: t.osId, frames: clrStackFrames(session, t).filter((f) => f.kind === "managed").map((f) => f.callSite) }))
+  return clrStack
+    .run(session, ["-all", "-n"])
+    .threads.map((t) => ({ osId: t.osId, frames: t.frames.filter((f) => f.kind === "managed").map((f) => f.callSite) }))
     .filter((s) => s.frames.length > 0);
 }
 
