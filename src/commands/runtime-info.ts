@@ -3,6 +3,7 @@
 // -v every type layout and global).
 import { dacRuntime, defineCommand, hexPadded, managedBackend, parseArgs } from "./command.js";
 import type { RuntimeDescription } from "../runtime/clr-runtime.js";
+import { runtimeProductVersion } from "../runtime/product-version.js";
 
 export interface DacBackendInfo {
   /** Whether the DAC loaded and accepted the dump. */
@@ -35,7 +36,7 @@ export const runtimeInfo = defineCommand<RuntimeInfoResult>({
     const dacInfo: DacBackendInfo = dac ? { active: true, path: dac.path, initMs: Math.round(dac.initMs * 10) / 10, version: dac.version } : { active: false, error };
     if (!contracts) {
       const rt = session.process.runtime!;
-      return { backend: "dac", version: rt.version, libcoreclr: rt.path, descriptorAddress: 0, contracts: [], types: [], globals: [], verbose, dac: dacInfo };
+      return { backend: "dac", version: runtimeProductVersion(session.process), libcoreclr: rt.path, descriptorAddress: 0, contracts: [], types: [], globals: [], verbose, dac: dacInfo };
     }
     const d = contracts.describe();
     return verbose ? { ...d, verbose, dac: dacInfo } : { ...d, types: [], globals: [], verbose, dac: dacInfo };

@@ -6,6 +6,7 @@ import type { ClrRuntime } from "./clr-runtime.js";
 import { ContractsRuntime } from "./contracts/contracts-runtime.js";
 import { readRuntimeDescriptor } from "./contracts/descriptor.js";
 import { RuntimeTarget } from "./contracts/target.js";
+import { runtimeProductVersion } from "./product-version.js";
 
 export const DESCRIPTOR_SYMBOL = "DotNetRuntimeContractDescriptor";
 
@@ -22,7 +23,7 @@ export function openClrRuntime(process: NativeProcess): ClrRuntime {
     const [value] = process.modules.symbols(m).table.find(DESCRIPTOR_SYMBOL);
     if (value === undefined) continue;
     const descriptor = readRuntimeDescriptor(process.memory, value + m.bias);
-    return new ContractsRuntime(new RuntimeTarget(process.memory, descriptor), { libcoreclr: m.path, version: rt?.version });
+    return new ContractsRuntime(new RuntimeTarget(process.memory, descriptor), { libcoreclr: m.path, version: runtimeProductVersion(process) });
   }
   if (!rt) throw new NoRuntimeError("no .NET runtime in this dump (libcoreclr.so is not loaded)");
   throw new NoRuntimeError(`${rt.path} exports no ${DESCRIPTOR_SYMBOL} (runtimes before .NET 9 have no data contracts; clrthreads, dumpobj and runtime use the runtime's DAC instead)`);

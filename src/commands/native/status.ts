@@ -1,5 +1,6 @@
 // `status`: what the dump is (printed on open): process, pid, signal, thread count and whether a
 // .NET runtime (libcoreclr.so) is in it, with its version.
+import { runtimeProductVersion } from "../../runtime/product-version.js";
 import { defineCommand } from "../command.js";
 
 export interface StatusResult {
@@ -29,7 +30,7 @@ export const status = defineCommand<StatusResult>({
       signal: p.signal ?? null,
       threads: p.threads.length,
       modules: p.modules.modules.length,
-      runtime: rt ? { path: rt.path, version: rt.version ?? null } : null,
+      runtime: rt ? { path: rt.path, version: runtimeProductVersion(p) ?? null } : null,
       warnings: p.core.warnings,
     };
   },
