@@ -2,8 +2,8 @@
 // EEClass, MethodTable, token, module and current native code.
 import { ClrscopeError, CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
-import { clrRuntime, defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
-import { safeJitKind, type JitKind } from "./dumpmt.js";
+import { defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
+import { typeSource, type JitKind } from "./type-source.js";
 
 export interface DumpmdResult {
   methodDesc: string;
@@ -16,15 +16,20 @@ export interface DumpmdResult {
   token: string;
   module: string;
   modulePath: string;
-  /** MethodDesc classification: IL, FCall, PInvoke, EEImpl, Array, Instantiated, ComInterop, Dynamic. */
-  classification: string;
+  /** MethodDesc classification: IL, FCall, PInvoke, EEImpl, Array, Instantiated, ComInterop, Dynamic; null when the backend does not say (the DAC names only Dynamic). */
+  classification: string | null;
   slot: number;
-  isStatic: boolean;
+  /** null when unknown (the DAC backend reads it from metadata; dynamic methods have none). */
+  isStatic: boolean | null;
   /** The method has native code (JIT'd or ReadyToRun). */
   isJitted: boolean;
   jit: JitKind;
   /** Native code address ("0x0" when none). */
   codeAddress: string;
+  /** The backend that answered: the contracts (data-contract descriptor) or the runtime's DAC. */
+  backend: "contracts" | "dac";
+  /** Fields this backend does not know: "eeClass" (the canonical MethodTable stands in, as in SOS on .NET 9+), "classification", "isStatic". */
+  unavailable?: string[];
 }
 
 export const dumpmd = defineCommand<DumpmdResult>({
@@ -35,32 +40,34 @@ export const dumpmd = defineCommand<DumpmdResult>({
     const a = parseArgs(args, []);
     if (a.positional.length !== 1) throw new CommandError("usage: dumpmd METHODDESC", "usage");
     const address = parseNumber(a.positional[0]!);
-    const rt = clrRuntime(session);
-    const ts = rt.typeSystemDetails();
+    const src = typeSource(session);
     let md, mt;
     try {
-      md = ts.methodDescDetails(address);
-      mt = ts.methodTableDetails(md.methodTable);
+      md = src.methodDesc(address);
+      mt = src.methodTable(md.methodTable);
     } catch (e) {
       if (!(e instanceof ClrscopeError)) throw e;
       throw new CommandError(`${hexAddress(address)} is not a MethodDesc`, "not-a-methoddesc");
     }
     if (mt.eeClass === 0 || mt.module === 0) throw new CommandError(`${hexAddress(address)} is not a MethodDesc`, "not-a-methoddesc");
-    const jit = safeJitKind(session, rt, md.nativeCode, mt.module);
+    const jit = src.jitKind(md.nativeCode, mt.module);
+    const unavailable = [...(mt.eeClassIsCanonicalMethodTable ? ["eeClass"] : []), ...(["classification", "isStatic"] as const).filter((k) => md[k] === null)];
     return {
+      ...(unavailable.length > 0 ? { unavailable } : {}),
       methodDesc: hexAddress(address),
-      name: session.names!.methodSignature(address),
+      name: src.methodSignature(address),
       eeClass: hexAddress(mt.eeClass),
       methodTable: hexAddress(md.methodTable),
       token: hexAddress(md.token),
       module: hexAddress(mt.module),
-      modulePath: rt.module(mt.module).path,
+      modulePath: src.modulePath(mt.module),
       classification: md.classification,
       slot: md.slot,
       isStatic: md.isStatic,
       isJitted: jit === "JIT" || jit === "PreJIT",
       jit,
       codeAddress: hexAddress(md.nativeCode),
+      backend: src.backend,
     };
   },
   render(r) {
