@@ -5,6 +5,7 @@
 import { ClrscopeError, MemoryNotInDump } from "../../errors.js";
 import { MissingRuntimeDataError } from "../../runtime/contracts/descriptor.js";
 import type { MetadataReader } from "../../metadata/metadata.js";
+import { dacMethodName } from "../../metadata/type-names.js";
 import type { ClrRuntime } from "../../runtime/clr-runtime.js";
 import type { DacRuntime } from "../../runtime/dac/dac-runtime.js";
 import { DAC_JIT_TYPES } from "../../runtime/dac/sos-dac.js";
@@ -259,7 +260,8 @@ class DacTypeSource implements TypeSource {
       module: d.Module,
       eeClass: d.Class,
       parent: d.ParentMethodTable,
-      token: d.cl >>> 0,
+      // Arrays have no TypeDef: the DAC says mdTypeDefNil (0x02000000), the contracts backend 0.
+      token: (d.cl & 0xffffff) === 0 ? 0 : d.cl >>> 0,
       rawBaseSize: isString ? d.BaseSize + 2 : d.BaseSize,
       baseSize: d.BaseSize,
       componentSize: d.ComponentSize,
@@ -311,11 +313,31 @@ class DacTypeSource implements TypeSource {
     }
   }
 
+  /**
+   * Our formatter over the method's metadata where that alone names it (methods of non-generic
+   * types and of generic type definitions, not generic method instantiations), so that names equal
+   * the contracts backend's: the DAC names typical generic parameters "!0"/"!!0" where SigFormat with
+   * the metadata prints "T"/"U". Instantiations (whose type arguments ISOSDacInterface does not
+   * hand out) and dynamic methods keep the DAC's GetMethodDescName.
+   */
   methodSignature(methodDesc: number): string {
+    let dacName: string;
     try {
-      return this.dac.sos.methodDescName(methodDesc);
+      dacName = this.dac.sos.methodDescName(methodDesc);
     } catch (e) {
       if (e instanceof ClrscopeError) return `<MethodDesc 0x${methodDesc.toString(16)}>`;
+      throw e;
+    }
+    if (dacName.includes("[[")) return dacName;
+    try {
+      const d = this.dac.sos.methodDescData(methodDesc);
+      if (d.bIsDynamic) return dacName;
+      const meta = this.dac.moduleMetadata(d.ModulePtr);
+      const typeToken = this.dac.sos.methodTableData(d.MethodTablePtr).cl >>> 0;
+      if (!meta || d.MDToken >>> 24 !== METHODDEF_TOKEN >>> 24 || typeToken >>> 24 !== TYPEDEF_TOKEN >>> 24) return dacName;
+      return dacMethodName({ kind: "named", md: meta, token: typeToken, args: [] }, meta, d.MDToken & 0xffffff, []);
+    } catch (e) {
+      if (e instanceof ClrscopeError) return dacName;
       throw e;
     }
   }
@@ -424,20 +446,28 @@ class DacTypeSource implements TypeSource {
  */
 function probeContracts(rt: ClrRuntime): void {
   const loader = rt.loader();
-  const modules = loader.moduleAddresses();
-  if (modules.length === 0) return;
-  const corelib = loader.module(modules[0]!);
-  loader.lookupMapElement(corelib.maps.typeDefToMethodTable, 1);
-  const ts = rt.typeSystemDetails();
-  const typeDef = loader.lookupMapEntries(corelib.maps.typeDefToMethodTable).find((e) => e.value !== 0);
-  if (typeDef) {
-    ts.methodTableSlots(typeDef.value);
-    const md = ts.introducedMethodDescs(typeDef.value)[0];
-    if (md !== undefined) ts.methodDescDetails(md);
+  const steps: (() => void)[] = [
+    () => void loader.systemDomain(),
+    () => void loader.globalLoaderAllocator(),
+    () => {
+      const corelib = loader.module(loader.moduleAddresses()[0]!);
+      const ts = rt.typeSystemDetails();
+      const typeDef = loader.lookupMapEntries(corelib.maps.typeDefToMethodTable).find((e) => e.value !== 0);
+      if (!typeDef) return;
+      ts.methodTableSlots(typeDef.value);
+      const md = ts.introducedMethodDescs(typeDef.value)[0];
+      if (md !== undefined) ts.methodDescDetails(md);
+    },
+    () => void rt.codeBlock(loader.module(loader.moduleAddresses()[0]!).base),
+  ];
+  // Only a missing part of the descriptor decides; pages a heap dump left out do not.
+  for (const step of steps) {
+    try {
+      step();
+    } catch (e) {
+      if (e instanceof MissingRuntimeDataError || !(e instanceof ClrscopeError)) throw e;
+    }
   }
-  rt.codeBlock(corelib.base);
-  loader.globalLoaderAllocator();
-  loader.systemDomain();
 }
 
 /**
