@@ -13,6 +13,10 @@ import type { DumpobjResult } from "../../src/commands/sos/dumpobj.js";
 import type { Ip2mdResult } from "../../src/commands/sos/ip2md.js";
 import type { Name2eeResult } from "../../src/commands/sos/name2ee.js";
 import type { PrintexceptionResult } from "../../src/commands/sos/printexception.js";
+import type { DumpDomainResult } from "../../src/commands/sos/dumpdomain.js";
+import type { DumpModuleResult } from "../../src/commands/sos/dumpmodule.js";
+import type { ModulesResult } from "../../src/commands/sos/modules.js";
+import { statSync } from "node:fs";
 import { resultOf, runCliJson, type CliDoc } from "../support/cli.js";
 import { hasDotnet, scenarioDump, type ScenarioTruth } from "../support/dotnet-fixtures.js";
 
@@ -117,6 +121,32 @@ for (const framework of ["net9.0", "net8.0"]) {
       checkAgainstTruth(d.truth, docs, "dac");
     });
 
+    test("modules, dumpdomain and dumpmodule -mt through the DAC: the process's module paths, file sizes and types", () => {
+      const d = scenarioDump("full", framework);
+      const leaf = d.truth.methodTables.find((e) => e.name === "Scenarios.Outer+Leaf")!;
+      const first = runCliJson(d.core, [`dumpmt ${leaf.methodTable}`]).docs;
+      const module = resultOf<DumpmtResult>(first, `dumpmt ${leaf.methodTable}`).module;
+      const { docs, status, stderr } = runCliJson(d.core, ["modules", "dumpdomain", `dumpmodule -mt ${module}`]);
+      assert.equal(status, 0, stderr);
+      const modules = resultOf<ModulesResult>(docs, "modules");
+      assert.equal(modules.backend, "dac");
+      for (const p of Object.values(d.truth.modules)) assert.ok(modules.modules.some((m) => m.path === p), `${p} not among the modules`);
+      // A flat (file-layout) image is as long as its file on disk.
+      const flat = modules.modules.filter((m) => m.isFileLayout === true);
+      assert.ok(flat.length >= 3, JSON.stringify(modules.modules.map((m) => [m.fileName, m.isFileLayout])));
+      for (const m of flat) assert.equal(m.imageSize, statSync(m.path).size, `${m.fileName}: image size`);
+      const domain = resultOf<DumpDomainResult>(docs, "dumpdomain").domains.find((x) => x.kind === "app")!;
+      assert.deepEqual(domain.assemblies.map((a) => a.name), modules.modules.map((m) => m.path));
+      assert.equal(domain.stage, "OPEN");
+      const dm = resultOf<DumpModuleResult>(docs, `dumpmodule -mt ${module}`);
+      assert.equal(dm.name, d.truth.modules["scenarios"]);
+      for (const e of namedTypes(d.truth)) {
+        const row = dm.typeDefs!.find((t) => big(t.methodTable) === big(e.methodTable));
+        assert.ok(row, `${e.name} not among the module's types`);
+        assert.equal(row.name, e.name);
+      }
+    });
+
     test("ip2md maps each parked method's code back to its MethodDesc; dumpmt -md lists the parked methods", () => {
       const d = scenarioDump("full", framework);
       const named = namedMethods(d.truth);
@@ -152,7 +182,10 @@ describe("backend agreement on .NET 10 (scenarios, full dump)", { skip, timeout:
     const ips = named.map((m) => resultOf<DumpmdResult>(contracts, `dumpmd ${m.methodDesc}`).codeAddress);
     const all = [...commands, ...ips.map((ip) => `ip2md ${ip}`)];
     const ours = runCliJson(d.core, ips.map((ip) => `ip2md ${ip}`), ["--backend", "contracts"]).docs;
-    const dac = runCliJson(d.core, all, ["--backend", "dac"]).docs;
+    const scenariosModule = resultOf<DumpmtResult>(contracts, dumpmtCommand(d.truth.methodTables.find((e) => e.name === "Scenarios.Outer+Leaf")!)).module;
+    const loaderCommands = ["modules", "dumpdomain", `dumpmodule -mt ${scenariosModule}`];
+    const loaderDocs = runCliJson(d.core, loaderCommands, ["--backend", "contracts"]).docs;
+    const dac = runCliJson(d.core, [...all, ...loaderCommands], ["--backend", "dac"]).docs;
     checkAgainstTruth(d.truth, contracts, "contracts");
     checkAgainstTruth(d.truth, dac, "dac");
     // Canonical MethodTables of the methods' types, for the DAC's Class (below).
@@ -160,8 +193,8 @@ describe("backend agreement on .NET 10 (scenarios, full dump)", { skip, timeout:
     const ownerDocs = runCliJson(d.core, owners.map((mt) => `dumpmt ${mt}`), ["--backend", "contracts"]).docs;
     const canonicalOf = (mt: string) => resultOf<DumpmtResult>(ownerDocs, `dumpmt ${mt}`).canonical ?? mt;
     let compared = 0;
-    for (const c of all) {
-      const a = structuredClone(resultOf(c.startsWith("ip2md") ? ours : contracts, c)) as Record<string, unknown>;
+    for (const c of [...all, ...loaderCommands]) {
+      const a = structuredClone(resultOf(c.startsWith("ip2md") ? ours : loaderCommands.includes(c) ? loaderDocs : contracts, c)) as Record<string, unknown>;
       const b = structuredClone(resultOf(dac, c)) as Record<string, unknown>;
       for (const r of [a, b]) {
         delete r.backend;
@@ -170,6 +203,10 @@ describe("backend agreement on .NET 10 (scenarios, full dump)", { skip, timeout:
       }
       const unavailable = (b.unavailable as string[] | undefined) ?? [];
       delete b.unavailable;
+      if (c.startsWith("dumpmodule")) {
+        // The DAC has no ReadyToRunInfo (the app is not precompiled: 0 for the contracts too).
+        assert.equal(a.readyToRunInfo, "0x0");
+      }
       if (unavailable.includes("eeClass")) {
         // The .NET 9+ DAC reports the canonical MethodTable where the EEClass was (SOS prints it too).
         const canonical = c.startsWith("dumpmt") ? ((a.canonical as string | undefined) ?? (a.methodTable as string)) : canonicalOf(a.methodTable as string);

@@ -77,6 +77,8 @@ export interface SourceModule {
 
 export interface TypeSource {
   backend: "contracts" | "dac";
+  /** The DAC backend's runtime (for the loader commands' DAC data functions, dac-loader.ts). */
+  dac?: DacRuntime;
   /** Why the contracts backend was not used (absent when it was, or when the DAC was asked for). */
   reason?: string;
   methodTable(address: number): SourceMethodTable;
@@ -230,7 +232,7 @@ class DacTypeSource implements TypeSource {
   readonly backend = "dac";
   constructor(
     private readonly session: Session,
-    private readonly dac: DacRuntime,
+    readonly dac: DacRuntime,
     readonly reason?: string,
   ) {}
 

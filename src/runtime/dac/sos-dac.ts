@@ -58,7 +58,17 @@ export interface DacModuleData {
   ilBase: number;
   metadataStart: number;
   metadataSize: number;
+  Assembly: number;
   bIsReflection: number;
+  bIsPEFile: number;
+  dwTransientFlags: number;
+  TypeDefToMethodTableMap: number;
+  TypeRefToMethodTableMap: number;
+  MethodDefToDescMap: number;
+  FieldDefToDescMap: number;
+  MemberRefToDescMap: number;
+  ManifestModuleReferencesMap: number;
+  LoaderAllocator: number;
 }
 
 export interface DacThreadStoreData {
@@ -215,7 +225,7 @@ export function structs(k: Koffi) {
       Address: A, PEAssembly: A, ilBase: A, metadataStart: A, metadataSize: "uint64_t", Assembly: A, bIsReflection: "int32_t",
       bIsPEFile: "int32_t", dwBaseClassIndex: "uint64_t", dwModuleID: "uint64_t", dwTransientFlags: "uint32_t",
       TypeDefToMethodTableMap: A, TypeRefToMethodTableMap: A, MethodDefToDescMap: A, FieldDefToDescMap: A, MemberRefToDescMap: A,
-      FileReferencesMap: A, ManifestModuleReferencesMap: A, pLookupTableHeap: A, pThunkHeap: A, dwModuleIndex: "uint64_t",
+      FileReferencesMap: A, ManifestModuleReferencesMap: A, LoaderAllocator: A, ThunkHeap: A, dwModuleIndex: "uint64_t",
     }),
     DomainLocalModule: k.struct({
       appDomainAddr: A, ModuleID: "uint64_t", pClassData: A, pDynamicClassTable: A, pGCStaticDataStart: A, pNonGCStaticDataStart: A,
