@@ -17,7 +17,7 @@ import type { DumpDomainResult } from "../../src/commands/sos/dumpdomain.js";
 import type { DumpModuleResult } from "../../src/commands/sos/dumpmodule.js";
 import type { ModulesResult } from "../../src/commands/sos/modules.js";
 import { statSync } from "node:fs";
-import { resultOf, runCliJson, type CliDoc } from "../support/cli.js";
+import { resultOf, runCli, runCliJson, type CliDoc } from "../support/cli.js";
 import { hasDotnet, scenarioDump, type ScenarioTruth } from "../support/dotnet-fixtures.js";
 
 const skip = hasDotnet() ? false : "no dotnet SDK on PATH";
@@ -231,5 +231,18 @@ describe("backend agreement on .NET 10 (scenarios, full dump)", { skip, timeout:
       compared++;
     }
     assert.ok(compared >= 40, `only ${compared} commands compared`);
+  });
+});
+
+describe("--backend", { skip, timeout: 900_000 }, () => {
+  test("an unknown backend is a usage error; --backend contracts on .NET 8 says the descriptor is missing", () => {
+    const d = scenarioDump("full", "net8.0");
+    const bad = runCli(["analyze", d.core, "--backend", "cdac", "-c", "modules"]);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--backend cdac: use auto, contracts or dac/);
+    const { docs } = runCliJson(d.core, ["modules"], ["--backend", "contracts"]);
+    const doc = docs.find((x) => x.command === "modules")!;
+    assert.equal(doc.error?.code, "no-runtime");
+    assert.match(doc.error!.message, /DotNetRuntimeContractDescriptor/);
   });
 });
