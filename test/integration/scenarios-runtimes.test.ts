@@ -147,6 +147,31 @@ for (const framework of ["net9.0", "net8.0"]) {
       }
     });
 
+    test("precompiled CoreLib code: dumpmt -md's PreJIT methods lie in CoreLib's image and ip2md maps them back", () => {
+      const d = scenarioDump("full", framework);
+      const first = runCliJson(d.core, ["name2ee System.Private.CoreLib.dll!System.String", "modules"]).docs;
+      const string = resultOf<Name2eeResult>(first, "name2ee System.Private.CoreLib.dll!System.String").matches[0]!.methodTable!;
+      const corelib = resultOf<ModulesResult>(first, "modules").modules.find((m) => m.path === d.truth.modules["System.Private.CoreLib"])!;
+      const { docs } = runCliJson(d.core, [`dumpmt -md ${string}`]);
+      const table = resultOf<DumpmtResult>(docs, `dumpmt -md ${string}`);
+      assert.equal(table.name, "System.String");
+      const prejit = table.methods!.filter((m) => m.jit === "PreJIT").slice(0, 10);
+      assert.ok(prejit.length >= 5, `only ${prejit.length} precompiled methods`);
+      for (const m of prejit) {
+        const code = big(m.nativeCode);
+        assert.ok(code >= big(corelib.imageBase) && code < big(corelib.imageBase) + BigInt(corelib.imageSize), `${m.name}: code outside CoreLib's image`);
+      }
+      const ips = prejit.map((m) => `ip2md 0x${(big(m.nativeCode) + 1n).toString(16)}`);
+      const back = runCliJson(d.core, ips).docs;
+      prejit.forEach((m, i) => {
+        const r = resultOf<Ip2mdResult>(back, ips[i]!);
+        assert.equal(big(r.methodDesc), big(m.methodDesc), `${m.name}: ip2md`);
+        assert.equal(r.codeKind, "readytorun");
+        assert.equal(r.offset, 1);
+        assert.equal(r.name, m.name);
+      });
+    });
+
     test("ip2md maps each parked method's code back to its MethodDesc; dumpmt -md lists the parked methods", () => {
       const d = scenarioDump("full", framework);
       const named = namedMethods(d.truth);

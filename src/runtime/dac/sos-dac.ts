@@ -213,7 +213,7 @@ export interface DacMethodSlot {
 /** sizeof of each request struct, from dacprivate.h's static_asserts ("Dacp structs cannot be modified"). */
 export const DACP_STRUCT_SIZES = {
   Module: 0xa0, DomainLocalModule: 0x30, ThreadStore: 0x38, Thread: 0x68, MethodTable: 0x48, MethodTableField: 0x18, FieldDesc: 0x40, MethodDesc: 0x98, Object: 0x60,
-  AppDomainStore: 0x18, AppDomain: 0x48, Assembly: 0x40,
+  AppDomainStore: 0x18, AppDomain: 0x48, Assembly: 0x40, CodeHeader: 0x38, ExceptionObject: 0x38,
 } as const;
 
 /** The request structs as koffi types (natural C layout, as the DAC is built on x64 Linux). */
