@@ -13,6 +13,7 @@ import type { DumpobjResult } from "../../src/commands/sos/dumpobj.js";
 import type { Ip2mdResult } from "../../src/commands/sos/ip2md.js";
 import type { Name2eeResult } from "../../src/commands/sos/name2ee.js";
 import type { PrintexceptionResult } from "../../src/commands/sos/printexception.js";
+import type { RuntimeInfoResult } from "../../src/commands/runtime-info.js";
 import type { DumpDomainResult } from "../../src/commands/sos/dumpdomain.js";
 import type { DumpModuleResult } from "../../src/commands/sos/dumpmodule.js";
 import type { ModulesResult } from "../../src/commands/sos/modules.js";
@@ -101,8 +102,13 @@ for (const framework of ["net9.0", "net8.0"]) {
     test("clrthreads: every parked thread's OS id, managed id, flags and exception", () => {
       const d = scenarioDump("full", framework);
       assert.equal(d.truth.runtimeVersion.split(".")[0], framework.slice(3, 4));
-      const { docs, status, stderr } = runCliJson(d.core, ["clrthreads"]);
+      const { docs, status, stderr } = runCliJson(d.core, ["clrthreads", "runtime"]);
       assert.equal(status, 0, stderr);
+      // The type commands answer through the DAC here, and runtime says why.
+      const rt = resultOf<RuntimeInfoResult>(docs, "runtime");
+      assert.deepEqual(Object.keys(rt.typeCommands), ["backend", "reason"]);
+      assert.equal("backend" in rt.typeCommands && rt.typeCommands.backend, "dac");
+      assert.match("reason" in rt.typeCommands ? rt.typeCommands.reason! : "", framework === "net8.0" ? /exports no DotNetRuntimeContractDescriptor/ : /data descriptor has no/);
       const rows = resultOf<ClrThreadsResult>(docs, "clrthreads").threads;
       assert.ok(d.truth.threads.length >= 10);
       for (const t of d.truth.threads) {
@@ -203,6 +209,8 @@ describe("backend agreement on .NET 10 (scenarios, full dump)", { skip, timeout:
     const commands = typeCommands(d.truth);
     const named = namedMethods(d.truth);
     const contracts = runCliJson(d.core, [...commands, ...named.map((m) => `dumpmd ${m.methodDesc}`)], ["--backend", "contracts"]).docs;
+    // Left to choose, clrscope uses the contracts on .NET 10.
+    assert.deepEqual(resultOf<RuntimeInfoResult>(runCliJson(d.core, ["runtime"]).docs, "runtime").typeCommands, { backend: "contracts" });
     // ip2md at each parked method's code start, as the contracts backend reports it.
     const ips = named.map((m) => resultOf<DumpmdResult>(contracts, `dumpmd ${m.methodDesc}`).codeAddress);
     const all = [...commands, ...ips.map((ip) => `ip2md ${ip}`)];
