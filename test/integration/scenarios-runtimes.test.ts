@@ -216,7 +216,8 @@ describe("backend agreement on .NET 10 (scenarios, full dump)", { skip, timeout:
     const all = [...commands, ...ips.map((ip) => `ip2md ${ip}`)];
     const ours = runCliJson(d.core, ips.map((ip) => `ip2md ${ip}`), ["--backend", "contracts"]).docs;
     const scenariosModule = resultOf<DumpmtResult>(contracts, dumpmtCommand(d.truth.methodTables.find((e) => e.name === "Scenarios.Outer+Leaf")!)).module;
-    const loaderCommands = ["modules", "dumpdomain", `dumpmodule -mt ${scenariosModule}`];
+    const corelibModule = resultOf<DumpmtResult>(contracts, dumpmtCommand(d.truth.methodTables.find((e) => e.name === "System.String[]")!)).module;
+    const loaderCommands = ["modules", "dumpdomain", `dumpmodule -mt ${scenariosModule}`, `dumpmodule -mt ${corelibModule}`];
     const loaderDocs = runCliJson(d.core, loaderCommands, ["--backend", "contracts"]).docs;
     const dac = runCliJson(d.core, [...all, ...loaderCommands], ["--backend", "dac"]).docs;
     checkAgainstTruth(d.truth, contracts, "contracts");
@@ -236,10 +237,9 @@ describe("backend agreement on .NET 10 (scenarios, full dump)", { skip, timeout:
       }
       const unavailable = (b.unavailable as string[] | undefined) ?? [];
       delete b.unavailable;
-      if (c.startsWith("dumpmodule")) {
-        // The DAC has no ReadyToRunInfo (the app is not precompiled: 0 for the contracts too).
-        assert.equal(a.readyToRunInfo, "0x0");
-      }
+      // The DAC has no ReadyToRunInfo; the app is not precompiled (0 for the contracts too), CoreLib is.
+      if (c === `dumpmodule -mt ${scenariosModule}`) assert.equal(a.readyToRunInfo, "0x0");
+      if (c === `dumpmodule -mt ${corelibModule}`) assert.notEqual(a.readyToRunInfo, "0x0");
       if (unavailable.includes("eeClass")) {
         // The .NET 9+ DAC reports the canonical MethodTable where the EEClass was (SOS prints it too).
         const canonical = c.startsWith("dumpmt") ? ((a.canonical as string | undefined) ?? (a.methodTable as string)) : canonicalOf(a.methodTable as string);
