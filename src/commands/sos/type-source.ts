@@ -442,9 +442,10 @@ class DacTypeSource implements TypeSource {
 }
 
 /**
- * Exercises what the type commands read through the contracts backend on types every runtime
- * has (System.Object, CoreLib): a descriptor without those parts (.NET 9's) throws
- * MissingRuntimeDataError here, before any command output depends on it.
+ * Exercises what the type and loader commands read through the contracts backend (the domains,
+ * CoreLib's first loaded type with its slots and a MethodDesc, the code map): a descriptor
+ * without those parts (.NET 9's) throws MissingRuntimeDataError here, before any command output
+ * depends on it.
  */
 function probeContracts(rt: ClrRuntime): void {
   const loader = rt.loader();
