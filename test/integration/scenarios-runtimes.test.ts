@@ -259,7 +259,15 @@ describe("backend agreement on .NET 10 (scenarios, full dump)", { skip, timeout:
         delete a.eeClass;
         delete b.eeClass;
       }
-      if (c.startsWith("name2ee")) for (const m of [...(a.matches as { eeClass?: string }[]), ...(b.matches as { eeClass?: string }[])]) delete m.eeClass;
+      if (c.startsWith("name2ee")) {
+        for (const m of b.matches as { eeClass?: string; methodTable?: string; unavailable?: string[] }[]) {
+          if (m.eeClass === undefined) continue;
+          assert.deepEqual(m.unavailable, ["eeClass"], c);
+          assert.equal(m.eeClass, m.methodTable, `${c}: a canonical type's Class is its MethodTable`);
+          delete m.unavailable;
+        }
+        for (const m of [...(a.matches as { eeClass?: string }[]), ...(b.matches as { eeClass?: string }[])]) delete m.eeClass;
+      }
       assert.deepEqual(b, a, c);
       compared++;
     }

@@ -22,6 +22,8 @@ export interface Name2eeMatch {
   methodTable?: string | null;
   /** Types: the EEClass of the loaded MethodTable. */
   eeClass?: string | null;
+  /** Fields this backend does not know: "eeClass" (the DAC of .NET 9+ gives the canonical MethodTable in its place, as SOS prints it). */
+  unavailable?: string[];
   /** Methods: the MethodDesc, null when the runtime has not created it yet. */
   methodDesc?: string | null;
   /** Methods: native code address, null when not compiled yet. */
@@ -90,14 +92,16 @@ export const name2ee = defineCommand<Name2eeResult>({
       if (typeRid) {
         const token = (0x02000000 | typeRid) >>> 0;
         const mt = src.typeDefMethodTable(m.address, typeRid);
+        const data = mt ? src.methodTable(mt) : undefined;
         matches.push({
+          ...(data?.eeClassIsCanonicalMethodTable ? { unavailable: ["eeClass"] } : {}),
           kind: "type",
           module: hexAddress(m.address),
           assembly,
           token: hexAddress(token),
           name: mt ? src.typeName(mt) ?? nameQuery : nameQuery,
           methodTable: mt ? hexAddress(mt) : null,
-          eeClass: mt ? hexAddress(src.methodTable(mt).eeClass) : null,
+          eeClass: data ? hexAddress(data.eeClass) : null,
         });
         continue;
       }
