@@ -34,11 +34,7 @@ function namedMethods(truth: ScenarioTruth) {
   return truth.methodDescs.filter((m) => /^Scenarios\.[A-Za-z.]+\(/.test(m.name));
 }
 
-/**
- * dumpmt of a type: with -md except for arrays (the contracts backend cannot yet name the
- * runtime's array methods Get/Set/Address, which have no metadata).
- */
-const dumpmtCommand = (e: { name: string; methodTable: string }) => `dumpmt ${e.name.endsWith("]") ? "" : "-md "}${e.methodTable}`;
+const dumpmtCommand = (e: { methodTable: string }) => `dumpmt -md ${e.methodTable}`;
 
 /** The commands whose answers the tests check, for one dump. */
 function typeCommands(truth: ScenarioTruth): string[] {
@@ -267,6 +263,13 @@ describe("backend agreement on .NET 10 (scenarios, full dump)", { skip, timeout:
           delete m.unavailable;
         }
         for (const m of [...(a.matches as { eeClass?: string }[]), ...(b.matches as { eeClass?: string }[])]) delete m.eeClass;
+      }
+      if (Array.isArray(a.methods) && Array.isArray(b.methods)) {
+        // Same rows; the DAC's enumerator lists a non-canonical instantiation's .cctor after the
+        // other methods, the contracts backend in slot order (and so does ClrMD).
+        const bySlot = (x: { slot: number }, y: { slot: number }) => x.slot - y.slot;
+        (a.methods as { slot: number }[]).sort(bySlot);
+        (b.methods as { slot: number }[]).sort(bySlot);
       }
       assert.deepEqual(b, a, c);
       compared++;

@@ -526,6 +526,24 @@ export class RuntimeTypeNames {
     };
   }
 
+  /**
+   * An ArrayMethodDesc (Get, Set, Address, constructors of an array type): its function index
+   * (slot past the vtable: 0 Get, 1 Set, 2 Address, 3+ .ctor) and the signature the runtime
+   * stored for it (its element type is ELEMENT_TYPE_VAR 0: the array's element type);
+   * undefined for other MethodDescs.
+   */
+  arrayMethod(methodDesc: number): { funcIndex: number; signature: Uint8Array } | undefined {
+    const t = this.t;
+    const md = this.details.methodDescDetails(methodDesc);
+    if (md.classification !== "Array") return undefined;
+    const sig = t.pointerField(methodDesc, "StoredSigMethodDesc", "Sig");
+    const sigLength = t.u32Field(methodDesc, "StoredSigMethodDesc", "cSig");
+    return {
+      funcIndex: md.slot - this.details.methodTableDetails(md.methodTable).numVirtuals,
+      signature: sig && sigLength <= MAX_SIG_BYTES ? t.memory.read(sig, sigLength) : new Uint8Array(0),
+    };
+  }
+
   private readHandles(address: number, count: number): number[] {
     const out: number[] = [];
     for (let i = 0; i < count; i++) out.push(this.t.pointer(address + i * POINTER_SIZE));
