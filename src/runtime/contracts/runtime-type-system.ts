@@ -331,19 +331,19 @@ export class RuntimeTypeSystemDetails {
   }
 
   /**
-   * SOS's MethodDesc table of a type (the DAC's slot enumerator): every vtable slot in order,
-   * then the introduced methods whose slot lies beyond the vtable. A non-canonical generic
-   * instantiation has virtual slots of its own only: its non-virtual slots are the canonical
-   * MethodTable's (GetNumVtableSlots counts them there).
+   * SOS's MethodDesc table of a type (the DAC's slot enumerator, DacMethodTableSlotEnumerator):
+   * the type's own vtable slots (GetNumVtableSlots: a non-canonical generic instantiation has its
+   * virtual slots only, its non-virtual ones live in the canonical MethodTable), then the
+   * canonical type's introduced methods whose slot lies beyond them, in MethodDesc chunk order,
+   * each with its entry point (its non-vtable slot, else its MethodTable's slot).
    */
   methodTableSlots(methodTable: number): MethodTableSlot[] {
     const mt = this.methodTableDetails(methodTable);
-    const canonical = mt.isCanonical ? mt : this.methodTableDetails(mt.canonicalMethodTable);
     const out: MethodTableSlot[] = [];
-    for (let slot = 0; slot < canonical.numVtableSlots && slot < MAX_METHODS_PER_TYPE; slot++) {
+    for (let slot = 0; slot < mt.numVtableSlots && slot < MAX_METHODS_PER_TYPE; slot++) {
       let entry = 0;
       try {
-        entry = this.slotValue(slot < mt.numVirtuals ? methodTable : canonical.address, slot);
+        entry = this.slotValue(methodTable, slot);
       } catch {
         entry = 0;
       }
@@ -351,11 +351,11 @@ export class RuntimeTypeSystemDetails {
     }
     for (const md of this.introducedMethodDescs(mt.canonicalMethodTable)) {
       const slot = this.t.u16(this.t.at(md, "MethodDesc", "Slot"));
-      if (slot < canonical.numVtableSlots) continue;
+      if (slot < mt.numVtableSlots) continue;
       let entry = 0;
       try {
         const flags = this.t.u16(this.t.at(md, "MethodDesc", "Flags"));
-        if (flags & MDF.hasNonVtableSlot) entry = this.t.pointer(md + this.methodDescSize(flags).base);
+        entry = flags & MDF.hasNonVtableSlot ? this.t.pointer(md + this.methodDescSize(flags).base) : this.slotValue(mt.canonicalMethodTable, slot);
       } catch (e) {
         if (!(e instanceof MemoryNotInDump)) throw e;
       }
