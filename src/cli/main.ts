@@ -12,7 +12,7 @@ import { describeInternalError, writeResult, type OutputMode } from "./output.js
 import { runRepl } from "./repl.js";
 import { AnalyzeSession } from "./session.js";
 
-const USAGE = `usage: clrscope analyze DUMP [-c COMMAND]... [--json] [--exe PATH] [--symbols DIR]... [--dac PATH] [--debug]
+const USAGE = `usage: clrscope analyze DUMP [-c COMMAND]... [--json] [--exe PATH] [--symbols DIR]... [--dac PATH] [--backend auto|contracts|dac] [--debug]
        ${PS_USAGE}
        ${COLLECT_USAGE}
 
@@ -23,6 +23,9 @@ const USAGE = `usage: clrscope analyze DUMP [-c COMMAND]... [--json] [--exe PATH
   --exe PATH       the program's executable, if not at its recorded path
   --symbols DIR    extra directory with debug files or copies of the process's libraries
   --dac PATH       the runtime's DAC (libmscordaccore.so) to use, if not beside libcoreclr.so
+  --backend B      where dumpmt, dumpmd, name2ee, ip2md, modules, dumpdomain, dumpmodule and pe
+                   read the runtime: auto (default: the data-contract descriptor when it has what
+                   they need, else the DAC), contracts, or dac
   --debug          show stack traces for internal errors
 
   ps               list the .NET processes with a diagnostics socket: pid, name, runtime, RID, command line
@@ -45,6 +48,7 @@ interface AnalyzeArgs {
   exe?: string;
   symbolDirs: string[];
   dac?: string;
+  backend?: "auto" | "contracts" | "dac";
   debug: boolean;
 }
 
@@ -56,7 +60,11 @@ function parseAnalyzeArgs(argv: string[]): AnalyzeArgs {
     else if (a === "--exe") out.exe = value();
     else if (a === "--symbols") out.symbolDirs.push(value());
     else if (a === "--dac") out.dac = value();
-    else if (a === "--debug") out.debug = true;
+    else if (a === "--backend") {
+      const b = value();
+      if (b !== "auto" && b !== "contracts" && b !== "dac") throw new UsageError(`--backend ${b}: use auto, contracts or dac`);
+      out.backend = b;
+    } else if (a === "--debug") out.debug = true;
     else if (a.startsWith("-")) throw new UsageError(`unknown option ${a}`);
     else if (out.dump === "") out.dump = a;
     else throw new UsageError(`unexpected argument ${a} (one dump at a time)`);
@@ -69,6 +77,7 @@ async function analyze(args: AnalyzeArgs): Promise<number> {
   const process_ = openCoreDump(args.dump, { exe: args.exe, symbolDirs: args.symbolDirs });
   for (const w of process_.core.warnings) process.stderr.write(`clrscope: warning: ${w}\n`);
   const session = new AnalyzeSession(process_, args.mode, args.debug, args.dac);
+  session.state.backend = args.backend;
   writeResult(args.mode, "open", status, status.run(session.state, []));
   if (args.commands.length === 0) {
     await runRepl(session); // interactive: a failed command was already reported; exit 0 as lldb does

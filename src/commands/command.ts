@@ -20,6 +20,10 @@ export interface Session {
   dacPath?: string;
   /** The DAC backend once asked for: opened, or why it cannot be. */
   dac?: { runtime?: DacRuntime; error?: string };
+  /** `analyze --backend`: force the contracts backend or the DAC for the type commands (default auto). */
+  backend?: "auto" | "contracts" | "dac";
+  /** The type commands' data source once chosen (sos/type-source.ts). */
+  typeSource?: unknown;
 }
 
 /** The DAC backend (the runtime's own libmscordaccore.so through koffi), or why it is not available. */
@@ -45,9 +49,14 @@ export function clrRuntime(session: Session): ClrRuntime {
 
 /**
  * The contracts backend, or, when the dump's runtime publishes no data-contract descriptor (.NET 8
- * and older), the DAC backend; a clear error when neither is available.
+ * and older) or `--backend dac` asks for it, the DAC backend; a clear error when neither is available.
  */
 export function managedBackend(session: Session): { contracts: ClrRuntime; dac?: undefined } | { contracts?: undefined; dac: DacRuntime } {
+  if (session.backend === "dac") {
+    const d = dacRuntime(session);
+    if (!d.runtime) throw new NoRuntimeError(`--backend dac: the DAC is not available: ${d.error}`);
+    return { dac: d.runtime };
+  }
   try {
     return { contracts: clrRuntime(session) };
   } catch (e) {

@@ -1,9 +1,11 @@
 // `runtime [-v]`: which .NET runtime the dump holds, which backends answer (the data-contract
 // descriptor; the runtime's DAC) and what the descriptor publishes (contracts and versions; with
 // -v every type layout and global).
+import { ClrscopeError } from "../errors.js";
 import { dacRuntime, defineCommand, hexPadded, managedBackend, parseArgs } from "./command.js";
 import type { RuntimeDescription } from "../runtime/clr-runtime.js";
 import { runtimeProductVersion } from "../runtime/product-version.js";
+import { typeSource } from "./sos/type-source.js";
 
 export interface DacBackendInfo {
   /** Whether the DAC loaded and accepted the dump. */
@@ -23,7 +25,21 @@ export type RuntimeInfoResult = Omit<RuntimeDescription, "backend"> & {
   backend: "contracts" | "dac";
   verbose: boolean;
   dac: DacBackendInfo;
+  /** `analyze --backend` when given (auto otherwise). */
+  requestedBackend: "auto" | "contracts" | "dac";
+  /** Which backend the type and loader commands (dumpmt, dumpmd, name2ee, ip2md, modules, dumpdomain, dumpmodule) use, and why not the contracts. */
+  typeCommands: { backend: "contracts" | "dac"; reason?: string } | { error: string };
 };
+
+function typeCommandsBackend(session: Parameters<typeof typeSource>[0]): RuntimeInfoResult["typeCommands"] {
+  try {
+    const src = typeSource(session);
+    return src.reason ? { backend: src.backend, reason: src.reason } : { backend: src.backend };
+  } catch (e) {
+    if (e instanceof ClrscopeError) return { error: e.message };
+    throw e;
+  }
+}
 
 export const runtimeInfo = defineCommand<RuntimeInfoResult>({
   names: ["runtime"],
@@ -34,20 +50,26 @@ export const runtimeInfo = defineCommand<RuntimeInfoResult>({
     const { contracts } = managedBackend(session);
     const { runtime: dac, error } = dacRuntime(session);
     const dacInfo: DacBackendInfo = dac ? { active: true, path: dac.path, initMs: Math.round(dac.initMs * 10) / 10, version: dac.version } : { active: false, error };
+    const common = { verbose, dac: dacInfo, requestedBackend: session.backend ?? "auto", typeCommands: typeCommandsBackend(session) } as const;
     if (!contracts) {
       const rt = session.process.runtime!;
-      return { backend: "dac", version: runtimeProductVersion(session.process), libcoreclr: rt.path, descriptorAddress: 0, contracts: [], types: [], globals: [], verbose, dac: dacInfo };
+      return { backend: "dac", version: runtimeProductVersion(session.process), libcoreclr: rt.path, descriptorAddress: 0, contracts: [], types: [], globals: [], ...common };
     }
     const d = contracts.describe();
-    return verbose ? { ...d, verbose, dac: dacInfo } : { ...d, types: [], globals: [], verbose, dac: dacInfo };
+    return verbose ? { ...d, ...common } : { ...d, types: [], globals: [], ...common };
   },
   render(r) {
     const lines = [
       `.NET runtime ${r.version ?? "(version unknown)"}: ${r.libcoreclr}`,
       r.backend === "contracts"
         ? `Backend: contracts (data-contract descriptor at ${hexPadded(r.descriptorAddress)})`
-        : "Backend: contracts not active: this runtime publishes no data-contract descriptor",
+        : r.requestedBackend === "dac"
+          ? "Backend: contracts not used (--backend dac)"
+          : "Backend: contracts not active: this runtime publishes no data-contract descriptor",
       r.dac.active ? `Backend: dac (${r.dac.path}, build ${r.dac.version ?? "unknown"}, ready in ${r.dac.initMs} ms)` : `Backend: dac not active: ${r.dac.error}`,
+      "error" in r.typeCommands
+        ? `Type commands (dumpmt, dumpmd, name2ee, ip2md, modules, dumpdomain, dumpmodule): no backend: ${r.typeCommands.error}`
+        : `Type commands (dumpmt, dumpmd, name2ee, ip2md, modules, dumpdomain, dumpmodule): ${r.typeCommands.backend}${r.typeCommands.reason ? ` (${r.typeCommands.reason})` : ""}`,
     ];
     if (r.backend === "contracts") lines.push(`Contracts: ${r.contracts.map((c) => `${c.name} ${c.version}`).join(", ")}`);
     if (!r.verbose) return lines.join("\n");

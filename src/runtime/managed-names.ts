@@ -14,6 +14,8 @@ import type { ClrRuntime } from "./clr-runtime.js";
 import type { DynamicMethodInfo } from "./contracts/runtime-type-system.js";
 
 const TYPEDEF_TABLE = 0x02;
+/** ArrayMethodDesc function indexes 0-2 (ARRAY_FUNC_GET, _SET, _ADDRESS); the rest are constructors. */
+const ARRAY_METHOD_NAMES = ["Get", "Set", "Address"];
 const MAX_NESTING = 64;
 /** Upper bound for reads through an in-memory image: PE sizes are checked by the reader. */
 const IMAGE_LIMIT = 1 << 30;
@@ -115,6 +117,8 @@ export class ManagedNames {
     try {
       const dynamic = this.rt.typeNames().dynamicMethod(methodDesc);
       if (dynamic) return this.dynamicMethodName(dynamic.kind, dynamic.name, dynamic.signature);
+      const array = this.rt.typeNames().arrayMethod(methodDesc);
+      if (array) return this.arrayMethodName(methodDesc, array.funcIndex, array.signature);
       const md = this.rt.methodDesc(methodDesc);
       const owner = this.runtimeType(md.methodTable);
       const meta = this.metadataOf(this.rt.methodTable(md.methodTable).module);
@@ -148,16 +152,41 @@ export class ManagedNames {
     return prefix + name + sigFormatParams(undefined, sig, { typeHandle: (h) => this.runtimeType(h) });
   }
 
+  /**
+   * An array type's runtime-made method, as the DAC names it ("System.Int32[,].Set(Int32, Int32,
+   * Int32)"): the name from its function index (ArrayMethodDesc::GetMethodName), parameters from
+   * the stored signature with ELEMENT_TYPE_VAR 0 standing for the element type.
+   */
+  private arrayMethodName(methodDesc: number, funcIndex: number, signature: Uint8Array): string {
+    const md = this.rt.methodDesc(methodDesc);
+    const owner = this.runtimeType(md.methodTable);
+    if (!owner || (owner.kind !== "szarray" && owner.kind !== "array")) return this.methodName(methodDesc);
+    const name = ARRAY_METHOD_NAMES[funcIndex] ?? ".ctor";
+    const sig = decodeMethodSig(signature, `signature of array method ${name}`);
+    return `${dacTypeName(owner)}.${name}${sigFormatParams(undefined, sig, { classInst: [owner.elem] })}`;
+  }
+
   /** "Namespace.Type.Method" of a MethodDesc (SOS's form without the signature). */
   methodName(methodDesc: number): string {
     const dynamic = this.dynamicMethodOrUndefined(methodDesc);
     if (dynamic) return dynamicTypePrefix(dynamic.kind) + dynamic.name;
     const md = this.rt.methodDesc(methodDesc);
     const type = this.typeName(md.methodTable);
+    const array = this.arrayMethodOrUndefined(methodDesc);
+    if (array && type !== undefined) return `${type}.${ARRAY_METHOD_NAMES[array.funcIndex] ?? ".ctor"}`;
     const meta = this.metadataOf(this.rt.methodTable(md.methodTable).module);
     const method = meta ? meta.methodName(md.token & 0xffffff) : undefined;
     if (type === undefined || method === undefined) return `<MethodDesc 0x${methodDesc.toString(16)}, token 0x${md.token.toString(16)}>`;
     return `${type}.${method}`;
+  }
+
+  private arrayMethodOrUndefined(methodDesc: number): { funcIndex: number } | undefined {
+    try {
+      return this.rt.typeNames().arrayMethod(methodDesc);
+    } catch (e) {
+      if (e instanceof ClrscopeError) return undefined;
+      throw e;
+    }
   }
 
   private dynamicMethodOrUndefined(methodDesc: number): DynamicMethodInfo | undefined {

@@ -4,10 +4,14 @@
 // clrthreads works from the Thread contract and is checked against the truth file; commands
 // that need a missing contract say which part of the descriptor is missing. .NET 8 publishes no
 // descriptor at all: clrthreads comes from its DAC (checked against the truth file), commands
-// that need the descriptor say so.
+// that need the descriptor say so. On both, name2ee, dumpmd and pe answer through the DAC
+// (src/commands/sos/type-source.ts) and are checked against the truth file too.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { runCliJson } from "../support/cli.js";
+import type { DumpmdResult } from "../../src/commands/sos/dumpmd.js";
+import type { Name2eeResult } from "../../src/commands/sos/name2ee.js";
+import type { PrintexceptionResult } from "../../src/commands/sos/printexception.js";
+import { resultOf, runCliJson } from "../support/cli.js";
 import { dotnetDump, hasDotnet } from "../support/dotnet-fixtures.js";
 
 const skip = hasDotnet() ? false : "no dotnet SDK on PATH";
@@ -61,3 +65,43 @@ describe(".NET 8 (self-contained hello)", { skip, timeout: 900_000 }, () => {
     for (const th of d.truth.threads) assert.ok(tids.includes(th.osTid));
   });
 });
+
+for (const framework of ["net9.0", "net8.0"]) {
+  describe(`${framework} hello: type commands and pe through the DAC`, { skip, timeout: 900_000 }, () => {
+    test("name2ee finds the reported MethodTables and MethodDescs; dumpmd names them; pe shows the pinned exception and its inner one", () => {
+      const d = dotnetDump("hello", "full", framework);
+      const types = Object.entries(d.truth.methodTables);
+      const methods = Object.entries(d.truth.methodDescs);
+      const e = d.truth.objects.exception;
+      const commands = [
+        ...types.map(([name]) => `name2ee *!${name}`),
+        ...methods.map(([name]) => `name2ee hello.dll!${name}`),
+        ...methods.map(([, md]) => `dumpmd ${md}`),
+        `pe ${e.address}`,
+      ];
+      const { docs } = runCliJson(d.core, commands);
+      for (const [name, mt] of types) {
+        const r = resultOf<Name2eeResult>(docs, `name2ee *!${name}`);
+        assert.equal(r.backend, "dac");
+        assert.equal(r.matches.length, 1, `${name}: ${JSON.stringify(r.matches)}`);
+        assert.equal(BigInt(r.matches[0]!.methodTable!), BigInt(mt), name);
+        assert.equal(r.matches[0]!.name, name);
+      }
+      for (const [name, md] of methods) {
+        const r = resultOf<Name2eeResult>(docs, `name2ee hello.dll!${name}`);
+        assert.equal(r.matches.length, 1, `${name}: ${JSON.stringify(r.matches)}`);
+        assert.equal(BigInt(r.matches[0]!.methodDesc!), BigInt(md), name);
+        const dumpmd = resultOf<DumpmdResult>(docs, `dumpmd ${md}`);
+        assert.ok(dumpmd.name.startsWith(`${name}(`), `${dumpmd.name} is not ${name}`);
+        assert.equal(dumpmd.name, r.matches[0]!.name);
+      }
+      const pe = resultOf<PrintexceptionResult>(docs, `pe ${e.address}`);
+      assert.equal(pe.type, e.type);
+      assert.equal(pe.message, e.message);
+      assert.equal(pe.hResult, e.hResult);
+      assert.equal(pe.innerException?.type, e.innerType);
+      const inner = resultOf<PrintexceptionResult>(runCliJson(d.core, [`pe ${pe.innerException!.address}`]).docs, `pe ${pe.innerException!.address}`);
+      assert.equal(inner.message, e.innerMessage);
+    });
+  });
+}

@@ -368,9 +368,12 @@ export function dotnetDump(target = "hello", type: DumpType = "full", framework?
   return { core, truth, dll };
 }
 
-/** A core dump of test/targets/scenarios (threads parked in known call chains, known objects). */
-export function scenarioDump(type: DumpType = "full"): DotnetDump<ScenarioTruth> {
-  const d = dotnetDump("scenarios", type);
+/**
+ * A core dump of test/targets/scenarios (threads parked in known call chains, known objects);
+ * `framework` ("net9.0", "net8.0") runs it self-contained on that runtime, as dotnetDump does.
+ */
+export function scenarioDump(type: DumpType = "full", framework?: string): DotnetDump<ScenarioTruth> {
+  const d = dotnetDump("scenarios", type, framework);
   return { ...d, truth: d.truth as unknown as ScenarioTruth };
 }
 

@@ -9,6 +9,8 @@ import { CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
 import type { ClrRuntime } from "../../runtime/clr-runtime.js";
 import { clrRuntime, defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
+import { dacDomainBlocks } from "./dac-loader.js";
+import { typeSource } from "./type-source.js";
 
 export interface DomainAssembly {
   address: string;
@@ -34,6 +36,8 @@ export interface DomainBlock {
 
 export interface DumpDomainResult {
   domains: DomainBlock[];
+  /** The backend that answered: the contracts (data-contract descriptor) or the runtime's DAC. */
+  backend?: "contracts" | "dac";
 }
 
 const SEPARATOR = "--------------------------------------";
@@ -73,14 +77,15 @@ export const dumpDomain = defineCommand<DumpDomainResult>({
   run(session, args) {
     const a = parseArgs(args, []);
     if (a.positional.length > 1) throw new CommandError("usage: dumpdomain [DOMAIN]", "usage");
-    const rt = clrRuntime(session);
-    let domains = domainBlocks(rt);
+    // One data source per session (type-source.ts): the DAC's blocks come from dac-loader.ts.
+    const src = typeSource(session);
+    let domains = src.dac ? dacDomainBlocks(src.dac) : domainBlocks(clrRuntime(session));
     if (a.positional.length === 1) {
       const address = parseNumber(a.positional[0]!);
       domains = domains.filter((d) => parseInt(d.address, 16) === address);
       if (domains.length === 0) throw new CommandError("Fail to fill AppDomain", "not-a-domain");
     }
-    return { domains };
+    return { domains, backend: src.backend };
   },
   render(r) {
     const p = (h: string) => hexDigits(parseInt(h, 16), 16);

@@ -4,9 +4,10 @@
 import { ClrscopeError, CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
 import type { ClrRuntime, MethodCodeVersions } from "../../runtime/clr-runtime.js";
+import type { DacRuntime } from "../../runtime/dac/dac-runtime.js";
 import { DAC_OPTIMIZATION_TIERS } from "../../runtime/dac/sos-dac.js";
 import { clrRuntime, dacRuntime, defineCommand, hexAddress, parseArgs, parseNumber, type Session } from "../command.js";
-import { safeJitKind, type JitKind } from "./dumpmt.js";
+import { typeSource, type JitKind } from "./type-source.js";
 
 /** One native code version (SOS: `CodeAddr` and `NativeCodeVersion` lines). */
 export interface DumpmdNativeCodeVersion {
@@ -42,10 +43,11 @@ export interface DumpmdResult {
   token: string;
   module: string;
   modulePath: string;
-  /** MethodDesc classification: IL, FCall, PInvoke, EEImpl, Array, Instantiated, ComInterop, Dynamic. */
-  classification: string;
+  /** MethodDesc classification: IL, FCall, PInvoke, EEImpl, Array, Instantiated, ComInterop, Dynamic; null when the backend does not say (the DAC names only Dynamic). */
+  classification: string | null;
   slot: number;
-  isStatic: boolean;
+  /** null when unknown (the DAC backend reads it from metadata; dynamic methods have none). */
+  isStatic: boolean | null;
   /** The method has native code (JIT'd or ReadyToRun). */
   isJitted: boolean;
   jit: JitKind;
@@ -57,6 +59,10 @@ export interface DumpmdResult {
   tierSource: "descriptor" | "dac" | null;
   /** What is missing from the version history and why (e.g. fields the descriptor does not publish). */
   versionNotes: string[];
+  /** The backend that answered: the contracts (data-contract descriptor) or the runtime's DAC. */
+  backend: "contracts" | "dac";
+  /** Fields this backend does not know: "eeClass" (the canonical MethodTable stands in, as in SOS on .NET 9+), "classification", "isStatic". */
+  unavailable?: string[];
 }
 
 export const dumpmd = defineCommand<DumpmdResult>({
@@ -97,30 +103,31 @@ export const dumpmd = defineCommand<DumpmdResult>({
  * holding the address asked about, whose native code version is then the "Current CodeAddr".
  */
 export function dumpMethodDesc(session: Session, address: number, requestedCode?: number): DumpmdResult {
-  const rt = clrRuntime(session);
-  const ts = rt.typeSystemDetails();
+  const src = typeSource(session);
   let md, mt;
   try {
-    md = ts.methodDescDetails(address);
-    mt = ts.methodTableDetails(md.methodTable);
+    md = src.methodDesc(address);
+    mt = src.methodTable(md.methodTable);
   } catch (e) {
     if (!(e instanceof ClrscopeError)) throw e;
     throw new CommandError(`${hexAddress(address)} is not a MethodDesc`, "not-a-methoddesc");
   }
   if (mt.eeClass === 0 || mt.module === 0) throw new CommandError(`${hexAddress(address)} is not a MethodDesc`, "not-a-methoddesc");
-  const history = versionHistory(session, rt, address);
+  const history = src.dac ? dacVersionHistory(src.dac, address) : versionHistory(session, clrRuntime(session), address);
   const natives = history.versions?.ilVersions.flatMap((il) => il.nativeVersions) ?? [];
   const current = (requestedCode !== undefined ? natives.find((v) => v.nativeCode === requestedCode) : undefined) ?? history.versions?.activeNativeVersion;
   const codeAddress = current && current.nativeCode !== 0 ? current.nativeCode : md.nativeCode;
-  const jit = safeJitKind(session, rt, codeAddress, mt.module);
+  const jit = src.jitKind(codeAddress, mt.module);
+  const unavailable = [...(mt.eeClassIsCanonicalMethodTable ? ["eeClass"] : []), ...(["classification", "isStatic"] as const).filter((k) => md[k] === null)];
   return {
+    ...(unavailable.length > 0 ? { unavailable } : {}),
     methodDesc: hexAddress(address),
-    name: session.names!.methodSignature(address),
+    name: src.methodSignature(address),
     eeClass: hexAddress(mt.eeClass),
     methodTable: hexAddress(md.methodTable),
     token: hexAddress(md.token),
     module: hexAddress(mt.module),
-    modulePath: rt.module(mt.module).path,
+    modulePath: src.modulePath(mt.module),
     classification: md.classification,
     slot: md.slot,
     isStatic: md.isStatic,
@@ -130,15 +137,65 @@ export function dumpMethodDesc(session: Session, address: number, requestedCode?
     versionHistory: history.rows,
     tierSource: history.tierSource,
     versionNotes: history.notes,
+    backend: src.backend,
   };
 }
 
-function versionHistory(session: Session, rt: ClrRuntime, methodDesc: number): {
+interface VersionHistory {
   versions?: MethodCodeVersions;
   rows: DumpmdILCodeVersion[];
   tierSource: DumpmdResult["tierSource"];
   notes: string[];
-} {
+}
+
+/**
+ * The version history as SOS reads it from the DAC (DumpMDInfoFromMethodDescData): the current
+ * rejit's IL code version (ISOSDacInterface7::GetReJITInformation) and its native code versions
+ * with tiers (ISOSDacInterface5::GetTieredVersions); the active one holds the MethodDesc's code.
+ */
+function dacVersionHistory(dac: DacRuntime, methodDesc: number): VersionHistory {
+  try {
+    const data = dac.sos.methodDescData(methodDesc);
+    const rejitId = data.rejitDataCurrent.rejitID;
+    const tiered = dac.sos.tieredVersions(methodDesc, rejitId);
+    if (!tiered) return { rows: [], tierSource: null, notes: ["this DAC has no ISOSDacInterface5 (tiered versions)"] };
+    const il = dac.sos.reJitInformation(methodDesc, rejitId);
+    const nativeVersions = tiered.map((v) => ({
+      node: v.NativeCodeVersionNodePtr,
+      nativeCode: v.NativeCodeAddr,
+      isActive: v.NativeCodeAddr !== 0 && v.NativeCodeAddr === data.NativeCodeAddr,
+      tier: DAC_OPTIMIZATION_TIERS[v.OptimizationTier] ?? "Unknown Tier",
+    }));
+    const versions: MethodCodeVersions = {
+      methodDesc,
+      ilVersions: [{ node: il?.ilCodeVersionNodePtr ?? 0, rejitId, ilAddress: il?.il, isActive: true, nativeVersions }],
+      activeNativeVersion: nativeVersions.find((v) => v.isActive),
+      missing: [],
+    };
+    return { versions, rows: historyRows(versions.ilVersions, new Map()), tierSource: "dac", notes: [] };
+  } catch (e) {
+    if (!(e instanceof ClrscopeError)) throw e;
+    return { rows: [], tierSource: null, notes: [`code versions unavailable: ${e.message}`] };
+  }
+}
+
+/** SOS's rows of IL code versions, in the order given; tiers the versions lack are looked up in `dacTiers` ("rejitId:node"). */
+function historyRows(ilVersions: MethodCodeVersions["ilVersions"], dacTiers: Map<string, string>): DumpmdILCodeVersion[] {
+  return ilVersions.map((il) => ({
+    ilCodeVersion: hexAddress(il.node),
+    rejitId: il.rejitId,
+    ilAddress: il.ilAddress === undefined ? null : hexAddress(il.ilAddress),
+    isActive: il.isActive,
+    nativeCodeVersions: il.nativeVersions.map((v) => ({
+      codeAddress: hexAddress(v.nativeCode),
+      nativeCodeVersion: hexAddress(v.node),
+      isActive: v.isActive,
+      tier: v.tier ?? dacTiers.get(`${il.rejitId}:${v.node}`) ?? null,
+    })),
+  }));
+}
+
+function versionHistory(session: Session, rt: ClrRuntime, methodDesc: number): VersionHistory {
   let versions: MethodCodeVersions;
   try {
     versions = rt.codeVersions(methodDesc);
@@ -170,17 +227,6 @@ function versionHistory(session: Session, rt: ClrRuntime, methodDesc: number): {
       notes.push(`tiers unavailable: the DAC is not available (${dac.error})`);
     }
   }
-  const rows = ordered.map((il) => ({
-    ilCodeVersion: hexAddress(il.node),
-    rejitId: il.rejitId,
-    ilAddress: il.ilAddress === undefined ? null : hexAddress(il.ilAddress),
-    isActive: il.isActive,
-    nativeCodeVersions: il.nativeVersions.map((v) => ({
-      codeAddress: hexAddress(v.nativeCode),
-      nativeCodeVersion: hexAddress(v.node),
-      isActive: v.isActive,
-      tier: v.tier ?? dacTiers.get(`${il.rejitId}:${v.node}`) ?? null,
-    })),
-  }));
+  const rows = historyRows(ordered, dacTiers);
   return { versions, rows, tierSource, notes };
 }

@@ -9,6 +9,8 @@
 import { CommandError, ClrscopeError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
 import { clrRuntime, defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
+import { dacDumpModule } from "./dac-loader.js";
+import { typeSource } from "./type-source.js";
 
 export interface ModuleTypeRow {
   methodTable: string;
@@ -39,6 +41,10 @@ export interface DumpModuleResult {
   /** With -mt. */
   typeDefs?: ModuleTypeRow[];
   typeRefs?: ModuleTypeRow[];
+  /** The backend that answered: the contracts (data-contract descriptor) or the runtime's DAC. */
+  backend?: "contracts" | "dac";
+  /** Fields this backend does not know (shown as 0): the DAC has no ReadyToRunInfo, and since .NET 9 no PEAssembly. */
+  unavailable?: string[];
 }
 
 const DASHES = "-".repeat(78);
@@ -51,6 +57,16 @@ export const dumpModule = defineCommand<DumpModuleResult>({
     const a = parseArgs(args, [], ["-mt"]);
     if (a.positional.length !== 1) throw new CommandError("Usage: DumpModule [-mt] <Module Address>", "usage");
     const address = parseNumber(a.positional[0]!);
+    // One data source per session (type-source.ts): the DAC's answer comes from dac-loader.ts.
+    const src = typeSource(session);
+    if (src.dac) {
+      try {
+        return { ...dacDumpModule(src.dac, session.process.memory, address, a.switches.has("-mt")), backend: "dac" };
+      } catch (e) {
+        if (e instanceof ClrscopeError) throw new CommandError(`Fail to fill Module ${hexDigits(address, 16)} (${e.message})`, "not-a-module");
+        throw e;
+      }
+    }
     const rt = clrRuntime(session);
     const loader = rt.loader();
     let m;
@@ -87,6 +103,7 @@ export const dumpModule = defineCommand<DumpModuleResult>({
       flags: m.flags,
       readyToRunInfo: hexAddress(m.readyToRunInfo),
       metadata: md ? { address: hexAddress(md.address), size: md.size } : null,
+      backend: "contracts",
     };
     if (a.switches.has("-mt")) {
       const names = session.names!;

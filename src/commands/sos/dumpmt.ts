@@ -1,14 +1,13 @@
 // `dumpmt [-md] <MethodTable>` (SOS DumpMT, strike.cpp): a MethodTable's EEClass (or canonical
 // MethodTable), module, name, token, sizes, flags and counts; with -md its MethodDesc table (every
 // vtable slot, then the methods with slots of their own, as the DAC's slot enumerator lists them).
-import { CommandError, MemoryNotInDump } from "../../errors.js";
+import { ClrscopeError, CommandError, MemoryNotInDump } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
-import type { ClrRuntime } from "../../runtime/clr-runtime.js";
 import type { ManagedNames } from "../../runtime/managed-names.js";
-import { clrRuntime, defineCommand, hexAddress, parseArgs, parseNumber, type Session } from "../command.js";
+import { defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
+import { typeSource, type JitKind } from "./type-source.js";
 
-/** How SOS classifies a method's code: JIT'd, ReadyToRun ("PreJIT"), an FCall into libcoreclr, or none. */
-export type JitKind = "JIT" | "PreJIT" | "FCALL" | "NONE";
+export type { JitKind };
 
 export interface DumpmtMethod {
   /** The slot's code pointer (precode or native code). */
@@ -51,35 +50,14 @@ export interface DumpmtResult {
   numInterfaces: number;
   /** Only with -md: slots with an entry point, vtable slots first, then the methods' own slots. */
   methods?: DumpmtMethod[];
-}
-
-/** SOS's JIT column: what the code at a method's native code address is. */
-export function jitKind(session: Session, rt: ClrRuntime, nativeCode: number): JitKind {
-  if (nativeCode === 0) return "NONE";
-  const block = rt.codeBlock(nativeCode);
-  if (block) return block.kind === "jit" ? "JIT" : "PreJIT";
-  const coreclr = session.process.modules.modules.find((m) => m.name === "libcoreclr.so");
-  if (coreclr && session.process.modules.at(nativeCode) === coreclr) return "FCALL";
-  return "NONE";
-}
-
-/**
- * jitKind when the dump has what the ExecutionManager reads; else (heap dumps leave ReadyToRun
- * image pages out) code inside the method's module image is precompiled, and anything else "NONE".
- */
-export function safeJitKind(session: Session, rt: ClrRuntime, nativeCode: number, module = 0): JitKind {
-  try {
-    return jitKind(session, rt, nativeCode);
-  } catch (e) {
-    if (!(e instanceof MemoryNotInDump)) throw e;
-  }
-  try {
-    const image = module ? rt.loader().module(module).image : undefined;
-    if (image && nativeCode >= image.base && nativeCode < image.base + image.size) return "PreJIT";
-  } catch (e) {
-    if (!(e instanceof MemoryNotInDump)) throw e;
-  }
-  return "NONE";
+  /** The backend that answered: the contracts (data-contract descriptor) or the runtime's DAC. */
+  backend: "contracts" | "dac";
+  /**
+   * Fields this backend does not know: "eeClass" (the DAC of .NET 9+ gives the canonical
+   * MethodTable in its place, which SOS prints as "EEClass:" too), "isCollectible", "numVirtuals",
+   * "numVtableSlots" (placeholders false / 0 then).
+   */
+  unavailable?: string[];
 }
 
 /** A type's name as SOS prints it, falling back to the MethodTable address. */
@@ -96,50 +74,52 @@ export const dumpmt = defineCommand<DumpmtResult>({
     if (a.positional.length !== 1) throw new CommandError("Missing MethodTable address (usage: dumpmt [-md] METHODTABLE)", "usage");
     const given = parseNumber(a.positional[0]!);
     const address = given - (given % 4); // SOS ignores the low two tag bits
-    const rt = clrRuntime(session);
-    const names = session.names!;
-    const ts = rt.typeSystemDetails();
+    const src = typeSource(session);
     let mt;
     try {
-      mt = ts.methodTableDetails(address);
-      if (mt.eeClass === 0 || mt.module === 0) throw new CommandError(`${hexAddress(address)} is not a MethodTable`, "not-a-methodtable");
+      mt = src.methodTable(address);
     } catch (e) {
-      if (e instanceof CommandError) throw e;
+      if (!(e instanceof ClrscopeError)) throw e;
       throw new CommandError(`${hexAddress(address)} is not a MethodTable`, "not-a-methodtable");
     }
+    if (!mt.isFree && (mt.eeClass === 0 || mt.module === 0)) throw new CommandError(`${hexAddress(address)} is not a MethodTable`, "not-a-methodtable");
+    const unavailable: string[] = (["isCollectible", "numVirtuals", "numVtableSlots"] as const).filter((k) => mt[k] === null);
+    if (mt.eeClassIsCanonicalMethodTable) unavailable.unshift("eeClass");
     const result: DumpmtResult = {
       methodTable: hexAddress(address),
       parent: hexAddress(mt.parent),
       eeClass: hexAddress(mt.eeClass),
       module: hexAddress(mt.module),
-      name: mt.isFree ? "Free" : typeNameOf(names, address),
+      name: mt.isFree ? "Free" : src.typeName(address) ?? `<Unloaded Type ${hexAddress(address)}>`,
       token: hexAddress(mt.token),
-      file: rt.module(mt.module).path,
-      baseSize: mt.isString ? mt.baseSize - 2 : mt.baseSize,
-      rawBaseSize: mt.baseSize,
+      file: mt.module ? src.modulePath(mt.module) : "",
+      baseSize: mt.baseSize,
+      rawBaseSize: mt.rawBaseSize,
       componentSize: mt.componentSize,
       containsGCPointers: mt.containsGCPointers,
-      isCollectible: mt.isCollectible,
+      isCollectible: mt.isCollectible ?? false,
       isFree: mt.isFree,
       numMethods: mt.numMethods,
-      numVirtuals: mt.numVirtuals,
-      numVtableSlots: mt.numVtableSlots,
+      numVirtuals: mt.numVirtuals ?? 0,
+      numVtableSlots: mt.numVtableSlots ?? 0,
       numInterfaces: mt.numInterfaces,
+      backend: src.backend,
     };
-    if (!mt.isCanonical) result.canonical = hexAddress(mt.canonicalMethodTable);
+    if (unavailable.length > 0) result.unavailable = unavailable;
+    if (mt.canonical !== undefined) result.canonical = hexAddress(mt.canonical);
     if (a.switches.has("-md") && !mt.isFree) {
       // Like the DAC's slot enumerator (what SOS and ClrMD list), slots the runtime has not given
       // an entry point yet (0) are left out.
-      result.methods = ts.methodTableSlots(address).filter((s) => s.entry !== 0).map((s) => {
+      result.methods = src.slots(address).filter((s) => s.entry !== 0).map((s) => {
         if (s.methodDesc === 0) return { entry: hexAddress(s.entry), methodDesc: hexAddress(0), jit: "NONE" as const, slot: s.slot, name: "<unknown>", token: hexAddress(0), nativeCode: hexAddress(0) };
         try {
-          const md = ts.methodDescDetails(s.methodDesc);
+          const md = src.methodDesc(s.methodDesc);
           return {
             entry: hexAddress(s.entry),
             methodDesc: hexAddress(s.methodDesc),
-            jit: safeJitKind(session, rt, md.nativeCode, rt.methodTable(md.methodTable).module),
+            jit: src.jitKind(md.nativeCode, md.module),
             slot: s.slot,
-            name: names.methodSignature(s.methodDesc),
+            name: src.methodSignature(s.methodDesc),
             token: hexAddress(md.token),
             nativeCode: hexAddress(md.nativeCode),
           };

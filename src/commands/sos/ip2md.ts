@@ -2,8 +2,9 @@
 // the DumpMD block for it (src/SOS/Strike/strike.cpp IP2MethodDesc).
 import { CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
-import { clrRuntime, defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
+import { defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
 import { dumpMethodDesc, dumpmd, type DumpmdResult } from "./dumpmd.js";
+import { typeSource } from "./type-source.js";
 
 export interface Ip2mdResult extends DumpmdResult {
   address: string;
@@ -22,7 +23,7 @@ export const ip2md = defineCommand<Ip2mdResult>({
     const a = parseArgs(args, []);
     if (a.positional.length !== 1) throw new CommandError("usage: ip2md ADDRESS", "usage");
     const address = parseNumber(a.positional[0]!);
-    const block = clrRuntime(session).codeBlock(address);
+    const block = typeSource(session).codeBlock(address);
     if (!block) throw new CommandError(`${hexAddress(address)} is not in managed code (no JIT'd or ReadyToRun method holds it)`, "not-managed-code");
     return {
       ...dumpMethodDesc(session, block.methodDesc, block.start),

@@ -10,6 +10,8 @@ import { CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
 import type { ClrRuntime } from "../../runtime/clr-runtime.js";
 import { clrRuntime, defineCommand, hexAddress, parseArgs, parseNumber, type Session } from "../command.js";
+import { dacModuleRows } from "./dac-loader.js";
+import { typeSource } from "./type-source.js";
 
 const PAGE = 0x1000;
 
@@ -34,6 +36,15 @@ export interface ModuleRow {
 export interface ModulesResult {
   modules: ModuleRow[];
   totalImageSize: number;
+  /** The backend that answered: the contracts (data-contract descriptor) or the runtime's DAC. */
+  backend?: "contracts" | "dac";
+}
+
+/** The modules from the session's backend (type-source.ts chooses; the DAC's in dac-loader.ts). */
+function moduleRows(session: Session): { rows: ModuleRow[]; backend: "contracts" | "dac" } {
+  const src = typeSource(session);
+  if (src.dac) return { rows: dacModuleRows(src.dac, session.process.memory), backend: "dac" };
+  return { rows: managedModules(clrRuntime(session)), backend: "contracts" };
 }
 
 /** Every managed module of the AppDomain, in load order. */
@@ -73,8 +84,8 @@ export const modules = defineCommand<ModulesResult>({
   run(session, args) {
     const a = parseArgs(args, ["-n", "--name", "-a", "--address"], ["-v", "--verbose"]);
     if (a.positional.length > 0) throw new CommandError(`usage: ${this.usage}`, "usage");
-    const rt = clrRuntime(session);
-    let rows = managedModules(rt);
+    const source = moduleRows(session);
+    let rows = source.rows;
     const totalImageSize = rows.reduce((s, r) => s + r.imageSize, 0);
     const nameFilter = a.values.get("-n") ?? a.values.get("--name");
     if (nameFilter !== undefined) {
@@ -95,7 +106,7 @@ export const modules = defineCommand<ModulesResult>({
     if (a.switches.has("-v") || a.switches.has("--verbose")) {
       for (const r of rows) r.pages = pageOrigins(session, parseInt(r.imageBase, 16), r.imageSize);
     }
-    return { modules: rows, totalImageSize };
+    return { modules: rows, totalImageSize, backend: source.backend };
   },
   render(r) {
     const out: string[] = [];

@@ -6,7 +6,8 @@ import { CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
 import type { MetadataReader } from "../../metadata/metadata.js";
 import { findTypeByName } from "../../metadata/type-names.js";
-import { clrRuntime, defineCommand, hexAddress } from "../command.js";
+import { defineCommand, hexAddress } from "../command.js";
+import { typeSource } from "./type-source.js";
 
 export interface Name2eeMatch {
   kind: "type" | "method";
@@ -21,6 +22,8 @@ export interface Name2eeMatch {
   methodTable?: string | null;
   /** Types: the EEClass of the loaded MethodTable. */
   eeClass?: string | null;
+  /** Fields this backend does not know: "eeClass" (the DAC of .NET 9+ gives the canonical MethodTable in its place, as SOS prints it). */
+  unavailable?: string[];
   /** Methods: the MethodDesc, null when the runtime has not created it yet. */
   methodDesc?: string | null;
   /** Methods: native code address, null when not compiled yet. */
@@ -33,6 +36,8 @@ export interface Name2eeResult {
   /** Modules whose name matched the module query (all, for "*"). */
   modulesScanned: number;
   matches: Name2eeMatch[];
+  /** The backend that answered: the contracts (data-contract descriptor) or the runtime's DAC. */
+  backend: "contracts" | "dac";
 }
 
 const SEPARATOR = "--------------------------------------";
@@ -75,29 +80,28 @@ export const name2ee = defineCommand<Name2eeResult>({
       throw new CommandError("usage: name2ee MODULE|* TYPE[.METHOD]  (or MODULE!TYPE[.METHOD])", "usage");
     }
     if (!moduleQuery || !nameQuery) throw new CommandError("usage: name2ee MODULE|* TYPE[.METHOD]", "usage");
-    const rt = clrRuntime(session);
-    const names = session.names!;
-    const loader = rt.loader();
-    const ts = rt.typeSystemDetails();
-    const modules = loader.moduleAddresses().map((m) => loader.module(m)).filter((m) => moduleMatches(moduleQuery, m.path, m.fileName));
+    const src = typeSource(session);
+    const modules = src.modules().filter((m) => moduleMatches(moduleQuery, m.path, m.fileName));
     if (modules.length === 0) throw new CommandError(`Failed to find module matching '${moduleQuery}'.`, "no-such-module");
     const matches: Name2eeMatch[] = [];
     for (const m of modules) {
-      const meta: MetadataReader | undefined = names.moduleMetadata(m.address);
+      const meta: MetadataReader | undefined = src.moduleMetadata(m.address);
       if (!meta) continue;
-      const assembly = names.moduleFileName(m.address);
+      const assembly = m.path.slice(m.path.lastIndexOf("/") + 1) || `module 0x${m.address.toString(16)}`;
       const typeRid = findTypeByName(meta, nameQuery);
       if (typeRid) {
         const token = (0x02000000 | typeRid) >>> 0;
-        const mt = loader.lookupMapElement(m.maps.typeDefToMethodTable, typeRid).value;
+        const mt = src.typeDefMethodTable(m.address, typeRid);
+        const data = mt ? src.methodTable(mt) : undefined;
         matches.push({
+          ...(data?.eeClassIsCanonicalMethodTable ? { unavailable: ["eeClass"] } : {}),
           kind: "type",
           module: hexAddress(m.address),
           assembly,
           token: hexAddress(token),
-          name: mt ? names.typeName(mt) ?? nameQuery : nameQuery,
+          name: mt ? src.typeName(mt) ?? nameQuery : nameQuery,
           methodTable: mt ? hexAddress(mt) : null,
-          eeClass: mt ? hexAddress(ts.methodTableDetails(mt).eeClass) : null,
+          eeClass: data ? hexAddress(data.eeClass) : null,
         });
         continue;
       }
@@ -107,14 +111,14 @@ export const name2ee = defineCommand<Name2eeResult>({
         for (const methodRid of meta.methods(rid)) {
           if (meta.methodName(methodRid) !== method) continue;
           const token = (0x06000000 | methodRid) >>> 0;
-          const md = loader.lookupMapElement(m.maps.methodDefToDesc, methodRid).value;
-          const code = md ? ts.methodDescDetails(md).nativeCode : 0;
+          const md = src.methodDefDesc(m.address, methodRid);
+          const code = md ? src.methodDesc(md).nativeCode : 0;
           matches.push({
             kind: "method",
             module: hexAddress(m.address),
             assembly,
             token: hexAddress(token),
-            name: md ? names.methodSignature(md) : `${type}.${method}`,
+            name: md ? src.methodSignature(md) : `${type}.${method}`,
             methodDesc: md ? hexAddress(md) : null,
             codeAddress: code ? hexAddress(code) : null,
           });
@@ -122,7 +126,7 @@ export const name2ee = defineCommand<Name2eeResult>({
         break;
       }
     }
-    return { moduleQuery, nameQuery, modulesScanned: modules.length, matches };
+    return { moduleQuery, nameQuery, modulesScanned: modules.length, matches, backend: src.backend };
   },
   render(r) {
     const p = (h: string) => hexDigits(parseInt(h, 16), 16);

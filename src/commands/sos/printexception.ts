@@ -1,10 +1,11 @@
 // `printexception`/`pe [<exception object>]` (SOS PrintException, strike.cpp): an exception's type,
 // message, inner exception, stack trace and HResult, read through the System.Exception fields the
-// runtime's data descriptor publishes. Without an address: the current thread's last thrown
+// runtime's data descriptor publishes, or on runtimes without one (.NET 8) through the DAC's
+// GetObjectExceptionData. Without an address: the current thread's last thrown
 // exception (Thread.LastThrownObject, a handle: a pointer to the object).
-import { CommandError } from "../../errors.js";
+import { ClrscopeError, CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
-import { clrRuntime, defineCommand, hexAddress, parseArgs, parseNumber, type Session } from "../command.js";
+import { defineCommand, hexAddress, managedBackend, parseArgs, parseNumber, type Session } from "../command.js";
 import { checkObject, objectTypeName } from "./dumpobj.js";
 
 export interface PrintexceptionResult {
@@ -19,15 +20,69 @@ export interface PrintexceptionResult {
   remoteStackTraceString: string | null;
   /** _HResult as 8 hex digits, e.g. "80131509". */
   hResult: string;
+  /** The backend that answered: the contracts (data-contract descriptor) or the runtime's DAC (no descriptor: .NET 8). */
+  backend: "contracts" | "dac";
 }
 
 const MAX_MESSAGE = 1 << 16;
 
+/** What printexception reads, from whichever backend the session uses (managedBackend). */
+interface ExceptionSource {
+  backend: "contracts" | "dac";
+  threads(): { osId: number; lastThrownObjectHandle: number }[];
+  /** Throws CommandError when `address` is not an object; the type name of an object otherwise. */
+  typeName(address: number): string;
+  /** System.Exception's fields, or undefined when the object is not an exception. */
+  exception(address: number): { message: number; innerException: number; stackTrace: number; stackTraceString: number; remoteStackTraceString: number; hResult: number } | undefined;
+  stringValue(address: number): string;
+}
+
+function exceptionSource(session: Session): ExceptionSource {
+  const { contracts: rt, dac } = managedBackend(session);
+  if (rt) {
+    const names = session.names!;
+    return {
+      backend: "contracts",
+      threads: () => rt.threads(),
+      typeName: (address) => {
+        checkObject(rt, address);
+        return objectTypeName(rt, names, rt.objects().methodTableOf(address));
+      },
+      exception: (address) => (rt.objects().isException(rt.objects().methodTableOf(address)) ? rt.objects().exception(address) : undefined),
+      stringValue: (address) => rt.objects().stringValue(address, MAX_MESSAGE),
+    };
+  }
+  return {
+    backend: "dac",
+    threads: () => dac.threads(),
+    typeName: (address) => {
+      let o;
+      try {
+        o = dac.object(address);
+      } catch (e) {
+        if (e instanceof ClrscopeError) throw new CommandError(`${hexAddress(address)} is not a valid object`, "not-an-object");
+        throw e;
+      }
+      return o.kind === "free" ? "Free" : dac.methodTableName(o.methodTable);
+    },
+    exception: (address) => {
+      // GetObjectExceptionData fails (E_INVALIDARG) on objects that are not exceptions.
+      try {
+        const e = dac.sos.exceptionObjectData(address);
+        return { message: e.Message, innerException: e.InnerException, stackTrace: e.StackTrace, stackTraceString: e.StackTraceString, remoteStackTraceString: e.RemoteStackTraceString, hResult: e.HResult };
+      } catch (e) {
+        if (e instanceof ClrscopeError) return undefined;
+        throw e;
+      }
+    },
+    stringValue: (address) => dac.stringValue(address, MAX_MESSAGE),
+  };
+}
+
 /** The object the current thread's LastThrownObject handle points at. */
-function lastThrown(session: Session): number {
-  const rt = clrRuntime(session);
+function lastThrown(session: Session, src: ExceptionSource): number {
   const native = session.process.thread(session.currentThread);
-  const thread = native ? rt.threads().find((t) => t.osId === native.tid) : undefined;
+  const thread = native ? src.threads().find((t) => t.osId === native.tid) : undefined;
   if (!thread) throw new CommandError("The current thread is unmanaged", "no-managed-thread");
   const handle = thread.lastThrownObjectHandle;
   const object = handle === 0 ? 0 : session.process.memory.tryReadPointer(handle);
@@ -42,25 +97,22 @@ export const printexception = defineCommand<PrintexceptionResult>({
   run(session, args) {
     const a = parseArgs(args, []);
     if (a.positional.length > 1) throw new CommandError("usage: printexception [ADDRESS]", "usage");
-    const rt = clrRuntime(session);
-    const names = session.names!;
-    const address = a.positional.length === 1 ? parseNumber(a.positional[0]!) : lastThrown(session);
-    checkObject(rt, address);
-    const objects = rt.objects();
-    const mt = objects.methodTableOf(address);
-    if (!objects.isException(mt)) throw new CommandError(`${hexAddress(address)} is not an exception object (its type is ${objectTypeName(rt, names, mt)})`, "not-an-exception");
-    const e = objects.exception(address);
-    const str = (p: number) => (p === 0 ? null : objects.stringValue(p, MAX_MESSAGE));
-    const refType = (p: number) => objectTypeName(rt, names, objects.methodTableOf(p));
+    const src = exceptionSource(session);
+    const address = a.positional.length === 1 ? parseNumber(a.positional[0]!) : lastThrown(session, src);
+    const type = src.typeName(address);
+    const e = src.exception(address);
+    if (!e) throw new CommandError(`${hexAddress(address)} is not an exception object (its type is ${type})`, "not-an-exception");
+    const str = (p: number) => (p === 0 ? null : src.stringValue(p));
     return {
       address: hexAddress(address),
-      type: objectTypeName(rt, names, mt),
+      type,
       message: str(e.message),
-      innerException: e.innerException === 0 ? null : { address: hexAddress(e.innerException), type: refType(e.innerException) },
-      stackTrace: e.stackTrace === 0 ? null : { address: hexAddress(e.stackTrace), type: refType(e.stackTrace), decoded: false },
+      innerException: e.innerException === 0 ? null : { address: hexAddress(e.innerException), type: src.typeName(e.innerException) },
+      stackTrace: e.stackTrace === 0 ? null : { address: hexAddress(e.stackTrace), type: src.typeName(e.stackTrace), decoded: false },
       stackTraceString: str(e.stackTraceString),
       remoteStackTraceString: str(e.remoteStackTraceString),
       hResult: hexDigits(e.hResult >>> 0, 8),
+      backend: src.backend,
     };
   },
   render(r) {

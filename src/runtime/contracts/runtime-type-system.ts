@@ -331,19 +331,19 @@ export class RuntimeTypeSystemDetails {
   }
 
   /**
-   * SOS's MethodDesc table of a type (the DAC's slot enumerator): every vtable slot in order,
-   * then the introduced methods whose slot lies beyond the vtable. A non-canonical generic
-   * instantiation has virtual slots of its own only: its non-virtual slots are the canonical
-   * MethodTable's (GetNumVtableSlots counts them there).
+   * SOS's MethodDesc table of a type (the DAC's slot enumerator, DacMethodTableSlotEnumerator):
+   * the type's own vtable slots (GetNumVtableSlots: a non-canonical generic instantiation has its
+   * virtual slots only, its non-virtual ones live in the canonical MethodTable), then the
+   * canonical type's introduced methods whose slot lies beyond them, in MethodDesc chunk order,
+   * each with its entry point (its non-vtable slot, else its MethodTable's slot).
    */
   methodTableSlots(methodTable: number): MethodTableSlot[] {
     const mt = this.methodTableDetails(methodTable);
-    const canonical = mt.isCanonical ? mt : this.methodTableDetails(mt.canonicalMethodTable);
     const out: MethodTableSlot[] = [];
-    for (let slot = 0; slot < canonical.numVtableSlots && slot < MAX_METHODS_PER_TYPE; slot++) {
+    for (let slot = 0; slot < mt.numVtableSlots && slot < MAX_METHODS_PER_TYPE; slot++) {
       let entry = 0;
       try {
-        entry = this.slotValue(slot < mt.numVirtuals ? methodTable : canonical.address, slot);
+        entry = this.slotValue(methodTable, slot);
       } catch {
         entry = 0;
       }
@@ -351,11 +351,11 @@ export class RuntimeTypeSystemDetails {
     }
     for (const md of this.introducedMethodDescs(mt.canonicalMethodTable)) {
       const slot = this.t.u16(this.t.at(md, "MethodDesc", "Slot"));
-      if (slot < canonical.numVtableSlots) continue;
+      if (slot < mt.numVtableSlots) continue;
       let entry = 0;
       try {
         const flags = this.t.u16(this.t.at(md, "MethodDesc", "Flags"));
-        if (flags & MDF.hasNonVtableSlot) entry = this.t.pointer(md + this.methodDescSize(flags).base);
+        entry = flags & MDF.hasNonVtableSlot ? this.t.pointer(md + this.methodDescSize(flags).base) : this.slotValue(mt.canonicalMethodTable, slot);
       } catch (e) {
         if (!(e instanceof MemoryNotInDump)) throw e;
       }
@@ -522,6 +522,24 @@ export class RuntimeTypeNames {
     return {
       name: namePointer ? this.utf8z(namePointer) : "",
       kind: flags & DYNAMIC_MD.isLCGMethod ? "lcg" : flags & DYNAMIC_MD.isILStub ? "ilstub" : "other",
+      signature: sig && sigLength <= MAX_SIG_BYTES ? t.memory.read(sig, sigLength) : new Uint8Array(0),
+    };
+  }
+
+  /**
+   * An ArrayMethodDesc (Get, Set, Address, constructors of an array type): its function index
+   * (slot past the vtable: 0 Get, 1 Set, 2 Address, 3+ .ctor) and the signature the runtime
+   * stored for it (its element type is ELEMENT_TYPE_VAR 0: the array's element type);
+   * undefined for other MethodDescs.
+   */
+  arrayMethod(methodDesc: number): { funcIndex: number; signature: Uint8Array } | undefined {
+    const t = this.t;
+    const md = this.details.methodDescDetails(methodDesc);
+    if (md.classification !== "Array") return undefined;
+    const sig = t.pointerField(methodDesc, "StoredSigMethodDesc", "Sig");
+    const sigLength = t.u32Field(methodDesc, "StoredSigMethodDesc", "cSig");
+    return {
+      funcIndex: md.slot - this.details.methodTableDetails(md.methodTable).numVirtuals,
       signature: sig && sigLength <= MAX_SIG_BYTES ? t.memory.read(sig, sigLength) : new Uint8Array(0),
     };
   }

@@ -225,6 +225,18 @@ export class DacRuntime {
     };
   }
 
+  /** The AppDomain's assemblies in load order (GetAppDomainList, GetAssemblyList). */
+  assemblies(): { domain: number; assembly: number }[] {
+    const domain = this.sos.appDomainList()[0];
+    if (domain === undefined) return [];
+    return this.sos.assemblyList(domain).map((assembly) => ({ domain, assembly }));
+  }
+
+  /** The modules of the AppDomain's assemblies, in load order. */
+  moduleAddresses(): number[] {
+    return this.assemblies().flatMap((a) => this.sos.assemblyModuleList(a.assembly));
+  }
+
   /** A module's file (its PEAssembly's path; "" for modules without one). */
   modulePath(module: number): string {
     const m = this.sos.moduleData(module);

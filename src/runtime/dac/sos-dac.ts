@@ -2,7 +2,7 @@
 // the request structs of its public header dacprivate.h (frozen since .NET Framework 4.5: "DAC
 // datastructures are frozen ... Do NOT add fields"). Slot numbers follow the IDL's method order.
 import { ClrscopeError, ExitCode } from "../../errors.js";
-import { ComPtr, guidBytes, hresultText, succeeded, type HRESULT } from "./com.js";
+import { ComPtr, E_NOINTERFACE, guidBytes, hresultText, succeeded, type HRESULT } from "./com.js";
 import type { Koffi } from "./koffi.js";
 
 export const IID_ISOSDacInterface = guidBytes("436f00f2-b42a-4b9f-870c-e73db66ae930");
@@ -37,6 +37,8 @@ export interface DacReJitData2 {
   il: number;
   ilCodeVersionNodePtr: number;
 }
+export const IID_ISOSDacInterface2 = guidBytes("a16026ec-96f4-40ba-87fb-5575986fb7af");
+export const IID_ISOSDacInterface15 = guidBytes("7ed81261-52a9-4a23-a358-c3313dea30a8");
 
 /** ISOSDacInterface methods in vtable order, after IUnknown's three (sospriv.idl). */
 const SOS_METHODS = [
@@ -58,6 +60,15 @@ const slot = (m: SosMethod) => 3 + SOS_METHODS.indexOf(m);
 /** ISOSDacInterface14 (.NET 9+): GetStaticBaseAddress, GetThreadStaticBaseAddress, GetMethodTableInitializationFlags. */
 const SOS14_GET_STATIC_BASE_ADDRESS = 3;
 
+/** ISOSDacInterface2::GetObjectExceptionData, ISOSDacInterface15::GetMethodTableSlotEnumerator (after IUnknown). */
+const SOS2_GET_OBJECT_EXCEPTION_DATA = 3;
+const SOS15_GET_METHOD_TABLE_SLOT_ENUMERATOR = 3;
+/** ISOSMethodEnum: IUnknown, ISOSEnum (Skip, Reset, GetCount), then Next. */
+const SOS_METHOD_ENUM_NEXT = 6;
+const IUNKNOWN_RELEASE = 2;
+/** JITTypes of DacpCodeHeaderData. */
+export const DAC_JIT_TYPES = ["unknown", "jit", "prejit", "interpreter"] as const;
+
 /** A DAC call that failed: which call, on what, and the HRESULT. */
 export class DacCallError extends ClrscopeError {
   constructor(
@@ -77,7 +88,17 @@ export interface DacModuleData {
   ilBase: number;
   metadataStart: number;
   metadataSize: number;
+  Assembly: number;
   bIsReflection: number;
+  bIsPEFile: number;
+  dwTransientFlags: number;
+  TypeDefToMethodTableMap: number;
+  TypeRefToMethodTableMap: number;
+  MethodDefToDescMap: number;
+  FieldDefToDescMap: number;
+  MemberRefToDescMap: number;
+  ManifestModuleReferencesMap: number;
+  LoaderAllocator: number;
 }
 
 export interface DacThreadStoreData {
@@ -174,9 +195,57 @@ export interface DacObjectData {
   ArrayDataPtr: number;
 }
 
+export interface DacCodeHeaderData {
+  /** DAC_JIT_TYPES index: 1 JIT'd, 2 precompiled (ReadyToRun). */
+  JITType: number;
+  MethodDescPtr: number;
+  MethodStart: number;
+  MethodSize: number;
+  ColdRegionStart: number;
+  ColdRegionSize: number;
+  HotRegionSize: number;
+}
+
+export interface DacAppDomainData {
+  AppDomainPtr: number;
+  pLowFrequencyHeap: number;
+  pHighFrequencyHeap: number;
+  pStubHeap: number;
+  dwId: number;
+  AssemblyCount: number;
+  /** DacpAppDomainDataStage (3: STAGE_OPEN). */
+  appDomainStage: number;
+}
+
+export interface DacAssemblyData {
+  AssemblyPtr: number;
+  isDynamic: number;
+  ModuleCount: number;
+}
+
+export interface DacExceptionObjectData {
+  Message: number;
+  InnerException: number;
+  StackTrace: number;
+  StackTraceString: number;
+  RemoteStackTraceString: number;
+  HResult: number;
+}
+
+/** One row of ISOSDacInterface15's slot enumerator (SOSMethodData). */
+export interface DacMethodSlot {
+  MethodDesc: number;
+  Entrypoint: number;
+  DefiningMethodTable: number;
+  DefiningModule: number;
+  Token: number;
+  Slot: number;
+}
+
 /** sizeof of each request struct, from dacprivate.h's static_asserts ("Dacp structs cannot be modified"). */
 export const DACP_STRUCT_SIZES = {
   Module: 0xa0, DomainLocalModule: 0x30, ThreadStore: 0x38, Thread: 0x68, MethodTable: 0x48, MethodTableField: 0x18, FieldDesc: 0x40, MethodDesc: 0x98, Object: 0x60,
+  AppDomainStore: 0x18, AppDomain: 0x48, Assembly: 0x40, CodeHeader: 0x38, ExceptionObject: 0x38,
 } as const;
 
 /** The request structs as koffi types (natural C layout, as the DAC is built on x64 Linux). */
@@ -188,7 +257,7 @@ export function structs(k: Koffi) {
       Address: A, PEAssembly: A, ilBase: A, metadataStart: A, metadataSize: "uint64_t", Assembly: A, bIsReflection: "int32_t",
       bIsPEFile: "int32_t", dwBaseClassIndex: "uint64_t", dwModuleID: "uint64_t", dwTransientFlags: "uint32_t",
       TypeDefToMethodTableMap: A, TypeRefToMethodTableMap: A, MethodDefToDescMap: A, FieldDefToDescMap: A, MemberRefToDescMap: A,
-      FileReferencesMap: A, ManifestModuleReferencesMap: A, pLookupTableHeap: A, pThunkHeap: A, dwModuleIndex: "uint64_t",
+      FileReferencesMap: A, ManifestModuleReferencesMap: A, LoaderAllocator: A, ThunkHeap: A, dwModuleIndex: "uint64_t",
     }),
     DomainLocalModule: k.struct({
       appDomainAddr: A, ModuleID: "uint64_t", pClassData: A, pDynamicClassTable: A, pGCStaticDataStart: A, pNonGCStaticDataStart: A,
@@ -224,6 +293,24 @@ export function structs(k: Koffi) {
     }),
     TieredVersion: k.struct({ NativeCodeAddr: A, OptimizationTier: "int32_t", NativeCodeVersionNodePtr: A }),
     ReJit2: k.struct({ rejitID: "uint32_t", flags: "int32_t", il: A, ilCodeVersionNodePtr: A }),
+    AppDomainStore: k.struct({ sharedDomain: A, systemDomain: A, DomainCount: "int32_t" }),
+    AppDomain: k.struct({
+      AppDomainPtr: A, AppSecDesc: A, pLowFrequencyHeap: A, pHighFrequencyHeap: A, pStubHeap: A, DomainLocalBlock: A,
+      pDomainLocalModules: A, dwId: "uint32_t", AssemblyCount: "int32_t", FailedAssemblyCount: "int32_t", appDomainStage: "int32_t",
+    }),
+    Assembly: k.struct({
+      AssemblyPtr: A, ClassLoader: A, ParentDomain: A, DomainPtr: A, AssemblySecDesc: A, isDynamic: "int32_t", ModuleCount: "uint32_t",
+      LoadContext: "uint32_t", isDomainNeutral: "int32_t", dwLocationFlags: "uint32_t",
+    }),
+    CodeHeader: k.struct({
+      GCInfo: A, JITType: "int32_t", MethodDescPtr: A, MethodStart: A, MethodSize: "uint32_t", ColdRegionStart: A,
+      ColdRegionSize: "uint32_t", HotRegionSize: "uint32_t",
+    }),
+    ExceptionObject: k.struct({
+      Message: A, InnerException: A, StackTrace: A, WatsonBuckets: A, StackTraceString: A, RemoteStackTraceString: A,
+      HResult: "int32_t", XCode: "int32_t",
+    }),
+    MethodSlot: k.struct({ MethodDesc: A, Entrypoint: A, DefiningMethodTable: A, DefiningModule: A, Token: "uint32_t", Slot: "uint32_t" }),
     Object: k.struct({
       MethodTable: A, ObjectType: "int32_t", Size: "uint64_t", ElementTypeHandle: A, ElementType: "int32_t", dwRank: "uint32_t",
       dwNumComponents: "uint64_t", dwComponentSize: "uint64_t", ArrayDataPtr: A, ArrayBoundsPtr: A, ArrayLowerBoundsPtr: A,
@@ -244,6 +331,8 @@ export class SosDac {
   private sos14?: ComPtr | null;
   private sos5?: ComPtr | null;
   private sos7?: ComPtr | null;
+  private sos2?: ComPtr | null;
+  private sos15?: ComPtr | null;
 
   constructor(
     private readonly koffi: Koffi,
@@ -336,6 +425,129 @@ export class SosDac {
     const hr = this.sos7.call(SOS7_GET_REJIT_INFORMATION, "int GetReJITInformation(void *self, uint64_t md, int rejitId, void *data)", BigInt(md), rejitId, buf);
     if (!succeeded(hr)) throw new DacCallError("GetReJITInformation", hr, hex(md));
     return numbers<DacReJitData2>(this.koffi.decode(buf, this.s.ReJit2) as Record<string, unknown>);
+  }
+
+  /** A call returning one address through its last parameter. */
+  private address(method: SosMethod, proto: string, what: string, ...args: unknown[]): number {
+    const out = new BigUint64Array(1);
+    const hr = this.sos.call(slot(method), proto, ...args, out);
+    if (hr !== 0) throw new DacCallError(method, hr, what);
+    return Number(out[0]!);
+  }
+
+  /** GetMethodTableSlot: a slot's entry point (vtable slots, and the type's own methods' slots beyond). */
+  methodTableSlot(mt: number, slotNumber: number): number {
+    return this.address("GetMethodTableSlot", "int GetMethodTableSlot(void *self, uint64_t mt, uint32_t slot, void *value)", `${hex(mt)}, ${slotNumber}`, BigInt(mt), slotNumber);
+  }
+
+  /** GetMethodTableForEEClass: the canonical MethodTable of an EEClass. */
+  methodTableForEEClass(eeClass: number): number {
+    return this.address("GetMethodTableForEEClass", "int GetMethodTableForEEClass(void *self, uint64_t eeClass, void *mt)", hex(eeClass), BigInt(eeClass));
+  }
+
+  /** GetMethodDescPtrFromIP: the MethodDesc of code or of a precode stub at `ip`. */
+  methodDescPtrFromIP(ip: number): number {
+    return this.address("GetMethodDescPtrFromIP", "int GetMethodDescPtrFromIP(void *self, uint64_t ip, void *md)", hex(ip), BigInt(ip));
+  }
+
+  /** GetMethodDescFromToken: a TypeDef's MethodTable or a MethodDef's MethodDesc in a module (0: not loaded). */
+  methodDescFromToken(module: number, token: number): number {
+    return this.address("GetMethodDescFromToken", "int GetMethodDescFromToken(void *self, uint64_t module, uint32_t token, void *md)", `${hex(module)}, ${hex(token)}`, BigInt(module), token);
+  }
+
+  codeHeaderData(ip: number): DacCodeHeaderData {
+    return this.request("GetCodeHeaderData", this.s.CodeHeader, ip);
+  }
+
+  appDomainStoreData(): { sharedDomain: number; systemDomain: number; DomainCount: number } {
+    return this.request("GetAppDomainStoreData", this.s.AppDomainStore);
+  }
+
+  appDomainData(domain: number): DacAppDomainData {
+    return this.request("GetAppDomainData", this.s.AppDomain, domain);
+  }
+
+  appDomainName(domain: number): string {
+    return this.text("GetAppDomainName", domain);
+  }
+
+  /** GetAppDomainList: the AppDomains (not the System Domain), as many as GetAppDomainStoreData counts. */
+  appDomainList(): number[] {
+    const count = Math.min(Math.max(this.appDomainStoreData().DomainCount, 0), 1024);
+    if (count === 0) return [];
+    const values = new BigUint64Array(count);
+    const needed = new Uint32Array(1);
+    const hr = this.sos.call(slot("GetAppDomainList"), "int GetAppDomainList(void *self, uint32_t count, void *values, uint32_t *needed)", count, values, needed);
+    if (!succeeded(hr)) throw new DacCallError("GetAppDomainList", hr, "");
+    return Array.from(values, Number).filter((d) => d !== 0);
+  }
+
+  assemblyList(domain: number): number[] {
+    return this.list("GetAssemblyList", "int GetAssemblyList(void *self, uint64_t domain, int32_t count, void *values, int32_t *needed)", hex(domain), BigInt(domain));
+  }
+
+  assemblyData(domain: number, assembly: number): DacAssemblyData {
+    const buf = Buffer.alloc(this.koffi.sizeof(this.s.Assembly));
+    const hr = this.sos.call(slot("GetAssemblyData"), "int GetAssemblyData(void *self, uint64_t domain, uint64_t assembly, void *data)", BigInt(domain), BigInt(assembly), buf);
+    if (!succeeded(hr)) throw new DacCallError("GetAssemblyData", hr, hex(assembly));
+    return numbers<DacAssemblyData>(this.koffi.decode(buf, this.s.Assembly) as Record<string, unknown>);
+  }
+
+  assemblyModuleList(assembly: number): number[] {
+    return this.list("GetAssemblyModuleList", "int GetAssemblyModuleList(void *self, uint64_t assembly, uint32_t count, void *values, uint32_t *needed)", hex(assembly), BigInt(assembly));
+  }
+
+  /** A `(…, count, CLRDATA_ADDRESS values[], pNeeded)` list call: asks for the count, then the list. */
+  private list(method: SosMethod, proto: string, what: string, ...args: unknown[]): number[] {
+    const needed = new Int32Array(1);
+    let hr = this.sos.call(slot(method), proto, ...args, 0, null, needed);
+    if (!succeeded(hr)) throw new DacCallError(method, hr, what);
+    const n = Math.min(Math.max(needed[0]!, 0), 1 << 20);
+    if (n === 0) return [];
+    const values = new BigUint64Array(n);
+    hr = this.sos.call(slot(method), proto, ...args, n, values, needed);
+    if (!succeeded(hr)) throw new DacCallError(method, hr, what);
+    return Array.from(values.subarray(0, Math.min(n, needed[0]!)), Number);
+  }
+
+  /** ISOSDacInterface2::GetObjectExceptionData: System.Exception's fields of an exception object. */
+  exceptionObjectData(address: number): DacExceptionObjectData {
+    if (this.sos2 === undefined) this.sos2 = this.sos.queryInterface(IID_ISOSDacInterface2).itf ?? null;
+    if (!this.sos2) throw new DacCallError("QueryInterface(ISOSDacInterface2)", E_NOINTERFACE, hex(address));
+    const buf = Buffer.alloc(this.koffi.sizeof(this.s.ExceptionObject));
+    const hr = this.sos2.call(SOS2_GET_OBJECT_EXCEPTION_DATA, "int GetObjectExceptionData(void *self, uint64_t obj, void *data)", BigInt(address), buf);
+    if (!succeeded(hr)) throw new DacCallError("GetObjectExceptionData", hr, hex(address));
+    return numbers<DacExceptionObjectData>(this.koffi.decode(buf, this.s.ExceptionObject) as Record<string, unknown>);
+  }
+
+  /**
+   * ISOSDacInterface15::GetMethodTableSlotEnumerator (.NET 9+, where GetMethodTableData reports no
+   * vtable slot counts): SOS's MethodDesc table of a type; undefined when this DAC lacks it.
+   */
+  methodTableSlots(mt: number): DacMethodSlot[] | undefined {
+    if (this.sos15 === undefined) this.sos15 = this.sos.queryInterface(IID_ISOSDacInterface15).itf ?? null;
+    if (!this.sos15) return undefined;
+    const out = new BigUint64Array(1);
+    const hr = this.sos15.call(SOS15_GET_METHOD_TABLE_SLOT_ENUMERATOR, "int GetMethodTableSlotEnumerator(void *self, uint64_t mt, void *e)", BigInt(mt), out);
+    if (!succeeded(hr) || out[0]! === 0n) throw new DacCallError("GetMethodTableSlotEnumerator", hr, hex(mt));
+    const e = new ComPtr(this.koffi, out[0]!);
+    try {
+      const rows: DacMethodSlot[] = [];
+      const size = this.koffi.sizeof(this.s.MethodSlot);
+      const batch = 64;
+      const buf = Buffer.alloc(size * batch);
+      const fetched = new Uint32Array(1);
+      for (let guard = 0; guard < 1 << 12; guard++) {
+        const r = e.call(SOS_METHOD_ENUM_NEXT, "int Next(void *self, uint32_t count, void *values, uint32_t *fetched)", batch, buf, fetched);
+        if (!succeeded(r)) throw new DacCallError("ISOSMethodEnum::Next", r, hex(mt));
+        const n = Math.min(fetched[0]!, batch);
+        for (let i = 0; i < n; i++) rows.push(numbers<DacMethodSlot>(this.koffi.decode(buf, i * size, this.s.MethodSlot) as Record<string, unknown>));
+        if (n < batch) break;
+      }
+      return rows;
+    } finally {
+      e.call(IUNKNOWN_RELEASE, "uint32_t Release(void *self)");
+    }
   }
 
   /** A WCHAR-returning call (count, buffer, pNeeded): asks for the size, then the text. */

@@ -1,0 +1,501 @@
+// Where dumpmt, dumpmd, name2ee, ip2md (and the loader commands) get their data: the contracts
+// backend when this runtime's descriptor publishes what they read, else the runtime's DAC
+// (ISOSDacInterface). Both answer in the same shapes, so the commands render one SOS layout
+// whichever backend answered; `analyze --backend dac|contracts` forces one (agreement tests).
+import { ClrscopeError, MemoryNotInDump } from "../../errors.js";
+import { MissingRuntimeDataError } from "../../runtime/contracts/descriptor.js";
+import type { MetadataReader } from "../../metadata/metadata.js";
+import { dacMethodName } from "../../metadata/type-names.js";
+import type { ClrRuntime } from "../../runtime/clr-runtime.js";
+import type { DacRuntime } from "../../runtime/dac/dac-runtime.js";
+import { DAC_JIT_TYPES } from "../../runtime/dac/sos-dac.js";
+import type { ManagedNames } from "../../runtime/managed-names.js";
+import { NoRuntimeError } from "../../runtime/open-runtime.js";
+import { clrRuntime, dacRuntime, type Session } from "../command.js";
+
+/** How SOS classifies a method's code: JIT'd, ReadyToRun ("PreJIT"), an FCall into libcoreclr, or none. */
+export type JitKind = "JIT" | "PreJIT" | "FCALL" | "NONE";
+
+export interface SourceMethodTable {
+  address: number;
+  module: number;
+  eeClass: number;
+  /** Set when this MethodTable is not canonical (a non-canonical generic instantiation). */
+  canonical?: number;
+  parent: number;
+  /** TypeDef token, 0 for arrays. */
+  token: number;
+  /** MethodTable.BaseSize as stored. */
+  rawBaseSize: number;
+  /** BaseSize as SOS shows it: the terminating NUL char taken off System.String's. */
+  baseSize: number;
+  componentSize: number;
+  containsGCPointers: boolean;
+  isFree: boolean;
+  numMethods: number;
+  numInterfaces: number;
+  /** `eeClass` holds the canonical MethodTable: the DAC of .NET 9+ reports that in place of the EEClass. */
+  eeClassIsCanonicalMethodTable: boolean;
+  /** null where this backend does not say (the DAC reports 0 vtable counts since .NET 9; collectibility needs ISOSDacInterface6). */
+  isCollectible: boolean | null;
+  numVirtuals: number | null;
+  numVtableSlots: number | null;
+}
+
+export interface SourceMethodDesc {
+  address: number;
+  methodTable: number;
+  module: number;
+  token: number;
+  slot: number;
+  /** Native code, 0 when none. */
+  nativeCode: number;
+  /** MethodDesc classification (IL, FCall, ...); null where the backend does not say. */
+  classification: string | null;
+  isStatic: boolean | null;
+}
+
+export interface SourceSlot {
+  slot: number;
+  entry: number;
+  methodDesc: number;
+}
+
+export interface SourceCodeBlock {
+  methodDesc: number;
+  start: number;
+  offset: number;
+  kind: "jit" | "readytorun";
+}
+
+export interface SourceModule {
+  address: number;
+  path: string;
+  /** File name of the module (the path's last part). */
+  fileName: string;
+}
+
+export interface TypeSource {
+  backend: "contracts" | "dac";
+  /** The DAC backend's runtime (for the loader commands' DAC data functions, dac-loader.ts). */
+  dac?: DacRuntime;
+  /** Why the contracts backend was not used (absent when it was, or when the DAC was asked for). */
+  reason?: string;
+  methodTable(address: number): SourceMethodTable;
+  methodDesc(address: number): SourceMethodDesc;
+  /** SOS's type name ("Name:"), undefined when it cannot be named. */
+  typeName(methodTable: number): string | undefined;
+  /** SOS's method name with parameter types (GetMethodDescName's form). */
+  methodSignature(methodDesc: number): string;
+  modulePath(module: number): string;
+  moduleMetadata(module: number): MetadataReader | undefined;
+  /** The AppDomain's modules in load order. */
+  modules(): SourceModule[];
+  /** The loaded MethodTable of a TypeDef / MethodDesc of a MethodDef (0: not loaded). */
+  typeDefMethodTable(module: number, rid: number): number;
+  methodDefDesc(module: number, rid: number): number;
+  /** SOS's MethodDesc table: slots with an entry point, vtable slots first, then the type's own. */
+  slots(methodTable: number): SourceSlot[];
+  codeBlock(ip: number): SourceCodeBlock | undefined;
+  jitKind(nativeCode: number, module: number): JitKind;
+}
+
+const fileNameOf = (path: string) => path.slice(path.lastIndexOf("/") + 1);
+
+/** Code inside libcoreclr.so is an FCall (SOS's "FCALL"). */
+function isInCoreclr(session: Session, address: number): boolean {
+  const coreclr = session.process.modules.modules.find((m) => m.name === "libcoreclr.so");
+  return coreclr !== undefined && session.process.modules.at(address) === coreclr;
+}
+
+class ContractsTypeSource implements TypeSource {
+  readonly backend = "contracts";
+  constructor(
+    private readonly session: Session,
+    private readonly rt: ClrRuntime,
+    private readonly names: ManagedNames,
+  ) {}
+
+  methodTable(address: number): SourceMethodTable {
+    const mt = this.rt.typeSystemDetails().methodTableDetails(address);
+    const out: SourceMethodTable = {
+      address,
+      module: mt.module,
+      eeClass: mt.eeClass,
+      parent: mt.parent,
+      token: mt.token,
+      rawBaseSize: mt.baseSize,
+      baseSize: mt.isString ? mt.baseSize - 2 : mt.baseSize,
+      componentSize: mt.componentSize,
+      containsGCPointers: mt.containsGCPointers,
+      isFree: mt.isFree,
+      numMethods: mt.numMethods,
+      numInterfaces: mt.numInterfaces,
+      eeClassIsCanonicalMethodTable: false,
+      isCollectible: mt.isCollectible,
+      numVirtuals: mt.numVirtuals,
+      numVtableSlots: mt.numVtableSlots,
+    };
+    if (!mt.isCanonical) out.canonical = mt.canonicalMethodTable;
+    return out;
+  }
+
+  methodDesc(address: number): SourceMethodDesc {
+    const md = this.rt.typeSystemDetails().methodDescDetails(address);
+    return {
+      address,
+      methodTable: md.methodTable,
+      module: this.rt.methodTable(md.methodTable).module,
+      token: md.token,
+      slot: md.slot,
+      nativeCode: md.nativeCode,
+      classification: md.classification,
+      isStatic: md.isStatic,
+    };
+  }
+
+  typeName(methodTable: number): string | undefined {
+    return this.names.typeName(methodTable);
+  }
+
+  methodSignature(methodDesc: number): string {
+    return this.names.methodSignature(methodDesc);
+  }
+
+  modulePath(module: number): string {
+    return this.rt.module(module).path;
+  }
+
+  moduleMetadata(module: number): MetadataReader | undefined {
+    return this.names.moduleMetadata(module);
+  }
+
+  modules(): SourceModule[] {
+    const loader = this.rt.loader();
+    return loader.moduleAddresses().map((address) => {
+      const m = loader.module(address);
+      return { address, path: m.path, fileName: m.fileName };
+    });
+  }
+
+  typeDefMethodTable(module: number, rid: number): number {
+    const loader = this.rt.loader();
+    return loader.lookupMapElement(loader.module(module).maps.typeDefToMethodTable, rid).value;
+  }
+
+  methodDefDesc(module: number, rid: number): number {
+    const loader = this.rt.loader();
+    return loader.lookupMapElement(loader.module(module).maps.methodDefToDesc, rid).value;
+  }
+
+  slots(methodTable: number): SourceSlot[] {
+    return this.rt.typeSystemDetails().methodTableSlots(methodTable);
+  }
+
+  codeBlock(ip: number): SourceCodeBlock | undefined {
+    const b = this.rt.codeBlock(ip);
+    return b && { methodDesc: b.methodDesc, start: b.start, offset: b.offset, kind: b.kind };
+  }
+
+  /**
+   * The ExecutionManager's answer when the dump has what it reads; else (heap dumps leave
+   * ReadyToRun image pages out) code inside the method's module image is precompiled.
+   */
+  jitKind(nativeCode: number, module: number): JitKind {
+    if (nativeCode === 0) return "NONE";
+    try {
+      const block = this.rt.codeBlock(nativeCode);
+      if (block) return block.kind === "jit" ? "JIT" : "PreJIT";
+      return isInCoreclr(this.session, nativeCode) ? "FCALL" : "NONE";
+    } catch (e) {
+      if (!(e instanceof MemoryNotInDump)) throw e;
+    }
+    try {
+      const image = module ? this.rt.loader().module(module).image : undefined;
+      if (image && nativeCode >= image.base && nativeCode < image.base + image.size) return "PreJIT";
+    } catch (e) {
+      if (!(e instanceof MemoryNotInDump)) throw e;
+    }
+    return "NONE";
+  }
+}
+
+/** TypeDef / MethodDef table numbers (ECMA-335 II.22). */
+const TYPEDEF_TOKEN = 0x02000000;
+const METHODDEF_TOKEN = 0x06000000;
+/** MethodAttributes.Static. */
+const METHOD_ATTR_STATIC = 0x0010;
+/** Slots probed with GetMethodTableSlot when the DAC has no slot enumerator (.NET 8 and older). */
+const MAX_SLOTS = 1 << 16;
+
+class DacTypeSource implements TypeSource {
+  readonly backend = "dac";
+  constructor(
+    private readonly session: Session,
+    readonly dac: DacRuntime,
+    readonly reason?: string,
+  ) {}
+
+  methodTable(address: number): SourceMethodTable {
+    const d = this.dac.sos.methodTableData(address);
+    if (d.bIsFree) {
+      return {
+        address, module: 0, eeClass: 0, parent: 0, token: 0, rawBaseSize: d.BaseSize, baseSize: d.BaseSize, componentSize: d.ComponentSize,
+        containsGCPointers: false, isFree: true, numMethods: 0, numInterfaces: 0, eeClassIsCanonicalMethodTable: false, isCollectible: null, numVirtuals: null, numVtableSlots: null,
+      };
+    }
+    // Up to .NET 8 the DAC's Class is the EEClass, whose GetMethodTableForEEClass is the canonical
+    // MethodTable. Since .NET 9 Class is the canonical MethodTable itself (dacprivate.h) and no
+    // ISOSDacInterface call gives the EEClass: SOS prints that MethodTable as "EEClass:", and so do we.
+    let canonical = 0;
+    let classIsMethodTable = false;
+    try {
+      canonical = this.dac.sos.methodTableForEEClass(d.Class);
+      classIsMethodTable = canonical === d.Class;
+    } catch (e) {
+      if (!(e instanceof ClrscopeError)) throw e;
+    }
+    // GetMethodTableData already takes System.String's NUL off BaseSize.
+    const isString = d.ComponentSize === 2 && this.typeName(address) === "System.String";
+    const out: SourceMethodTable = {
+      address,
+      module: d.Module,
+      eeClass: d.Class,
+      parent: d.ParentMethodTable,
+      // Arrays have no TypeDef: the DAC says mdTypeDefNil (0x02000000), the contracts backend 0.
+      token: (d.cl & 0xffffff) === 0 ? 0 : d.cl >>> 0,
+      rawBaseSize: isString ? d.BaseSize + 2 : d.BaseSize,
+      baseSize: d.BaseSize,
+      componentSize: d.ComponentSize,
+      containsGCPointers: d.bContainsPointers !== 0,
+      isFree: false,
+      numMethods: d.wNumMethods,
+      numInterfaces: d.wNumInterfaces,
+      eeClassIsCanonicalMethodTable: classIsMethodTable,
+      isCollectible: null,
+      // Since .NET 9 the DAC reports 0 for both (dacprivate.h): unknown then, not 0.
+      numVirtuals: d.wNumVtableSlots === 0 ? null : d.wNumVirtuals,
+      numVtableSlots: d.wNumVtableSlots === 0 ? null : d.wNumVtableSlots,
+    };
+    if (canonical !== 0 && canonical !== address) out.canonical = canonical;
+    return out;
+  }
+
+  methodDesc(address: number): SourceMethodDesc {
+    const d = this.dac.sos.methodDescData(address);
+    const md: SourceMethodDesc = {
+      address,
+      methodTable: d.MethodTablePtr,
+      module: d.ModulePtr,
+      token: d.MDToken >>> 0,
+      slot: d.wSlotNumber,
+      nativeCode: d.bHasNativeCode ? d.NativeCodeAddr : 0,
+      classification: d.bIsDynamic ? "Dynamic" : null,
+      isStatic: null,
+    };
+    // Static or not is the method's metadata (MethodDef flags); dynamic methods have none.
+    const meta = d.bIsDynamic ? undefined : this.dac.moduleMetadata(d.ModulePtr);
+    const rid = md.token & 0xffffff;
+    if (meta && md.token >>> 24 === METHODDEF_TOKEN >>> 24 && rid > 0) {
+      try {
+        md.isStatic = (meta.methodFlags(rid) & METHOD_ATTR_STATIC) !== 0;
+      } catch (e) {
+        if (!(e instanceof ClrscopeError)) throw e;
+      }
+    }
+    return md;
+  }
+
+  typeName(methodTable: number): string | undefined {
+    try {
+      return this.dac.methodTableName(methodTable);
+    } catch (e) {
+      if (e instanceof ClrscopeError) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * Our formatter over the method's metadata where that alone names it (methods of non-generic
+   * types and of generic type definitions, not generic method instantiations), so that names equal
+   * the contracts backend's: the DAC names typical generic parameters "!0"/"!!0" where SigFormat with
+   * the metadata prints "T"/"U". Instantiations (whose type arguments ISOSDacInterface does not
+   * hand out) and dynamic methods keep the DAC's GetMethodDescName.
+   */
+  methodSignature(methodDesc: number): string {
+    let dacName: string;
+    try {
+      dacName = this.dac.sos.methodDescName(methodDesc);
+    } catch (e) {
+      if (e instanceof ClrscopeError) return `<MethodDesc 0x${methodDesc.toString(16)}>`;
+      throw e;
+    }
+    if (dacName.includes("[[")) return dacName;
+    try {
+      const d = this.dac.sos.methodDescData(methodDesc);
+      if (d.bIsDynamic) return dacName;
+      const meta = this.dac.moduleMetadata(d.ModulePtr);
+      const typeToken = this.dac.sos.methodTableData(d.MethodTablePtr).cl >>> 0;
+      if (!meta || d.MDToken >>> 24 !== METHODDEF_TOKEN >>> 24 || typeToken >>> 24 !== TYPEDEF_TOKEN >>> 24) return dacName;
+      return dacMethodName({ kind: "named", md: meta, token: typeToken, args: [] }, meta, d.MDToken & 0xffffff, []);
+    } catch (e) {
+      if (e instanceof ClrscopeError) return dacName;
+      throw e;
+    }
+  }
+
+  modulePath(module: number): string {
+    return this.dac.modulePath(module);
+  }
+
+  moduleMetadata(module: number): MetadataReader | undefined {
+    return this.dac.moduleMetadata(module);
+  }
+
+  modules(): SourceModule[] {
+    return this.dac.moduleAddresses().map((address) => {
+      const path = this.dac.modulePath(address);
+      return { address, path, fileName: fileNameOf(path) };
+    });
+  }
+
+  typeDefMethodTable(module: number, rid: number): number {
+    return this.fromToken(module, (TYPEDEF_TOKEN | rid) >>> 0);
+  }
+
+  methodDefDesc(module: number, rid: number): number {
+    return this.fromToken(module, (METHODDEF_TOKEN | rid) >>> 0);
+  }
+
+  private fromToken(module: number, token: number): number {
+    try {
+      return this.dac.sos.methodDescFromToken(module, token);
+    } catch (e) {
+      if (e instanceof ClrscopeError) return 0; // the DAC says no: not loaded
+      throw e;
+    }
+  }
+
+  slots(methodTable: number): SourceSlot[] {
+    const sos = this.dac.sos;
+    const enumerated = sos.methodTableSlots(methodTable);
+    if (enumerated) return enumerated.filter((s) => s.Entrypoint !== 0).map((s) => ({ slot: s.Slot, entry: s.Entrypoint, methodDesc: s.MethodDesc }));
+    // Before .NET 9: GetMethodTableSlot answers vtable slots, then the type's own methods' slots
+    // beyond the vtable (its introduced-method walk); SOS asks for each.
+    const d = sos.methodTableData(methodTable);
+    const out: SourceSlot[] = [];
+    const last = Math.min(d.wNumVtableSlots + d.wNumMethods, MAX_SLOTS);
+    for (let slot = 0; slot < last; slot++) {
+      let entry: number;
+      try {
+        entry = sos.methodTableSlot(methodTable, slot);
+      } catch (e) {
+        if (e instanceof ClrscopeError) continue;
+        throw e;
+      }
+      if (entry === 0) continue;
+      out.push({ slot, entry, methodDesc: this.methodDescAt(entry) });
+    }
+    return out;
+  }
+
+  /** The MethodDesc of an entry point: its code's header, else the precode it is. */
+  private methodDescAt(entry: number): number {
+    try {
+      return this.dac.sos.codeHeaderData(entry).MethodDescPtr;
+    } catch (e) {
+      if (!(e instanceof ClrscopeError)) throw e;
+    }
+    try {
+      return this.dac.sos.methodDescPtrFromIP(entry);
+    } catch (e) {
+      if (e instanceof ClrscopeError) return 0;
+      throw e;
+    }
+  }
+
+  codeBlock(ip: number): SourceCodeBlock | undefined {
+    let h;
+    try {
+      h = this.dac.sos.codeHeaderData(ip);
+    } catch (e) {
+      if (e instanceof ClrscopeError) return undefined;
+      throw e;
+    }
+    if (h.MethodDescPtr === 0) return undefined;
+    const cold = h.ColdRegionStart !== 0 && ip >= h.ColdRegionStart && ip < h.ColdRegionStart + h.ColdRegionSize;
+    const start = cold ? h.ColdRegionStart : h.MethodStart;
+    return { methodDesc: h.MethodDescPtr, start, offset: ip - start, kind: DAC_JIT_TYPES[h.JITType] === "prejit" ? "readytorun" : "jit" };
+  }
+
+  jitKind(nativeCode: number): JitKind {
+    if (nativeCode === 0) return "NONE";
+    try {
+      const kind = DAC_JIT_TYPES[this.dac.sos.codeHeaderData(nativeCode).JITType];
+      if (kind === "jit") return "JIT";
+      if (kind === "prejit") return "PreJIT";
+    } catch (e) {
+      if (!(e instanceof ClrscopeError)) throw e;
+    }
+    return isInCoreclr(this.session, nativeCode) ? "FCALL" : "NONE";
+  }
+}
+
+/**
+ * Exercises what the type and loader commands read through the contracts backend (the domains,
+ * CoreLib's first loaded type with its slots and a MethodDesc, the code map): a descriptor
+ * without those parts (.NET 9's) throws MissingRuntimeDataError here, before any command output
+ * depends on it.
+ */
+function probeContracts(rt: ClrRuntime): void {
+  const loader = rt.loader();
+  const steps: (() => void)[] = [
+    () => void loader.systemDomain(),
+    () => void loader.globalLoaderAllocator(),
+    () => {
+      const corelib = loader.module(loader.moduleAddresses()[0]!);
+      const ts = rt.typeSystemDetails();
+      const typeDef = loader.lookupMapEntries(corelib.maps.typeDefToMethodTable).find((e) => e.value !== 0);
+      if (!typeDef) return;
+      ts.methodTableSlots(typeDef.value);
+      const md = ts.introducedMethodDescs(typeDef.value)[0];
+      if (md !== undefined) ts.methodDescDetails(md);
+    },
+    () => void rt.codeBlock(loader.module(loader.moduleAddresses()[0]!).base),
+  ];
+  // Only a missing part of the descriptor decides; pages a heap dump left out do not.
+  for (const step of steps) {
+    try {
+      step();
+    } catch (e) {
+      if (e instanceof MissingRuntimeDataError || !(e instanceof ClrscopeError)) throw e;
+    }
+  }
+}
+
+/**
+ * The type-system data source of this session: `--backend` when given, else the contracts
+ * backend if this runtime's descriptor has what the commands read, else the DAC.
+ */
+export function typeSource(session: Session): TypeSource {
+  if (session.typeSource) return session.typeSource as TypeSource;
+  const choice = session.backend ?? "auto";
+  let reason: string | undefined;
+  if (choice !== "dac") {
+    try {
+      const rt = clrRuntime(session);
+      if (choice === "auto") probeContracts(rt);
+      session.typeSource = new ContractsTypeSource(session, rt, session.names!);
+      return session.typeSource as TypeSource;
+    } catch (e) {
+      if (choice === "contracts" || !(e instanceof MissingRuntimeDataError || e instanceof NoRuntimeError) || !session.process.runtime) throw e;
+      reason = e.message;
+    }
+  }
+  const d = dacRuntime(session);
+  if (!d.runtime) {
+    throw new NoRuntimeError(reason ? `${reason}; the DAC is not available either: ${d.error}` : `the DAC is not available: ${d.error}`);
+  }
+  session.typeSource = new DacTypeSource(session, d.runtime, reason);
+  return session.typeSource as TypeSource;
+}
