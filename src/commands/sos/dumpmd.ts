@@ -160,10 +160,13 @@ function dacVersionHistory(dac: DacRuntime, methodDesc: number): VersionHistory 
     const tiered = dac.sos.tieredVersions(methodDesc, rejitId);
     if (!tiered) return { rows: [], tierSource: null, notes: ["this DAC has no ISOSDacInterface5 (tiered versions)"] };
     const il = dac.sos.reJitInformation(methodDesc, rejitId);
-    const nativeVersions = tiered.map((v) => ({
+    // The active version holds the MethodDesc's current code; with none compiled yet, the default one is.
+    const holding = tiered.findIndex((v) => v.NativeCodeAddr !== 0 && v.NativeCodeAddr === data.NativeCodeAddr);
+    const active = holding >= 0 ? holding : tiered.findIndex((v) => v.NativeCodeVersionNodePtr === 0);
+    const nativeVersions = tiered.map((v, i) => ({
       node: v.NativeCodeVersionNodePtr,
       nativeCode: v.NativeCodeAddr,
-      isActive: v.NativeCodeAddr !== 0 && v.NativeCodeAddr === data.NativeCodeAddr,
+      isActive: i === active,
       tier: DAC_OPTIMIZATION_TIERS[v.OptimizationTier] ?? "Unknown Tier",
     }));
     const versions: MethodCodeVersions = {
