@@ -26,5 +26,5 @@ export function openClrRuntime(process: NativeProcess): ClrRuntime {
     return new ContractsRuntime(new RuntimeTarget(process.memory, descriptor), { libcoreclr: m.path, version: runtimeProductVersion(process) });
   }
   if (!rt) throw new NoRuntimeError("no .NET runtime in this dump (libcoreclr.so is not loaded)");
-  throw new NoRuntimeError(`${rt.path} exports no ${DESCRIPTOR_SYMBOL} (runtimes before .NET 9 have no data contracts; the SOS commands other than clrstack and pstacks use the runtime's DAC instead)`);
+  throw new NoRuntimeError(`${rt.path} exports no ${DESCRIPTOR_SYMBOL} (runtimes before .NET 9 have no data contracts; the SOS commands use the runtime's DAC instead)`);
 }

@@ -11,8 +11,8 @@ import { runMetadataOracle } from "../support/metadata-oracle.js";
 
 const skip = hasDotnet() ? false : "no dotnet SDK on PATH";
 
-function resultOf(core: string, command: string): any {
-  const { docs, status, stderr } = runCliJson(core, [command]);
+function resultOf(core: string, command: string, extraArgs: string[] = []): any {
+  const { docs, status, stderr } = runCliJson(core, [command], extraArgs);
   assert.equal(status, 0, stderr);
   const doc = docs.find((x) => x.command === command);
   assert.ok(doc, `no document for ${command}`);
@@ -87,18 +87,27 @@ describe("dumpdomain, dumpmodule and dumpil on a full dump", { skip, timeout: 90
     assert.match(text, new RegExp(`^MetaData start address:  ${big(hello.metadataAddress).toString(16).padStart(16, "0")} \\(${hello.metadataLength} bytes\\)$`, "m"));
   });
 
-  test("dumpil of SleepForever's MethodDesc shows the metadata oracle's instructions", () => {
-    const d = dotnetDump("hello", "full");
-    const md = d.truth.methodDescs["Hello.Program.SleepForever"]!;
-    const r = resultOf(d.core, `dumpil ${md}`) as { token: string; rva: number; instructions: { offset: number; opcode: string }[]; lines: string[] };
-    const oracle = runMetadataOracle(d.dll, { il: "all" });
-    const row = oracle.methodDefs.find((x) => x[1] === "SleepForever")!;
-    assert.ok(row, "the oracle has no SleepForever");
-    assert.equal(Number(big(r.token)), row[0]);
-    assert.equal(r.rva, row[2]);
-    const body = oracle.bodies.find((b) => b.token === row[0])!;
-    assert.ok(body && body.instructions.length >= 3, "the oracle has no body for SleepForever");
-    assert.deepEqual(r.instructions.map((i) => [i.offset, i.opcode]), body.instructions.map(([o, name]) => [o, name]));
-    assert.deepEqual(r.lines.map((l) => /^IL_([0-9a-f]{4}): (\S+)/.exec(l)!.slice(1)), body.instructions.map(([o, name]) => [o.toString(16).padStart(4, "0"), name]));
-  });
+  // The contracts backend (.NET 10), the DAC forced on the same dump, and .NET 8 (DAC only):
+  // each finds the IL through its own backend (Loader / GetILForModule).
+  const variants: { label: string; framework?: string; args: string[] }[] = [
+    { label: ".NET 10", args: [] },
+    { label: ".NET 10, --backend dac", args: ["--backend", "dac"] },
+    { label: ".NET 8, DAC", framework: "net8.0", args: [] },
+  ];
+  for (const v of variants) {
+    test(`dumpil of SleepForever's MethodDesc shows the metadata oracle's instructions (${v.label})`, () => {
+      const d = dotnetDump("hello", "full", v.framework);
+      const md = d.truth.methodDescs["Hello.Program.SleepForever"]!;
+      const r = resultOf(d.core, `dumpil ${md}`, v.args) as { token: string; rva: number; instructions: { offset: number; opcode: string }[]; lines: string[] };
+      const oracle = runMetadataOracle(d.dll, { il: "all" });
+      const row = oracle.methodDefs.find((x) => x[1] === "SleepForever")!;
+      assert.ok(row, "the oracle has no SleepForever");
+      assert.equal(Number(big(r.token)), row[0]);
+      assert.equal(r.rva, row[2]);
+      const body = oracle.bodies.find((b) => b.token === row[0])!;
+      assert.ok(body && body.instructions.length >= 3, "the oracle has no body for SleepForever");
+      assert.deepEqual(r.instructions.map((i) => [i.offset, i.opcode]), body.instructions.map(([o, name]) => [o, name]));
+      assert.deepEqual(r.lines.map((l) => /^IL_([0-9a-f]{4}): (\S+)/.exec(l)!.slice(1)), body.instructions.map(([o, name]) => [o.toString(16).padStart(4, "0"), name]));
+    });
+  }
 });

@@ -1,7 +1,8 @@
 // `dumpil <MethodDesc>` (SOS, strike.cpp DumpIL; sildasm.cpp DecodeIL): the IL of a method as the
 // image in memory holds it. MethodDesc -> MethodDef token and module (through its MethodTable);
 // the token's RVA from the module's metadata; the RVA to an address in the loaded image
-// (Loader.GetILAddr: flat images through the section table); the body parsed there and printed
+// (Loader.GetILAddr: flat images through the section table; through the DAC, GetILForModule); the
+// body parsed there and printed
 // by src/metadata/dumpil.ts. Only MethodDescs: DynamicMethod objects, `-i <IL address>` and
 // profiler-rewritten IL are not supported yet.
 //
@@ -12,8 +13,8 @@ import { ClrscopeError, CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
 import { dumpIl } from "../../metadata/dumpil.js";
 import { decodeInstruction, parseMethodBody } from "../../metadata/il.js";
-import { MetadataReader } from "../../metadata/metadata.js";
-import { clrRuntime, defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
+import { defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
+import { typeSource } from "./type-source.js";
 
 const TINY_FORMAT = 0x2;
 const FAT_MORE_SECTS = 0x8;
@@ -65,19 +66,18 @@ export const dumpIlCommand = defineCommand<DumpIlResult>({
     const a = parseArgs(args, []);
     if (a.positional.length !== 1) throw new CommandError("usage: dumpil METHODDESC", "usage");
     const address = parseNumber(a.positional[0]!);
-    const rt = clrRuntime(session);
+    const src = typeSource(session);
     let md, mt;
     try {
-      md = rt.methodDesc(address);
-      mt = rt.methodTable(md.methodTable);
+      md = src.methodDesc(address);
+      mt = src.methodTable(md.methodTable);
     } catch (e) {
       if (e instanceof ClrscopeError) throw new CommandError(`${hexDigits(address, 16)} is not a MethodDesc`, "not-a-methoddesc");
       throw e;
     }
-    const loader = rt.loader();
     const result: DumpIlResult = {
       methodDesc: hexAddress(address),
-      name: session.names!.methodSignature(address),
+      name: src.methodSignature(address),
       token: hexAddress(md.token),
       module: hexAddress(mt.module),
       rva: 0,
@@ -91,11 +91,10 @@ export const dumpIlCommand = defineCommand<DumpIlResult>({
       result.message = "This method has no IL body (e.g. IL stubs generated for P/Invoke or Reverse P/Invoke marshaling).";
       return result;
     }
-    const img = loader.peImage(mt.module);
-    if (!img) throw new CommandError(`the image of module ${hexAddress(mt.module)} is not in the dump, so its IL cannot be read`, "no-image");
-    const meta = MetadataReader.fromPe(img.pe);
+    const meta = src.moduleMetadata(mt.module);
+    if (!meta) throw new CommandError(`the image of module ${hexAddress(mt.module)} is not in the dump, so its IL cannot be read`, "no-image");
     result.rva = meta.methodRva(rid);
-    const ilAddress = loader.ilAddress(mt.module, result.rva);
+    const ilAddress = src.ilAddress(mt.module, result.rva);
     result.ilAddress = hexAddress(ilAddress);
     if (ilAddress === 0) {
       result.message = `Unable to retrieve IL for this method (ilAddr is ${hexDigits(0, 16)}).`;

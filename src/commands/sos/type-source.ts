@@ -89,6 +89,8 @@ export interface TypeSource {
   methodSignature(methodDesc: number): string;
   modulePath(module: number): string;
   moduleMetadata(module: number): MetadataReader | undefined;
+  /** Address of the IL at `rva` in a module's loaded image (0: not loaded). */
+  ilAddress(module: number, rva: number): number;
   /** The AppDomain's modules in load order. */
   modules(): SourceModule[];
   /** The loaded MethodTable of a TypeDef / MethodDesc of a MethodDef (0: not loaded). */
@@ -168,6 +170,10 @@ class ContractsTypeSource implements TypeSource {
 
   moduleMetadata(module: number): MetadataReader | undefined {
     return this.names.moduleMetadata(module);
+  }
+
+  ilAddress(module: number, rva: number): number {
+    return this.rt.loader().ilAddress(module, rva);
   }
 
   modules(): SourceModule[] {
@@ -350,6 +356,10 @@ class DacTypeSource implements TypeSource {
 
   moduleMetadata(module: number): MetadataReader | undefined {
     return this.dac.moduleMetadata(module);
+  }
+
+  ilAddress(module: number, rva: number): number {
+    return this.dac.sos.ilForModule(module, rva);
   }
 
   modules(): SourceModule[] {

@@ -435,6 +435,11 @@ export class SosDac {
     return Number(out[0]!);
   }
 
+  /** GetILForModule: the address of the IL at `rva` in a module's loaded image (flat or mapped). */
+  ilForModule(module: number, rva: number): number {
+    return this.address("GetILForModule", "int GetILForModule(void *self, uint64_t module, uint32_t rva, void *il)", `${hex(module)}, rva ${hex(rva)}`, BigInt(module), rva);
+  }
+
   /** GetMethodTableSlot: a slot's entry point (vtable slots, and the type's own methods' slots beyond). */
   methodTableSlot(mt: number, slotNumber: number): number {
     return this.address("GetMethodTableSlot", "int GetMethodTableSlot(void *self, uint64_t mt, uint32_t slot, void *value)", `${hex(mt)}, ${slotNumber}`, BigInt(mt), slotNumber);
