@@ -42,7 +42,7 @@ export function clrRuntime(session: Session): ClrRuntime {
     session.runtime = rt;
     session.names = new ManagedNames(rt, session.process.memory);
     // From now on native backtraces unwind and name managed frames too.
-    session.process.setManagedCodeProvider(managedCodeProvider(rt, session.names));
+    session.process.setManagedCodeProvider(managedCodeProvider(rt, session.names, () => dacRuntime(session).runtime));
   }
   return session.runtime;
 }
@@ -74,8 +74,10 @@ export function optionalClrRuntime(session: Session): ClrRuntime | undefined {
   try {
     return clrRuntime(session);
   } catch (e) {
-    if (e instanceof ClrscopeError) return undefined;
-    throw e;
+    if (!(e instanceof ClrscopeError)) throw e;
+    // No data contracts (.NET 8 and older): the DAC, if it loads, still names managed code.
+    if (e instanceof NoRuntimeError) session.process.setManagedCodeProvider(managedCodeProvider(undefined, undefined, () => dacRuntime(session).runtime));
+    return undefined;
   }
 }
 

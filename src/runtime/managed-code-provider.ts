@@ -1,28 +1,65 @@
 // Connects the managed view to native backtraces: managed code's unwind data and names, so that
 // `bt` walks JIT'd and ReadyToRun frames exactly and shows Assembly.dll!Type.Method+0xNN.
+// The contracts backend answers where the runtime's descriptor lets it; where it cannot map code
+// to methods (.NET 8 has no descriptor, .NET 9 no ExecutionManager) the runtime's DAC names the
+// code (GetCodeHeaderData) and the unwinder walks such frames by frame pointer.
 import type { ManagedCodeProvider } from "../native/process.js";
 import { ClrscopeError } from "../errors.js";
 import type { ClrRuntime } from "./clr-runtime.js";
+import { MissingRuntimeDataError } from "./contracts/descriptor.js";
+import type { DacRuntime } from "./dac/dac-runtime.js";
 import type { ManagedNames } from "./managed-names.js";
 
-export function managedCodeProvider(rt: ClrRuntime, names: ManagedNames): ManagedCodeProvider {
-  // A damaged or missing runtime structure makes an address unknown, never a failed backtrace.
-  const guard = <T>(f: () => T): T | undefined => {
+/** A damaged or missing runtime structure makes an address unknown, never a failed backtrace. */
+function guard<T>(f: () => T): T | undefined {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof ClrscopeError) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * The contracts backend's code map (`rt`, when the dump has a descriptor), falling back to the
+ * DAC (`dac`, opened on first need) when the descriptor lacks what code lookup reads.
+ */
+export function managedCodeProvider(rt: ClrRuntime | undefined, names: ManagedNames | undefined, dac: () => DacRuntime | undefined): ManagedCodeProvider {
+  let contractsCanMapCode = rt !== undefined;
+  const contractsBlock = (address: number) => {
+    if (!contractsCanMapCode) return undefined;
     try {
-      return f();
+      return rt!.codeBlock(address);
     } catch (e) {
+      if (e instanceof MissingRuntimeDataError) contractsCanMapCode = false;
       if (e instanceof ClrscopeError) return undefined;
       throw e;
     }
   };
   return {
-    unwindInfo: (address) => guard(() => rt.unwindInfo(address)),
+    unwindInfo: (address) => (contractsCanMapCode ? guard(() => rt!.unwindInfo(address)) : undefined),
     describe: (address) =>
       guard(() => {
-        const block = rt.codeBlock(address);
-        if (!block) return undefined;
-        const md = rt.methodDesc(block.methodDesc);
-        return { module: names.moduleFileName(rt.methodTable(md.methodTable).module), symbol: names.methodName(block.methodDesc), offset: address - block.start };
+        if (contractsCanMapCode) {
+          const block = contractsBlock(address);
+          if (block) {
+            const md = rt!.methodDesc(block.methodDesc);
+            return { module: names!.moduleFileName(rt!.methodTable(md.methodTable).module), symbol: names!.methodName(block.methodDesc), offset: address - block.start };
+          }
+          if (contractsCanMapCode) return undefined;
+        }
+        const d = dac();
+        return d && describeWithDac(d, address);
       }),
   };
+}
+
+/** Module file name, method name (without its parameter list, as the contracts path names it) and offset, from the DAC. */
+function describeWithDac(dac: DacRuntime, address: number): { module: string; symbol: string; offset: number } | undefined {
+  const header = dac.sos.codeHeaderData(address);
+  if (header.MethodDescPtr === 0) return undefined;
+  const path = dac.modulePath(dac.methodDesc(header.MethodDescPtr).module);
+  const name = dac.sos.methodDescName(header.MethodDescPtr);
+  const paren = name.indexOf("(");
+  return { module: path.slice(path.lastIndexOf("/") + 1), symbol: paren > 0 ? name.slice(0, paren) : name, offset: address - header.MethodStart };
 }
