@@ -1,6 +1,7 @@
 // The managed thread and stack commands on a createdump full dump of test/targets/hello:
-// clrscope (data contracts, pure TypeScript) against ClrMD 4.1 (the runtime's native DAC) on the
-// same dump, process start included. dotnet-dump, the intended peer, cannot be installed on this
+// clrscope (data contracts, pure TypeScript; source lines for clrstack come through the runtime's
+// DAC, so a second row leaves them out with -n, as ClrMD's walk does) against ClrMD 4.1 (the
+// runtime's native DAC) on the same dump, process start included. dotnet-dump, the intended peer, cannot be installed on this
 // machine (its NuGet package is not in the mirror); ClrMD is what it is built on.
 // Run: npm run build && node dist/bench/managed-vs-clrmd.js [RUNS]
 import { join } from "node:path";
@@ -18,6 +19,7 @@ const results = compare(
     // One ClrMD process walking every thread's stack (it lists the threads on the way).
     { name: "ClrMD (DAC) stack walk", command: ["dotnet", oracle, core, "stacks"] },
     { name: "clrscope clrthreads+clrstack+pstacks", command: ["node", cli, "analyze", core, "-c", "clrthreads", "-c", "clrstack -all", "-c", "pstacks"] },
+    { name: "clrscope ... clrstack -all -n (no lines)", command: ["node", cli, "analyze", core, "-c", "clrthreads", "-c", "clrstack -all -n", "-c", "pstacks"] },
   ],
   runs,
 );
