@@ -32,10 +32,18 @@ function isSubsequence(needle: string[], hay: string[]): boolean {
   return i === needle.length;
 }
 
-for (const type of ["full", "heap"] as const) {
-  describe(`scenario threads on a ${type} dump`, { skip, timeout: 900_000 }, () => {
+// .NET 10 (contracts walk), and self-contained .NET 9 and 8, where the runtime's DAC walks.
+const variants: { type: "full" | "heap"; framework?: string; label: string }[] = [
+  { type: "full", label: "a full dump" },
+  { type: "heap", label: "a heap dump" },
+  { type: "full", framework: "net9.0", label: "a .NET 9 full dump" },
+  { type: "full", framework: "net8.0", label: "a .NET 8 full dump" },
+];
+
+for (const { type, framework, label } of variants) {
+  describe(`scenario threads on ${label}`, { skip, timeout: 900_000 }, () => {
     test("clrthreads: every parked thread with its OS id, managed id, GC mode, flags and exception", () => {
-      const d = scenarioDump(type);
+      const d = scenarioDump(type, framework);
       const { docs, status, stderr } = runCliJson(d.core, ["clrthreads"]);
       assert.equal(status, 0, stderr);
       const rows = resultOf<ClrThreadsResult>(docs, "clrthreads").threads;
@@ -56,7 +64,7 @@ for (const type of ["full", "heap"] as const) {
     });
 
     test("clrthreads text: the Exception column shows the type, the object's address and nesting", () => {
-      const d = scenarioDump(type);
+      const d = scenarioDump(type, framework);
       const { docs } = runCliJson(d.core, ["clrthreads"]);
       const r = resultOf<ClrThreadsResult>(docs, "clrthreads");
       const text = runCliText(d.core, "clrthreads");
@@ -72,7 +80,7 @@ for (const type of ["full", "heap"] as const) {
     });
 
     test("clrstack -all: each parked thread's managed frames, in order, with exact names and signatures", () => {
-      const d = scenarioDump(type);
+      const d = scenarioDump(type, framework);
       const { docs, status, stderr } = runCliJson(d.core, ["clrstack -all"]);
       assert.equal(status, 0, stderr);
       const stacks = resultOf<ClrStackResult>(docs, "clrstack -all").threads;
@@ -105,7 +113,7 @@ for (const type of ["full", "heap"] as const) {
     });
 
     test("clrstack -all: every managed frame's name equals the DAC's (ClrMD)", () => {
-      const d = scenarioDump(type);
+      const d = scenarioDump(type, framework);
       const { docs } = runCliJson(d.core, ["clrstack -all"]);
       const stacks = resultOf<ClrStackResult>(docs, "clrstack -all").threads;
       const theirs = clrmdOracle(d.core, "stacks").result.threads;
