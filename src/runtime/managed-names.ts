@@ -6,7 +6,7 @@
 import type { Memory } from "../dump/address-space.js";
 import { ClrscopeError } from "../errors.js";
 import { MetadataReader } from "../metadata/metadata.js";
-import { PeImage } from "../metadata/pe.js";
+import { loadedImageSource, PeImage } from "../metadata/pe.js";
 import { decodeMethodSig, type MethodSig, type SigType } from "../metadata/signatures.js";
 import { COL, T } from "../metadata/tables.js";
 import { dacMethodName, dacTypeName, sigFormatParams, type RuntimeType } from "../metadata/type-names.js";
@@ -17,8 +17,6 @@ const TYPEDEF_TABLE = 0x02;
 /** ArrayMethodDesc function indexes 0-2 (ARRAY_FUNC_GET, _SET, _ADDRESS); the rest are constructors. */
 const ARRAY_METHOD_NAMES = ["Get", "Set", "Address"];
 const MAX_NESTING = 64;
-/** Upper bound for reads through an in-memory image: PE sizes are checked by the reader. */
-const IMAGE_LIMIT = 1 << 30;
 
 export class ManagedNames {
   private readonly metadata = new Map<number, MetadataReader | null>();
@@ -224,7 +222,7 @@ export class ManagedNames {
  */
 export function readImageMetadata(memory: Memory, base: number, path: string): MetadataReader | undefined {
   if (base === 0) return undefined;
-  const source = { size: IMAGE_LIMIT, read: (offset: number, length: number) => memory.tryRead(base + offset, length) ?? new Uint8Array(0) };
+  const source = loadedImageSource(memory, base);
   try {
     const layout = PeImage.detectLayout(source, path);
     return layout ? MetadataReader.fromPe(new PeImage(source, layout, path)) : undefined;

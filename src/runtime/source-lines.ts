@@ -7,11 +7,9 @@ import { inflateRawSync } from "node:zlib";
 import { basename, dirname, join } from "node:path";
 import type { Memory } from "../dump/address-space.js";
 import { ClrscopeError } from "../errors.js";
-import { DebugType, PeImage } from "../metadata/pe.js";
+import { DebugType, loadedImageSource, PeImage } from "../metadata/pe.js";
 import { PortablePdb, type LocalVariableName } from "../metadata/portable-pdb.js";
 
-/** Upper bound for reads through an in-memory image: PE sizes are checked by the reader. */
-const IMAGE_LIMIT = 1 << 30;
 /** "MPDB": the signature of an embedded portable PDB's debug data. */
 const EMBEDDED_PDB_SIGNATURE = 0x4244504d;
 /** Embedded PDBs larger than this (compressed or not) are not read. */
@@ -68,7 +66,7 @@ export class SourceLines {
   private find(module: ManagedModuleRef): PortablePdb | undefined {
     if (module.base === 0) return undefined;
     const base = module.base;
-    const source = { size: IMAGE_LIMIT, read: (offset: number, length: number) => this.memory.tryRead(base + offset, length) ?? new Uint8Array(0) };
+    const source = loadedImageSource(this.memory, base);
     let codeView;
     try {
       const layout = PeImage.detectLayout(source, module.path);
