@@ -416,12 +416,7 @@ class DacTypeSource implements TypeSource {
     } catch (e) {
       if (!(e instanceof ClrscopeError)) throw e;
     }
-    try {
-      return this.dac.sos.methodDescPtrFromIP(entry);
-    } catch (e) {
-      if (e instanceof ClrscopeError) return 0;
-      throw e;
-    }
+    return this.dac.sos.methodDescFromIp(entry);
   }
 
   codeBlock(ip: number): SourceCodeBlock | undefined {
