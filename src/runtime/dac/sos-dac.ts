@@ -3,7 +3,7 @@
 // datastructures are frozen ... Do NOT add fields"). Slot numbers follow the IDL's method order.
 import { ClrscopeError, ExitCode } from "../../errors.js";
 import { hex } from "../../hex.js";
-import { ComPtr, E_NOINTERFACE, guidBytes, hresultText, succeeded, type HRESULT } from "./com.js";
+import { ComPtr, E_NOINTERFACE, guidBytes, hresultText, succeeded, wcharText, type HRESULT } from "./com.js";
 import type { Koffi } from "./koffi.js";
 
 export const IID_ISOSDacInterface = guidBytes("436f00f2-b42a-4b9f-870c-e73db66ae930");
@@ -562,9 +562,7 @@ export class SosDac {
     const buf = Buffer.alloc(n * 2);
     hr = this.sos.call(slot(method), proto, BigInt(address), n, buf, needed);
     if (!succeeded(hr)) throw new DacCallError(method, hr, hex(address));
-    const s = buf.toString("utf16le");
-    const nul = s.indexOf("\0");
-    return nul >= 0 ? s.slice(0, nul) : s;
+    return wcharText(buf);
   }
 
   methodTableName(mt: number): string {
