@@ -4,7 +4,7 @@
 // a TypeHandle's type arguments, array element types, TypeDescs and a method's instantiation are
 // read through the RuntimeTypeSystem contract and named as the DAC names them (type-names.ts).
 import type { Memory } from "../dump/address-space.js";
-import { ClrscopeError } from "../errors.js";
+import { ClrscopeError, tryOrUndefined } from "../errors.js";
 import { MetadataReader } from "../metadata/metadata.js";
 import { loadedImageSource, PeImage } from "../metadata/pe.js";
 import { decodeMethodSig, type MethodSig, type SigType } from "../metadata/signatures.js";
@@ -166,34 +166,16 @@ export class ManagedNames {
 
   /** "Namespace.Type.Method" of a MethodDesc (SOS's form without the signature). */
   methodName(methodDesc: number): string {
-    const dynamic = this.dynamicMethodOrUndefined(methodDesc);
+    const dynamic = tryOrUndefined(() => this.rt.typeNames().dynamicMethod(methodDesc));
     if (dynamic) return dynamicTypePrefix(dynamic.kind) + dynamic.name;
     const md = this.rt.methodDesc(methodDesc);
     const type = this.typeName(md.methodTable);
-    const array = this.arrayMethodOrUndefined(methodDesc);
+    const array = tryOrUndefined(() => this.rt.typeNames().arrayMethod(methodDesc));
     if (array && type !== undefined) return `${type}.${ARRAY_METHOD_NAMES[array.funcIndex] ?? ".ctor"}`;
     const meta = this.metadataOf(this.rt.methodTable(md.methodTable).module);
     const method = meta ? meta.methodName(md.token & 0xffffff) : undefined;
     if (type === undefined || method === undefined) return `<MethodDesc 0x${methodDesc.toString(16)}, token 0x${md.token.toString(16)}>`;
     return `${type}.${method}`;
-  }
-
-  private arrayMethodOrUndefined(methodDesc: number): { funcIndex: number } | undefined {
-    try {
-      return this.rt.typeNames().arrayMethod(methodDesc);
-    } catch (e) {
-      if (e instanceof ClrscopeError) return undefined;
-      throw e;
-    }
-  }
-
-  private dynamicMethodOrUndefined(methodDesc: number): DynamicMethodInfo | undefined {
-    try {
-      return this.rt.typeNames().dynamicMethod(methodDesc);
-    } catch (e) {
-      if (e instanceof ClrscopeError) return undefined;
-      throw e;
-    }
   }
 
   /** The metadata of a module's image in dump memory (undefined: dynamic module or pages missing). */

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { inflateRawSync } from "node:zlib";
 import { basename, dirname, join } from "node:path";
 import type { Memory } from "../dump/address-space.js";
-import { ClrscopeError } from "../errors.js";
+import { ClrscopeError, tryOrUndefined } from "../errors.js";
 import { DebugType, loadedImageSource, PeImage } from "../metadata/pe.js";
 import { PortablePdb, type LocalVariableName } from "../metadata/portable-pdb.js";
 
@@ -43,12 +43,7 @@ export class SourceLines {
   sourceLine(module: ManagedModuleRef, methodToken: number, ilOffset: number): { file: string; line: number } | undefined {
     const pdb = this.pdb(module);
     if (!pdb || ilOffset < 0) return undefined;
-    try {
-      return pdb.sourceLine(methodToken & 0xffffff, ilOffset);
-    } catch (e) {
-      if (e instanceof ClrscopeError) return undefined;
-      throw e;
-    }
+    return tryOrUndefined(() => pdb.sourceLine(methodToken & 0xffffff, ilOffset));
   }
 
   /** Names of the method's locals live at `ilOffset`, by IL slot (empty without a PDB). */
