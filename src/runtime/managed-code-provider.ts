@@ -9,6 +9,7 @@ import type { ClrRuntime } from "./clr-runtime.js";
 import { MissingRuntimeDataError } from "./contracts/descriptor.js";
 import type { DacRuntime } from "./dac/dac-runtime.js";
 import type { ManagedNames } from "./managed-names.js";
+import { fileNameOf } from "../native/modules.js";
 
 /**
  * The contracts backend's code map (`rt`, when the dump has a descriptor), falling back to the
@@ -52,5 +53,5 @@ function describeWithDac(dac: DacRuntime, address: number): { module: string; sy
   const path = dac.modulePath(dac.methodDesc(header.MethodDescPtr).module);
   const name = dac.sos.methodDescName(header.MethodDescPtr);
   const paren = name.indexOf("(");
-  return { module: path.slice(path.lastIndexOf("/") + 1), symbol: paren > 0 ? name.slice(0, paren) : name, offset: address - header.MethodStart };
+  return { module: fileNameOf(path), symbol: paren > 0 ? name.slice(0, paren) : name, offset: address - header.MethodStart };
 }

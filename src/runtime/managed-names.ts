@@ -12,6 +12,7 @@ import { COL, T } from "../metadata/tables.js";
 import { dacMethodName, dacTypeName, sigFormatParams, type RuntimeType } from "../metadata/type-names.js";
 import type { ClrRuntime } from "./clr-runtime.js";
 import type { DynamicMethodInfo } from "./contracts/runtime-type-system.js";
+import { fileNameOf } from "../native/modules.js";
 
 const TYPEDEF_TABLE = 0x02;
 /** ArrayMethodDesc function indexes 0-2 (ARRAY_FUNC_GET, _SET, _ADDRESS); the rest are constructors. */
@@ -29,7 +30,7 @@ export class ManagedNames {
   /** File name of a module's assembly (e.g. "System.Private.CoreLib.dll"). */
   moduleFileName(module: number): string {
     const path = this.rt.module(module).path;
-    return path.slice(path.lastIndexOf("/") + 1) || `module 0x${module.toString(16)}`;
+    return fileNameOf(path) || `module 0x${module.toString(16)}`;
   }
 
   /**

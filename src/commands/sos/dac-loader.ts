@@ -11,6 +11,7 @@ import { hexAddress } from "../command.js";
 import type { DomainAssembly, DomainBlock } from "./dumpdomain.js";
 import type { DumpModuleResult, ModuleTypeRow } from "./dumpmodule.js";
 import type { ModuleRow } from "./modules.js";
+import { fileNameOf } from "../../native/modules.js";
 
 /** IMAGE_DIRECTORY_ENTRY_SECURITY: its VirtualAddress is a file offset (the certificates end the file). */
 const DIR_SECURITY = 4;
@@ -58,7 +59,7 @@ export function dacModuleRows(dac: DacRuntime, memory: Memory): ModuleRow[] {
       module: hexAddress(address),
       assembly: hexAddress(m.Assembly),
       path,
-      fileName: path.slice(path.lastIndexOf("/") + 1),
+      fileName: fileNameOf(path),
       imageBase: hexAddress(m.ilBase),
       imageSize: image?.size ?? 0,
       isFileLayout: image ? image.layout === "file" : null,
