@@ -480,7 +480,7 @@ function probeContracts(rt: ClrRuntime): void {
  * backend if this runtime's descriptor has what the commands read, else the DAC.
  */
 export function typeSource(session: Session): TypeSource {
-  if (session.typeSource) return session.typeSource as TypeSource;
+  if (session.typeSource) return session.typeSource;
   const choice = session.backend ?? "auto";
   let reason: string | undefined;
   if (choice !== "dac") {
@@ -488,7 +488,7 @@ export function typeSource(session: Session): TypeSource {
       const rt = clrRuntime(session);
       if (choice === "auto") probeContracts(rt);
       session.typeSource = new ContractsTypeSource(session, rt, session.names!);
-      return session.typeSource as TypeSource;
+      return session.typeSource;
     } catch (e) {
       if (choice === "contracts" || !(e instanceof MissingRuntimeDataError || e instanceof NoRuntimeError) || !session.process.runtime) throw e;
       reason = e.message;
@@ -499,5 +499,5 @@ export function typeSource(session: Session): TypeSource {
     throw new NoRuntimeError(reason ? `${reason}; the DAC is not available either: ${d.error}` : `the DAC is not available: ${d.error}`);
   }
   session.typeSource = new DacTypeSource(session, d.runtime, reason);
-  return session.typeSource as TypeSource;
+  return session.typeSource;
 }
