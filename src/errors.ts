@@ -113,3 +113,13 @@ export class RuntimeReportedError extends ClrscopeError {
 export function rethrowIfBug(e: unknown): void {
   if (!(e instanceof ClrscopeError)) throw e;
 }
+
+/** `f()`, or undefined when it fails on damaged or missing input (a ClrscopeError); bugs go on up. */
+export function tryOrUndefined<T>(f: () => T): T | undefined {
+  try {
+    return f();
+  } catch (e) {
+    rethrowIfBug(e);
+    return undefined;
+  }
+}

@@ -3,6 +3,7 @@
 // over Buffers. Every length read from a reply is checked against the bytes that arrived, so a
 // damaged reply ends in a DiagnosticsIpcError, never in a RangeError or a huge allocation.
 import { DiagnosticsIpcError, RuntimeReportedError } from "../errors.js";
+import { hexPadded } from "../hex.js";
 
 /** "DOTNET_IPC_V1\0": the first 14 bytes of every message. */
 export const IPC_MAGIC = Buffer.from("DOTNET_IPC_V1\0", "latin1");
@@ -201,7 +202,7 @@ export function decodeServerReply(message: IpcMessage, withErrorMessage = false)
 /** "0x80131385 (DS_IPC_E_UNKNOWN_COMMAND)" */
 export function describeHresult(hresult: number): string {
   const name = IPC_HRESULTS[hresult];
-  return `0x${(hresult >>> 0).toString(16).padStart(8, "0")}${name ? ` (${name})` : ""}`;
+  return `${hexPadded(hresult >>> 0, 8)}${name ? ` (${name})` : ""}`;
 }
 
 /** The error a failed reply becomes: `operation failed: HRESULT ...: message`. */

@@ -8,6 +8,7 @@ import { NoRuntimeError, openClrRuntime } from "../runtime/open-runtime.js";
 import { ManagedNames } from "../runtime/managed-names.js";
 import { managedCodeProvider } from "../runtime/managed-code-provider.js";
 import { openDacRuntime, type DacRuntime } from "../runtime/dac/dac-runtime.js";
+import type { TypeSource } from "./sos/type-source.js";
 
 export interface Session {
   process: NativeProcess;
@@ -23,7 +24,7 @@ export interface Session {
   /** `analyze --backend`: force the contracts backend or the DAC for the type commands (default auto). */
   backend?: "auto" | "contracts" | "dac";
   /** The type commands' data source once chosen (sos/type-source.ts). */
-  typeSource?: unknown;
+  typeSource?: TypeSource;
 }
 
 /** The DAC backend (the runtime's own libmscordaccore.so through koffi), or why it is not available. */

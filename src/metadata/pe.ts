@@ -6,6 +6,7 @@
 //              read out of a dump's memory is in this layout (unless the runtime mapped it flat).
 // Every offset and count read here comes from the image and is checked before use; bad input ends
 // in CorruptDataError (damaged) or UnsupportedFormatError (not a PE / not what we need).
+import type { Memory } from "../dump/address-space.js";
 import { BinaryReader } from "../dump/binary-reader.js";
 import { FileByteSource } from "../dump/byte-source.js";
 import { CorruptDataError, UnsupportedFormatError } from "../errors.js";
@@ -18,6 +19,14 @@ export interface PeByteSource {
 }
 
 export type PeLayout = "file" | "mapped";
+
+/** Upper bound for reads through an in-memory image: PE sizes are checked by the reader. */
+const LOADED_IMAGE_LIMIT = 1 << 30;
+
+/** The bytes of a PE image loaded at `base` in dump memory; pages missing from the dump read as nothing. */
+export function loadedImageSource(memory: Memory, base: number): PeByteSource {
+  return { size: LOADED_IMAGE_LIMIT, read: (offset, length) => memory.tryRead(base + offset, length) ?? new Uint8Array(0) };
+}
 
 export interface DataDirectory {
   rva: number;

@@ -10,6 +10,11 @@ import { PHDR_SIZE, PT_DYNAMIC, PT_PHDR, parseProgramHeaders, type ElfHeader } f
 import { ElfFile } from "./elf-file.js";
 import { DEFAULT_DEBUG_DIRS, findDebugFile } from "./debug-files.js";
 import { DT_DEBUG, addDynamicSymbols, isElfAt, readDynamic, readLoadedImage, type LoadedImage } from "./loaded-image.js";
+
+/** The last part of a "/"-separated path ("" when it ends with "/"): a module's file name as SOS shows it. */
+export function fileNameOf(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}
 import { SymbolTableBuilder, type SymbolTable } from "./symbol-table.js";
 import { lastAtOrBelow } from "../dump/sorted.js";
 import { rethrowIfBug } from "../errors.js";

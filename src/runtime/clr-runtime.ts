@@ -11,7 +11,8 @@ export type { CodeBlock, ExplicitFrame, MethodDescInfo, MethodTableInfo, ModuleI
 export type { ILCodeVersion, MethodCodeVersions, NativeCodeVersion, OptimizationTier } from "./contracts/code-versions.js";
 
 // The managed view of a dumped process: one interface for commands, implemented by the
-// contracts backend (pure TypeScript, driven by the runtime's descriptor) and, later, the DAC.
+// contracts backend (pure TypeScript, driven by the runtime's descriptor). The DAC backend
+// (dac/dac-runtime.ts) has its own shapes; the type commands reach either through sos/type-source.ts.
 
 /** Thread state bits (Thread contract, ThreadState enum). */
 export const ThreadStateFlags = {

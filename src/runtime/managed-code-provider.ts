@@ -4,21 +4,12 @@
 // to methods (.NET 8 has no descriptor, .NET 9 no ExecutionManager) the runtime's DAC names the
 // code (GetCodeHeaderData) and the unwinder walks such frames by frame pointer.
 import type { ManagedCodeProvider } from "../native/process.js";
-import { ClrscopeError } from "../errors.js";
+import { ClrscopeError, tryOrUndefined } from "../errors.js";
 import type { ClrRuntime } from "./clr-runtime.js";
 import { MissingRuntimeDataError } from "./contracts/descriptor.js";
 import type { DacRuntime } from "./dac/dac-runtime.js";
 import type { ManagedNames } from "./managed-names.js";
-
-/** A damaged or missing runtime structure makes an address unknown, never a failed backtrace. */
-function guard<T>(f: () => T): T | undefined {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof ClrscopeError) return undefined;
-    throw e;
-  }
-}
+import { fileNameOf } from "../native/modules.js";
 
 /**
  * The contracts backend's code map (`rt`, when the dump has a descriptor), falling back to the
@@ -36,10 +27,11 @@ export function managedCodeProvider(rt: ClrRuntime | undefined, names: ManagedNa
       throw e;
     }
   };
+  // A damaged or missing runtime structure makes an address unknown, never a failed backtrace.
   return {
-    unwindInfo: (address) => (contractsCanMapCode ? guard(() => rt!.unwindInfo(address)) : undefined),
+    unwindInfo: (address) => (contractsCanMapCode ? tryOrUndefined(() => rt!.unwindInfo(address)) : undefined),
     describe: (address) =>
-      guard(() => {
+      tryOrUndefined(() => {
         if (contractsCanMapCode) {
           const block = contractsBlock(address);
           if (block) {
@@ -61,5 +53,5 @@ function describeWithDac(dac: DacRuntime, address: number): { module: string; sy
   const path = dac.modulePath(dac.methodDesc(header.MethodDescPtr).module);
   const name = dac.sos.methodDescName(header.MethodDescPtr);
   const paren = name.indexOf("(");
-  return { module: path.slice(path.lastIndexOf("/") + 1), symbol: paren > 0 ? name.slice(0, paren) : name, offset: address - header.MethodStart };
+  return { module: fileNameOf(path), symbol: paren > 0 ? name.slice(0, paren) : name, offset: address - header.MethodStart };
 }

@@ -4,21 +4,20 @@
 // a TypeHandle's type arguments, array element types, TypeDescs and a method's instantiation are
 // read through the RuntimeTypeSystem contract and named as the DAC names them (type-names.ts).
 import type { Memory } from "../dump/address-space.js";
-import { ClrscopeError } from "../errors.js";
+import { ClrscopeError, tryOrUndefined } from "../errors.js";
 import { MetadataReader } from "../metadata/metadata.js";
-import { PeImage } from "../metadata/pe.js";
+import { loadedImageSource, PeImage } from "../metadata/pe.js";
 import { decodeMethodSig, type MethodSig, type SigType } from "../metadata/signatures.js";
 import { COL, T } from "../metadata/tables.js";
 import { dacMethodName, dacTypeName, sigFormatParams, type RuntimeType } from "../metadata/type-names.js";
 import type { ClrRuntime } from "./clr-runtime.js";
 import type { DynamicMethodInfo } from "./contracts/runtime-type-system.js";
+import { fileNameOf } from "../native/modules.js";
 
 const TYPEDEF_TABLE = 0x02;
 /** ArrayMethodDesc function indexes 0-2 (ARRAY_FUNC_GET, _SET, _ADDRESS); the rest are constructors. */
 const ARRAY_METHOD_NAMES = ["Get", "Set", "Address"];
 const MAX_NESTING = 64;
-/** Upper bound for reads through an in-memory image: PE sizes are checked by the reader. */
-const IMAGE_LIMIT = 1 << 30;
 
 export class ManagedNames {
   private readonly metadata = new Map<number, MetadataReader | null>();
@@ -31,7 +30,7 @@ export class ManagedNames {
   /** File name of a module's assembly (e.g. "System.Private.CoreLib.dll"). */
   moduleFileName(module: number): string {
     const path = this.rt.module(module).path;
-    return path.slice(path.lastIndexOf("/") + 1) || `module 0x${module.toString(16)}`;
+    return fileNameOf(path) || `module 0x${module.toString(16)}`;
   }
 
   /**
@@ -168,34 +167,16 @@ export class ManagedNames {
 
   /** "Namespace.Type.Method" of a MethodDesc (SOS's form without the signature). */
   methodName(methodDesc: number): string {
-    const dynamic = this.dynamicMethodOrUndefined(methodDesc);
+    const dynamic = tryOrUndefined(() => this.rt.typeNames().dynamicMethod(methodDesc));
     if (dynamic) return dynamicTypePrefix(dynamic.kind) + dynamic.name;
     const md = this.rt.methodDesc(methodDesc);
     const type = this.typeName(md.methodTable);
-    const array = this.arrayMethodOrUndefined(methodDesc);
+    const array = tryOrUndefined(() => this.rt.typeNames().arrayMethod(methodDesc));
     if (array && type !== undefined) return `${type}.${ARRAY_METHOD_NAMES[array.funcIndex] ?? ".ctor"}`;
     const meta = this.metadataOf(this.rt.methodTable(md.methodTable).module);
     const method = meta ? meta.methodName(md.token & 0xffffff) : undefined;
     if (type === undefined || method === undefined) return `<MethodDesc 0x${methodDesc.toString(16)}, token 0x${md.token.toString(16)}>`;
     return `${type}.${method}`;
-  }
-
-  private arrayMethodOrUndefined(methodDesc: number): { funcIndex: number } | undefined {
-    try {
-      return this.rt.typeNames().arrayMethod(methodDesc);
-    } catch (e) {
-      if (e instanceof ClrscopeError) return undefined;
-      throw e;
-    }
-  }
-
-  private dynamicMethodOrUndefined(methodDesc: number): DynamicMethodInfo | undefined {
-    try {
-      return this.rt.typeNames().dynamicMethod(methodDesc);
-    } catch (e) {
-      if (e instanceof ClrscopeError) return undefined;
-      throw e;
-    }
   }
 
   /** The metadata of a module's image in dump memory (undefined: dynamic module or pages missing). */
@@ -224,7 +205,7 @@ export class ManagedNames {
  */
 export function readImageMetadata(memory: Memory, base: number, path: string): MetadataReader | undefined {
   if (base === 0) return undefined;
-  const source = { size: IMAGE_LIMIT, read: (offset: number, length: number) => memory.tryRead(base + offset, length) ?? new Uint8Array(0) };
+  const source = loadedImageSource(memory, base);
   try {
     const layout = PeImage.detectLayout(source, path);
     return layout ? MetadataReader.fromPe(new PeImage(source, layout, path)) : undefined;

@@ -6,12 +6,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { inflateRawSync } from "node:zlib";
 import { basename, dirname, join } from "node:path";
 import type { Memory } from "../dump/address-space.js";
-import { ClrscopeError } from "../errors.js";
-import { DebugType, PeImage } from "../metadata/pe.js";
+import { ClrscopeError, tryOrUndefined } from "../errors.js";
+import { DebugType, loadedImageSource, PeImage } from "../metadata/pe.js";
 import { PortablePdb, type LocalVariableName } from "../metadata/portable-pdb.js";
 
-/** Upper bound for reads through an in-memory image: PE sizes are checked by the reader. */
-const IMAGE_LIMIT = 1 << 30;
 /** "MPDB": the signature of an embedded portable PDB's debug data. */
 const EMBEDDED_PDB_SIGNATURE = 0x4244504d;
 /** Embedded PDBs larger than this (compressed or not) are not read. */
@@ -45,12 +43,7 @@ export class SourceLines {
   sourceLine(module: ManagedModuleRef, methodToken: number, ilOffset: number): { file: string; line: number } | undefined {
     const pdb = this.pdb(module);
     if (!pdb || ilOffset < 0) return undefined;
-    try {
-      return pdb.sourceLine(methodToken & 0xffffff, ilOffset);
-    } catch (e) {
-      if (e instanceof ClrscopeError) return undefined;
-      throw e;
-    }
+    return tryOrUndefined(() => pdb.sourceLine(methodToken & 0xffffff, ilOffset));
   }
 
   /** Names of the method's locals live at `ilOffset`, by IL slot (empty without a PDB). */
@@ -68,7 +61,7 @@ export class SourceLines {
   private find(module: ManagedModuleRef): PortablePdb | undefined {
     if (module.base === 0) return undefined;
     const base = module.base;
-    const source = { size: IMAGE_LIMIT, read: (offset: number, length: number) => this.memory.tryRead(base + offset, length) ?? new Uint8Array(0) };
+    const source = loadedImageSource(this.memory, base);
     let codeView;
     try {
       const layout = PeImage.detectLayout(source, module.path);

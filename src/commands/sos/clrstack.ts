@@ -11,7 +11,7 @@ import type { DacRuntime, DacWalkedFrame } from "../../runtime/dac/dac-runtime.j
 import type { DacValue } from "../../runtime/dac/xclrdata.js";
 import { SourceLines, type ManagedModuleRef } from "../../runtime/source-lines.js";
 import { clrRuntime, dacRuntime, defineCommand, hexAddress, parseArgs, type Session } from "../command.js";
-import { hexDigits } from "../../hex.js";
+import { hexDigits, hexPadded } from "../../hex.js";
 
 /** A parameter or local as SOS prints it. */
 export interface ClrStackValue {
@@ -135,7 +135,7 @@ function clrStackValue(v: DacValue, name: string | null): ClrStackValue {
     const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
     const n =
       b.length === 1 ? BigInt(dv.getUint8(0)) : b.length === 2 ? BigInt(dv.getUint16(0, true)) : b.length === 4 ? BigInt(dv.getUint32(0, true)) : b.length === 8 ? dv.getBigUint64(0, true) : 0n;
-    value = "0x" + n.toString(16).padStart(16, "0");
+    value = hexPadded(n);
   }
   const location = !v.location ? null : v.location.kind === "register" ? "<CLR reg>" : hexAddress(v.location.address);
   return { name, location, value, bytes: v.bytes ? Buffer.from(v.bytes).toString("hex") : null };

@@ -4,6 +4,7 @@
 import { ThreadStateFlags, type ManagedThread, type ThreadStoreCounts } from "../../runtime/clr-runtime.js";
 import { defineCommand, hexAddress, managedBackend, parseArgs, type Session } from "../command.js";
 import { objectTypeName } from "./dumpobj.js";
+import { tryOrUndefined } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
 
 export interface ClrThreadsResult {
@@ -64,7 +65,9 @@ function lastThrownException(session: Session, store: ThreadStore, handle: numbe
   if (handle === 0) return null;
   const object = session.process.memory.tryReadPointer(handle);
   if (!object || Number.isNaN(object)) return null;
-  return { address: hexAddress(object), type: store.typeNameOf(object) };
+  // An object the dump lacks (mini dumps) or that is damaged leaves the column empty, not the command failed.
+  const type = tryOrUndefined(() => store.typeNameOf(object));
+  return type === undefined ? null : { address: hexAddress(object), type };
 }
 
 export const clrThreads = defineCommand<ClrThreadsResult>({

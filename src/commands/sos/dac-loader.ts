@@ -3,7 +3,7 @@
 // the contracts backend fills, for runtimes whose descriptor lacks the Loader's parts (.NET 8, 9).
 import type { Memory } from "../../dump/address-space.js";
 import { ClrscopeError } from "../../errors.js";
-import { PeImage, type PeLayout } from "../../metadata/pe.js";
+import { loadedImageSource, PeImage, type PeLayout } from "../../metadata/pe.js";
 import { T } from "../../metadata/tables.js";
 import type { DacRuntime } from "../../runtime/dac/dac-runtime.js";
 import { ModuleFlags } from "../../runtime/contracts/loader.js";
@@ -11,9 +11,8 @@ import { hexAddress } from "../command.js";
 import type { DomainAssembly, DomainBlock } from "./dumpdomain.js";
 import type { DumpModuleResult, ModuleTypeRow } from "./dumpmodule.js";
 import type { ModuleRow } from "./modules.js";
+import { fileNameOf } from "../../native/modules.js";
 
-/** Upper bound for reads through an in-memory image: PE sizes are checked by the reader. */
-const IMAGE_LIMIT = 1 << 30;
 /** IMAGE_DIRECTORY_ENTRY_SECURITY: its VirtualAddress is a file offset (the certificates end the file). */
 const DIR_SECURITY = 4;
 /** DacpAppDomainDataStage names, as SOS prints them. */
@@ -32,7 +31,7 @@ export interface ImageLayout {
  */
 export function imageLayout(memory: Memory, base: number, path: string): ImageLayout | undefined {
   if (base === 0) return undefined;
-  const source = { size: IMAGE_LIMIT, read: (offset: number, length: number) => memory.tryRead(base + offset, length) ?? new Uint8Array(0) };
+  const source = loadedImageSource(memory, base);
   try {
     const layout = PeImage.detectLayout(source, path);
     if (!layout) return undefined;
@@ -60,7 +59,7 @@ export function dacModuleRows(dac: DacRuntime, memory: Memory): ModuleRow[] {
       module: hexAddress(address),
       assembly: hexAddress(m.Assembly),
       path,
-      fileName: path.slice(path.lastIndexOf("/") + 1),
+      fileName: fileNameOf(path),
       imageBase: hexAddress(m.ilBase),
       imageSize: image?.size ?? 0,
       isFileLayout: image ? image.layout === "file" : null,

@@ -7,8 +7,6 @@ import type { ManagedNames } from "../../runtime/managed-names.js";
 import { defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
 import { typeSource, type JitKind } from "./type-source.js";
 
-export type { JitKind };
-
 export interface DumpmtMethod {
   /** The slot's code pointer (precode or native code). */
   entry: string;

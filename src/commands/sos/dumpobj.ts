@@ -7,7 +7,7 @@ import { ClrscopeError, CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
 import type { ClrRuntime } from "../../runtime/clr-runtime.js";
 import type { ExceptionField } from "../../runtime/contracts/object.js";
-import type { DacField, DacRuntime } from "../../runtime/dac/dac-runtime.js";
+import type { DacField, DacObject, DacRuntime } from "../../runtime/dac/dac-runtime.js";
 import type { ManagedNames } from "../../runtime/managed-names.js";
 import type { MetadataReader } from "../../metadata/metadata.js";
 import { ET } from "../../metadata/signatures.js";
@@ -210,15 +210,19 @@ export function dumpObject(session: Session, address: number): DumpobjResult {
   return result;
 }
 
-/** dumpobj from the DAC alone, for runtimes without a data-contract descriptor (.NET 8 and older). */
-export function dumpObjectWithDac(dac: DacRuntime, address: number): DumpobjResult {
-  let o;
+/** The DAC's GetObjectData of `address`; CommandError(not-an-object) when the DAC rejects it. */
+export function checkedDacObject(dac: DacRuntime, address: number): DacObject {
   try {
-    o = dac.object(address);
+    return dac.object(address);
   } catch (e) {
     if (e instanceof ClrscopeError) throw new CommandError(`${hexAddress(address)} is not a valid object`, "not-an-object");
     throw e;
   }
+}
+
+/** dumpobj from the DAC alone, for runtimes without a data-contract descriptor (.NET 8 and older). */
+export function dumpObjectWithDac(dac: DacRuntime, address: number): DumpobjResult {
+  const o = checkedDacObject(dac, address);
   const mt = dac.methodTable(o.methodTable);
   const result: DumpobjResult = {
     address: hexAddress(address),

@@ -12,6 +12,7 @@ import type { ClrRuntime } from "../../runtime/clr-runtime.js";
 import { clrRuntime, defineCommand, hexAddress, parseArgs, parseNumber, type Session } from "../command.js";
 import { dacModuleRows } from "./dac-loader.js";
 import { typeSource } from "./type-source.js";
+import { fileNameOf } from "../../native/modules.js";
 
 const PAGE = 0x1000;
 
@@ -95,7 +96,7 @@ export const modules = defineCommand<ModulesResult>({
       } catch (e) {
         throw new CommandError(`-n ${nameFilter}: not a valid regular expression (${(e as Error).message})`, "usage");
       }
-      rows = rows.filter((r) => r.path !== "" && re.test(r.path.slice(r.path.lastIndexOf("/") + 1)));
+      rows = rows.filter((r) => r.path !== "" && re.test(fileNameOf(r.path)));
     }
     const addressText = a.values.get("-a") ?? a.values.get("--address");
     if (addressText !== undefined) {

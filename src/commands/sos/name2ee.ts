@@ -8,6 +8,7 @@ import type { MetadataReader } from "../../metadata/metadata.js";
 import { findTypeByName } from "../../metadata/type-names.js";
 import { defineCommand, hexAddress } from "../command.js";
 import { typeSource } from "./type-source.js";
+import { fileNameOf } from "../../native/modules.js";
 
 export interface Name2eeMatch {
   kind: "type" | "method";
@@ -45,7 +46,7 @@ const SEPARATOR = "--------------------------------------";
 function moduleMatches(query: string, path: string, fileName: string): boolean {
   if (query === "*") return true;
   const q = query.toLowerCase();
-  const base = (path.slice(path.lastIndexOf("/") + 1) || fileName).toLowerCase();
+  const base = (fileNameOf(path) || fileName).toLowerCase();
   const noExt = base.replace(/\.(dll|exe)$/, "");
   return q === base || q === noExt || q === path.toLowerCase() || q === fileName.toLowerCase();
 }
@@ -87,7 +88,7 @@ export const name2ee = defineCommand<Name2eeResult>({
     for (const m of modules) {
       const meta: MetadataReader | undefined = src.moduleMetadata(m.address);
       if (!meta) continue;
-      const assembly = m.path.slice(m.path.lastIndexOf("/") + 1) || `module 0x${m.address.toString(16)}`;
+      const assembly = fileNameOf(m.path) || `module 0x${m.address.toString(16)}`;
       const typeRid = findTypeByName(meta, nameQuery);
       if (typeRid) {
         const token = (0x02000000 | typeRid) >>> 0;

@@ -6,7 +6,7 @@
 import { ClrscopeError, CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
 import { defineCommand, hexAddress, managedBackend, parseArgs, parseNumber, type Session } from "../command.js";
-import { checkObject, objectTypeName } from "./dumpobj.js";
+import { checkedDacObject, checkObject, objectTypeName } from "./dumpobj.js";
 
 export interface PrintexceptionResult {
   address: string;
@@ -56,13 +56,7 @@ function exceptionSource(session: Session): ExceptionSource {
     backend: "dac",
     threads: () => dac.threads(),
     typeName: (address) => {
-      let o;
-      try {
-        o = dac.object(address);
-      } catch (e) {
-        if (e instanceof ClrscopeError) throw new CommandError(`${hexAddress(address)} is not a valid object`, "not-an-object");
-        throw e;
-      }
+      const o = checkedDacObject(dac, address);
       return o.kind === "free" ? "Free" : dac.methodTableName(o.methodTable);
     },
     exception: (address) => {

@@ -5,6 +5,7 @@
 import { ClrscopeError, MemoryNotInDump } from "../../errors.js";
 import { MissingRuntimeDataError } from "../../runtime/contracts/descriptor.js";
 import type { MetadataReader } from "../../metadata/metadata.js";
+import { T, token, tokenTable } from "../../metadata/tables.js";
 import { dacMethodName } from "../../metadata/type-names.js";
 import type { ClrRuntime } from "../../runtime/clr-runtime.js";
 import type { DacRuntime } from "../../runtime/dac/dac-runtime.js";
@@ -12,6 +13,7 @@ import { DAC_JIT_TYPES } from "../../runtime/dac/sos-dac.js";
 import type { ManagedNames } from "../../runtime/managed-names.js";
 import { NoRuntimeError } from "../../runtime/open-runtime.js";
 import { clrRuntime, dacRuntime, type Session } from "../command.js";
+import { fileNameOf } from "../../native/modules.js";
 
 /** How SOS classifies a method's code: JIT'd, ReadyToRun ("PreJIT"), an FCall into libcoreclr, or none. */
 export type JitKind = "JIT" | "PreJIT" | "FCALL" | "NONE";
@@ -101,8 +103,6 @@ export interface TypeSource {
   codeBlock(ip: number): SourceCodeBlock | undefined;
   jitKind(nativeCode: number, module: number): JitKind;
 }
-
-const fileNameOf = (path: string) => path.slice(path.lastIndexOf("/") + 1);
 
 /** Code inside libcoreclr.so is an FCall (SOS's "FCALL"). */
 function isInCoreclr(session: Session, address: number): boolean {
@@ -226,9 +226,6 @@ class ContractsTypeSource implements TypeSource {
   }
 }
 
-/** TypeDef / MethodDef table numbers (ECMA-335 II.22). */
-const TYPEDEF_TOKEN = 0x02000000;
-const METHODDEF_TOKEN = 0x06000000;
 /** MethodAttributes.Static. */
 const METHOD_ATTR_STATIC = 0x0010;
 /** Slots probed with GetMethodTableSlot when the DAC has no slot enumerator (.NET 8 and older). */
@@ -302,7 +299,7 @@ class DacTypeSource implements TypeSource {
     // Static or not is the method's metadata (MethodDef flags); dynamic methods have none.
     const meta = d.bIsDynamic ? undefined : this.dac.moduleMetadata(d.ModulePtr);
     const rid = md.token & 0xffffff;
-    if (meta && md.token >>> 24 === METHODDEF_TOKEN >>> 24 && rid > 0) {
+    if (meta && tokenTable(md.token) === T.MethodDef && rid > 0) {
       try {
         md.isStatic = (meta.methodFlags(rid) & METHOD_ATTR_STATIC) !== 0;
       } catch (e) {
@@ -342,7 +339,7 @@ class DacTypeSource implements TypeSource {
       if (d.bIsDynamic) return dacName;
       const meta = this.dac.moduleMetadata(d.ModulePtr);
       const typeToken = this.dac.sos.methodTableData(d.MethodTablePtr).cl >>> 0;
-      if (!meta || d.MDToken >>> 24 !== METHODDEF_TOKEN >>> 24 || typeToken >>> 24 !== TYPEDEF_TOKEN >>> 24) return dacName;
+      if (!meta || tokenTable(d.MDToken) !== T.MethodDef || tokenTable(typeToken) !== T.TypeDef) return dacName;
       return dacMethodName({ kind: "named", md: meta, token: typeToken, args: [] }, meta, d.MDToken & 0xffffff, []);
     } catch (e) {
       if (e instanceof ClrscopeError) return dacName;
@@ -370,11 +367,11 @@ class DacTypeSource implements TypeSource {
   }
 
   typeDefMethodTable(module: number, rid: number): number {
-    return this.fromToken(module, (TYPEDEF_TOKEN | rid) >>> 0);
+    return this.fromToken(module, token(T.TypeDef, rid));
   }
 
   methodDefDesc(module: number, rid: number): number {
-    return this.fromToken(module, (METHODDEF_TOKEN | rid) >>> 0);
+    return this.fromToken(module, token(T.MethodDef, rid));
   }
 
   private fromToken(module: number, token: number): number {
@@ -416,12 +413,7 @@ class DacTypeSource implements TypeSource {
     } catch (e) {
       if (!(e instanceof ClrscopeError)) throw e;
     }
-    try {
-      return this.dac.sos.methodDescPtrFromIP(entry);
-    } catch (e) {
-      if (e instanceof ClrscopeError) return 0;
-      throw e;
-    }
+    return this.dac.sos.methodDescFromIp(entry);
   }
 
   codeBlock(ip: number): SourceCodeBlock | undefined {
@@ -488,7 +480,7 @@ function probeContracts(rt: ClrRuntime): void {
  * backend if this runtime's descriptor has what the commands read, else the DAC.
  */
 export function typeSource(session: Session): TypeSource {
-  if (session.typeSource) return session.typeSource as TypeSource;
+  if (session.typeSource) return session.typeSource;
   const choice = session.backend ?? "auto";
   let reason: string | undefined;
   if (choice !== "dac") {
@@ -496,7 +488,7 @@ export function typeSource(session: Session): TypeSource {
       const rt = clrRuntime(session);
       if (choice === "auto") probeContracts(rt);
       session.typeSource = new ContractsTypeSource(session, rt, session.names!);
-      return session.typeSource as TypeSource;
+      return session.typeSource;
     } catch (e) {
       if (choice === "contracts" || !(e instanceof MissingRuntimeDataError || e instanceof NoRuntimeError) || !session.process.runtime) throw e;
       reason = e.message;
@@ -507,5 +499,5 @@ export function typeSource(session: Session): TypeSource {
     throw new NoRuntimeError(reason ? `${reason}; the DAC is not available either: ${d.error}` : `the DAC is not available: ${d.error}`);
   }
   session.typeSource = new DacTypeSource(session, d.runtime, reason);
-  return session.typeSource as TypeSource;
+  return session.typeSource;
 }

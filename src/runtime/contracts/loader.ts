@@ -4,7 +4,7 @@
 // IL bodies lie in memory (EcmaMetadata contract: through the image's CLI header). Every field
 // offset comes from the runtime's descriptor through RuntimeTarget.
 import { ClrscopeError, CorruptDataError } from "../../errors.js";
-import { PeImage, type PeByteSource, type PeLayout } from "../../metadata/pe.js";
+import { loadedImageSource, PeImage, type PeLayout } from "../../metadata/pe.js";
 import type { RuntimeTarget } from "./target.js";
 
 /** Module::m_dwTransientFlags bits the contract names (ModuleFlags_1). */
@@ -23,8 +23,6 @@ const ASSEMBLY_LEVEL_LOADED = 0x4;
 const MAX_ASSEMBLIES = 1 << 20;
 const MAX_MAP_SEGMENTS = 1 << 16;
 const MAX_MAP_ENTRIES = 1 << 24;
-/** Upper bound for reads through an in-memory image: PE sizes are checked by the reader. */
-const IMAGE_LIMIT = 1 << 30;
 
 export interface AssemblyInfo {
   address: number;
@@ -300,7 +298,7 @@ export class Loader {
     const m = this.module(module);
     if (m.base === 0) return undefined;
     const memory = this.t.memory;
-    const source: PeByteSource = { size: IMAGE_LIMIT, read: (offset, length) => memory.tryRead(m.base + offset, length) ?? new Uint8Array(0) };
+    const source = loadedImageSource(memory, m.base);
     try {
       // The runtime's layout flag is authoritative; the CLI header's position decides without it.
       const layout: PeLayout | undefined = m.image && m.image.base === m.base ? (m.image.mapped ? "mapped" : "file") : PeImage.detectLayout(source, m.path);

@@ -5,6 +5,7 @@
 //
 // The DAC calls our methods synchronously from native code: an exception thrown there would
 // cross the FFI boundary. Every JS method is wrapped so that it returns E_FAIL instead.
+import { hexPadded } from "../../hex.js";
 import type { Koffi } from "./koffi.js";
 
 export type HRESULT = number;
@@ -15,7 +16,14 @@ export const E_FAIL = 0x80004005 | 0;
 export const E_INVALIDARG = 0x80070057 | 0;
 
 export const succeeded = (hr: HRESULT) => hr >= 0;
-export const hresultText = (hr: HRESULT) => "0x" + (hr >>> 0).toString(16).padStart(8, "0");
+export const hresultText = (hr: HRESULT) => hexPadded(hr >>> 0, 8);
+
+/** The text of a WCHAR (UTF-16LE) buffer the DAC filled: up to its first NUL, or all of it. */
+export function wcharText(buf: Buffer): string {
+  const s = buf.toString("utf16le");
+  const nul = s.indexOf("\0");
+  return nul >= 0 ? s.slice(0, nul) : s;
+}
 
 /** A GUID's 16 bytes in memory order (Data1-3 little-endian). */
 export function guidBytes(text: string): Uint8Array {

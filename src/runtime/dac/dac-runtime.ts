@@ -27,8 +27,10 @@ const MAX_TYPE_DEPTH = 256;
 /** Nested value-type fields are expanded this deep. */
 const MAX_STRUCT_DEPTH = 4;
 /**
- * FieldDesc offsets count from an object's data, after its MethodTable pointer; SOS's Offset column
- * (and ours) counts from the object's address, so adds one pointer (sizeof(BaseObject)) as SOS does.
+ * The target's pointer size (x64): an explicit Frame's first word (its vtable), and the object
+ * header before the fields. FieldDesc offsets count from an object's data, after its MethodTable
+ * pointer; SOS's Offset column (and ours) counts from the object's address, so adds one pointer
+ * (sizeof(BaseObject)) as SOS does.
  */
 const POINTER_SIZE = 8;
 

@@ -2,6 +2,7 @@
 // plus ICLRRuntimeLocator, which the Linux DAC asks for to find libcoreclr's base). Everything
 // comes from our AddressSpace and the core's thread notes; the DAC writes nothing.
 import { X86_64_USER_REGS } from "../../dump/notes.js";
+import { PeMachine } from "../../metadata/pe.js";
 import type { NativeProcess } from "../../native/process.js";
 import { E_FAIL, E_INVALIDARG, E_NOTIMPL, guidBytes, JsComObject, S_OK, type HRESULT } from "./com.js";
 import type { Koffi } from "./koffi.js";
@@ -9,7 +10,6 @@ import type { Koffi } from "./koffi.js";
 export const IID_ICLRDataTarget = guidBytes("3E11CCEE-D08B-43e5-AF01-32717A64DA03");
 export const IID_ICLRRuntimeLocator = guidBytes("b760bf44-9377-4597-8be7-58083bdc5146");
 
-const IMAGE_FILE_MACHINE_AMD64 = 0x8664;
 const PAGE = 4096;
 
 // Windows AMD64 CONTEXT (winnt.h), the layout the DAC expects from GetThreadContext on any host.
@@ -70,7 +70,7 @@ export function createDataTarget(koffi: Koffi, process: NativeProcess, runtimeBa
         proto: "int GetMachineType(void *self, uint32_t *machine)",
         body: (_s: bigint, out: bigint | null): HRESULT => {
           if (out === null) return E_INVALIDARG;
-          koffi.encode(out, "uint32_t", IMAGE_FILE_MACHINE_AMD64);
+          koffi.encode(out, "uint32_t", PeMachine.amd64);
           return S_OK;
         },
       },

@@ -2,7 +2,8 @@
 // the request structs of its public header dacprivate.h (frozen since .NET Framework 4.5: "DAC
 // datastructures are frozen ... Do NOT add fields"). Slot numbers follow the IDL's method order.
 import { ClrscopeError, ExitCode } from "../../errors.js";
-import { ComPtr, E_NOINTERFACE, guidBytes, hresultText, succeeded, type HRESULT } from "./com.js";
+import { hex } from "../../hex.js";
+import { ComPtr, E_NOINTERFACE, guidBytes, hresultText, succeeded, wcharText, type HRESULT } from "./com.js";
 import type { Koffi } from "./koffi.js";
 
 export const IID_ISOSDacInterface = guidBytes("436f00f2-b42a-4b9f-870c-e73db66ae930");
@@ -450,11 +451,6 @@ export class SosDac {
     return this.address("GetMethodTableForEEClass", "int GetMethodTableForEEClass(void *self, uint64_t eeClass, void *mt)", hex(eeClass), BigInt(eeClass));
   }
 
-  /** GetMethodDescPtrFromIP: the MethodDesc of code or of a precode stub at `ip`. */
-  methodDescPtrFromIP(ip: number): number {
-    return this.address("GetMethodDescPtrFromIP", "int GetMethodDescPtrFromIP(void *self, uint64_t ip, void *md)", hex(ip), BigInt(ip));
-  }
-
   /** GetMethodDescFromToken: a TypeDef's MethodTable or a MethodDef's MethodDesc in a module (0: not loaded). */
   methodDescFromToken(module: number, token: number): number {
     return this.address("GetMethodDescFromToken", "int GetMethodDescFromToken(void *self, uint64_t module, uint32_t token, void *md)", `${hex(module)}, ${hex(token)}`, BigInt(module), token);
@@ -566,9 +562,7 @@ export class SosDac {
     const buf = Buffer.alloc(n * 2);
     hr = this.sos.call(slot(method), proto, BigInt(address), n, buf, needed);
     if (!succeeded(hr)) throw new DacCallError(method, hr, hex(address));
-    const s = buf.toString("utf16le");
-    const nul = s.indexOf("\0");
-    return nul >= 0 ? s.slice(0, nul) : s;
+    return wcharText(buf);
   }
 
   methodTableName(mt: number): string {
@@ -579,7 +573,7 @@ export class SosDac {
     return this.text("GetMethodDescName", md);
   }
 
-  /** GetMethodDescPtrFromIP: the MethodDesc of the managed code at `ip`, 0 when none. */
+  /** GetMethodDescPtrFromIP: the MethodDesc of managed code or of a precode stub at `ip`, 0 when none. */
   methodDescFromIp(ip: number): number {
     const out = new BigUint64Array(1);
     const hr = this.sos.call(slot("GetMethodDescPtrFromIP"), "int GetMethodDescPtrFromIP(void *self, uint64_t ip, uint64_t *md)", BigInt(ip), out);
@@ -614,4 +608,3 @@ export class SosDac {
   }
 }
 
-const hex = (n: number) => "0x" + n.toString(16);

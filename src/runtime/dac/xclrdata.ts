@@ -1,7 +1,7 @@
 // Typed calls on the DAC's IXCLRData* interfaces (dotnet/runtime src/coreclr/inc/xclrdata.idl):
 // the process's tasks, their stack walks, and each frame's arguments, locals and IL offsets, as
 // SOS's ClrStack uses them. Slot numbers follow the IDL's method order after IUnknown's three.
-import { ComPtr, S_OK, succeeded, type HRESULT } from "./com.js";
+import { ComPtr, S_OK, succeeded, wcharText, type HRESULT } from "./com.js";
 import { CONTEXT_GPR_BASE, CONTEXT_GPRS, CONTEXT_SIZE } from "./data-target.js";
 import { DacCallError } from "./sos-dac.js";
 import type { Koffi } from "./koffi.js";
@@ -181,9 +181,7 @@ export class XclrDataProcess {
       const v = outInterface(k, hr, ptr);
       if (!v) break; // SOS stops at the first failure too
       try {
-        const text = name.toString("utf16le");
-        const nul = text.indexOf("\0");
-        out.push({ name: nul >= 0 ? text.slice(0, nul) : text, ...this.value(v) });
+        out.push({ name: wcharText(name), ...this.value(v) });
       } finally {
         release(v);
       }
