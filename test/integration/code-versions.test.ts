@@ -15,6 +15,7 @@ import { resultOf, runCli, runCliJson } from "../support/cli.js";
 import { clrmdOracle } from "../support/clrmd-oracle.js";
 import { dotnetDumpWithEnv, hasDotnet } from "../support/dotnet-fixtures.js";
 import type { DumpmdResult } from "../../src/commands/sos/dumpmd.js";
+import type { DumpmtResult } from "../../src/commands/sos/dumpmt.js";
 import type { Ip2mdResult } from "../../src/commands/sos/ip2md.js";
 import { openCoreDump } from "../../src/native/process.js";
 import { openClrRuntime } from "../../src/runtime/open-runtime.js";
@@ -82,6 +83,12 @@ describe("code versions on a dump of tiering (a method rejitted at tier 1)", { s
     assert.equal(m.Hot.loads.length, 2, "the app saw Hot jitted twice");
     assert.deepEqual(hot.map((v) => [v.nativeCodeVersion === "0x0", v.tier]), [[true, "QuickJitted"], [false, "OptimizedTier1"]]);
     assert.ok(results[0]!.versionNotes.some((n) => n.includes("NativeCodeVersionNode.OptimizationTier")), "the note names the field the descriptor lacks");
+    // dumpmt -md shows the code that runs now as well (the active version, as the DAC's
+    // NativeCodeAddr), not the tier-0 code the MethodDesc's own slot still holds.
+    const command = `dumpmt -md ${results[0]!.methodTable}`;
+    const mt = runCliJson(d.core, [command]);
+    const row = resultOf<DumpmtResult>(mt.docs, command).methods!.find((x) => x.methodDesc === m.Hot.methodDesc);
+    assert.equal(row?.nativeCode, m.Hot.loads[1]!.start, "dumpmt -md: Hot's current code is its tier-1 code");
   });
 
   test("without a DAC the versions are the same, the tiers are null (text: SOS's \"Unknown Tier\") and a note says why", () => {

@@ -2,7 +2,7 @@
 // backend when this runtime's descriptor publishes what they read, else the runtime's DAC
 // (ISOSDacInterface). Both answer in the same shapes, so the commands render one SOS layout
 // whichever backend answered; `analyze --backend dac|contracts` forces one (agreement tests).
-import { ClrscopeError, MemoryNotInDump } from "../../errors.js";
+import { ClrscopeError, MemoryNotInDump, tryOrUndefined } from "../../errors.js";
 import { MissingRuntimeDataError } from "../../runtime/contracts/descriptor.js";
 import type { MetadataReader } from "../../metadata/metadata.js";
 import { T, token, tokenTable } from "../../metadata/tables.js";
@@ -144,13 +144,16 @@ class ContractsTypeSource implements TypeSource {
 
   methodDesc(address: number): SourceMethodDesc {
     const md = this.rt.typeSystemDetails().methodDescDetails(address);
+    // The code that runs now is the active code version's (tier 1 after rejit), as the DAC's
+    // NativeCodeAddr; the MethodDesc's own slot keeps the first (tier-0 or precompiled) code.
+    const active = tryOrUndefined(() => this.rt.codeVersions(address).activeNativeVersion?.nativeCode);
     return {
       address,
       methodTable: md.methodTable,
       module: this.rt.methodTable(md.methodTable).module,
       token: md.token,
       slot: md.slot,
-      nativeCode: md.nativeCode,
+      nativeCode: active || md.nativeCode,
       classification: md.classification,
       isStatic: md.isStatic,
     };
