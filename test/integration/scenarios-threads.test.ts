@@ -118,6 +118,7 @@ for (const { type, framework, label } of variants) {
       const stacks = resultOf<ClrStackResult>(docs, "clrstack -all").threads;
       const theirs = clrmdOracle(d.core, "stacks").result.threads;
       let compared = 0;
+      let framesWithMethods = 0;
       for (const t of parkedThreads(d.truth)) {
         const ours = stacks.find((s) => s.osId === t.osTid)!.frames.filter((f) => f.kind === "managed").map((f) => f.callSite);
         const clrmd = theirs.find((x) => x.osThreadId === t.osTid)!.frames.filter((f) => f.kind === "ManagedMethod" && f.method).map((f) => f.method!.signature);
@@ -126,8 +127,16 @@ for (const { type, framework, label } of variants) {
         const dacSkips = type === "heap" && t.role === "dynamic" && !clrmd.includes(d.truth.dynamicMethod.name);
         assert.deepEqual(dacSkips ? ours.filter((n) => n !== d.truth.dynamicMethod.name) : ours, clrmd, `${t.role}: frame names`);
         compared += ours.length;
+        // The methods explicit Frames stand for (a P/Invoke's target after its InlinedCallFrame),
+        // as SOS prints them; ClrMD reports such a Frame twice, hence sets.
+        const frameRows = stacks.find((s) => s.osId === t.osTid)!.frames.filter((f) => f.kind === "frame" && f.methodDesc !== null);
+        const ourFrameMethods = new Set(frameRows.map((f) => f.callSite.slice(f.callSite.indexOf("] ") + 2)));
+        const clrmdFrameMethods = new Set(theirs.find((x) => x.osThreadId === t.osTid)!.frames.filter((f) => f.kind === "Runtime" && f.method).map((f) => f.method!.signature));
+        assert.deepEqual(ourFrameMethods, clrmdFrameMethods, `${t.role}: methods of explicit Frames`);
+        framesWithMethods += ourFrameMethods.size;
       }
       assert.ok(compared >= 40, `only ${compared} frames compared`);
+      assert.ok(framesWithMethods >= 2, "the P/Invoke threads' InlinedCallFrames name their targets");
     });
   });
 }

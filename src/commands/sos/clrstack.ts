@@ -4,7 +4,7 @@
 // locals and the IL offsets behind source lines come from the runtime's DAC (its own stack walk,
 // as SOS's ClrStack asks it); where the descriptor cannot drive the walk (.NET 8 and 9) the DAC
 // walks the stack itself.
-import { ClrscopeError, CommandError } from "../../errors.js";
+import { ClrscopeError, CommandError, tryOrUndefined } from "../../errors.js";
 import type { ManagedThread } from "../../runtime/clr-runtime.js";
 import { NoRuntimeError } from "../../runtime/open-runtime.js";
 import type { DacRuntime, DacWalkedFrame } from "../../runtime/dac/dac-runtime.js";
@@ -30,8 +30,12 @@ export interface ClrStackFrame {
   /** Child SP: the frame's stack pointer (for explicit Frames, the Frame's address). */
   sp: string;
   ip: string;
-  /** "Namespace.Type.Method(Args)" or, for explicit Frames, "[InlinedCallFrame: 0x...]". */
+  /**
+   * "Namespace.Type.Method(Args)" or, for explicit Frames, "[InlinedCallFrame: 0x...]" followed,
+   * as SOS does, by the method the Frame stands for when the DAC names one (a P/Invoke's target).
+   */
   callSite: string;
+  /** The managed frame's MethodDesc, or the method an explicit Frame stands for (null when none). */
   methodDesc: string | null;
   /** The explicit Frame's type name, for kind "frame". */
   frameName: string | null;
@@ -151,11 +155,20 @@ function lineIlOffset(f: DacWalkedFrame): number | undefined {
  * stack pointer (below an explicit Frame the contracts walk shows the Frame's call-site IP,
  * the DAC the return address, so IPs may differ).
  */
-function annotate(dac: DacRuntime, rows: ClrStackFrame[], walked: DacWalkedFrame[], options: StackOptions, lines: SourceLines): void {
+function annotate(dac: DacRuntime, rows: ClrStackFrame[], walked: DacWalkedFrame[], options: StackOptions, lines: SourceLines, nameOf: (methodDesc: number) => string): void {
   const bySp = new Map<number, DacWalkedFrame>();
   for (const f of walked) if (f.frameAddress === 0 && !bySp.has(f.sp)) bySp.set(f.sp, f);
   for (const row of rows) {
-    if (row.kind !== "managed") continue;
+    if (row.kind === "frame") {
+      // SOS (ClrStack): the method an explicit Frame stands for, after the Frame (GetMethodDescPtrFromFrame).
+      const md = dac.sos.methodDescFromFrame(parseInt(row.sp, 16));
+      const name = md === 0 ? undefined : tryOrUndefined(() => nameOf(md));
+      if (name !== undefined) {
+        row.methodDesc = hexAddress(md);
+        row.callSite = `${row.callSite} ${name}`;
+      }
+      continue;
+    }
     const f = bySp.get(parseInt(row.sp, 16));
     if (!f) continue;
     const module = moduleOf(dac, f.methodDesc);
@@ -241,6 +254,8 @@ export const clrStack = defineCommand<ClrStackResult>({
     }
     const lines = new SourceLines(session.process.memory, session.process.symbolDirs);
     const walkOptions = { args: options.parameters, locals: options.locals, ilOffsets: options.lines || options.locals };
+    // Method names as the rows of this walk have them: ours over metadata, or the DAC's.
+    const nameOf = stacks ? (md: number) => session.names!.methodSignature(md) : (md: number) => dac.runtime!.sos.methodDescName(md);
     threads.forEach((t, i) => {
       let walked: DacWalkedFrame[] = [];
       try {
@@ -251,7 +266,7 @@ export const clrStack = defineCommand<ClrStackResult>({
         result.note = `thread 0x${t.osId.toString(16)}: no parameters, locals or source lines: ${e.message}`;
       }
       const stack = stacks ? stacks[i]! : dacStackOf(session, dac.runtime!, t, walked);
-      annotate(dac.runtime!, stack.frames, walked, options, lines);
+      annotate(dac.runtime!, stack.frames, walked, options, lines, nameOf);
       result.threads.push(stack);
     });
     return result;

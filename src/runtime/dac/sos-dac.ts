@@ -580,6 +580,13 @@ export class SosDac {
     return succeeded(hr) ? Number(out[0]!) : 0;
   }
 
+  /** GetMethodDescPtrFromFrame: the method an explicit Frame stands for (an InlinedCallFrame's P/Invoke target), 0 when none. */
+  methodDescFromFrame(frame: number): number {
+    const out = new BigUint64Array(1);
+    const hr = this.sos.call(slot("GetMethodDescPtrFromFrame"), "int GetMethodDescPtrFromFrame(void *self, uint64_t frame, uint64_t *md)", BigInt(frame), out);
+    return succeeded(hr) ? Number(out[0]!) : 0;
+  }
+
   /** GetFrameName: the class name of an explicit Frame, from its vtable (e.g. "InlinedCallFrame"). */
   frameName(vtable: number): string {
     return this.text("GetFrameName", vtable);
