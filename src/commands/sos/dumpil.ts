@@ -9,12 +9,12 @@
 // JSON: { methodDesc, name, token, module, rva, ilAddress, body: {...} | null, message?, lines }
 // (`lines` are SOS's `IL_xxxx:` lines, with .try/.catch blocks; `instructions` gives offset and
 // opcode of each instruction for programs).
-import { ClrscopeError, CommandError } from "../../errors.js";
+import { CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
 import { dumpIl } from "../../metadata/dumpil.js";
 import { decodeInstruction, parseMethodBody } from "../../metadata/il.js";
 import { defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
-import { typeSource } from "./type-source.js";
+import { methodDescWithType, typeSource } from "./type-source.js";
 
 const TINY_FORMAT = 0x2;
 const FAT_MORE_SECTS = 0x8;
@@ -67,14 +67,7 @@ export const dumpIlCommand = defineCommand<DumpIlResult>({
     if (a.positional.length !== 1) throw new CommandError("usage: dumpil METHODDESC", "usage");
     const address = parseNumber(a.positional[0]!);
     const src = typeSource(session);
-    let md, mt;
-    try {
-      md = src.methodDesc(address);
-      mt = src.methodTable(md.methodTable);
-    } catch (e) {
-      if (e instanceof ClrscopeError) throw new CommandError(`${hexDigits(address, 16)} is not a MethodDesc`, "not-a-methoddesc");
-      throw e;
-    }
+    const { md, mt } = methodDescWithType(src, address);
     const result: DumpIlResult = {
       methodDesc: hexAddress(address),
       name: src.methodSignature(address),

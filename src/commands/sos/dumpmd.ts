@@ -7,7 +7,7 @@ import type { ClrRuntime, MethodCodeVersions } from "../../runtime/clr-runtime.j
 import type { DacRuntime } from "../../runtime/dac/dac-runtime.js";
 import { DAC_OPTIMIZATION_TIERS } from "../../runtime/dac/sos-dac.js";
 import { clrRuntime, dacRuntime, defineCommand, hexAddress, parseArgs, parseNumber, type Session } from "../command.js";
-import { typeSource, type JitKind } from "./type-source.js";
+import { methodDescWithType, typeSource, type JitKind } from "./type-source.js";
 
 /** One native code version (SOS: `CodeAddr` and `NativeCodeVersion` lines). */
 export interface DumpmdNativeCodeVersion {
@@ -104,15 +104,7 @@ export const dumpmd = defineCommand<DumpmdResult>({
  */
 export function dumpMethodDesc(session: Session, address: number, requestedCode?: number): DumpmdResult {
   const src = typeSource(session);
-  let md, mt;
-  try {
-    md = src.methodDesc(address);
-    mt = src.methodTable(md.methodTable);
-  } catch (e) {
-    if (!(e instanceof ClrscopeError)) throw e;
-    throw new CommandError(`${hexAddress(address)} is not a MethodDesc`, "not-a-methoddesc");
-  }
-  if (mt.eeClass === 0 || mt.module === 0) throw new CommandError(`${hexAddress(address)} is not a MethodDesc`, "not-a-methoddesc");
+  const { md, mt } = methodDescWithType(src, address);
   const history = src.dac ? dacVersionHistory(src.dac, address) : versionHistory(session, clrRuntime(session), address);
   const natives = history.versions?.ilVersions.flatMap((il) => il.nativeVersions) ?? [];
   const current = (requestedCode !== undefined ? natives.find((v) => v.nativeCode === requestedCode) : undefined) ?? history.versions?.activeNativeVersion;

@@ -2,7 +2,7 @@
 // backend when this runtime's descriptor publishes what they read, else the runtime's DAC
 // (ISOSDacInterface). Both answer in the same shapes, so the commands render one SOS layout
 // whichever backend answered; `analyze --backend dac|contracts` forces one (agreement tests).
-import { ClrscopeError, MemoryNotInDump, tryOrUndefined } from "../../errors.js";
+import { ClrscopeError, CommandError, MemoryNotInDump, tryOrUndefined } from "../../errors.js";
 import { MissingRuntimeDataError } from "../../runtime/contracts/descriptor.js";
 import type { MetadataReader } from "../../metadata/metadata.js";
 import { T, token, tokenTable } from "../../metadata/tables.js";
@@ -12,7 +12,7 @@ import type { DacRuntime } from "../../runtime/dac/dac-runtime.js";
 import { DAC_JIT_TYPES } from "../../runtime/dac/sos-dac.js";
 import type { ManagedNames } from "../../runtime/managed-names.js";
 import { NoRuntimeError } from "../../runtime/open-runtime.js";
-import { clrRuntime, dacRuntime, type Session } from "../command.js";
+import { clrRuntime, dacRuntime, hexAddress, type Session } from "../command.js";
 import { fileNameOf } from "../../native/modules.js";
 
 /** How SOS classifies a method's code: JIT'd, ReadyToRun ("PreJIT"), an FCall into libcoreclr, or none. */
@@ -476,6 +476,20 @@ function probeContracts(rt: ClrRuntime): void {
       if (e instanceof MissingRuntimeDataError || !(e instanceof ClrscopeError)) throw e;
     }
   }
+}
+
+/** A MethodDesc and its type's MethodTable, or CommandError(not-a-methoddesc) when `address` is not a MethodDesc. */
+export function methodDescWithType(src: TypeSource, address: number): { md: SourceMethodDesc; mt: SourceMethodTable } {
+  let md: SourceMethodDesc, mt: SourceMethodTable;
+  try {
+    md = src.methodDesc(address);
+    mt = src.methodTable(md.methodTable);
+  } catch (e) {
+    if (!(e instanceof ClrscopeError)) throw e;
+    throw new CommandError(`${hexAddress(address)} is not a MethodDesc`, "not-a-methoddesc");
+  }
+  if (mt.eeClass === 0 || mt.module === 0) throw new CommandError(`${hexAddress(address)} is not a MethodDesc`, "not-a-methoddesc");
+  return { md, mt };
 }
 
 /**
