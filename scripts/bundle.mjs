@@ -3,7 +3,7 @@
 import { build } from "esbuild";
 
 await build({
-  entryPoints: ["dist/src/cli/main.js"],
+  entryPoints: ["dist/src/cli/bin.js"],
   outfile: "dist/clrscope.js",
   bundle: true,
   platform: "node",

@@ -1,7 +1,7 @@
-#!/usr/bin/env node
 // clrscope's command line: `clrscope analyze DUMP ...`, `clrscope ps`, `clrscope collect -p PID ...`.
+// bin.ts runs it; tests run it with dump alterations (corruption campaigns) through main().
 import { readFileSync } from "node:fs";
-import { setFlagsFromString } from "node:v8";
+import type { DumpAlterations } from "../dump/byte-source.js";
 import { ClrscopeError, ExitCode } from "../errors.js";
 import { openCoreDump } from "../native/process.js";
 import { status } from "../commands/native/status.js";
@@ -10,6 +10,7 @@ import { collect, COLLECT_USAGE, parseCollectArgs } from "./collect.js";
 import { parsePsArgs, ps, PS_USAGE } from "./ps.js";
 import { describeInternalError, writeResult, type OutputMode } from "./output.js";
 import { runRepl } from "./repl.js";
+import { escapeForTerminal } from "./terminal-text.js";
 import { AnalyzeSession } from "./session.js";
 
 const USAGE = `usage: clrscope analyze DUMP [-c COMMAND]... [--json] [--exe PATH] [--symbols DIR]... [--dac PATH] [--backend auto|contracts|dac] [--debug]
@@ -73,9 +74,14 @@ function parseAnalyzeArgs(argv: string[]): AnalyzeArgs {
   return out;
 }
 
-async function analyze(args: AnalyzeArgs): Promise<number> {
-  const process_ = openCoreDump(args.dump, { exe: args.exe, symbolDirs: args.symbolDirs });
-  for (const w of process_.core.warnings) process.stderr.write(`clrscope: warning: ${w}\n`);
+/** What a caller of main() other than the bin may add: tests read the dump through alterations. */
+export interface MainOptions {
+  alterations?: DumpAlterations;
+}
+
+async function analyze(args: AnalyzeArgs, options: MainOptions): Promise<number> {
+  const process_ = openCoreDump(args.dump, { exe: args.exe, symbolDirs: args.symbolDirs, alterations: options.alterations });
+  for (const w of process_.core.warnings) process.stderr.write(escapeForTerminal(`clrscope: warning: ${w}\n`));
   const session = new AnalyzeSession(process_, args.mode, args.debug, args.dac);
   session.state.backend = args.backend;
   writeResult(args.mode, "open", status, status.run(session.state, []));
@@ -102,13 +108,13 @@ function version(): string {
   return "unknown";
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], options: MainOptions = {}): Promise<number> {
   const debug = argv.includes("--debug");
   try {
     const [sub, ...rest] = argv;
     switch (sub) {
       case "analyze":
-        return await analyze(parseAnalyzeArgs(rest));
+        return await analyze(parseAnalyzeArgs(rest), options);
       case "ps":
         return await ps(parsePsArgs(rest));
       case "collect":
@@ -128,28 +134,10 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     if (e instanceof ClrscopeError) {
-      process.stderr.write(`clrscope: ${e.message}\n`);
+      process.stderr.write(escapeForTerminal(`clrscope: ${e.message}\n`));
       return e.exitCode;
     }
-    process.stderr.write(`clrscope: ${describeInternalError(e, debug)}\n`);
+    process.stderr.write(escapeForTerminal(`clrscope: ${describeInternalError(e, debug)}\n`));
     return ExitCode.internal;
   }
 }
-
-// Quietly stop when the reader of our output goes away (clrscope ... | head).
-process.stdout.on("error", (e: NodeJS.ErrnoException) => {
-  if (e.code === "EPIPE") process.exit(0);
-  throw e;
-});
-
-// Node 20 can deadlock at exit when a background TurboFan job waits for a GC that the exiting
-// main thread will never run (nodejs/node#54918; seen here: `analyze -c "bt all"` hung in
-// NodePlatform::DrainTasks about once in 40 runs). Without the optimizing tier there are no
-// such jobs, and the native commands run as fast (measured: 264 ms vs 274 ms for bt all on
-// the bench core; compiling on the main thread instead costs 300 ms). Heap walks, which need
-// optimized code, will have to revisit this.
-setFlagsFromString("--no-opt");
-
-main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-});

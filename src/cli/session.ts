@@ -3,6 +3,7 @@ import { ClrscopeError, ExitCode } from "../errors.js";
 import type { Session } from "../commands/command.js";
 import { runCommand } from "../commands/registry.js";
 import type { NativeProcess } from "../native/process.js";
+import { withWarnings } from "../warnings.js";
 import { describeInternalError, writeCommandError, writeResult, type OutputMode } from "./output.js";
 
 export class AnalyzeSession {
@@ -22,13 +23,14 @@ export class AnalyzeSession {
   execute(line: string): void {
     const text = line.trim();
     if (text === "" || text.startsWith("#")) return;
+    const warnings: string[] = [];
     try {
-      const { command, result } = runCommand(this.state, text);
-      writeResult(this.mode, text, command, result);
+      const { command, result } = withWarnings(warnings, () => runCommand(this.state, text));
+      writeResult(this.mode, text, command, result, warnings);
     } catch (e) {
       this.failures++;
       const error = e instanceof ClrscopeError ? e : new ClrscopeError("internal", describeInternalError(e, this.debug), ExitCode.internal);
-      writeCommandError(this.mode, text, error);
+      writeCommandError(this.mode, text, error, warnings);
     }
   }
 }

@@ -159,3 +159,59 @@ function describeOpenError(name: string, e: unknown): string {
       return `${name}: cannot open (${code ?? String(e)})`;
   }
 }
+
+/** Bytes replaced at a file offset (corruption tests; repairing a known-bad byte). */
+export interface BytePatch {
+  offset: number;
+  bytes: Uint8Array;
+}
+
+/** How a dump is altered as it is read: patches applied in order, then a cut at `truncateAt`. */
+export interface DumpAlterations {
+  patches?: BytePatch[];
+  truncateAt?: number;
+}
+
+/**
+ * A ByteSource that shows another one with bytes replaced and optionally cut short, without
+ * copying the file: how the corruption tests damage a multi-GB dump in place.
+ */
+export class PatchedByteSource implements ByteSource {
+  readonly size: number;
+  private readonly patches: BytePatch[];
+
+  constructor(
+    private readonly inner: ByteSource,
+    alterations: DumpAlterations,
+  ) {
+    this.size = Math.min(inner.size, Math.max(0, alterations.truncateAt ?? inner.size));
+    this.patches = (alterations.patches ?? []).filter((p) => p.bytes.length > 0 && p.offset < this.size);
+  }
+
+  get name(): string {
+    return this.inner.name;
+  }
+
+  read(offset: number, length: number): Uint8Array {
+    const end = Math.min(offset + length, this.size);
+    if (end <= offset) return new Uint8Array(0);
+    const base = this.inner.read(offset, end - offset);
+    let out: Uint8Array | undefined;
+    for (const p of this.patches) {
+      const from = Math.max(offset, p.offset);
+      const to = Math.min(end, p.offset + p.bytes.length);
+      if (from >= to) continue;
+      out ??= Uint8Array.from(base); // never write into the inner source's cached block
+      out.set(p.bytes.subarray(from - p.offset, to - p.offset), from - offset);
+    }
+    return out ?? base;
+  }
+
+  readU64(offset: number): number {
+    return readU64Slow(this, offset);
+  }
+
+  close(): void {
+    this.inner.close();
+  }
+}

@@ -2,7 +2,7 @@
 // modules, memory, symbols and backtraces. Built lazily on top of the ELF core.
 import { basename, join } from "node:path";
 import { AddressSpace } from "../dump/address-space.js";
-import { FileByteSource } from "../dump/byte-source.js";
+import { FileByteSource, PatchedByteSource, type DumpAlterations } from "../dump/byte-source.js";
 import { readCoreFile, type CoreFile, type CoreThread } from "../dump/elf-core.js";
 import { MappedFiles } from "../dump/mapped-files.js";
 import { AT_ENTRY, signalName } from "../dump/notes.js";
@@ -17,6 +17,8 @@ export interface OpenOptions {
   exe?: string;
   /** Directories with debug files (by build-id or name) or copies of the process's libraries. */
   symbolDirs?: string[];
+  /** Read the dump with these bytes replaced or cut short (corruption tests); the file is never written. */
+  alterations?: DumpAlterations;
 }
 
 export interface ThreadInfo {
@@ -81,7 +83,8 @@ export class NativeProcess {
 
   constructor(
     readonly core: CoreFile,
-    private readonly options: OpenOptions = {},
+    /** How the dump was opened (a helper process that opens it again, such as the DAC host, needs the same). */
+    readonly options: OpenOptions = {},
   ) {
     const dumpOnly = new AddressSpace(core.source, core.segments);
     this.mapped = new MappedFiles(core.files, (a, l) => dumpOnly.tryRead(a, l), (p) => this.fileCandidates(p));
@@ -220,7 +223,8 @@ export class NativeProcess {
 
 /** Open a core dump file (headers and notes only; everything else is read on demand). */
 export function openCoreDump(path: string, options: OpenOptions = {}): NativeProcess {
-  const source = new FileByteSource(path);
+  const file = new FileByteSource(path);
+  const source = options.alterations ? new PatchedByteSource(file, options.alterations) : file;
   try {
     return new NativeProcess(readCoreFile(source), options);
   } catch (e) {

@@ -17,7 +17,7 @@ test("the bundled bin prints the package version and the same results as the mod
   const { exe, core } = nativeCore("chains");
   const args = ["analyze", core, "--exe", exe, "--json", "-c", "thread list", "-c", "bt all", "-c", "disassemble -c 3"];
   const bundled = run("clrscope.js", args);
-  const modules = run("src/cli/main.js", args);
+  const modules = run("src/cli/bin.js", args);
   assert.equal(bundled.status, 0, bundled.stderr);
   assert.ok(bundled.stdout.includes('"command":"bt all"'));
   assert.equal(bundled.stdout, modules.stdout);

@@ -1,15 +1,20 @@
-// Content-addressed build cache for test artefacts (compiled fixtures, dumps) under
-// <repo>/.cache/, outside git. A directory is valid only once its `.complete` marker exists, so
+// Content-addressed build cache for test artefacts (compiled fixtures, dumps), outside the clone
+// ($CLRSCOPE_TEST_CACHE, else $XDG_CACHE_HOME/clrscope-tests, else ~/.cache/clrscope-tests), so
+// that every clone and worktree on this machine, CI's fresh clone included, reuses them. A directory is valid only once its `.complete` marker exists, so
 // an interrupted build is never mistaken for a good one. `node --test` runs test files in
 // parallel processes, so building is guarded by a lock file: two files asking for the same
 // fixture build it once.
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** Repository root: this file compiles to <root>/dist/test/support/cache.js. */
 export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+
+/** Where cached test artefacts live (outside the clone; see the header). */
+export const cacheRoot = process.env.CLRSCOPE_TEST_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "clrscope-tests");
 
 /** Blocks the thread without spinning (tests are synchronous by design). */
 export function sleepSync(ms: number): void {
@@ -54,7 +59,7 @@ function withLock<T>(lock: string, fn: () => T): T {
 }
 
 /**
- * Returns <root>/.cache/<kind>/<hash of inputs>, building it with `build(dir)` first unless an
+ * Returns <cacheRoot>/<kind>/<hash of inputs>, building it with `build(dir)` first unless an
  * earlier build completed. `inputs` must cover everything the result depends on (sources,
  * flags, tool versions): the key is all there is.
  */
@@ -65,7 +70,7 @@ export function cachedDir(kind: string, inputs: (string | Buffer)[], build: (dir
     const bytes = typeof input === "string" ? Buffer.from(input) : input;
     hash.update(`${bytes.length}:`).update(bytes);
   }
-  const dir = join(repoRoot, ".cache", kind, hash.digest("hex").slice(0, 16));
+  const dir = join(cacheRoot, kind, hash.digest("hex").slice(0, 16));
   const complete = join(dir, ".complete");
   if (existsSync(complete)) return dir;
   mkdirSync(dirname(dir), { recursive: true });

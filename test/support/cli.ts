@@ -1,4 +1,4 @@
-// Running the built CLI (dist/src/cli/main.js) from integration tests: raw runs (stdout, stderr,
+// Running the built CLI (dist/src/cli/bin.js) from integration tests: raw runs (stdout, stderr,
 // exit status) and `analyze --json` runs, whose stdout is JSON Lines, one document per command.
 // Plus the shapes of the frame and thread results those documents hold.
 import assert from "node:assert/strict";
@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { repoRoot } from "./cache.js";
 
 /** The CLI as tsc builds it. */
-export const cliPath = join(repoRoot, "dist", "src", "cli", "main.js");
+export const cliPath = join(repoRoot, "dist", "src", "cli", "bin.js");
 
 export interface CliRunOptions {
   /** The script to run instead of cliPath (e.g. the bundled bin). */

@@ -1,6 +1,6 @@
 // .NET scenario fixtures: build a test target (test/targets/<name>, C#) with the machine's
 // `dotnet` SDK, run it until it prints READY, dump it with the runtime's own `createdump`, kill it.
-// Builds and dumps are cached under .cache/ (see cache.ts), keyed by the hash of the target's
+// Builds and dumps are cached outside the clone (see cache.ts), keyed by the hash of the target's
 // sources, the SDK version and the installed runtimes; a dump is also keyed by its type.
 //
 // The truth file is written by the target itself (gettid, /proc/self/maps, Environment.Version):
@@ -198,7 +198,7 @@ function sourceFiles(dir: string): string[] {
   return out.sort();
 }
 
-/** Ignore Directory.Build.* / Directory.Packages.props that may sit above the .cache copy. */
+/** Ignore Directory.Build.* / Directory.Packages.props that may sit above the cached copy. */
 const ISOLATED_BUILD = [
   "-p:ImportDirectoryBuildProps=false",
   "-p:ImportDirectoryBuildTargets=false",
@@ -355,7 +355,7 @@ function captureDump(dll: string, type: DumpType, dir: string, options: { selfCo
 
 /**
  * A core dump of a running .NET test target with its truth file, built and dumped once and then
- * served from .cache/. `type`: "full" (createdump -u), "heap" (-h) or "mini" (-n). `framework`
+ * served from the test cache. `type`: "full" (createdump -u), "heap" (-h) or "mini" (-n). `framework`
  * (e.g. "net9.0") runs the target self-contained on that runtime version instead of the
  * machine's shared .NET 10 runtime. `properties` ("Name=Value") are passed to the build.
  */

@@ -1,5 +1,5 @@
 // gdb as an independent oracle for native stacks: `thread apply all bt` on a core, parsed into
-// threads and frames. The parsed result is cached as JSON beside the core (cores in .cache/ are
+// threads and frames. The parsed result is cached as JSON beside the core (cached cores are
 // content-addressed, and the cache records which exe/core it describes).
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";

@@ -1,5 +1,5 @@
 // The metadata oracle (test/targets/metadata-oracle, C#): built once with the machine's SDK through
-// dotnet-fixtures' buildDotnetTarget, run on an assembly, its JSON cached under .cache/ by the
+// dotnet-fixtures' buildDotnetTarget, run on an assembly, its JSON cached in the test cache by the
 // hash of the oracle build (sources + SDK + runtimes), the assembly's bytes and the options.
 // What it prints comes from System.Reflection.Metadata and runtime reflection, never from clrscope.
 import { spawnSync } from "node:child_process";

@@ -1,6 +1,6 @@
 // Native fixtures: the C programs of test/fixtures/native/ compiled at test time, run until they
 // print READY (all threads parked in known call chains), then dumped with gcore. The result
-// (exe + core) is cached under .cache/native/, keyed by sources, flags and tool versions, so a
+// (exe + core) is cached in the test cache (native/), keyed by sources, flags and tool versions, so a
 // warm run reuses the same core: tests must not assume the pid is still alive or fresh.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, writeFileSync } from "node:fs";

@@ -1,0 +1,16 @@
+// Text from the target (managed strings, process names, command lines, file names) must not
+// drive the user's terminal: control characters are shown as escapes instead of being sent raw.
+// JSON output needs none of this (JSON.stringify escapes C0; C1 and the rest are inert there).
+
+/** C0 controls but tab and newline, DEL, C1 controls, lone surrogates, bidirectional overrides. */
+const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+function escapeChar(c: string): string {
+  const code = c.charCodeAt(0);
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+}
+
+/** `text` with every character that could act on a terminal written as `\xHH` or `\uHHHH`. */
+export function escapeForTerminal(text: string): string {
+  return text.replace(UNSAFE, escapeChar);
+}
