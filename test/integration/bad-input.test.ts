@@ -171,6 +171,33 @@ describe("bad input: documented exit code, one stderr line, no stack trace", { s
       }
       expectRefusal(p, ExitCode.cannotRead, asNobody);
     });
+
+    // Not regular files: a FIFO would block open() forever, devices read as endless or empty data.
+    test("FIFO (no writer: must not hang)", () => {
+      const p = join(tmp, "a-fifo.core");
+      const made = spawnSync("mkfifo", [p]);
+      assert.equal(made.status, 0, `mkfifo: ${made.stderr}`);
+      expectRefusal(p, ExitCode.cannotRead);
+    });
+
+    test("character device /dev/zero", () => expectRefusal("/dev/zero", ExitCode.cannotRead));
+    test("character device /dev/urandom", () => expectRefusal("/dev/urandom", ExitCode.cannotRead));
+
+    test("Unix socket", () => {
+      const p = join(tmp, "a-socket.core");
+      // The socket file stays after its process exits without closing it.
+      const made = spawnSync(process.execPath, ["-e", `require("net").createServer().listen(${JSON.stringify(p)}, () => process.exit(0))`]);
+      assert.equal(made.status, 0, `making the socket: ${made.stderr}`);
+      expectRefusal(p, ExitCode.cannotRead);
+    });
+
+    test("--exe that is a FIFO", () => {
+      const p = join(tmp, "an-exe-fifo");
+      assert.equal(spawnSync("mkfifo", [p]).status, 0);
+      const r = runCli(["analyze", join(tmp, "no-such.core"), "--exe", p, "-c", "thread list"], { timeout: CLI_TIMEOUT_MS, killSignal: "SIGKILL" });
+      assert.equal(r.status, ExitCode.cannotRead, show(r));
+      assert.match(r.stderr, /^clrscope: [^\n]*an-exe-fifo is a FIFO[^\n]*\n$/, show(r));
+    });
   });
 
   describe("unsupported (exit 4)", () => {
