@@ -12,15 +12,20 @@ export const CTRL_D = "\x04";
 
 export class PtyCli {
   private readonly child: ChildProcessWithoutNullStreams;
-  /** Everything the terminal showed (prompt, echo, stdout and stderr together). */
-  output = "";
+  /** Every byte the terminal was sent (prompt, echo, stdout and stderr together). */
+  raw = "";
   readonly exited: Promise<number | null>;
 
   constructor(args: string[], env: NodeJS.ProcessEnv) {
     this.child = spawn("python3", [BRIDGE, process.execPath, cliPath, ...args], { env });
-    this.child.stdout.setEncoding("utf8").on("data", (s: string) => (this.output += s));
-    this.child.stderr.setEncoding("utf8").on("data", (s: string) => (this.output += s));
+    this.child.stdout.setEncoding("utf8").on("data", (s: string) => (this.raw += s));
+    this.child.stderr.setEncoding("utf8").on("data", (s: string) => (this.raw += s));
     this.exited = new Promise((resolve) => this.child.on("exit", (code) => resolve(code)));
+  }
+
+  /** What the terminal showed: the bytes without readline's cursor and erase sequences (CSI). */
+  get output(): string {
+    return this.raw.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
   }
 
   /** Types `text` (keys; "\r" is Enter as a terminal sends it). */
