@@ -4,6 +4,11 @@
 // check; at the prompt it clears the line, as in gdb and lldb. Ctrl-D (end of input) ends the
 // session with exit 0 once the commands already read have run.
 //
+// A command that does not stop within CANCEL_NOTICE_MS is waited for, since stopping at a check
+// keeps the session's caches; a loop with no check would hold the session forever, so a second
+// Ctrl-C after the notice terminates the worker (terminate() stops even a busy loop) and reopens
+// the dump on the same thread: the caches are lost, the open costs only headers and notes.
+//
 // The prompt and echo go to stderr, and only when stdin and stderr are a terminal: piped
 // commands with --json give clean JSON Lines on stdout.
 import { createInterface, type Interface } from "node:readline";
@@ -35,8 +40,10 @@ export function runRepl(options: SessionOptions): Promise<number> {
 class Repl {
   private readonly terminal = Boolean(process.stdin.isTTY && process.stderr.isTTY);
   private readonly cancel = new Int32Array(new SharedArrayBuffer(4));
-  private readonly worker: Worker;
+  private worker!: Worker;
   private rl?: Interface;
+  /** The thread selected in the session, as of the last command that finished. */
+  private currentThread?: number;
   /** Lines read but not yet run (piped input arrives faster than commands run). */
   private readonly queue: string[] = [];
   private running = false;
@@ -45,21 +52,45 @@ class Repl {
   private closedByUs = false;
   private finished = false;
   private cancelNotice?: NodeJS.Timeout;
+  private cancelNoticeShown = false;
 
   constructor(
     private readonly options: SessionOptions,
     private readonly resolve: (exitCode: number) => void,
   ) {
-    const data: SessionWorkerData = { kind: "clrscope-session", options, cancel: this.cancel };
-    this.worker = new Worker(SESSION_WORKER_URL, { workerData: data });
-    this.worker.on("message", (m: FromSessionWorker) => this.fromWorker(m));
-    this.worker.on("error", (e) => this.finish(reportFatal(e, options.debug)));
-    this.worker.on("exit", () => {
+    this.startWorker();
+  }
+
+  /** Starts the session worker: it opens the dump (reopens it quietly when `reopenAt` is given). */
+  private startWorker(reopenAt?: number): void {
+    const data: SessionWorkerData = { kind: "clrscope-session", options: this.options, cancel: this.cancel, reopenAt };
+    const worker = new Worker(SESSION_WORKER_URL, { workerData: data });
+    worker.on("message", (m: FromSessionWorker) => this.fromWorker(m));
+    worker.on("error", (e) => this.finish(reportFatal(e, this.options.debug)));
+    worker.on("exit", () => {
       if (!this.finished) {
         writeErrorLine("internal error: the session ended unexpectedly (please report it; --debug shows details)");
         this.finish(ExitCode.internal);
       }
     });
+    this.worker = worker;
+  }
+
+  /** Second Ctrl-C after the notice: stop the worker wherever it is and reopen the dump. */
+  private abandonCommand(): void {
+    this.worker.removeAllListeners();
+    void this.worker.terminate();
+    this.commandEnded();
+    writeErrorLine(`abandoned the command; reopening ${this.options.dump}`);
+    this.running = true; // until the new worker has opened the dump
+    this.startWorker(this.currentThread ?? 1);
+  }
+
+  private commandEnded(): void {
+    this.running = false;
+    clearTimeout(this.cancelNotice);
+    this.cancelNotice = undefined;
+    this.cancelNoticeShown = false;
   }
 
   private fromWorker(m: FromSessionWorker): void {
@@ -72,15 +103,17 @@ class Repl {
           process.stderr.write(m.text);
           break;
         case "opened":
-          this.startReading();
+          if (this.rl) {
+            this.commandEnded(); // reopened after an abandoned command
+            this.next();
+          } else this.startReading();
           break;
         case "open-failed":
           this.finish(m.exitCode);
           break;
         case "done":
-          this.running = false;
-          clearTimeout(this.cancelNotice);
-          this.cancelNotice = undefined;
+          this.currentThread = m.currentThread;
+          this.commandEnded();
           this.next();
           break;
       }
@@ -139,9 +172,16 @@ class Repl {
   private interrupt(): void {
     const rl = this.rl!;
     if (this.running) {
+      if (this.cancelNoticeShown) {
+        this.abandonCommand();
+        return;
+      }
       Atomics.store(this.cancel, 0, 1);
       this.queue.length = 0; // lines typed ahead were meant to follow the command that is being abandoned
-      this.cancelNotice ??= setTimeout(() => writeErrorLine("the command has not stopped yet; waiting for it to reach a point where it can"), CANCEL_NOTICE_MS);
+      this.cancelNotice ??= setTimeout(() => {
+        this.cancelNoticeShown = true;
+        writeErrorLine("the command has not stopped yet; waiting for it (Ctrl-C again abandons it and reopens the dump)");
+      }, CANCEL_NOTICE_MS);
       return;
     }
     // At the prompt: abandon the line being typed and prompt again.

@@ -18,6 +18,8 @@ export interface SessionWorkerData {
   options: SessionOptions;
   /** The cancellation flag (one Int32 in shared memory): the main thread clears it before each command and sets it on Ctrl-C. */
   cancel: Int32Array;
+  /** Set when the REPL reopens the dump after abandoning a command: the thread selected then. */
+  reopenAt?: number;
 }
 
 /** Main thread -> worker. */
@@ -29,8 +31,8 @@ export type FromSessionWorker =
   | { kind: "opened" }
   /** The dump did not open; the error line was sent on stderr. */
   | { kind: "open-failed"; exitCode: number }
-  /** The command line finished (ok, failed or cancelled). */
-  | { kind: "done" };
+  /** The command line finished (ok, failed or cancelled); the thread now selected. */
+  | { kind: "done"; currentThread: number };
 
 function post(port: MessagePort, message: FromSessionWorker): void {
   port.postMessage(message);
@@ -41,7 +43,7 @@ function serve(port: MessagePort, data: SessionWorkerData): void {
   redirectOutput({ stdout: (text) => post(port, { kind: "stdout", text }), stderr: (text) => post(port, { kind: "stderr", text }) });
   let session: AnalyzeSession;
   try {
-    session = openSession(data.options);
+    session = openSession(data.options, data.reopenAt);
   } catch (e) {
     post(port, { kind: "open-failed", exitCode: reportFatal(e, data.options.debug) });
     port.close();
@@ -55,7 +57,7 @@ function serve(port: MessagePort, data: SessionWorkerData): void {
       return;
     }
     session.execute(m.line);
-    post(port, { kind: "done" });
+    post(port, { kind: "done", currentThread: session.state.currentThread });
   });
 }
 

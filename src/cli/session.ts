@@ -58,12 +58,19 @@ export class AnalyzeSession {
   }
 }
 
-/** Opens the dump, says what it is (warnings, then the open summary) and returns the session. */
-export function openSession(options: SessionOptions): AnalyzeSession {
+/**
+ * Opens the dump, says what it is (warnings, then the open summary) and returns the session.
+ * `reopenAt`: the REPL reopens after abandoning a command: quietly, on the thread selected then.
+ */
+export function openSession(options: SessionOptions, reopenAt?: number): AnalyzeSession {
   const process = openCoreDump(options.dump, { exe: options.exe, symbolDirs: options.symbolDirs, alterations: options.alterations });
-  for (const w of process.core.warnings) writeErrorLine(`warning: ${w}`);
   const session = new AnalyzeSession(process, options.mode, options.debug, options.dac);
   session.state.backend = options.backend;
+  if (reopenAt !== undefined) {
+    session.state.currentThread = reopenAt;
+    return session;
+  }
+  for (const w of process.core.warnings) writeErrorLine(`warning: ${w}`);
   writeResult(options.mode, "open", status, status.run(session.state, []));
   return session;
 }
