@@ -76,6 +76,18 @@ describe("REPL on a terminal: Ctrl-C, Ctrl-D, history", () => {
     assert.match(s.output.slice(at), /^\r?\n$/, "Ctrl-D leaves a newline");
   });
 
+  test("Tab completes a command name", async () => {
+    const s = start();
+    let at = await s.waitFor(PROMPT);
+    s.type("clrthr\t");
+    at = await s.waitFor(/clrthreads$/, at);
+    s.type("\r");
+    // A native core: the command runs and says there is no .NET runtime.
+    await s.waitFor(/clrscope: [^\n]*runtime[^\n]*\r?\n/i, at);
+    s.type("exit\r");
+    assert.equal(await s.exited, 0);
+  });
+
   test("typed commands are kept in a private history; the prompt recalls them", async () => {
     const history = join(home, ".clrscope_history");
     rmSync(history, { force: true });
