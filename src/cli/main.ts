@@ -77,7 +77,9 @@ export interface MainOptions {
 }
 
 async function analyze(args: AnalyzeArgs, options: MainOptions): Promise<number> {
+  // Files the user names must be regular files: a FIFO would hang the open, a device read as junk.
   if (args.exe !== undefined) closeSync(openRegularFile(args.exe, "an executable (--exe)").fd);
+  if (args.dac !== undefined) closeSync(openRegularFile(args.dac, "a shared library (--dac)").fd);
   for (const d of args.symbolDirs) requireDirectory(d, "--symbols");
   const { commands, ...sessionOptions } = args;
   sessionOptions.alterations = options.alterations;

@@ -191,12 +191,20 @@ describe("bad input: documented exit code, one stderr line, no stack trace", { s
       expectRefusal(p, ExitCode.cannotRead);
     });
 
-    test("--exe that is a FIFO", () => {
-      const p = join(tmp, "an-exe-fifo");
-      assert.equal(spawnSync("mkfifo", [p]).status, 0);
-      const r = runCli(["analyze", join(tmp, "no-such.core"), "--exe", p, "-c", "thread list"], { timeout: CLI_TIMEOUT_MS, killSignal: "SIGKILL" });
+    for (const option of ["--exe", "--dac"]) {
+      test(`${option} naming a FIFO`, () => {
+        const p = join(tmp, `a-fifo${option}`);
+        assert.equal(spawnSync("mkfifo", [p]).status, 0);
+        const r = runCli(["analyze", join(tmp, "no-such.core"), option, p, "-c", "thread list"], { timeout: CLI_TIMEOUT_MS, killSignal: "SIGKILL" });
+        assert.equal(r.status, ExitCode.cannotRead, show(r));
+        assert.match(r.stderr, new RegExp(`^clrscope: [^\\n]*a-fifo${option} is a FIFO \\(named pipe\\), not [^\\n]*\\(${option}\\)\\n$`), show(r));
+      });
+    }
+
+    test("--symbols naming a file", () => {
+      const r = runCli(["analyze", join(tmp, "no-such.core"), "--symbols", "/dev/null", "-c", "thread list"], { timeout: CLI_TIMEOUT_MS });
       assert.equal(r.status, ExitCode.cannotRead, show(r));
-      assert.match(r.stderr, /^clrscope: [^\n]*an-exe-fifo is a FIFO[^\n]*\n$/, show(r));
+      assert.equal(r.stderr, "clrscope: --symbols /dev/null is a character device, not a directory\n");
     });
   });
 
