@@ -12,6 +12,9 @@ export const MAX_EXPLICIT_FRAMES = 100_000;
 /** CFI rows cached by the unwinder before the cache is dropped (memory, not output). */
 export const MAX_CACHED_CFI_ROWS = 100_000;
 
+/** Symbol lookups (address -> module`symbol) cached per dump before the cache is dropped. */
+export const MAX_CACHED_LOCATIONS = 1_000_000;
+
 /** `memory read -c N -s S`: bytes read at once (lldb's default max is 1 KiB; a page dump needs more). */
 export const MAX_MEMORY_READ_BYTES = 1 << 20;
 
@@ -26,6 +29,9 @@ export const MAX_DISASSEMBLE_INSTRUCTIONS = 100_000;
 
 /** `disassemble` of a whole function: symbols larger than this are treated as unsized. */
 export const MAX_FUNCTION_BYTES = 64 * 1024;
+
+/** Methods (vtable slots, MethodDescs) listed for one type (`dumpmt -md`), whichever backend reads them. */
+export const MAX_METHODS_PER_TYPE = 1 << 16;
 
 /** A managed string's characters read for display (`do`, `dumpobj`). */
 export const MAX_STRING_CHARS = 1 << 20;
