@@ -1,8 +1,8 @@
 // clrscope's command line: `clrscope analyze DUMP ...`, `clrscope ps`, `clrscope collect -p PID ...`.
 // bin.ts runs it; tests run it with dump alterations (corruption campaigns) through main().
-import { closeSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import type { DumpAlterations } from "../dump/byte-source.js";
-import { openRegularFile, requireDirectory } from "../dump/regular-file.js";
+import { requireDirectory, requireRegularFile } from "../dump/regular-file.js";
 import { ExitCode } from "../errors.js";
 import { MAX_HISTORY_LINES } from "../limits.js";
 import { forEachArg, UsageError } from "./args.js";
@@ -78,8 +78,8 @@ export interface MainOptions {
 
 async function analyze(args: AnalyzeArgs, options: MainOptions): Promise<number> {
   // Files the user names must be regular files: a FIFO would hang the open, a device read as junk.
-  if (args.exe !== undefined) closeSync(openRegularFile(args.exe, "an executable (--exe)").fd);
-  if (args.dac !== undefined) closeSync(openRegularFile(args.dac, "a shared library (--dac)").fd);
+  if (args.exe !== undefined) requireRegularFile(args.exe, "an executable (--exe)");
+  if (args.dac !== undefined) requireRegularFile(args.dac, "a shared library (--dac)");
   for (const d of args.symbolDirs) requireDirectory(d, "--symbols");
   const { commands, ...sessionOptions } = args;
   sessionOptions.alterations = options.alterations;

@@ -72,6 +72,11 @@ export function readRegularFile(path: string, role: string): Uint8Array {
   }
 }
 
+/** Throws CannotReadError unless `path` opens as a regular file (an option that names one, e.g. --exe). */
+export function requireRegularFile(path: string, role: string): void {
+  closeSync(openRegularFile(path, role).fd);
+}
+
 /** Throws CannotReadError unless `path` is a directory (an option that names one, e.g. --symbols). */
 export function requireDirectory(path: string, option: string): void {
   const st = statSync(path, { throwIfNoEntry: false });
