@@ -10,6 +10,9 @@ export class CancelledError extends ClrscopeError {
   }
 }
 
+/** Loop iterations (instructions, objects) between checks where one iteration is cheap. */
+export const CANCELLATION_CHECK_INTERVAL = 1024;
+
 let flag: Int32Array | undefined;
 
 /** Installs the shared flag (one Int32 slot; non-zero means cancel) that the REPL sets on Ctrl-C. */

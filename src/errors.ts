@@ -21,6 +21,8 @@ export const ExitCode = {
   collectFailed: 7,
   /** A bug in clrscope: please report it with --debug output. */
   internal: 70,
+  /** The output cannot be written: disk full, I/O error (sysexits.h EX_IOERR). A closed pipe (`| head`) is not an error: exit 0. */
+  outputFailed: 74,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -53,6 +55,18 @@ export class UnsupportedFormatError extends ClrscopeError {
 export class CorruptDataError extends ClrscopeError {
   constructor(message: string) {
     super("corrupt", message, ExitCode.corrupt);
+  }
+}
+
+/** stdout cannot be written (ENOSPC, EIO, EPIPE): the run ends, since no later output could be seen either. */
+export class OutputError extends ClrscopeError {
+  constructor(readonly errno: NodeJS.ErrnoException) {
+    super("output-failed", `cannot write the output: ${errno.code === "ENOSPC" ? "no space left on the device" : errno.code === "EPIPE" ? "the reader closed it" : "I/O error"} (${errno.code ?? errno.message})`, ExitCode.outputFailed);
+  }
+
+  /** A closed pipe: the reader has what it wanted (`clrscope ... | head`). */
+  get readerWentAway(): boolean {
+    return this.errno.code === "EPIPE";
   }
 }
 

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
-// The clrscope executable: process-wide settings, then main().
+// The clrscope executable: process-wide settings, then main(). Bundled (dist/clrscope.js), this
+// file is also what the REPL's session worker loads: there it leaves the work to session-worker.ts.
 import { setFlagsFromString } from "node:v8";
+import { isMainThread } from "node:worker_threads";
 import { main } from "./main.js";
+import { exitOnStdoutError } from "./output.js";
 
-// Quietly stop when the reader of our output goes away (clrscope ... | head).
-process.stdout.on("error", (e: NodeJS.ErrnoException) => {
-  if (e.code === "EPIPE") process.exit(0);
-  throw e;
-});
+// A closed pipe (clrscope ... | head) ends the run quietly with 0; a full disk or an I/O error
+// with one line and exit 74, not a stack trace. stderr has nowhere to report its own failures.
+process.stdout.on("error", exitOnStdoutError);
+process.stderr.on("error", () => {});
 
 // Node 20 can deadlock at exit when a background TurboFan job waits for a GC that the exiting
 // main thread will never run (nodejs/node#54918; seen here: `analyze -c "bt all"` hung in
@@ -17,6 +19,8 @@ process.stdout.on("error", (e: NodeJS.ErrnoException) => {
 // optimized code, will have to revisit this.
 setFlagsFromString("--no-opt");
 
-main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-});
+if (isMainThread) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

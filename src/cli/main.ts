@@ -2,16 +2,15 @@
 // bin.ts runs it; tests run it with dump alterations (corruption campaigns) through main().
 import { readFileSync } from "node:fs";
 import type { DumpAlterations } from "../dump/byte-source.js";
-import { ClrscopeError, ExitCode } from "../errors.js";
-import { openCoreDump } from "../native/process.js";
-import { status } from "../commands/native/status.js";
+import { requireDirectory, requireRegularFile } from "../dump/regular-file.js";
+import { ExitCode } from "../errors.js";
+import { MAX_HISTORY_LINES } from "../limits.js";
 import { forEachArg, UsageError } from "./args.js";
 import { collect, COLLECT_USAGE, parseCollectArgs } from "./collect.js";
 import { parsePsArgs, ps, PS_USAGE } from "./ps.js";
-import { describeInternalError, writeResult, type OutputMode } from "./output.js";
+import { reportFatal, writeStdout } from "./output.js";
 import { runRepl } from "./repl.js";
-import { escapeForTerminal } from "./terminal-text.js";
-import { AnalyzeSession } from "./session.js";
+import { openSession, type SessionOptions } from "./session.js";
 
 const USAGE = `usage: clrscope analyze DUMP [-c COMMAND]... [--json] [--exe PATH] [--symbols DIR]... [--dac PATH] [--backend auto|contracts|dac] [--debug]
        ${PS_USAGE}
@@ -40,17 +39,15 @@ const USAGE = `usage: clrscope analyze DUMP [-c COMMAND]... [--json] [--exe PATH
 
 exit codes: 0 ok, 1 a command failed, 2 usage, 3 cannot read file, 4 not a supported dump,
             5 corrupt dump, 6 cannot reach the process (not running, not .NET, no permission),
-            7 the runtime failed to write the dump, 70 internal error`;
+            7 the runtime failed to write the dump, 70 internal error, 74 cannot write the output
+            (disk full, I/O error; a closed pipe, as in | head, ends quietly with 0)
 
-interface AnalyzeArgs {
-  dump: string;
+  In the interactive prompt Ctrl-C stops the running command (or clears the line) and Ctrl-D
+  or exit ends the session. Typed commands are kept in ~/.clrscope_history (mode 0600, the
+  last ${MAX_HISTORY_LINES}).`;
+
+interface AnalyzeArgs extends SessionOptions {
   commands: string[];
-  mode: OutputMode;
-  exe?: string;
-  symbolDirs: string[];
-  dac?: string;
-  backend?: "auto" | "contracts" | "dac";
-  debug: boolean;
 }
 
 function parseAnalyzeArgs(argv: string[]): AnalyzeArgs {
@@ -80,18 +77,20 @@ export interface MainOptions {
 }
 
 async function analyze(args: AnalyzeArgs, options: MainOptions): Promise<number> {
-  const process_ = openCoreDump(args.dump, { exe: args.exe, symbolDirs: args.symbolDirs, alterations: options.alterations });
-  for (const w of process_.core.warnings) process.stderr.write(escapeForTerminal(`clrscope: warning: ${w}\n`));
-  const session = new AnalyzeSession(process_, args.mode, args.debug, args.dac);
-  session.state.backend = args.backend;
-  writeResult(args.mode, "open", status, status.run(session.state, []));
-  if (args.commands.length === 0) {
-    await runRepl(session); // interactive: a failed command was already reported; exit 0 as lldb does
-    process_.close();
-    return ExitCode.ok;
+  // Files the user names must be regular files: a FIFO would hang the open, a device read as junk.
+  if (args.exe !== undefined) requireRegularFile(args.exe, "an executable (--exe)");
+  if (args.dac !== undefined) requireRegularFile(args.dac, "a shared library (--dac)");
+  for (const d of args.symbolDirs) requireDirectory(d, "--symbols");
+  const { commands, ...sessionOptions } = args;
+  sessionOptions.alterations = options.alterations;
+  // Interactive: a failed command was already reported; exit 0 as lldb does.
+  if (commands.length === 0) return await runRepl(sessionOptions);
+  const session = openSession(sessionOptions);
+  try {
+    for (const c of commands) session.execute(c);
+  } finally {
+    session.close();
   }
-  for (const c of args.commands) session.execute(c);
-  process_.close();
   return session.failures > 0 ? ExitCode.commandFailed : ExitCode.ok;
 }
 
@@ -121,23 +120,18 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
         return await collect(parseCollectArgs(rest));
       case "--version":
       case "-V":
-        process.stdout.write(`clrscope ${version()}\n`);
+        writeStdout(`clrscope ${version()}\n`);
         return ExitCode.ok;
       case undefined:
       case "help":
       case "--help":
       case "-h":
-        process.stdout.write(USAGE + "\n");
+        writeStdout(USAGE + "\n");
         return sub === undefined ? ExitCode.usage : ExitCode.ok;
       default:
         throw new UsageError(`unknown command '${sub}' (clrscope --help lists them)`);
     }
   } catch (e) {
-    if (e instanceof ClrscopeError) {
-      process.stderr.write(escapeForTerminal(`clrscope: ${e.message}\n`));
-      return e.exitCode;
-    }
-    process.stderr.write(escapeForTerminal(`clrscope: ${describeInternalError(e, debug)}\n`));
-    return ExitCode.internal;
+    return reportFatal(e, debug);
   }
 }

@@ -1,17 +1,34 @@
-// One analyze session over an open dump: runs command lines, shared by batch (-c) and the REPL.
-import { ClrscopeError, ExitCode } from "../errors.js";
+// One analyze session over an open dump: runs command lines, shared by batch (-c, on the main
+// thread) and the REPL (in its session worker).
+import { CancelledError } from "../cancellation.js";
+import { ClrscopeError, ExitCode, OutputError } from "../errors.js";
 import type { Session } from "../commands/command.js";
+import { status } from "../commands/native/status.js";
 import { runCommand } from "../commands/registry.js";
-import type { NativeProcess } from "../native/process.js";
+import type { DumpAlterations } from "../dump/byte-source.js";
+import { openCoreDump, type NativeProcess } from "../native/process.js";
 import { withWarnings } from "../warnings.js";
-import { describeInternalError, writeCommandError, writeResult, type OutputMode } from "./output.js";
+import { describeInternalError, writeCommandError, writeErrorLine, writeResult, type OutputMode } from "./output.js";
+
+/** What `analyze` opens and how it answers: everything but the commands to run. */
+export interface SessionOptions {
+  dump: string;
+  mode: OutputMode;
+  exe?: string;
+  symbolDirs: string[];
+  dac?: string;
+  backend?: "auto" | "contracts" | "dac";
+  debug: boolean;
+  /** Tests: the dump is read through these alterations (corruption campaigns). */
+  alterations?: DumpAlterations;
+}
 
 export class AnalyzeSession {
   readonly state: Session;
   failures = 0;
 
   constructor(
-    process: NativeProcess,
+    private readonly process: NativeProcess,
     private readonly mode: OutputMode,
     private readonly debug: boolean,
     dacPath?: string,
@@ -19,7 +36,7 @@ export class AnalyzeSession {
     this.state = { process, currentThread: 1, dacPath };
   }
 
-  /** Run one command line; errors are reported, counted and never thrown. */
+  /** Run one command line; errors are reported, counted and never thrown, but for a broken stdout (the run ends). */
   execute(line: string): void {
     const text = line.trim();
     if (text === "" || text.startsWith("#")) return;
@@ -28,9 +45,32 @@ export class AnalyzeSession {
       const { command, result } = withWarnings(warnings, () => runCommand(this.state, text));
       writeResult(this.mode, text, command, result, warnings);
     } catch (e) {
-      this.failures++;
+      if (e instanceof OutputError) throw e;
+      // Ctrl-C is the user's choice, not a failure of the command.
+      if (!(e instanceof CancelledError)) this.failures++;
       const error = e instanceof ClrscopeError ? e : new ClrscopeError("internal", describeInternalError(e, this.debug), ExitCode.internal);
       writeCommandError(this.mode, text, error, warnings);
     }
   }
+
+  close(): void {
+    this.process.close();
+  }
+}
+
+/**
+ * Opens the dump, says what it is (warnings, then the open summary) and returns the session.
+ * `reopenAt`: the REPL reopens after abandoning a command: quietly, on the thread selected then.
+ */
+export function openSession(options: SessionOptions, reopenAt?: number): AnalyzeSession {
+  const process = openCoreDump(options.dump, { exe: options.exe, symbolDirs: options.symbolDirs, alterations: options.alterations });
+  const session = new AnalyzeSession(process, options.mode, options.debug, options.dac);
+  session.state.backend = options.backend;
+  if (reopenAt !== undefined) {
+    session.state.currentThread = reopenAt;
+    return session;
+  }
+  for (const w of process.core.warnings) writeErrorLine(`warning: ${w}`);
+  writeResult(options.mode, "open", status, status.run(session.state, []));
+  return session;
 }

@@ -14,3 +14,8 @@ function escapeChar(c: string): string {
 export function escapeForTerminal(text: string): string {
   return text.replace(UNSAFE, escapeChar);
 }
+
+/** True when `text` holds nothing escapeForTerminal would escape. */
+export function isTerminalSafe(text: string): boolean {
+  return !new RegExp(UNSAFE.source).test(text);
+}

@@ -1,8 +1,9 @@
 // Random access to the bytes of a file without loading it: synchronous reads through a bounded
 // LRU of fixed-size blocks. Dumps are many GB; we only ever touch headers, notes and the pages a
 // command asks for.
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, readSync } from "node:fs";
 import { CannotReadError } from "../errors.js";
+import { openRegularFile } from "./regular-file.js";
 import { u64OrNaN } from "./binary-reader.js";
 
 export interface ByteSource {
@@ -32,20 +33,12 @@ export class FileByteSource implements ByteSource {
   constructor(
     readonly name: string,
     private readonly maxBlocks = 2048, // 32 MiB
+    /** What the file should be, for the error when it is not a regular file. */
+    role = "a dump file",
   ) {
-    let fd: number;
-    try {
-      fd = openSync(name, "r");
-    } catch (e) {
-      throw new CannotReadError(describeOpenError(name, e));
-    }
-    const st = fstatSync(fd);
-    if (st.isDirectory()) {
-      closeSync(fd);
-      throw new CannotReadError(`${name} is a directory, not a dump file`);
-    }
+    const { fd, size } = openRegularFile(name, role);
     this.fd = fd;
-    this.size = st.size;
+    this.size = size;
   }
 
   /** The cached block holding `offset` (shorter than BLOCK_SIZE only at EOF). */
@@ -143,21 +136,6 @@ export class BufferByteSource implements ByteSource {
 function readU64Slow(source: ByteSource, offset: number): number {
   const b = source.read(offset, 8);
   return b.length === 8 ? u64OrNaN(new DataView(b.buffer, b.byteOffset, 8), 0) : NaN;
-}
-
-function describeOpenError(name: string, e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  switch (code) {
-    case "ENOENT":
-      return `${name}: no such file`;
-    case "EACCES":
-    case "EPERM":
-      return `${name}: permission denied (run as the dump's owner or fix its mode)`;
-    case "EISDIR":
-      return `${name} is a directory, not a dump file`;
-    default:
-      return `${name}: cannot open (${code ?? String(e)})`;
-  }
 }
 
 /** Bytes replaced at a file offset (corruption tests; repairing a known-bad byte). */

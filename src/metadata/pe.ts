@@ -368,8 +368,7 @@ export function pdbSymbolKey(cv: CodeViewInfo): string {
   return guid + (cv.portable ? "FFFFFFFF" : cv.age.toString(16).toUpperCase());
 }
 
-
 /** Opens a PE file on disk (file layout), reading through a block cache. */
 export function openPeFile(path: string): PeImage {
-  return new PeImage(new FileByteSource(path, 1024), "file", path);
+  return new PeImage(new FileByteSource(path, 1024, "a PE file"), "file", path);
 }

@@ -1,6 +1,7 @@
 // x86-64 disassembly through iced-x86 (WebAssembly, no native addon). Loaded on first use so
 // that opening a dump never pays for the WASM start-up.
 import { createRequire } from "node:module";
+import { CANCELLATION_CHECK_INTERVAL, throwIfCancelled } from "../cancellation.js";
 
 type Iced = typeof import("iced-x86");
 let iced: Iced | undefined;
@@ -30,6 +31,7 @@ export function disassemble(bytes: Uint8Array, address: number, maxCount: number
   const out: DecodedInstruction[] = [];
   try {
     while (decoder.canDecode && out.length < maxCount) {
+      if (out.length % CANCELLATION_CHECK_INTERVAL === 0) throwIfCancelled();
       const ins = decoder.decode();
       const target = ins.nearBranchTarget;
       out.push({

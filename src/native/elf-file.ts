@@ -45,7 +45,7 @@ export class ElfFile {
   private readonly source: FileByteSource;
 
   constructor(readonly path: string) {
-    this.source = new FileByteSource(path, 64);
+    this.source = new FileByteSource(path, 64, "an ELF file");
     try {
       const src = this.source;
       this.header = parseElfHeader(path, src.read(0, ELF_HEADER_SIZE), (o, l) => src.read(o, l));

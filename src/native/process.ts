@@ -6,6 +6,7 @@ import { FileByteSource, PatchedByteSource, type DumpAlterations } from "../dump
 import { readCoreFile, type CoreFile, type CoreThread } from "../dump/elf-core.js";
 import { MappedFiles } from "../dump/mapped-files.js";
 import { AT_ENTRY, signalName } from "../dump/notes.js";
+import { MAX_CACHED_LOCATIONS } from "../limits.js";
 import { ProcessCodeMap } from "./code-map.js";
 import { ModuleList, type NativeModule } from "./modules.js";
 import { registersFromUserRegs } from "./registers.js";
@@ -175,7 +176,7 @@ export class NativeProcess {
     let loc = this.locations.get(key);
     if (loc === undefined) {
       loc = this.locateUncached(address, isReturnAddress);
-      if (this.locations.size > 1_000_000) this.locations.clear();
+      if (this.locations.size > MAX_CACHED_LOCATIONS) this.locations.clear();
       this.locations.set(key, loc);
     }
     return loc;

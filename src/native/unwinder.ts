@@ -8,7 +8,9 @@ import { cfiRowFor, type CfiRow, type EhFrameIndex } from "./cfi.js";
 import { evaluateExpression, type ExpressionContext } from "./dwarf-expression.js";
 import { CALLEE_SAVED, DWARF_REG, DWARF_REG_COUNT, emptyRegisters, type RegisterSet } from "./registers.js";
 import { unwindWindowsX64, type ManagedFunction } from "./windows-unwind.js";
+import { throwIfCancelled } from "../cancellation.js";
 import { rethrowIfBug } from "../errors.js";
+import { MAX_CACHED_CFI_ROWS, MAX_NATIVE_FRAMES } from "../limits.js";
 
 export type FrameTrust = "context" | "cfi" | "signal" | "frame_pointer" | "scan";
 
@@ -67,13 +69,14 @@ export class Unwinder {
   ) {}
 
   unwind(context: RegisterSet, options: UnwindOptions = {}): Backtrace {
-    const maxFrames = options.maxFrames ?? 1024;
+    const maxFrames = options.maxFrames ?? MAX_NATIVE_FRAMES;
     const frames: UnwoundFrame[] = [];
     let frame: UnwoundFrame = {
       ip: context[RIP]!, sp: context[RSP]!, trust: "context", exact: true,
       signalTrampoline: false, registers: context,
     };
     for (;;) {
+      throwIfCancelled();
       frame.signalTrampoline = this.isSignalTrampoline(frame.ip);
       frames.push(frame);
       if (frames.length >= maxFrames) return { frames, stop: "frame-limit" };
@@ -125,7 +128,7 @@ export class Unwinder {
       rethrowIfBug(e);
       row = null; // damaged CFI: fall back to other methods
     }
-    if (this.rowCache.size > 100_000) this.rowCache.clear();
+    if (this.rowCache.size > MAX_CACHED_CFI_ROWS) this.rowCache.clear();
     this.rowCache.set(pc, row);
     return row ?? undefined;
   }

@@ -2,10 +2,11 @@
 // module's image (debug directory entry 17: "MPDB", size, deflate data), else the one its
 // CodeView record names (file name and GUID), looked for beside the module's file and in the
 // --symbols directories and used only when its id matches.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { inflateRawSync } from "node:zlib";
 import { basename, dirname, join } from "node:path";
 import type { Memory } from "../dump/address-space.js";
+import { readRegularFile } from "../dump/regular-file.js";
 import { ClrscopeError, tryOrUndefined } from "../errors.js";
 import { DebugType, loadedImageSource, PeImage } from "../metadata/pe.js";
 import { PortablePdb, type LocalVariableName } from "../metadata/portable-pdb.js";
@@ -80,7 +81,7 @@ export class SourceLines {
     for (const path of candidates) {
       if (!existsSync(path)) continue;
       try {
-        const pdb = new PortablePdb(new Uint8Array(readFileSync(path)), path);
+        const pdb = new PortablePdb(readRegularFile(path, "a portable PDB"), path);
         if (pdb.guid === codeView.guid) return pdb;
       } catch (e) {
         if (!(e instanceof ClrscopeError)) throw e;

@@ -171,6 +171,41 @@ describe("bad input: documented exit code, one stderr line, no stack trace", { s
       }
       expectRefusal(p, ExitCode.cannotRead, asNobody);
     });
+
+    // Not regular files: a FIFO would block open() forever, devices read as endless or empty data.
+    test("FIFO (no writer: must not hang)", () => {
+      const p = join(tmp, "a-fifo.core");
+      const made = spawnSync("mkfifo", [p]);
+      assert.equal(made.status, 0, `mkfifo: ${made.stderr}`);
+      expectRefusal(p, ExitCode.cannotRead);
+    });
+
+    test("character device /dev/zero", () => expectRefusal("/dev/zero", ExitCode.cannotRead));
+    test("character device /dev/urandom", () => expectRefusal("/dev/urandom", ExitCode.cannotRead));
+
+    test("Unix socket", () => {
+      const p = join(tmp, "a-socket.core");
+      // The socket file stays after its process exits without closing it.
+      const made = spawnSync(process.execPath, ["-e", `require("net").createServer().listen(${JSON.stringify(p)}, () => process.exit(0))`]);
+      assert.equal(made.status, 0, `making the socket: ${made.stderr}`);
+      expectRefusal(p, ExitCode.cannotRead);
+    });
+
+    for (const option of ["--exe", "--dac"]) {
+      test(`${option} naming a FIFO`, () => {
+        const p = join(tmp, `a-fifo${option}`);
+        assert.equal(spawnSync("mkfifo", [p]).status, 0);
+        const r = runCli(["analyze", join(tmp, "no-such.core"), option, p, "-c", "thread list"], { timeout: CLI_TIMEOUT_MS, killSignal: "SIGKILL" });
+        assert.equal(r.status, ExitCode.cannotRead, show(r));
+        assert.match(r.stderr, new RegExp(`^clrscope: [^\\n]*a-fifo${option} is a FIFO \\(named pipe\\), not [^\\n]*\\(${option}\\)\\n$`), show(r));
+      });
+    }
+
+    test("--symbols naming a file", () => {
+      const r = runCli(["analyze", join(tmp, "no-such.core"), "--symbols", "/dev/null", "-c", "thread list"], { timeout: CLI_TIMEOUT_MS });
+      assert.equal(r.status, ExitCode.cannotRead, show(r));
+      assert.equal(r.stderr, "clrscope: --symbols /dev/null is a character device, not a directory\n");
+    });
   });
 
   describe("unsupported (exit 4)", () => {

@@ -22,3 +22,15 @@ test("the bundled bin prints the package version and the same results as the mod
   assert.ok(bundled.stdout.includes('"command":"bt all"'));
   assert.equal(bundled.stdout, modules.stdout);
 });
+
+test("the bundled bin runs the REPL's session worker from its own file", () => {
+  const { exe, core } = nativeCore("chains");
+  const args = ["analyze", core, "--exe", exe, "--json"];
+  const input = "thread list\nbt all\n";
+  const bundled = runCli(args, { script: join(repoRoot, "dist", "clrscope.js"), input, timeout: 60_000, env: { ...process.env, HOME: "/nonexistent" } });
+  const modules = runCli(args, { input, timeout: 60_000, env: { ...process.env, HOME: "/nonexistent" } });
+  assert.equal(bundled.status, 0, bundled.stderr);
+  assert.equal(bundled.stderr, "");
+  assert.ok(bundled.stdout.includes('"command":"bt all"'));
+  assert.equal(bundled.stdout, modules.stdout);
+});

@@ -1,5 +1,6 @@
 // `bt` / `thread backtrace [all]` (lldb): native backtraces of the current thread or of all.
 // Frames found by stack scanning are marked, since they may be wrong.
+import { throwIfCancelled } from "../../cancellation.js";
 import { CommandError } from "../../errors.js";
 import type { ThreadBacktrace } from "../../native/process.js";
 import type { StopReason } from "../../native/unwinder.js";
@@ -20,6 +21,7 @@ function backtraces(session: Session, args: string[]): BacktraceResult {
   const threads = all ? p.threads : [p.thread(session.currentThread)!];
   return {
     threads: threads.map((t) => {
+      throwIfCancelled();
       const bt: ThreadBacktrace = p.backtrace(t, count);
       return { index: t.index, tid: t.tid, current: t.index === session.currentThread, stop: bt.stop, frames: bt.frames.map(frameResult) };
     }),

@@ -1,7 +1,9 @@
 // `disassemble [-a ADDR | -s START] [-c COUNT] [-F att|intel]` (lldb): without -s, the function
 // containing ADDR (default: the current thread's pc); calls and jumps are annotated with their
 // targets' symbols.
+import { CANCELLATION_CHECK_INTERVAL, throwIfCancelled } from "../../cancellation.js";
 import { CommandError } from "../../errors.js";
+import { MAX_DISASSEMBLE_INSTRUCTIONS, MAX_FUNCTION_BYTES } from "../../limits.js";
 import { disassemble as decode, type AsmSyntax } from "../../native/disassembler.js";
 import { defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
 import { describeLocation, locationResult } from "./location.js";
@@ -15,7 +17,6 @@ export interface DisassembleResult {
 
 /** When a symbol's size is unknown (or there is no symbol, as for JIT'd code), show this many. */
 const DEFAULT_COUNT = 20;
-const MAX_FUNCTION_BYTES = 64 * 1024;
 
 export const disassembleCommand = defineCommand<DisassembleResult>({
   names: ["disassemble", "di"],
@@ -29,6 +30,9 @@ export const disassembleCommand = defineCommand<DisassembleResult>({
     const thread = p.thread(session.currentThread)!;
     const pc = p.backtrace(thread, 1).frames[0]?.ip;
     const count = a.values.has("-c") ? parseNumber(a.values.get("-c")!, "count") : undefined;
+    if (count !== undefined && count > MAX_DISASSEMBLE_INSTRUCTIONS) {
+      throw new CommandError(`refusing to disassemble more than ${MAX_DISASSEMBLE_INSTRUCTIONS} instructions at once (-c ${count})`, "usage");
+    }
     let start: number;
     let length: number;
     if (a.values.has("-s")) {
@@ -51,14 +55,17 @@ export const disassembleCommand = defineCommand<DisassembleResult>({
     for (let n = length; !bytes && n > 16; ) bytes = p.memory.tryRead(start, (n >>= 1));
     if (!bytes) throw new CommandError(`memory at ${hexAddress(start)} is not in the dump`, "memory-not-in-dump");
     const first = locationResult(p.locate(start));
-    const instructions = decode(bytes, start, count ?? 100_000, syntax).map((ins) => ({
-      address: hexAddress(ins.address),
-      offset: first.symbol !== null && first.offset !== null ? ins.address - start + first.offset : null,
-      bytes: Buffer.from(bytes.subarray(ins.address - start, ins.address - start + ins.length)).toString("hex"),
-      text: ins.text,
-      target: ins.branchTarget !== undefined ? describeLocation(locationResult(p.locate(ins.branchTarget))) : null,
-      current: ins.address === pc,
-    }));
+    const instructions = decode(bytes, start, count ?? MAX_DISASSEMBLE_INSTRUCTIONS, syntax).map((ins, i) => {
+      if (i % CANCELLATION_CHECK_INTERVAL === 0) throwIfCancelled();
+      return {
+        address: hexAddress(ins.address),
+        offset: first.symbol !== null && first.offset !== null ? ins.address - start + first.offset : null,
+        bytes: Buffer.from(bytes.subarray(ins.address - start, ins.address - start + ins.length)).toString("hex"),
+        text: ins.text,
+        target: ins.branchTarget !== undefined ? describeLocation(locationResult(p.locate(ins.branchTarget))) : null,
+        current: ins.address === pc,
+      };
+    });
     return { function: first.module ? describeLocation({ ...first, offset: null }) : null, pc: pc !== undefined ? hexAddress(pc) : null, instructions };
   },
   render(r) {

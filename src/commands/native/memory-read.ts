@@ -1,7 +1,9 @@
 // `memory read ADDR [-c N] [-s 1|2|4|8] [-f x|d|c|s]` (lldb). Missing memory is an error naming
 // the address, never zeros.
+import { throwIfCancelled } from "../../cancellation.js";
 import { CommandError, MemoryNotInDump } from "../../errors.js";
 import { defineCommand, hexAddress, hexPadded, parseArgs, parseNumber } from "../command.js";
+import { MAX_C_STRING_BYTES, MAX_MEMORY_READ_BYTES } from "../../limits.js";
 
 export interface MemoryReadResult {
   address: string;
@@ -12,8 +14,6 @@ export interface MemoryReadResult {
   /** The raw bytes, hex-encoded (not for -f s). */
   bytes?: string;
 }
-
-const MAX_BYTES = 1 << 20;
 
 export const memoryRead = defineCommand<MemoryReadResult>({
   names: ["memory read", "x"],
@@ -28,24 +28,26 @@ export const memoryRead = defineCommand<MemoryReadResult>({
     const size = a.values.has("-s") ? parseNumber(a.values.get("-s")!, "item size") : 1;
     if (![1, 2, 4, 8].includes(size)) throw new CommandError(`item size must be 1, 2, 4 or 8 (got ${size})`, "usage");
     const count = a.values.has("-c") ? parseNumber(a.values.get("-c")!, "count") : format === "s" ? 1 : 32 / size;
+    // A C string is at least one byte: the same cap bounds -f s.
+    if (count * (format === "s" ? 1 : size) > MAX_MEMORY_READ_BYTES) throw new CommandError(`refusing to read more than ${MAX_MEMORY_READ_BYTES} bytes at once`, "usage");
     const mem = session.process.memory;
     if (format === "s") {
       const items: string[] = [];
       let at = address;
       for (let i = 0; i < count; i++) {
+        throwIfCancelled();
         const bytes: number[] = [];
         for (;;) {
           const b = mem.tryRead(at, 1);
           if (!b) throw new MemoryNotInDump(at, 1);
           at++;
-          if (b[0] === 0 || bytes.length >= 4096) break;
+          if (b[0] === 0 || bytes.length >= MAX_C_STRING_BYTES) break;
           bytes.push(b[0]!);
         }
         items.push(Buffer.from(bytes).toString("utf8"));
       }
       return { address: hexAddress(address), size: 1, format, items };
     }
-    if (count * size > MAX_BYTES) throw new CommandError(`refusing to read more than ${MAX_BYTES} bytes at once`, "usage");
     const bytes = mem.read(address, count * size);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const items: string[] = [];

@@ -4,6 +4,7 @@
 // locals and the IL offsets behind source lines come from the runtime's DAC (its own stack walk,
 // as SOS's ClrStack asks it); where the descriptor cannot drive the walk (.NET 8 and 9) the DAC
 // walks the stack itself.
+import { throwIfCancelled } from "../../cancellation.js";
 import { ClrscopeError, CommandError, tryOrUndefined } from "../../errors.js";
 import type { ManagedThread } from "../../runtime/clr-runtime.js";
 import { NoRuntimeError } from "../../runtime/open-runtime.js";
@@ -62,6 +63,7 @@ interface StackOptions {
 }
 
 function stackOf(session: Session, thread: ManagedThread): ClrStackResult["threads"][number] {
+  throwIfCancelled();
   const rt = clrRuntime(session);
   const native = session.process.threadByTid(thread.osId);
   const unwound = native ? session.process.unwindThread(native).frames : [];
@@ -257,6 +259,7 @@ export const clrStack = defineCommand<ClrStackResult>({
     // Method names as the rows of this walk have them: ours over metadata, or the DAC's.
     const nameOf = stacks ? (md: number) => session.names!.methodSignature(md) : (md: number) => dac.runtime!.sos.methodDescName(md);
     threads.forEach((t, i) => {
+      throwIfCancelled();
       let walked: DacWalkedFrame[] = [];
       try {
         walked = dac.runtime!.stackWalk(t.osId, walkOptions) ?? [];

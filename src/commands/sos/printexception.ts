@@ -7,6 +7,7 @@ import { ClrscopeError, CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
 import { defineCommand, hexAddress, managedBackend, parseArgs, parseNumber, type Session } from "../command.js";
 import { checkedDacObject, checkObject, objectTypeName } from "./dumpobj.js";
+import { MAX_EXCEPTION_MESSAGE_CHARS } from "../../limits.js";
 
 export interface PrintexceptionResult {
   address: string;
@@ -23,8 +24,6 @@ export interface PrintexceptionResult {
   /** The backend that answered: the contracts (data-contract descriptor) or the runtime's DAC (no descriptor: .NET 8). */
   backend: "contracts" | "dac";
 }
-
-const MAX_MESSAGE = 1 << 16;
 
 /** What printexception reads, from whichever backend the session uses (managedBackend). */
 interface ExceptionSource {
@@ -49,7 +48,7 @@ function exceptionSource(session: Session): ExceptionSource {
         return objectTypeName(rt, names, rt.objects().methodTableOf(address));
       },
       exception: (address) => (rt.objects().isException(rt.objects().methodTableOf(address)) ? rt.objects().exception(address) : undefined),
-      stringValue: (address) => rt.objects().stringValue(address, MAX_MESSAGE),
+      stringValue: (address) => rt.objects().stringValue(address, MAX_EXCEPTION_MESSAGE_CHARS),
     };
   }
   return {
@@ -69,7 +68,7 @@ function exceptionSource(session: Session): ExceptionSource {
         throw e;
       }
     },
-    stringValue: (address) => dac.stringValue(address, MAX_MESSAGE),
+    stringValue: (address) => dac.stringValue(address, MAX_EXCEPTION_MESSAGE_CHARS),
   };
 }
 

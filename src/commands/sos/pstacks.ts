@@ -4,6 +4,7 @@
 // frames above its parent's, leaves headed by "~~~~ <thread ids>".
 import { defineCommand, parseArgs, type Session } from "../command.js";
 import { clrStack } from "./clrstack.js";
+import { MAX_PSTACKS_THREAD_IDS } from "../../limits.js";
 
 export interface StackNode {
   /** The frame (method signature) this node stands for. */
@@ -19,8 +20,6 @@ export interface PStacksResult {
   threadCount: number;
 }
 
-/** Group ids shown per leaf unless -a (dotnet-dump shows at most 4 and "..."). */
-const MAX_IDS = 4;
 const INDENT = 4;
 
 function mergeStacks(stacks: { osId: number; frames: string[] }[]): StackNode[] {
@@ -61,7 +60,7 @@ export const pstacks = defineCommand<PStacksResult & { allIds: boolean }>({
   render(r) {
     const lines: string[] = [];
     const ids = (threads: number[]) => {
-      const shown = r.allIds ? threads : threads.slice(0, MAX_IDS);
+      const shown = r.allIds ? threads : threads.slice(0, MAX_PSTACKS_THREAD_IDS);
       return shown.map((t) => t.toString(16)).join(",") + (shown.length < threads.length ? "..." : "");
     };
     // A chain of nodes with one child and the same threads prints as one block.

@@ -14,6 +14,7 @@ import type { ManagedNames } from "../../runtime/managed-names.js";
 import { NoRuntimeError } from "../../runtime/open-runtime.js";
 import { clrRuntime, dacRuntime, hexAddress, type Session } from "../command.js";
 import { fileNameOf } from "../../native/modules.js";
+import { MAX_METHODS_PER_TYPE } from "../../limits.js";
 
 /** How SOS classifies a method's code: JIT'd, ReadyToRun ("PreJIT"), an FCall into libcoreclr, or none. */
 export type JitKind = "JIT" | "PreJIT" | "FCALL" | "NONE";
@@ -231,8 +232,6 @@ class ContractsTypeSource implements TypeSource {
 
 /** MethodAttributes.Static. */
 const METHOD_ATTR_STATIC = 0x0010;
-/** Slots probed with GetMethodTableSlot when the DAC has no slot enumerator (.NET 8 and older). */
-const MAX_SLOTS = 1 << 16;
 
 class DacTypeSource implements TypeSource {
   readonly backend = "dac";
@@ -394,7 +393,7 @@ class DacTypeSource implements TypeSource {
     // beyond the vtable (its introduced-method walk); SOS asks for each.
     const d = sos.methodTableData(methodTable);
     const out: SourceSlot[] = [];
-    const last = Math.min(d.wNumVtableSlots + d.wNumMethods, MAX_SLOTS);
+    const last = Math.min(d.wNumVtableSlots + d.wNumMethods, MAX_METHODS_PER_TYPE);
     for (let slot = 0; slot < last; slot++) {
       let entry: number;
       try {

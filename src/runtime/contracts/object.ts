@@ -6,9 +6,8 @@
 import { CorruptDataError } from "../../errors.js";
 import type { RuntimeTypeSystemDetails } from "./runtime-type-system.js";
 import type { RuntimeTarget } from "./target.js";
+import { MAX_STRING_CHARS } from "../../limits.js";
 
-/** Longest string read in full; longer ones are cut (SOS cuts too). */
-const MAX_STRING_CHARS = 1 << 20;
 /** Objects are at least three pointers (MethodTable, one field or sync block, next header). */
 const MIN_OBJECT_SIZE = 24;
 

@@ -3,6 +3,7 @@
 // and metadata token; MethodTable -> Module and TypeDef token; Module -> image base and path.
 import type { RuntimeTarget } from "./target.js";
 import { MemoryNotInDump } from "../../errors.js";
+import { MAX_METHODS_PER_TYPE } from "../../limits.js";
 
 export interface MethodDescInfo {
   address: number;
@@ -109,7 +110,6 @@ const CHUNK_LOADER_MODULE_ATTACHED = 0x8000;
 const VTABLE_POINTERS_PER_CHUNK_LOG2 = 3;
 
 const MAX_CHUNKS = 1 << 16;
-const MAX_METHODS_PER_TYPE = 1 << 16;
 
 export const METHOD_CLASSIFICATIONS = ["IL", "FCall", "PInvoke", "EEImpl", "Array", "Instantiated", "ComInterop", "Dynamic"] as const;
 export type MethodClassification = (typeof METHOD_CLASSIFICATIONS)[number];
