@@ -27,10 +27,10 @@ export interface CollectArgs {
   json: boolean;
 }
 
-/** A number of seconds within 1..MAX_WAIT_SECS, as ms; else a usage error. */
+/** A decimal number of seconds within 1..MAX_WAIT_SECS, as ms; else a usage error. */
 function seconds(option: string, v: string): number {
-  const secs = /^\s*$/.test(v) ? NaN : Number(v);
-  if (!Number.isFinite(secs) || secs < 1 || secs > MAX_WAIT_SECS) throw new UsageError(`collect: ${option} needs a number of seconds from 1 to ${MAX_WAIT_SECS}, not ${v}`);
+  const secs = /^\d+(\.\d+)?$/.test(v) ? Number(v) : NaN;
+  if (!(secs >= 1 && secs <= MAX_WAIT_SECS)) throw new UsageError(`collect: ${option} needs a number of seconds from 1 to ${MAX_WAIT_SECS}, not ${v}`);
   return Math.round(secs * 1000);
 }
 
