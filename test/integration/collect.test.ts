@@ -262,7 +262,8 @@ describe("ps and collect on a live .NET process", { skip, timeout: 900_000 }, ()
       t.skip("cannot run the CLI as nobody (the repository is not readable by it)");
       return;
     }
-    const r = runCli(["collect", "-p", String(app.pid), "-o", join(tmpdir(), "clrscope-nobody.core")], { timeout: CLI_TIMEOUT_MS, ...nobody });
+    // nobody cannot read the app's environment: with the same TMPDIR it finds the socket, and is refused by it.
+    const r = runCli(["collect", "-p", String(app.pid), "-o", join(tmpdir(), "clrscope-nobody.core")], { timeout: CLI_TIMEOUT_MS, env: { ...process.env, TMPDIR: appTmp }, ...nobody });
     expectOneLineFailure(r, /permission denied.*same user as the process \(uid 0\) or as root.*CAP_SYS_PTRACE/);
   });
 });
