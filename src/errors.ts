@@ -23,6 +23,8 @@ export const ExitCode = {
   internal: 70,
   /** The output cannot be written: disk full, I/O error (sysexits.h EX_IOERR). A closed pipe (`| head`) is not an error: exit 0. */
   outputFailed: 74,
+  /** `collect` interrupted by SIGINT (Ctrl-C): 128 + 2, as shells report it. */
+  interrupted: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -106,6 +108,23 @@ export class ProcessAccessError extends ClrscopeError {
 export class DiagnosticsIpcError extends ClrscopeError {
   constructor(code: "protocol-error" | "timeout" | "connection-failed" | "dump-invalid" | "unsupported-by-runtime", message: string) {
     super(code, message, ExitCode.collectFailed);
+  }
+}
+
+/**
+ * `collect` will not write to its output path: it exists (without overwrite), is a symlink or
+ * not a regular file. `code`: `output-exists`. Exit 2, as a bad command line.
+ */
+export class OutputPathError extends ClrscopeError {
+  constructor(message: string) {
+    super("output-exists", message, ExitCode.usage);
+  }
+}
+
+/** `collect` stopped by SIGINT while the runtime may still be writing the dump. */
+export class CollectInterruptedError extends ClrscopeError {
+  constructor(message: string) {
+    super("interrupted", message, ExitCode.interrupted);
   }
 }
 

@@ -6,7 +6,7 @@ export { ClrscopeError, CannotReadError, UnsupportedFormatError, CorruptDataErro
 export type { Memory } from "./dump/address-space.js";
 export { runCommand, COMMANDS } from "./commands/registry.js";
 export { ProcessAccessError, DiagnosticsIpcError, RuntimeReportedError } from "./errors.js";
-export { listDotnetProcesses, describeDotnetProcess, queryProcessInfo, type DotnetProcess } from "./collect/process-list.js";
+export { listDotnetProcesses, scanDotnetProcesses, describeDotnetProcess, queryProcessInfo, type DotnetProcess, type IgnoredProcess } from "./collect/process-list.js";
 export { collectDump, resolveProcessName, type CollectOptions, type CollectResult } from "./collect/collect-dump.js";
 export { findDiagnosticsSocket, type SocketLocation, type DiscoveryOptions } from "./collect/discovery.js";
 export type { DumpTypeName, ProcessInfo } from "./collect/ipc-protocol.js";

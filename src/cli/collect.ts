@@ -1,13 +1,18 @@
-// `clrscope collect -p PID | -n NAME [--type full|heap|mini|triage] [-o PATH] [--diag]
-// [--crashreport] [--timeout SECS] [--json]`: as `dotnet-dump collect`, over the diagnostics IPC
-// protocol. Progress (elapsed time, bytes written) goes to stderr, and only when it is a TTY.
+// `clrscope collect -p PID | -n NAME [--type full|heap|mini|triage] [-o PATH] [--overwrite]
+// [--diag] [--crashreport] [--timeout SECS] [--stall-timeout SECS] [--json]`: as `dotnet-dump
+// collect`, over the diagnostics IPC protocol. Progress (elapsed time, bytes written) goes to
+// stderr, and only when it is a TTY. SIGINT ends the wait with one line and exit 130.
 import * as path from "node:path";
 import { ExitCode } from "../errors.js";
 import { collectDump, resolveProcessName, type CollectResult } from "../collect/collect-dump.js";
 import { DUMP_TYPES, type DumpTypeName } from "../collect/ipc-protocol.js";
 import { forEachArg, UsageError } from "./args.js";
+import { escapeForTerminal } from "./terminal-text.js";
 
-export const COLLECT_USAGE = "clrscope collect -p PID | -n NAME [--type full|heap|mini|triage] [-o PATH] [--diag] [--crashreport] [--timeout SECS] [--json]";
+export const COLLECT_USAGE = "clrscope collect -p PID | -n NAME [--type full|heap|mini|triage] [-o PATH] [--overwrite] [--diag] [--crashreport] [--timeout SECS] [--stall-timeout SECS] [--json]";
+
+/** Bounds of --timeout and --stall-timeout, in seconds: a day is more than any dump takes. */
+const MAX_WAIT_SECS = 86_400;
 
 export interface CollectArgs {
   pid?: number;
@@ -16,12 +21,21 @@ export interface CollectArgs {
   output?: string;
   diag: boolean;
   crashReport: boolean;
+  overwrite: boolean;
   timeoutMs?: number;
+  stallTimeoutMs?: number;
   json: boolean;
 }
 
+/** A decimal number of seconds within 1..MAX_WAIT_SECS, as ms; else a usage error. */
+function seconds(option: string, v: string): number {
+  const secs = /^\d+(\.\d+)?$/.test(v) ? Number(v) : NaN;
+  if (!(secs >= 1 && secs <= MAX_WAIT_SECS)) throw new UsageError(`collect: ${option} needs a number of seconds from 1 to ${MAX_WAIT_SECS}, not ${v}`);
+  return Math.round(secs * 1000);
+}
+
 export function parseCollectArgs(argv: string[]): CollectArgs {
-  const out: CollectArgs = { type: "full", diag: false, crashReport: false, json: false };
+  const out: CollectArgs = { type: "full", diag: false, crashReport: false, overwrite: false, json: false };
   forEachArg(argv, (a, value) => {
     if (a === "-p" || a === "--process-id") {
       const v = value();
@@ -32,15 +46,15 @@ export function parseCollectArgs(argv: string[]): CollectArgs {
       const v = value().toLowerCase();
       if (!(v in DUMP_TYPES)) throw new UsageError(`collect: --type must be full, heap, mini or triage, not ${v}`);
       out.type = v as DumpTypeName;
-    } else if (a === "-o" || a === "--output") out.output = value();
+    } else if (a === "-o" || a === "--output") {
+      out.output = value();
+      if (out.output === "") throw new UsageError(`collect: ${a} needs a file path, not an empty string`);
+    } else if (a === "--overwrite") out.overwrite = true;
     else if (a === "--diag") out.diag = true;
     else if (a === "--crashreport") out.crashReport = true;
-    else if (a === "--timeout") {
-      const v = value();
-      const secs = Number(v);
-      if (!(secs > 0) || !Number.isFinite(secs)) throw new UsageError(`collect: --timeout needs a positive number of seconds, not ${v}`);
-      out.timeoutMs = secs * 1000;
-    } else if (a === "--json") out.json = true;
+    else if (a === "--timeout") out.timeoutMs = seconds(a, value());
+    else if (a === "--stall-timeout") out.stallTimeoutMs = seconds(a, value());
+    else if (a === "--json") out.json = true;
     else throw new UsageError(`collect: unexpected argument ${a} (usage: ${COLLECT_USAGE})`);
   });
   if ((out.pid === undefined) === (out.name === undefined)) throw new UsageError(`collect: give the process with either -p PID or -n NAME (usage: ${COLLECT_USAGE})`);
@@ -62,23 +76,41 @@ export function formatBytes(n: number): string {
   return `${(n / 1024 ** 3).toFixed(2)} GB`;
 }
 
+/** The process name comes from the target: escaped, as the paths (which may hold anything). */
 export function renderCollect(r: CollectResult): string {
-  return `Wrote ${TYPE_WORDS[r.type]} of process ${r.pid} (${r.name}) to ${r.path}: ${formatBytes(r.bytes)}, ${r.threads} threads, ${(r.elapsedMs / 1000).toFixed(1)} s` +
-    (r.crashReport ? `\nCrash report: ${r.crashReport}` : "");
+  return escapeForTerminal(
+    `Wrote ${TYPE_WORDS[r.type]} of process ${r.pid} (${r.name}) to ${r.path}: ${formatBytes(r.bytes)}, ${r.threads} threads, ${(r.elapsedMs / 1000).toFixed(1)} s` +
+      (r.crashReport ? `\nCrash report: ${r.crashReport}` : ""),
+  );
 }
 
 export async function collect(args: CollectArgs): Promise<number> {
   const pid = args.pid ?? (await resolveProcessName(args.name!));
   const output = path.resolve(args.output ?? defaultOutput());
   const tty = process.stderr.isTTY === true;
-  if (tty) process.stderr.write(`Writing ${TYPE_WORDS[args.type]} of process ${pid} to ${output}\n`);
+  if (tty) process.stderr.write(escapeForTerminal(`Writing ${TYPE_WORDS[args.type]} of process ${pid} to ${output}`) + "\n");
   const progress = tty
     ? (p: { elapsedMs: number; bytes: number }) => process.stderr.write(`\r  ${(p.elapsedMs / 1000).toFixed(1)} s, ${formatBytes(p.bytes)} written\x1b[K`)
     : undefined;
+  // Ctrl-C ends our wait (collectDump then says where the runtime may still be writing), not the process.
+  const interrupt = new AbortController();
+  const onSigint = (): void => interrupt.abort();
+  process.on("SIGINT", onSigint);
   let result: CollectResult;
   try {
-    result = await collectDump(pid, { type: args.type, output, diag: args.diag, crashReport: args.crashReport, timeoutMs: args.timeoutMs, onProgress: progress });
+    result = await collectDump(pid, {
+      type: args.type,
+      output,
+      overwrite: args.overwrite,
+      diag: args.diag,
+      crashReport: args.crashReport,
+      timeoutMs: args.timeoutMs,
+      stallTimeoutMs: args.stallTimeoutMs,
+      onProgress: progress,
+      signal: interrupt.signal,
+    });
   } finally {
+    process.off("SIGINT", onSigint);
     if (tty) process.stderr.write("\r\x1b[K");
   }
   if (args.json) process.stdout.write(JSON.stringify({ command: "collect", result }) + "\n");

@@ -29,18 +29,26 @@ const USAGE = `usage: clrscope analyze DUMP [-c COMMAND]... [--json] [--exe PATH
   --debug          show stack traces for internal errors
 
   ps               list the .NET processes with a diagnostics socket: pid, name, runtime, RID, command line
+  -v               also the sockets named for a process that were not used, and why (another
+                   owner, a symlink, not the runtime's name, stale)
   collect          have a live .NET process's runtime write a core dump of it (as dotnet-dump collect)
   -p PID, -n NAME  the process, by pid or by name (its /proc comm or its entry assembly)
   --type TYPE      full (default), heap, mini or triage
-  -o PATH          where the dump goes (default ./core_YYYYMMDD_HHMMSS)
+  -o PATH          where the dump goes (default ./core_YYYYMMDD_HHMMSS); must not exist
+  --overwrite      replace PATH if it is a regular file (a symlink is never followed)
   --diag           the runtime's dump writer logs to the target's console
   --crashreport    also write PATH.crashreport.json
-  --timeout SECS   give up waiting for the runtime after SECS (default 600)
+  --timeout SECS   give up waiting for the runtime after SECS in all (1-86400, default 3600)
+  --stall-timeout SECS  give up when the runtime has not answered and the dump has not grown
+                   for SECS (1-86400, default 30)
+  Ctrl-C           stops waiting (exit 130); the runtime may still be writing the dump
 
-exit codes: 0 ok, 1 a command failed, 2 usage, 3 cannot read file, 4 not a supported dump,
-            5 corrupt dump, 6 cannot reach the process (not running, not .NET, no permission),
-            7 the runtime failed to write the dump, 70 internal error, 74 cannot write the output
-            (disk full, I/O error; a closed pipe, as in | head, ends quietly with 0)
+exit codes: 0 ok, 1 a command failed, 2 usage (also: collect's -o exists or is a symlink),
+            3 cannot read file, 4 not a supported dump, 5 corrupt dump, 6 cannot reach the
+            process (not running, not .NET, no usable socket, no permission), 7 the runtime
+            failed to write the dump, gave no answer or sign of progress, or its result failed
+            the checks, 70 internal error, 74 cannot write the output (disk full, I/O error; a
+            closed pipe, as in | head, ends quietly with 0), 130 collect interrupted by Ctrl-C
 
   In the interactive prompt Ctrl-C stops the running command (or clears the line) and Ctrl-D
   or exit ends the session. Typed commands are kept in ~/.clrscope_history (mode 0600, the

@@ -15,6 +15,8 @@ export interface ExchangeOptions {
   target?: string;
   /** What to do when the socket refuses us (EACCES), e.g. which user to run as. */
   permissionAdvice?: string;
+  /** Ends the exchange early, rejecting with the signal's reason (a ClrscopeError). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -23,7 +25,8 @@ export interface ExchangeOptions {
  * nobody listens) or DiagnosticsIpcError (timeout, protocol-error, connection-failed).
  */
 export function exchange(socketPath: string, request: Buffer, options: ExchangeOptions = {}): Promise<IpcMessage> {
-  const timeoutMs = options.timeoutMs ?? QUERY_TIMEOUT_MS;
+  // setTimeout takes at most 2^31-1 ms (more fires at once, with a warning).
+  const timeoutMs = Math.min(options.timeoutMs ?? QUERY_TIMEOUT_MS, 2 ** 31 - 1);
   const target = options.target ?? socketPath;
   return new Promise<IpcMessage>((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -35,6 +38,7 @@ export function exchange(socketPath: string, request: Buffer, options: ExchangeO
       if (done) return;
       done = true;
       clearTimeout(timer);
+      options.signal?.removeEventListener("abort", abort);
       socket.destroy();
       if (error) reject(error);
       else resolve(message!);
@@ -43,6 +47,9 @@ export function exchange(socketPath: string, request: Buffer, options: ExchangeO
       const state = received === 0 ? "no reply" : `${received} of ${expected || "?"} bytes of the reply`;
       finish(new DiagnosticsIpcError("timeout", `${target} did not answer within ${(timeoutMs / 1000).toFixed(1)} s (${state}) on ${socketPath}`));
     }, timeoutMs);
+    const abort = (): void => finish(options.signal!.reason as Error);
+    if (options.signal?.aborted) return abort();
+    options.signal?.addEventListener("abort", abort, { once: true });
     socket.on("connect", () => socket.write(request));
     socket.on("data", (chunk: Buffer) => {
       chunks.push(chunk);

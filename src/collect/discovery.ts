@@ -2,11 +2,13 @@
 // (Microsoft.Diagnostics.NETCore.Client IpcTransport.cs PidIpcEndpoint): the runtime creates
 // `$TMPDIR/dotnet-diagnostic-{pid}-{key}-socket`, with the target's own TMPDIR (read from
 // /proc/PID/environ) and, for a process in another PID namespace, its own pid (the last NSpid
-// value) under its own root (/proc/PID/root). Of several candidates the newest wins.
+// value) under its own root (/proc/PID/root).
 //
-// One improvement over the reference: the key is the process's start time in clock ticks
-// (/proc/PID/stat field 22), so a socket left behind by an earlier process with the same pid is
-// recognised as stale instead of being connected to.
+// Stricter than the reference, because a TMPDIR such as /tmp is writable by every local user:
+// only the runtime's exact name counts, whose key is the process's start time in clock ticks
+// (/proc/PID/stat field 22; so a socket left behind by an earlier process with the same pid is
+// stale), and only when it is a socket (not a symlink) owned by the process's uid. Other names
+// (dsrouter's) and other owners are reported as ignored, never connected to.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -54,6 +56,8 @@ export interface SocketLocation {
   /** /proc/PID/root for namespaced targets, "" otherwise. */
   rootPrefix: string;
   facts: ProcFacts;
+  /** Other sockets named for this pid, not used, with why. */
+  ignored: IgnoredSocket[];
 }
 
 function procDir(pid: number, o: DiscoveryOptions): string {
@@ -119,20 +123,29 @@ function readTargetTmpDir(pid: number, o: DiscoveryOptions): { tmpDir: string | 
   return { tmpDir: null, readable: true };
 }
 
-const SOCKET_NAME = /^dotnet-diagnostic-(?:dsrouter-)?(\d+)-(\d+)-socket$/;
+/** Any diagnostics socket name: the runtime's (no prefix) or another tool's (`dsrouter-...`). */
+const SOCKET_NAME = /^dotnet-diagnostic-(?:(.*?)-)?(\d+)-(\d+)-socket$/;
+
+interface SocketEntry {
+  name: string;
+  /** A prefix before the pid (e.g. "dsrouter"): not a name the runtime gives its socket. */
+  prefix: string | null;
+  pid: number;
+  key: number;
+}
 
 /** A directory's diagnostics sockets by (namespace) pid; a small cache serves `ps`, which asks per process. */
 export class SocketDirectoryCache {
-  private readonly listings = new Map<string, { name: string; pid: number; key: number; dsrouter: boolean }[] | NodeJS.ErrnoException>();
+  private readonly listings = new Map<string, SocketEntry[] | NodeJS.ErrnoException>();
 
-  list(dir: string): { name: string; pid: number; key: number; dsrouter: boolean }[] | NodeJS.ErrnoException {
+  list(dir: string): SocketEntry[] | NodeJS.ErrnoException {
     let entries = this.listings.get(dir);
     if (entries === undefined) {
       try {
         entries = [];
         for (const name of fs.readdirSync(dir)) {
           const m = SOCKET_NAME.exec(name);
-          if (m) entries.push({ name, pid: Number(m[1]), key: Number(m[2]), dsrouter: name.includes("-dsrouter-") });
+          if (m) entries.push({ name, prefix: m[1] ?? null, pid: Number(m[2]), key: Number(m[3]) });
         }
       } catch (e) {
         entries = e as NodeJS.ErrnoException;
@@ -143,26 +156,67 @@ export class SocketDirectoryCache {
   }
 }
 
-function mtimeMs(p: string): number {
-  try {
-    return fs.statSync(p).mtimeMs;
-  } catch {
-    return -1;
-  }
+/** A socket named for the process that clrscope will not use. */
+export interface IgnoredSocket {
+  path: string;
+  reason: "not-runtime-name" | "stale" | "symlink" | "not-a-socket" | "wrong-owner" | "unverifiable";
+  /** Why, for a person (no path). */
+  message: string;
+}
+
+/** The runtime's own socket name for a process: `dotnet-diagnostic-<pid>-<start time>-socket` (KEY when unknown). */
+export function runtimeSocketName(nsPid: number, startTime: number | null): string {
+  return `dotnet-diagnostic-${nsPid}-${startTime ?? "KEY"}-socket`;
 }
 
 /**
- * The diagnostics socket of `pid`. Throws ProcessAccessError: no-such-process, permission-denied
- * (cannot see into the target's root or TMPDIR), socket-path-too-long, or not-dotnet.
+ * Why the socket entry `e` (named for this process's pid) must not be used, or null when it is
+ * the runtime's socket: its exact name, a socket (not a symlink), owned by the process's uid.
+ * Another local user can create any name in a shared TMPDIR; only the owner check tells the
+ * runtime's socket from theirs.
  */
-export function findDiagnosticsSocket(pid: number, o: DiscoveryOptions = {}, cache = new SocketDirectoryCache()): SocketLocation {
+function whyIgnored(e: SocketEntry, file: string, facts: ProcFacts): Omit<IgnoredSocket, "path"> | null {
+  if (e.prefix !== null) return { reason: "not-runtime-name", message: `not the runtime's socket name (dotnet-diagnostic-${e.prefix}-... is another tool's, e.g. dsrouter)` };
+  if (facts.startTime === null) return { reason: "unverifiable", message: "the process's start time (the socket name's key) is unreadable" };
+  if (e.key !== facts.startTime) return { reason: "stale", message: `named for a process ${e.pid} started at tick ${e.key}; this one started at tick ${facts.startTime}` };
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(file);
+  } catch (err) {
+    return { reason: "unverifiable", message: `cannot be examined (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
+  }
+  if (st.isSymbolicLink()) return { reason: "symlink", message: "a symbolic link, not the runtime's socket" };
+  if (!st.isSocket()) return { reason: "not-a-socket", message: "not a socket" };
+  if (facts.uid === null) return { reason: "unverifiable", message: "the process's uid is unreadable, so the socket's owner cannot be checked" };
+  if (st.uid !== facts.uid) return { reason: "wrong-owner", message: `owned by uid ${st.uid}, not by the process's uid ${facts.uid}` };
+  return null;
+}
+
+/** `path (why)` for each, joined: for one-line messages. */
+export function describeIgnored(ignored: IgnoredSocket[]): string {
+  return ignored.map((i) => `${i.path} (${i.message})`).join("; ");
+}
+
+export interface SocketExamination {
+  pid: number;
+  base: Omit<SocketLocation, "socketPath" | "ignored">;
+  socketPath: string | null;
+  ignored: IgnoredSocket[];
+}
+
+/**
+ * What the target's TMPDIR holds for `pid`: the runtime's socket, if one passes every check, and
+ * the other candidates with why each was ignored. Throws ProcessAccessError when the directory
+ * cannot be listed (permission-denied, not-dotnet) or the process is gone.
+ */
+export function examineDiagnosticsSockets(pid: number, o: DiscoveryOptions = {}, cache = new SocketDirectoryCache()): SocketExamination {
   const facts = readProcFacts(pid, o);
   const env = readTargetTmpDir(pid, o);
   const targetTmpDir = env.tmpDir ?? (env.readable ? "/tmp" : ownTmpDir(o));
   const namespaced = facts.nsPid !== pid;
   const rootPrefix = namespaced ? path.join(procDir(pid, o), "root") : "";
   const searchDir = namespaced ? path.join(rootPrefix, targetTmpDir) : targetTmpDir;
-  const base: Omit<SocketLocation, "socketPath"> = { searchDir, targetTmpDir, environReadable: env.readable, namespaced, rootPrefix, facts };
+  const base = { searchDir, targetTmpDir, environReadable: env.readable, namespaced, rootPrefix, facts };
 
   const listing = cache.list(searchDir);
   if (listing instanceof Error) {
@@ -171,25 +225,41 @@ export function findDiagnosticsSocket(pid: number, o: DiscoveryOptions = {}, cac
     }
     throw new ProcessAccessError("not-dotnet", `process ${pid} (${facts.name}) has no diagnostics socket: ${searchDir} cannot be listed (${listing.code ?? listing.message})${tmpDirAdvice(env.readable)}`);
   }
-  const mine = listing.filter((e) => e.pid === facts.nsPid);
-  // The key is the start time: a socket with another key belongs to an earlier process with this pid.
-  const current = facts.startTime === null ? mine : mine.filter((e) => e.key === facts.startTime);
-  const candidates = current.map((e) => ({ ...e, path: path.join(searchDir, e.name), mtime: mtimeMs(path.join(searchDir, e.name)) }));
-  // Newest first; at equal times the dsrouter socket wins, as in the reference client.
-  candidates.sort((a, b) => b.mtime - a.mtime || Number(b.dsrouter) - Number(a.dsrouter));
-  const found = candidates[0];
-  if (!found) {
-    const expected = path.join(targetTmpDir, `dotnet-diagnostic-${facts.nsPid}-${facts.startTime ?? "KEY"}-socket`);
+  let socketPath: string | null = null;
+  const ignored: IgnoredSocket[] = [];
+  for (const e of listing.filter((x) => x.pid === facts.nsPid)) {
+    const file = path.join(searchDir, e.name);
+    const why = whyIgnored(e, file, facts);
+    if (why) ignored.push({ path: file, ...why });
+    else socketPath = file; // the exact name: at most one entry
+  }
+  return { pid, base, socketPath, ignored };
+}
+
+/**
+ * The diagnostics socket of `pid`. Throws ProcessAccessError: no-such-process, permission-denied
+ * (cannot see into the target's root or TMPDIR), socket-path-too-long, or not-dotnet (naming the
+ * candidates ignored and why).
+ */
+export function findDiagnosticsSocket(pid: number, o: DiscoveryOptions = {}, cache = new SocketDirectoryCache()): SocketLocation {
+  return socketLocationOf(examineDiagnosticsSockets(pid, o, cache));
+}
+
+/** The usable socket an examination found, else the ProcessAccessError saying why there is none. */
+export function socketLocationOf({ pid, base, socketPath, ignored }: SocketExamination): SocketLocation {
+  const { facts, targetTmpDir, searchDir } = base;
+  if (socketPath === null) {
+    const expected = path.join(targetTmpDir, runtimeSocketName(facts.nsPid, facts.startTime));
     if (Buffer.byteLength(expected) > MAX_SOCKET_PATH) {
       throw new ProcessAccessError("socket-path-too-long", `process ${pid} (${facts.name}) has no diagnostics socket: its path ${expected} would be ${Buffer.byteLength(expected)} bytes, over the ${MAX_SOCKET_PATH}-byte limit of Unix sockets; start the process with a shorter TMPDIR`);
     }
-    const stale = mine.length > current.length ? ` (${mine.length - current.length} stale socket${mine.length - current.length > 1 ? "s" : ""} of an earlier process ${pid} ignored)` : "";
-    throw new ProcessAccessError("not-dotnet", `process ${pid} (${facts.name}) is not a .NET process with diagnostics enabled: no dotnet-diagnostic-${facts.nsPid}-*-socket in ${searchDir}${stale}${tmpDirAdvice(env.readable)}`);
+    const why = ignored.length > 0 ? `; ignored: ${describeIgnored(ignored)}` : "";
+    throw new ProcessAccessError("not-dotnet", `process ${pid} (${facts.name}) is not a .NET process with diagnostics enabled: no usable ${path.basename(expected)} in ${searchDir}${why}${tmpDirAdvice(base.environReadable)}`);
   }
-  if (Buffer.byteLength(found.path) > MAX_SOCKET_PATH) {
-    throw new ProcessAccessError("socket-path-too-long", `process ${pid}'s diagnostics socket ${found.path} is ${Buffer.byteLength(found.path)} bytes, over the ${MAX_SOCKET_PATH}-byte limit of Unix socket paths; start the process with a shorter TMPDIR`);
+  if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
+    throw new ProcessAccessError("socket-path-too-long", `process ${pid}'s diagnostics socket ${socketPath} is ${Buffer.byteLength(socketPath)} bytes, over the ${MAX_SOCKET_PATH}-byte limit of Unix socket paths; start the process with a shorter TMPDIR`);
   }
-  return { ...base, socketPath: found.path };
+  return { ...base, socketPath, ignored };
 }
 
 function tmpDirAdvice(environReadable: boolean): string {

@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import { ClrscopeError, rethrowIfBug } from "../errors.js";
 import { exchange, QUERY_TIMEOUT_MS, type ExchangeOptions } from "./diagnostics-client.js";
-import { findDiagnosticsSocket, permissionAdvice, SocketDirectoryCache, type DiscoveryOptions, type SocketLocation } from "./discovery.js";
+import { examineDiagnosticsSockets, findDiagnosticsSocket, permissionAdvice, socketLocationOf, SocketDirectoryCache, type DiscoveryOptions, type IgnoredSocket, type SocketLocation } from "./discovery.js";
 import {
   CommandSet,
   decodeProcessInfo,
@@ -57,8 +57,17 @@ export interface DotnetProcess {
   /** The pid inside the process's PID namespace (differs from pid in a container). */
   nsPid: number;
   socketPath: string;
+  /** Other sockets named for this pid that were not used, and why (another owner, a symlink, dsrouter's name, stale). */
+  ignoredSockets: IgnoredSocket[];
   /** Set when the socket exists but the runtime could not be asked (permission, no answer). */
   error: { code: string; message: string } | null;
+}
+
+/** A process with sockets named for it, none of which clrscope would use. */
+export interface IgnoredProcess {
+  pid: number;
+  name: string;
+  ignoredSockets: IgnoredSocket[];
 }
 
 function rowFrom(location: SocketLocation, info: ProcessInfo | null, error: ClrscopeError | null): DotnetProcess {
@@ -74,6 +83,7 @@ function rowFrom(location: SocketLocation, info: ProcessInfo | null, error: Clrs
     entryAssembly: info?.managedEntrypointAssemblyName ?? null,
     nsPid: location.facts.nsPid,
     socketPath: location.socketPath,
+    ignoredSockets: location.ignored,
     error: error ? { code: error.code, message: error.message } : null,
   };
 }
@@ -93,8 +103,16 @@ function queryOptions(location: SocketLocation, timeoutMs = QUERY_TIMEOUT_MS): E
   return { timeoutMs, target: `process ${location.facts.pid} (${location.facts.name})`, permissionAdvice: permissionAdvice(location.facts, location.namespaced) };
 }
 
-/** Every process in /proc with a diagnostics socket, by pid. Processes that vanish meanwhile are left out. */
+/** Every process in /proc with a usable diagnostics socket, by pid. Processes that vanish meanwhile are left out. */
 export async function listDotnetProcesses(options: QueryOptions = {}): Promise<DotnetProcess[]> {
+  return (await scanDotnetProcesses(options)).processes;
+}
+
+/**
+ * listDotnetProcesses, plus the processes that have sockets named for them but none usable
+ * (another user's socket planted beside a process, a symlink, a stale socket), with why.
+ */
+export async function scanDotnetProcesses(options: QueryOptions = {}): Promise<{ processes: DotnetProcess[]; ignored: IgnoredProcess[] }> {
   const procRoot = options.procRoot ?? "/proc";
   const pids = fs
     .readdirSync(procRoot)
@@ -104,9 +122,12 @@ export async function listDotnetProcesses(options: QueryOptions = {}): Promise<D
     .sort((a, b) => a - b);
   const cache = new SocketDirectoryCache();
   const locations: SocketLocation[] = [];
+  const ignored: IgnoredProcess[] = [];
   for (const pid of pids) {
     try {
-      locations.push(findDiagnosticsSocket(pid, options, cache));
+      const found = examineDiagnosticsSockets(pid, options, cache);
+      if (found.socketPath !== null) locations.push(socketLocationOf(found));
+      else if (found.ignored.length > 0) ignored.push({ pid, name: found.base.facts.name, ignoredSockets: found.ignored });
     } catch (e) {
       rethrowIfBug(e); // not .NET, gone, or not ours to see
     }
@@ -125,5 +146,5 @@ export async function listDotnetProcesses(options: QueryOptions = {}): Promise<D
     rows.push(...(await Promise.all(batch)));
   }
   // A socket whose process exited between listing and asking: not a running .NET process.
-  return rows.filter((r) => !(r.error?.code === "not-dotnet" && !fs.existsSync(`${procRoot}/${r.pid}`)));
+  return { processes: rows.filter((r) => !(r.error?.code === "not-dotnet" && !fs.existsSync(`${procRoot}/${r.pid}`))), ignored };
 }

@@ -1,9 +1,11 @@
 // A fake .NET diagnostics server and a fake /proc tree, for testing the IPC client without a
 // runtime. Messages are built here with plain Buffer writes, independently of
 // src/collect/ipc-protocol.ts, following dotnet/diagnostics documentation/design-docs/ipc-protocol.md.
+import { spawn } from "node:child_process";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 
 const MAGIC = "DOTNET_IPC_V1\0";
 
@@ -149,4 +151,104 @@ export function writeFakeProc(procRoot: string, p: FakeProc): void {
   writeFileSync(join(dir, "environ"), Object.entries(p.environ ?? {}).map(([k, v]) => `${k}=${v}\0`).join(""));
   for (let i = 0; i < (p.threads ?? 1); i++) mkdirSync(join(dir, "task", String(p.pid + i)), { recursive: true });
   if (p.root) symlinkSync(p.root, join(dir, "root"));
+}
+
+/**
+ * A fake diagnostics server as a separate process, to run as another user (e.g. nobody). Node
+ * built-ins only, run with `node -e`, so that user needs no access to this repository.
+ */
+export interface ForeignServerConfig {
+  /** Socket paths to listen on (planted names). */
+  sockets: string[];
+  /** Also listen on the runtime's name for this server's own pid in this directory: a fake .NET process. */
+  ownSocketDir?: string;
+  /** [link, target] symlinks to create once listening. */
+  symlinks?: [string, string][];
+  /** Reply bytes (hex) by command set (1 dump, 4 process); a set without one is never answered. */
+  replies: Record<string, string>;
+  /** On a dump request, first create a symlink at the requested path pointing here. */
+  dumpSymlinkTo?: string;
+}
+
+const FOREIGN_SERVER_SOURCE = `
+const fs = require("fs"), net = require("net"), path = require("path");
+const c = JSON.parse(process.argv[1]);
+const say = (l) => process.stdout.write(l + "\\n");
+const paths = [...c.sockets];
+let own = null;
+if (c.ownSocketDir) {
+  const st = fs.readFileSync("/proc/self/stat", "utf8");
+  const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
+  own = path.join(c.ownSocketDir, "dotnet-diagnostic-" + process.pid + "-" + f[19] + "-socket");
+  paths.push(own);
+}
+const handle = (sock) => {
+  let buf = Buffer.alloc(0);
+  sock.on("error", () => {});
+  sock.on("data", (d) => {
+    buf = Buffer.concat([buf, d]);
+    if (buf.length < 20 || buf.length < buf.readUInt16LE(14)) return;
+    sock.removeAllListeners("data");
+    const set = buf[16], id = buf[17];
+    let file = "";
+    if (set === 1) file = buf.subarray(24, 24 + buf.readUInt32LE(20) * 2).toString("utf16le").replace(/\\0$/, "");
+    say("REQUEST " + set + " " + id + " " + JSON.stringify(file));
+    if (set === 1 && c.dumpSymlinkTo) fs.symlinkSync(c.dumpSymlinkTo, file);
+    const r = c.replies[String(set)];
+    if (r !== undefined) sock.end(Buffer.from(r, "hex"));
+  });
+};
+let pending = paths.length;
+for (const p of paths) net.createServer(handle).listen(p, () => {
+  if (--pending > 0) return;
+  for (const [l, t] of c.symlinks || []) fs.symlinkSync(t, l);
+  say("READY " + process.pid + " " + JSON.stringify(own));
+});
+`;
+
+export interface ForeignServer {
+  pid: number;
+  /** The socket named for its own pid (with ownSocketDir), else null. */
+  ownSocket: string | null;
+  /** One line per request received: `REQUEST <set> <id> "<dump path>"`. */
+  requests: string[];
+  /** Resolves at the next request (or at once if there was one). */
+  nextRequest(): Promise<string>;
+  kill(): void;
+}
+
+/** Starts FOREIGN_SERVER_SOURCE as `user`; resolves once every socket listens. */
+export function startForeignServer(config: ForeignServerConfig, user: { uid: number; gid: number }): Promise<ForeignServer> {
+  const child = spawn(process.execPath, ["-e", FOREIGN_SERVER_SOURCE, JSON.stringify(config)], {
+    ...user,
+    cwd: "/",
+    // A fake .NET process's runtime would put its socket in its TMPDIR: ps and collect look there.
+    env: { ...process.env, ...(config.ownSocketDir ? { TMPDIR: config.ownSocketDir } : {}) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const requests: string[] = [];
+  const waiters: ((line: string) => void)[] = [];
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.once("exit", (code, signal) => reject(new Error(`the foreign server exited (${code ?? signal}): ${stderr}`)));
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      if (line.startsWith("READY ")) {
+        const [, pid, own] = /^READY (\d+) (.*)$/.exec(line)!;
+        resolve({
+          pid: Number(pid),
+          ownSocket: JSON.parse(own!) as string | null,
+          requests,
+          nextRequest: () => (requests.length > 0 ? Promise.resolve(requests[requests.length - 1]!) : new Promise((r) => waiters.push(r))),
+          kill: () => {
+            child.removeAllListeners("exit");
+            child.kill("SIGKILL");
+          },
+        });
+      } else if (line.startsWith("REQUEST ")) {
+        requests.push(line);
+        for (const w of waiters.splice(0)) w(line);
+      }
+    });
+  });
 }

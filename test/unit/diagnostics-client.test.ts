@@ -3,7 +3,7 @@
 // command fallbacks, socket discovery, and replies that are cut short, oversized, malformed,
 // errors, or never come. Every case must end in bounded time with a typed error.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -12,8 +12,8 @@ import { exchange } from "../../src/collect/diagnostics-client.js";
 import { collectDump } from "../../src/collect/collect-dump.js";
 import { findDiagnosticsSocket } from "../../src/collect/discovery.js";
 import { encodeMessage } from "../../src/collect/ipc-protocol.js";
-import { describeDotnetProcess, listDotnetProcesses, queryProcessInfo } from "../../src/collect/process-list.js";
-import { ClrscopeError, DiagnosticsIpcError, ProcessAccessError, RuntimeReportedError } from "../../src/errors.js";
+import { describeDotnetProcess, listDotnetProcesses, queryProcessInfo, scanDotnetProcesses } from "../../src/collect/process-list.js";
+import { ClrscopeError, CollectInterruptedError, DiagnosticsIpcError, OutputPathError, ProcessAccessError, RuntimeReportedError } from "../../src/errors.js";
 import { writeCore, sampleCoreSpec } from "../support/elf-writer.js";
 import {
   errorReply,
@@ -30,6 +30,7 @@ import {
 } from "../support/fake-diagnostics.js";
 
 const UNKNOWN_COMMAND = 0x80131385;
+const ME = process.getuid!();
 const INFO: FakeProcessInfo = {
   pid: 4242,
   cookie: Buffer.from("00112233445566778899aabbccddeeff", "hex"),
@@ -212,6 +213,7 @@ describe("dump command and socket discovery over a fake /proc", () => {
     const namespaced = opts.nsPid !== undefined;
     writeFakeProc(procRoot, {
       pid,
+      uid: ME, // the owner of the sockets this test creates
       startTime: 777,
       threads: opts.threads ?? 3,
       nsPids: namespaced ? [pid, opts.nsPid!] : [pid],
@@ -223,28 +225,60 @@ describe("dump command and socket discovery over a fake /proc", () => {
     return { procRoot, tmp, fsRoot, socketDir, socketPath };
   }
 
-  test("TMPDIR from /proc/PID/environ; the socket whose key is the start time; the newest of several", async () => {
+  test("TMPDIR from /proc/PID/environ; only the runtime's exact name, a socket of the process's owner; the others ignored, saying why", async () => {
     const t = fakeTarget(4242);
-    writeFileSync(join(t.socketDir, "dotnet-diagnostic-4242-111-socket"), ""); // an earlier process 4242
-    writeFileSync(join(t.socketDir, "dotnet-diagnostic-4243-777-socket"), ""); // another pid
-    writeFileSync(t.socketPath, "");
+    const stale = join(t.socketDir, "dotnet-diagnostic-4242-111-socket"); // an earlier process 4242
+    writeFileSync(stale, "");
+    writeFileSync(join(t.socketDir, "dotnet-diagnostic-4243-777-socket"), ""); // another pid: not a candidate
+    // Newer than the runtime's socket, which the reference client would prefer.
     const dsrouter = join(t.socketDir, "dotnet-diagnostic-dsrouter-4242-777-socket");
-    writeFileSync(dsrouter, "");
-    utimesSync(t.socketPath, new Date(2_000_000_000_000), new Date(2_000_000_000_000));
-    utimesSync(dsrouter, new Date(1_000_000_000_000), new Date(1_000_000_000_000));
-    const loc = findDiagnosticsSocket(4242, { procRoot: t.procRoot });
-    assert.equal(loc.socketPath, t.socketPath);
-    assert.equal(loc.targetTmpDir, t.tmp);
-    assert.equal(loc.namespaced, false);
-    assert.equal(loc.facts.uid, 1000);
-    utimesSync(dsrouter, new Date(3_000_000_000_000), new Date(3_000_000_000_000));
-    assert.equal(findDiagnosticsSocket(4242, { procRoot: t.procRoot }).socketPath, dsrouter);
+    const server = await startFakeServer(t.socketPath, () => {});
+    const other = await startFakeServer(dsrouter, () => {});
+    try {
+      utimesSync(dsrouter, new Date(3_000_000_000_000), new Date(3_000_000_000_000));
+      const loc = findDiagnosticsSocket(4242, { procRoot: t.procRoot });
+      assert.equal(loc.socketPath, t.socketPath);
+      assert.equal(loc.targetTmpDir, t.tmp);
+      assert.equal(loc.namespaced, false);
+      assert.equal(loc.facts.uid, ME);
+      assert.deepEqual(
+        loc.ignored.map((i) => [i.path, i.reason]).sort(),
+        [[dsrouter, "not-runtime-name"], [stale, "stale"]].sort(),
+      );
+      assert.match(loc.ignored.find((i) => i.reason === "stale")!.message, /started at tick 111; this one started at tick 777/);
+    } finally {
+      await server.close();
+      await other.close();
+    }
   });
 
-  test("only a stale socket of an earlier process with this pid: not-dotnet, saying so", () => {
-    const t = fakeTarget(4300);
-    writeFileSync(join(t.socketDir, "dotnet-diagnostic-4300-111-socket"), "");
-    assert.throws(() => findDiagnosticsSocket(4300, { procRoot: t.procRoot }), (e: ProcessAccessError) => e.code === "not-dotnet" && /1 stale socket/.test(e.message));
+  test("the exact name but a symlink, a regular file, another owner: not used; not-dotnet names each and why", async () => {
+    const t = fakeTarget(4250);
+    const real = await startFakeServer(join(t.socketDir, "elsewhere.sock"), () => {});
+    try {
+      symlinkSync(real.socketPath, t.socketPath);
+      const expectIgnored = (reason: string, says: RegExp) =>
+        assert.throws(
+          () => findDiagnosticsSocket(4250, { procRoot: t.procRoot }),
+          (e: ProcessAccessError) => e.code === "not-dotnet" && e.message.includes(`ignored: ${t.socketPath} (`) && says.test(e.message) && !e.message.includes("\n"),
+          reason,
+        );
+      expectIgnored("symlink", /a symbolic link/);
+      rmSync(t.socketPath);
+      writeFileSync(t.socketPath, "");
+      expectIgnored("not-a-socket", /\(not a socket\)/);
+      rmSync(t.socketPath);
+      const planted = await startFakeServer(t.socketPath, () => {});
+      try {
+        chownSync(t.socketPath, 65534, 65534);
+        expectIgnored("wrong-owner", new RegExp(`owned by uid 65534, not by the process's uid ${ME}`));
+        assert.equal(planted.requests.length, 0, "never connected to");
+      } finally {
+        await planted.close();
+      }
+    } finally {
+      await real.close();
+    }
   });
 
   test("no such pid, a zombie: no-such-process", () => {
@@ -315,6 +349,7 @@ describe("dump command and socket discovery over a fake /proc", () => {
       assert.equal((e as RuntimeReportedError).hresult, 0x80004005);
       mode = "garbage";
       await rejectsWith(collectDump(4242, { procRoot: t.procRoot, output: out }), DiagnosticsIpcError, "dump-invalid", 2000);
+      rmSync(out);
       mode = "old";
       await rejectsWith(collectDump(4242, { procRoot: t.procRoot, output: out, crashReport: true }), DiagnosticsIpcError, "unsupported-by-runtime", 2000);
     } finally {
@@ -322,10 +357,139 @@ describe("dump command and socket discovery over a fake /proc", () => {
     }
   });
 
+  test("collect refuses an existing output path and a symlink (its target untouched); --overwrite replaces a regular file", async () => {
+    const t = fakeTarget(4260);
+    const spec = sampleCoreSpec();
+    spec.prpsinfo!.pid = 4260;
+    const server = await startFakeServer(t.socketPath, (req, s) => {
+      writeFileSync(parseDumpRequest(req.payload).path, writeCore(spec));
+      s.end(okReply());
+    });
+    try {
+      const out = join(t.tmp, "exists.core");
+      writeFileSync(out, "mine");
+      const e = await rejectsWith(collectDump(4260, { procRoot: t.procRoot, output: out }), OutputPathError, "output-exists", 2000);
+      assert.match(e.message, /exists: choose another -o path, or --overwrite/);
+      assert.equal(readFileSync(out, "utf8"), "mine");
+
+      const victim = join(t.tmp, "victim");
+      writeFileSync(victim, "victim");
+      const link = join(t.tmp, "link.core");
+      symlinkSync(victim, link);
+      for (const overwrite of [false, true]) {
+        const l = await rejectsWith(collectDump(4260, { procRoot: t.procRoot, output: link, overwrite }), OutputPathError, "output-exists", 2000);
+        assert.match(l.message, /is a symbolic link/);
+      }
+      const dangling = join(t.tmp, "dangling.core");
+      symlinkSync(join(t.tmp, "not-yet"), dangling);
+      await rejectsWith(collectDump(4260, { procRoot: t.procRoot, output: dangling }), OutputPathError, "output-exists", 2000);
+      assert.ok(!existsSync(join(t.tmp, "not-yet")), "a dangling symlink's target is not created");
+      assert.equal(readFileSync(victim, "utf8"), "victim");
+      assert.ok(lstatSync(link).isSymbolicLink());
+      assert.equal(server.requests.length, 0, "nothing was asked of the runtime");
+
+      const hardlinked = join(t.tmp, "hardlinked");
+      linkSync(out, hardlinked); // replacing must not write into another name of the same file
+      const r = await collectDump(4260, { procRoot: t.procRoot, output: out, overwrite: true });
+      assert.equal(r.threads, spec.threads.length);
+      assert.equal(readFileSync(hardlinked, "utf8"), "mine");
+      const dir = join(t.tmp, "a-dir");
+      mkdirSync(dir);
+      const d = await rejectsWith(collectDump(4260, { procRoot: t.procRoot, output: dir, overwrite: true }), OutputPathError, "output-exists", 2000);
+      assert.match(d.message, /not a regular file/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("a runtime that never answers and writes nothing, or stops writing: given up after the stall timeout, not the overall one", async () => {
+    const t = fakeTarget(4270);
+    let grow = false;
+    const server = await startFakeServer(t.socketPath, (req) => {
+      if (!grow) return;
+      const path = parseDumpRequest(req.payload).path;
+      writeFileSync(path, "x".repeat(100));
+    });
+    try {
+      const t0 = Date.now();
+      const e = await rejectsWith(collectDump(4270, { procRoot: t.procRoot, output: join(t.tmp, "never.core"), stallTimeoutMs: 400, progressIntervalMs: 50 }), DiagnosticsIpcError, "timeout", 3000);
+      assert.ok(Date.now() - t0 >= 390, "waited the stall timeout");
+      assert.match(e.message, /no answer, and it has not created .*never\.core for 0\.4 s; its runtime may still be writing there/);
+      grow = true;
+      const s = await rejectsWith(collectDump(4270, { procRoot: t.procRoot, output: join(t.tmp, "stalled.core"), stallTimeoutMs: 400, progressIntervalMs: 50 }), DiagnosticsIpcError, "timeout", 3000);
+      assert.match(s.message, /has not added to \(100 bytes so far\) .*stalled\.core for 0\.4 s/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("an interrupt while the runtime writes: CollectInterruptedError naming where it may still be writing", async () => {
+    const t = fakeTarget(4280);
+    const interrupt = new AbortController();
+    const server = await startFakeServer(t.socketPath, () => interrupt.abort());
+    try {
+      const out = join(t.tmp, "int.core");
+      const e = await rejectsWith(collectDump(4280, { procRoot: t.procRoot, output: out, signal: interrupt.signal }), CollectInterruptedError, "interrupted", 2000);
+      assert.equal(e.message, `interrupted: the runtime of process 4280 (dotnet) may still be writing the dump to ${out}`);
+      assert.equal(e.exitCode, 130);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("a result that is not a regular file of the process's owner at the path asked: dump-invalid, and not opened", async () => {
+    const t = fakeTarget(4242);
+    const spec = sampleCoreSpec();
+    const elsewhere = join(t.tmp, "elsewhere.core");
+    writeFileSync(elsewhere, writeCore(spec)); // a valid core of pid 4242
+    let mode = "";
+    const server = await startFakeServer(t.socketPath, (req, s) => {
+      const path = parseDumpRequest(req.payload).path;
+      if (mode === "symlink") symlinkSync(elsewhere, path);
+      if (mode === "owner") {
+        writeFileSync(path, writeCore(spec));
+        chownSync(path, 65534, 65534);
+      }
+      if (mode === "directory") mkdirSync(path);
+      s.end(okReply());
+    });
+    try {
+      const cases: [string, RegExp][] = [
+        ["nothing", /reported success but \S+nothing\.core does not exist/],
+        ["symlink", /reported success but \S+symlink\.core is a symbolic link: not used/],
+        ["owner", new RegExp(`owner\\.core is owned by uid 65534, not by the process's uid ${ME}: not used`)],
+        ["directory", /directory\.core is not a regular file: not used/],
+      ];
+      for (const [m, says] of cases) {
+        mode = m;
+        const e = await rejectsWith(collectDump(4242, { procRoot: t.procRoot, output: join(t.tmp, `${m}.core`) }), DiagnosticsIpcError, "dump-invalid", 2000);
+        assert.match(e.message, says, m);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("ps: a process whose only socket is another user's (dsrouter's name) is listed as ignored, not as a .NET process", async () => {
+    const t = fakeTarget(4242);
+    writeFakeProc(t.procRoot, { pid: 5002, uid: ME, startTime: 12, environ: { TMPDIR: t.tmp } });
+    const planted = await startFakeServer(join(t.tmp, "dotnet-diagnostic-dsrouter-5002-12-socket"), (_req, s) => s.end(okReply(processInfo3Payload(INFO))));
+    const server = await startFakeServer(t.socketPath, (_req, s) => s.end(okReply(processInfo3Payload(INFO))));
+    try {
+      const { processes, ignored } = await scanDotnetProcesses({ procRoot: t.procRoot, timeoutMs: 300 });
+      assert.deepEqual(processes.map((r) => r.pid), [4242]);
+      assert.deepEqual(ignored.map((p) => [p.pid, p.ignoredSockets.map((s) => s.reason)]), [[5002, ["not-runtime-name"]]]);
+      assert.equal(planted.requests.length, 0);
+    } finally {
+      await server.close();
+      await planted.close();
+    }
+  });
+
   test("ps over a fake /proc: the process with a socket, with its runtime's answers; a process that will not answer keeps its row with the error", async () => {
     const t = fakeTarget(4242);
     writeFakeProc(t.procRoot, { pid: 5000, startTime: 9, name: "sleep" }); // no socket
-    writeFakeProc(t.procRoot, { pid: 5001, startTime: 10, environ: { TMPDIR: t.tmp } });
+    writeFakeProc(t.procRoot, { pid: 5001, uid: ME, startTime: 10, environ: { TMPDIR: t.tmp } });
     const hung = await startFakeServer(join(t.tmp, "dotnet-diagnostic-5001-10-socket"), () => {});
     const server = await startFakeServer(t.socketPath, (_req, s) => s.end(okReply(processInfo3Payload(INFO))));
     try {
