@@ -87,10 +87,12 @@ async function analyze(args: AnalyzeArgs, options: MainOptions): Promise<number>
   writeResult(args.mode, "open", status, status.run(session.state, []));
   if (args.commands.length === 0) {
     await runRepl(session); // interactive: a failed command was already reported; exit 0 as lldb does
+    session.close();
     process_.close();
     return ExitCode.ok;
   }
   for (const c of args.commands) session.execute(c);
+  session.close();
   process_.close();
   return session.failures > 0 ? ExitCode.commandFailed : ExitCode.ok;
 }

@@ -1,6 +1,6 @@
 // One analyze session over an open dump: runs command lines, shared by batch (-c) and the REPL.
 import { ClrscopeError, ExitCode } from "../errors.js";
-import type { Session } from "../commands/command.js";
+import { closeSessionDac, startSessionDac, type Session } from "../commands/command.js";
 import { runCommand } from "../commands/registry.js";
 import type { NativeProcess } from "../native/process.js";
 import { withWarnings } from "../warnings.js";
@@ -17,6 +17,12 @@ export class AnalyzeSession {
     dacPath?: string,
   ) {
     this.state = { process, currentThread: 1, dacPath };
+    startSessionDac(this.state);
+  }
+
+  /** Ends what the session started (the DAC host process). */
+  close(): void {
+    closeSessionDac(this.state);
   }
 
   /** Run one command line; errors are reported, counted and never thrown. */
