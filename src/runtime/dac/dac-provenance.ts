@@ -179,17 +179,18 @@ export function findTrustedDac(process: NativeProcess, userPath?: string): Trust
   if (isAbsolute(recorded)) candidates.push({ dir: dirname(recorded), source: "beside the dump's libcoreclr.so" });
   for (const dir of installedRuntimeDirs()) candidates.push({ dir, source: "from this machine's .NET install" });
 
-  let recordedProblem: string | undefined;
+  // Why the DAC beside the dump's own libcoreclr.so is not used, if it is not.
+  let notBeside = isAbsolute(recorded) ? undefined : `the dump names its libcoreclr.so by a relative path (${recorded})`;
   const seen = new Set<string>();
   for (const { dir, source } of candidates) {
     if (seen.has(dir)) continue;
     seen.add(dir);
     const problem = runtimeDirProblem(dir, buildId, stamp);
-    if (!problem) return { path: realpathSync(join(dir, DAC_FILE_NAME)), source: `${source} (libcoreclr.so with the dump's build-id ${buildId})`, version: stamp };
-    if (source.startsWith("beside")) recordedProblem = problem;
+    if (!problem) {
+      const also = notBeside ? `; the DAC beside the dump's libcoreclr.so was not used: ${notBeside}` : "";
+      return { path: realpathSync(join(dir, DAC_FILE_NAME)), source: `${source} (libcoreclr.so with the dump's build-id ${buildId})${also}`, version: stamp };
+    }
+    if (dir === dirname(recorded) && isAbsolute(recorded)) notBeside = `its directory is not trusted: ${problem}`;
   }
-  const why = isAbsolute(recorded)
-    ? `the dump's runtime directory is not trusted (${recordedProblem})`
-    : `the dump names its libcoreclr.so by a relative path (${recorded})`;
-  return { error: `the DAC was not used: ${why}, and no .NET install on this machine has libcoreclr.so build-id ${buildId}; ${HOW_TO_NAME_ONE}` };
+  return { error: `the DAC was not used: ${notBeside}, and no .NET install on this machine has libcoreclr.so build-id ${buildId}; ${HOW_TO_NAME_ONE}` };
 }
