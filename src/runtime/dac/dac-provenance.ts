@@ -8,7 +8,7 @@
 //    machine's .NET installs.
 // Nothing else is opened as a library; the reason is one line for the user.
 import { execFileSync } from "node:child_process";
-import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { ClrscopeError } from "../../errors.js";
@@ -160,6 +160,7 @@ export function findTrustedDac(process: NativeProcess, userPath?: string): Trust
 
   if (userPath !== undefined) {
     const path = resolve(userPath);
+    if (!existsSync(path)) return { error: `no DAC at ${path}` };
     let version: string | undefined;
     try {
       version = fileVersionStamp(path);
