@@ -56,21 +56,34 @@ export function encodeFrame(message: HostRequest | HostReply): Buffer {
 
 /** Collects bytes as they arrive and hands out whole messages. */
 export class FrameReader {
-  private pending = Buffer.alloc(0);
+  // Chunks are joined only once a whole frame is there (a reply of many chunks is copied once).
+  private chunks: Buffer[] = [];
+  private length = 0;
 
   push(bytes: Uint8Array): void {
-    this.pending = this.pending.length === 0 ? Buffer.from(bytes) : Buffer.concat([this.pending, bytes]);
+    this.chunks.push(Buffer.from(bytes));
+    this.length += bytes.length;
   }
 
   /** The next whole message, or undefined until more bytes come. */
   next<T>(): T | undefined {
-    if (this.pending.length < FRAME_HEADER) return undefined;
-    const length = this.pending.readUInt32LE(0);
-    if (length > MAX_FRAME_BYTES) throw new CorruptDataError(`the DAC host sent a ${length}-byte message`);
-    if (this.pending.length < FRAME_HEADER + length) return undefined;
-    const message = deserialize(this.pending.subarray(FRAME_HEADER, FRAME_HEADER + length)) as T;
-    this.pending = this.pending.subarray(FRAME_HEADER + length);
+    if (this.length < FRAME_HEADER) return undefined;
+    if (this.chunks[0]!.length < FRAME_HEADER) this.join();
+    const size = this.chunks[0]!.readUInt32LE(0);
+    if (size > MAX_FRAME_BYTES) throw new CorruptDataError(`the DAC host sent a ${size}-byte message`);
+    if (this.length < FRAME_HEADER + size) return undefined;
+    const all = this.join();
+    const message = deserialize(all.subarray(FRAME_HEADER, FRAME_HEADER + size)) as T;
+    const rest = all.subarray(FRAME_HEADER + size);
+    this.chunks = rest.length > 0 ? [rest] : [];
+    this.length = rest.length;
     return message;
+  }
+
+  private join(): Buffer {
+    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.length);
+    this.chunks = [all];
+    return all;
   }
 }
 
