@@ -6,6 +6,9 @@
 //   this process (load-dac.ts directly, as clrscope did before the host): wall time, request
 //   count, mean round trip; and a trivial call (GetThreadStoreData) repeated, both ways.
 // Run: npm run build && node dist/bench/dac-host.js [RUNS]
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { setFlagsFromString } from "node:v8";
 import { openCoreDump, type NativeProcess } from "../src/native/process.js";
 import { runCommand } from "../src/commands/registry.js";
 import { startSessionDac, type Session } from "../src/commands/command.js";
@@ -81,49 +84,66 @@ function inProcessDac(p: NativeProcess): DacRuntime {
   return new DacRuntime({ ...trusted, sos: dac.sos, xclr: dac.xclr, initMs: dac.initMs }, p.memory);
 }
 
-function requestCosts(core: string, command: string): void {
-  const host: number[] = [];
-  const local: number[] = [];
-  let requests = 0;
-  let waitMs = 0;
-  // The in-process DAC stays loaded for the process's life (it is never unloaded): load it once.
-  const pLocal = openCoreDump(core);
-  const localDac = inProcessDac(pLocal);
-  for (let i = 0; i < runs; i++) {
-    const p = openCoreDump(core);
-    const session: Session = { process: p, currentThread: 1 };
-    const started = startDac(p);
-    const { dac } = dacRuntimeOf(started, p.memory);
-    session.dacHost = started;
-    session.dac = { runtime: dac };
-    const before = { ...started.host!.stats };
-    host.push(ms(() => runCommand(session, command))[1]);
-    requests = started.host!.stats.requests - before.requests;
-    waitMs = started.host!.stats.waitMs - before.waitMs;
-    started.host!.close();
-    p.close();
+interface CommandCost {
+  ms: number;
+  requests: number;
+  waitMs: number;
+  byMethod: [string, number][];
+}
 
-    const s2: Session = { process: pLocal, currentThread: 1, dac: { runtime: localDac } };
-    local.push(ms(() => runCommand(s2, command))[1]);
+/** In this (fresh) process: `command` with the DAC ready, in the host or loaded here; the DAC's start is not timed. */
+function measureCommand(mode: "host" | "local", core: string, command: string): CommandCost {
+  setFlagsFromString("--no-opt"); // as the CLI runs (bin.ts)
+  const p = openCoreDump(core);
+  const session: Session = { process: p, currentThread: 1 };
+  if (mode === "local") {
+    session.dac = { runtime: inProcessDac(p) };
+    return { ms: ms(() => runCommand(session, command))[1], requests: 0, waitMs: 0, byMethod: [] };
   }
-  console.log(`\`${command}\` (${runs} runs, medians), ${core}`);
-  console.log(`  DAC in this process:  ${fmt(median(local))}`);
-  console.log(`  DAC in the host:      ${fmt(median(host))}  (${requests} requests, ${(waitMs / Math.max(1, requests) * 1000).toFixed(0)} µs mean round trip)`);
+  const started = startDac(p);
+  session.dacHost = started;
+  session.dac = { runtime: dacRuntimeOf(started, p.memory).dac };
+  const t = ms(() => runCommand(session, command))[1];
+  const stats = started.host!.stats;
+  started.host!.close();
+  return { ms: t, requests: stats.requests, waitMs: stats.waitMs, byMethod: [...stats.byMethod] };
+}
 
+/** `command` in fresh processes (cold code, as in the CLI), the DAC in the host and in-process, alternating. */
+function requestCosts(core: string, command: string): void {
+  const costs = { host: [] as CommandCost[], local: [] as CommandCost[] };
+  for (let i = 0; i < runs; i++) {
+    for (const mode of ["local", "host"] as const) {
+      const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--measure", mode, core, command], { encoding: "utf8" });
+      if (r.status !== 0) throw new Error(`--measure ${mode} failed: ${r.stderr}`);
+      costs[mode].push(JSON.parse(r.stdout) as CommandCost);
+    }
+  }
+  const host = costs.host[0]!;
+  console.log(`\`${command}\` (${runs} runs each in a fresh process, medians), ${core}`);
+  console.log(`  DAC in this process:  ${fmt(median(costs.local.map((c) => c.ms)))}`);
+  console.log(`  DAC in the host:      ${fmt(median(costs.host.map((c) => c.ms)))}  (${host.requests} requests, ${fmt(median(costs.host.map((c) => c.waitMs / c.requests)))} mean round trip incl. the DAC's work)`);
+  console.log(`  requests: ${host.byMethod.map(([m, n]) => `${m} ${n}`).join(", ")}`);
+}
+
+/** Round trip of a trivial call (GetThreadStoreData: one small struct), answered by the host each time. */
+function trivialCallCost(core: string): void {
   const p = openCoreDump(core);
   const started = startDac(p);
-  const { dac } = dacRuntimeOf(started, p.memory);
-  const [, tHost] = ms(() => {
-    for (let i = 0; i < TRIVIAL_CALLS; i++) dac!.sos.threadStoreData();
-  });
-  const [, tLocal] = ms(() => {
-    for (let i = 0; i < TRIVIAL_CALLS; i++) localDac.sos.threadStoreData();
-  });
-  console.log(`  ${TRIVIAL_CALLS} x GetThreadStoreData: in this process ${(tLocal / TRIVIAL_CALLS * 1000).toFixed(0)} µs each, in the host ${(tHost / TRIVIAL_CALLS * 1000).toFixed(0)} µs each`);
+  dacRuntimeOf(started, p.memory);
+  const samples: number[] = [];
+  for (let i = 0; i < TRIVIAL_CALLS; i++) samples.push(ms(() => started.host!.call("sos", "threadStoreData", [i]))[1]);
+  console.log(`round trip of a trivial request (${TRIVIAL_CALLS} calls): median ${(median(samples) * 1000).toFixed(0)} µs, first ${(samples[0]! * 1000).toFixed(0)} µs`);
   started.host!.close();
 }
 
-const hello = dotnetDump("hello", "full").core;
-openTimes(hello);
-requestCosts(hello, "clrstack -all -a");
-requestCosts(scenarioDump("full").core, "clrstack -all -a");
+if (process.argv[2] === "--measure") {
+  const [, , , mode, core, command] = process.argv;
+  process.stdout.write(JSON.stringify(measureCommand(mode as "host" | "local", core!, command!)));
+} else {
+  const hello = dotnetDump("hello", "full").core;
+  openTimes(hello);
+  trivialCallCost(hello);
+  requestCosts(hello, "clrstack -all -a");
+  requestCosts(scenarioDump("full").core, "clrstack -all -a");
+}

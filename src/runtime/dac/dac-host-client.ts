@@ -18,11 +18,15 @@ import { XclrDataProcess } from "./xclrdata.js";
 
 /** How long one DAC call may take before the host is taken for hung (CLRSCOPE_DAC_TIMEOUT seconds overrides). */
 const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
-const FIRST_PAUSE_MS = 0.02;
+/** Most replies come within this: polled without sleeping (a sleep costs the thread its time slice). */
+const SPIN_MS = 0.2;
+const FIRST_PAUSE_MS = 0.05;
 const LONGEST_PAUSE_MS = 2;
 /** After the host's end of the pipe closes, how long its exit status may take to show. */
 const REAP_WAIT_MS = 2_000;
 const READ_CHUNK = 1 << 16;
+/** ISOSDacInterface answers kept (a few hundred bytes each). */
+const MAX_KEPT_ANSWERS = 50_000;
 const STILL_WORKS = "it restarts on the next command that needs it; answers from the data contracts still work";
 
 /** The DAC host failed a call: it crashed, hung or could not start. */
@@ -89,7 +93,7 @@ export class DacHost {
   private child?: Child;
   private readonly buffer = Buffer.alloc(READ_CHUNK);
   /** Requests answered, and milliseconds spent waiting for them (bench/). */
-  readonly stats = { requests: 0, waitMs: 0, starts: 0 };
+  readonly stats = { requests: 0, waitMs: 0, starts: 0, byMethod: new Map<string, number>() };
   readonly sos: SosDac;
   readonly xclr: XclrDataProcess;
 
@@ -170,14 +174,32 @@ export class DacHost {
     tryClose(c.replyFd);
   }
 
-  /** One call of a wrapper's method in the host: its value, or the error it threw there. */
+  /**
+   * One call of a wrapper's method in the host: its value, or the error it threw there.
+   * ISOSDacInterface answers about a dump never change, so they are kept (frozen: shared by
+   * every caller); stack walks are large and asked once per thread, so they are not.
+   */
   call(target: "sos" | "xclr", method: string, args: unknown[]): unknown {
+    const key = target === "sos" && args.every((a) => typeof a === "number") ? `${method}(${args.join(",")})` : undefined;
+    if (key !== undefined && this.answers.has(key)) return this.answers.get(key);
+    const value = this.request(target, method, args);
+    if (key !== undefined) {
+      if (this.answers.size >= MAX_KEPT_ANSWERS) this.answers.clear();
+      this.answers.set(key, deepFreeze(value));
+    }
+    return value;
+  }
+
+  private readonly answers = new Map<string, unknown>();
+
+  private request(target: "sos" | "xclr", method: string, args: unknown[]): unknown {
     const c = this.started();
     const what = describeCall(method, args);
     const t0 = performance.now();
     this.send({ kind: "call", target, method, args }, what);
     const reply = this.await(c, what);
     this.stats.requests++;
+    this.stats.byMethod.set(method, (this.stats.byMethod.get(method) ?? 0) + 1);
     this.stats.waitMs += performance.now() - t0;
     if (!reply.ok) throw fromWireError(reply.error);
     return reply.value;
@@ -217,6 +239,7 @@ export class DacHost {
   /** The reply to the request in flight. */
   private await(c: Child, what: string): HostReply {
     const deadline = Date.now() + requestTimeoutMs();
+    const spinUntil = performance.now() + SPIN_MS;
     for (let pause = FIRST_PAUSE_MS; ; ) {
       const message = c.reader.next<HostReply>();
       if (message) return message;
@@ -233,6 +256,7 @@ export class DacHost {
         continue;
       }
       if (n === 0) throw this.died(c, what);
+      if (performance.now() < spinUntil) continue;
       this.checkWaiting(what, deadline);
       sleepMs(pause);
       pause = Math.min(pause * 2, LONGEST_PAUSE_MS);
@@ -268,6 +292,16 @@ export class DacHost {
     }
     return out as unknown as T;
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    // Typed arrays cannot be frozen (their bytes are shared by reference; nothing writes them).
+    if (ArrayBuffer.isView(value)) return value;
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 function tryClose(fd: number): void {
