@@ -92,6 +92,10 @@ process.on("exit", () => {
 export class DacHost {
   private child?: Child;
   private readonly buffer = Buffer.alloc(READ_CHUNK);
+  /** Milliseconds the DAC took to load in the current host. */
+  private initMs?: number;
+  /** ISOSDacInterface answers already given, by method and arguments. */
+  private readonly answers = new Map<string, unknown>();
   /** Requests answered, and milliseconds spent waiting for them (bench/). */
   readonly stats = { requests: 0, waitMs: 0, starts: 0, byMethod: new Map<string, number>() };
   readonly sos: SosDac;
@@ -140,7 +144,9 @@ export class DacHost {
       this.send(this.init, "start");
     } catch (e) {
       if (!this.child) for (const fd of fds) tryClose(fd);
-      throw e;
+      if (e instanceof ClrscopeError) throw e;
+      // mkfifo missing, no file descriptors left, ...
+      throw new DacHostError("dac-host-failed", `cannot start the DAC host: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -156,8 +162,6 @@ export class DacHost {
       throw e;
     }
   }
-
-  private initMs?: number;
 
   /** Kills the host (it would end by itself when our pipe closes; this is sooner). */
   close(): void {
@@ -189,8 +193,6 @@ export class DacHost {
     }
     return value;
   }
-
-  private readonly answers = new Map<string, unknown>();
 
   private request(target: "sos" | "xclr", method: string, args: unknown[]): unknown {
     const c = this.started();
