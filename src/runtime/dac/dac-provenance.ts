@@ -7,8 +7,7 @@
 //    user and writable by no one else: the dump's own runtime directory (if it passes), then the
 //    machine's .NET installs.
 // Nothing else is opened as a library; the reason is one line for the user.
-import { execFileSync } from "node:child_process";
-import { closeSync, existsSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync } from "node:fs";
+import { accessSync, closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { ClrscopeError } from "../../errors.js";
@@ -96,15 +95,26 @@ export function untrustedReason(path: string): string | undefined {
   }
 }
 
+/** The `dotnet` that PATH finds, by its real path (a symlink such as /usr/bin/dotnet leads to the install). */
+function dotnetOnPath(): string | undefined {
+  for (const dir of (process.env.PATH ?? "").split(":")) {
+    if (!isAbsolute(dir)) continue;
+    try {
+      const path = join(dir, "dotnet");
+      accessSync(path, constants.X_OK);
+      return realpathSync(path);
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
 /** Roots of the machine's .NET installs, in the order dotnet itself would be found. */
 function dotnetInstallRoots(): string[] {
   const roots: string[] = [];
-  try {
-    const dotnet = execFileSync("/bin/sh", ["-c", "command -v dotnet"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    if (dotnet) roots.push(dirname(realpathSync(dotnet)));
-  } catch {
-    // no dotnet on PATH
-  }
+  const dotnet = dotnetOnPath();
+  if (dotnet) roots.push(dirname(dotnet));
   const env = process.env.DOTNET_ROOT;
   if (env && isAbsolute(env)) roots.push(env);
   roots.push("/usr/share/dotnet", "/usr/lib/dotnet", join(homedir(), ".dotnet"));
@@ -175,15 +185,17 @@ export function findTrustedDac(process: NativeProcess, userPath?: string): Trust
 
   const buildId = runtimeModule.buildId;
   if (!buildId) return { error: `the DAC was not used: the dump does not hold the build-id of its libcoreclr.so, so no DAC on this machine can be matched to it; ${HOW_TO_NAME_ONE}` };
-  const candidates: { dir: string; source: string }[] = [];
   const recorded = runtimeModule.path;
-  if (isAbsolute(recorded)) candidates.push({ dir: dirname(recorded), source: "beside the dump's libcoreclr.so" });
-  for (const dir of installedRuntimeDirs()) candidates.push({ dir, source: "from this machine's .NET install" });
+  // The installs are looked at only when the dump's own directory does not serve.
+  function* candidates(): Generator<{ dir: string; source: string }> {
+    if (isAbsolute(recorded)) yield { dir: dirname(recorded), source: "beside the dump's libcoreclr.so" };
+    for (const dir of installedRuntimeDirs()) yield { dir, source: "from this machine's .NET install" };
+  }
 
   // Why the DAC beside the dump's own libcoreclr.so is not used, if it is not.
   let notBeside = isAbsolute(recorded) ? undefined : `the dump names its libcoreclr.so by a relative path (${recorded})`;
   const seen = new Set<string>();
-  for (const { dir, source } of candidates) {
+  for (const { dir, source } of candidates()) {
     if (seen.has(dir)) continue;
     seen.add(dir);
     const problem = runtimeDirProblem(dir, buildId, stamp);
