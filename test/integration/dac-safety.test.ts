@@ -10,11 +10,12 @@
 //   crashes the real DAC: the failing command fails with one line, the others run, the process
 //   exits 1 and never by a signal, and the next need starts a new DAC host.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { setTimeout as delay } from "node:timers/promises";
 import { cacheRoot, repoRoot } from "../support/cache.js";
 import { resultOf, runCli, runCliJson, type CliRun } from "../support/cli.js";
 import { dotnetDump, hasDotnet, type DotnetDump } from "../support/dotnet-fixtures.js";
@@ -40,6 +41,26 @@ function assertCleanEnd(r: CliRun, where: string): void {
   assert.equal(r.signal, null, `${where}: killed by ${r.signal}\n${r.stderr}`);
   assert.ok(r.status === 0 || r.status === 1, `${where}: exit ${r.status}\n${r.stderr}`);
   assert.doesNotMatch(r.stderr, /\n\s+at /, `${where}: a stack trace\n${r.stderr}`);
+}
+
+function childrenOf(pid: number): { pid: number; args: string }[] {
+  // ps exits 1 when there is none.
+  return spawnSync("ps", ["-o", "pid=,args=", "--ppid", String(pid)], { encoding: "utf8" })
+    .stdout.split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => {
+      const [p, ...args] = l.trim().split(/\s+/);
+      return { pid: Number(p), args: args.join(" ") };
+    });
+}
+
+/** Running, not a zombie waiting to be reaped. */
+function isRunning(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "latin1"));
+  } catch {
+    return false;
+  }
 }
 
 /** A path exactly as long as `length`: `dir`/`filler`/libcoreclr.so (NT_FILE renames keep lengths). */
@@ -207,6 +228,25 @@ describe("DAC host failures: a DAC that crashes or hangs costs one command", { s
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /Backend: dac \(.*in a host process\)/);
     assert.match(r.stdout, /PARAMETERS:\n\s+millisecondsTimeout = /, "parameters came from the DAC");
+  });
+
+  test("a DAC host stuck in the DAC dies with a CLI killed by SIGKILL (no orphan)", async () => {
+    const cli = spawn(process.execPath, [join(repoRoot, "dist", "src", "cli", "bin.js"), "analyze", d.core, "--dac", faultyDac("hang-in-calls"), "--backend", "dac", "-c", "clrthreads"], { stdio: "ignore" });
+    const hostOf = () => childrenOf(cli.pid!).find((c) => c.args.includes("dac-host.js"));
+    let host: { pid: number } | undefined;
+    for (let i = 0; i < 300 && !host; i++) {
+      await delay(100);
+      host = hostOf();
+    }
+    assert.ok(host, "the CLI started a DAC host");
+    await delay(500); // the host is now inside the hanging call
+    cli.kill("SIGKILL");
+    let alive = true;
+    for (let i = 0; i < 100 && alive; i++) {
+      await delay(100);
+      alive = isRunning(host.pid);
+    }
+    assert.equal(alive, false, `DAC host ${host.pid} outlived its CLI`);
   });
 
   test("no DAC host outlives the CLI", () => {
