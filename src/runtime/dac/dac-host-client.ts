@@ -27,7 +27,12 @@ const REAP_WAIT_MS = 2_000;
 const READ_CHUNK = 1 << 16;
 /** ISOSDacInterface answers kept (a few hundred bytes each). */
 const MAX_KEPT_ANSWERS = 50_000;
-const STILL_WORKS = "it restarts on the next command that needs it; answers from the data contracts still work";
+const CONTRACTS_STILL_WORK = "answers from the data contracts still work";
+
+/** What the user keeps after a failure: a DAC that fails to load is not tried again in the session (dacRuntime keeps the reason). */
+function afterFailure(what: string): string {
+  return what === "start" ? CONTRACTS_STILL_WORK : `it restarts on the next command that needs it; ${CONTRACTS_STILL_WORK}`;
+}
 
 /** The DAC host failed a call: it crashed, hung or could not start. */
 export class DacHostError extends ClrscopeError {
@@ -274,7 +279,7 @@ export class DacHost {
     if (Date.now() > deadline) {
       this.close();
       const verb = what === "start" ? "did not start" : `did not answer ${what}`;
-      throw new DacHostError("dac-timeout", `the DAC ${verb} within ${requestTimeoutMs() / 1000} s (stopped it); ${STILL_WORKS}`);
+      throw new DacHostError("dac-timeout", `the DAC ${verb} within ${requestTimeoutMs() / 1000} s (stopped it); ${afterFailure(what)}`);
     }
   }
 
@@ -282,7 +287,7 @@ export class DacHost {
     const end = endOf(c.pid);
     this.close();
     const during = what === "start" ? "while loading" : `while answering ${what}`;
-    return new DacHostError("dac-crashed", `the DAC ${end} ${during}; ${STILL_WORKS}`);
+    return new DacHostError("dac-crashed", `the DAC ${end} ${during}; ${afterFailure(what)}`);
   }
 
   /** An object with the wrapper's methods, each one request to the host. */
