@@ -100,6 +100,7 @@ for (const { label, dump, hasInstall } of DUMPS) {
     let stamp: string;
     let commands: string[];
     const plants: Plant[] = [];
+    const cleanUp: string[] = [];
 
     before(() => {
       d = dump();
@@ -118,7 +119,9 @@ for (const { label, dump, hasInstall } of DUMPS) {
       for (const f of [dirname(nobody), nobody, join(dirname(nobody), "libmscordaccore.so")]) chownSync(f, NOBODY, NOBODY);
       plants.push({ label: "an absolute path in a directory owned by nobody", recorded: nobody, why: /owned by another user \(uid 65534\)/ });
 
-      const tmp = sameLengthPath(mkdtempSync("/tmp/pd-"), length);
+      const tmpDir = mkdtempSync("/tmp/pd-");
+      cleanUp.push(tmpDir);
+      const tmp = sameLengthPath(tmpDir, length);
       plantDirectory(dirname(tmp), d.truth.libcoreclr, marker, stamp);
       plants.push({ label: "a path under /tmp", recorded: tmp, why: /\/tmp is writable by everyone/ });
 
@@ -153,7 +156,7 @@ for (const { label, dump, hasInstall } of DUMPS) {
     });
 
     after(() => {
-      for (const p of plants) rmSync(p.cwd ?? dirname(p.recorded), { recursive: true, force: true });
+      for (const dir of [...plants.map((p) => p.cwd ?? dirname(p.recorded)), ...cleanUp]) rmSync(dir, { recursive: true, force: true });
       rmSync(work, { recursive: true, force: true });
     });
 
