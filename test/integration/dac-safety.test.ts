@@ -277,6 +277,8 @@ describe("damaged dumps that crash the DAC: every command of the batch runs", { 
       const rsp = Number(p.threads[0]!.core.status.regs[X86_64_USER_REGS.indexOf("rsp")]);
       damage.set("stack", fillMemory(d.core, page(rsp), 64 * 1024));
       damage.set("methodtable", fillMemory(d.core, page(Number(d.truth.methodTables["Hello.Program"])), 4096));
+      // System.String's MethodTable page: the data contracts read past it, the DAC's stack walk crashes on it.
+      damage.set("string-methodtable", fillMemory(d.core, page(Number(d.truth.methodTables["System.String"])), 4096));
       const storeGlobal = openClrRuntime(p).describe().globals.find((g) => g.name === "ThreadStore")!;
       const pointer = p.memory.tryRead(Number(storeGlobal.value), 8)!;
       const store = Number(new DataView(pointer.buffer, pointer.byteOffset, 8).getBigUint64(0, true));
@@ -291,7 +293,8 @@ describe("damaged dumps that crash the DAC: every command of the batch runs", { 
   const CASES = [
     { name: "stack", label: "zeroed stack pages of the main thread: clrstack", args: ["-c", "clrstack"], dacCrash: /the DAC crashed \(SIGSEGV\) while answering stackWalk\(0x[0-9a-f]+, …\)/ },
     { name: "stack", label: "zeroed stack pages of the main thread: clrstack --backend contracts", args: ["--backend", "contracts", "-c", "clrstack"], dacCrash: /the DAC crashed \(SIGSEGV\) while answering stackWalk/ },
-    { name: "methodtable", label: "a zeroed MethodTable page: clrstack -all -a", args: ["-c", "clrstack -all -a"], dacCrash: undefined },
+    { name: "methodtable", label: "a zeroed MethodTable page (Hello.Program's): clrstack -all -a", args: ["-c", "clrstack -all -a"], dacCrash: undefined },
+    { name: "string-methodtable", label: "a zeroed MethodTable page (System.String's): clrstack -all -a", args: ["-c", "clrstack -all -a"], dacCrash: /the DAC crashed \(SIGSEGV\) while answering stackWalk/ },
     { name: "threadstore", label: "a corrupted ThreadStore: clrthreads --backend dac", args: ["--backend", "dac", "-c", "clrthreads"], dacCrash: /^clrscope: the DAC crashed \(SIGSEGV\) while answering threadStoreData\(\); it restarts/m },
   ];
   for (const c of CASES) {
