@@ -2,7 +2,7 @@
 // thread) and the REPL (in its session worker).
 import { CancelledError } from "../cancellation.js";
 import { ClrscopeError, ExitCode, OutputError } from "../errors.js";
-import type { Session } from "../commands/command.js";
+import { closeSessionDac, startSessionDac, type Session } from "../commands/command.js";
 import { status } from "../commands/native/status.js";
 import { runCommand } from "../commands/registry.js";
 import type { DumpAlterations } from "../dump/byte-source.js";
@@ -34,6 +34,7 @@ export class AnalyzeSession {
     dacPath?: string,
   ) {
     this.state = { process, currentThread: 1, dacPath };
+    startSessionDac(this.state);
   }
 
   /** Run one command line; errors are reported, counted and never thrown, but for a broken stdout (the run ends). */
@@ -53,7 +54,9 @@ export class AnalyzeSession {
     }
   }
 
+  /** Ends what the session started (the DAC host process) and closes the dump. */
   close(): void {
+    closeSessionDac(this.state);
     this.process.close();
   }
 }

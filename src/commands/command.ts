@@ -7,7 +7,7 @@ import type { ClrRuntime } from "../runtime/clr-runtime.js";
 import { NoRuntimeError, openClrRuntime } from "../runtime/open-runtime.js";
 import { ManagedNames } from "../runtime/managed-names.js";
 import { managedCodeProvider } from "../runtime/managed-code-provider.js";
-import { openDacRuntime, type DacRuntime } from "../runtime/dac/dac-runtime.js";
+import { dacRuntimeOf, startDac, type DacRuntime, type StartedDac } from "../runtime/dac/dac-runtime.js";
 import type { TypeSource } from "./sos/type-source.js";
 
 export interface Session {
@@ -17,8 +17,10 @@ export interface Session {
   /** The managed view, opened on first use by a command that needs it. */
   runtime?: ClrRuntime;
   names?: ManagedNames;
-  /** `analyze --dac PATH`: the DAC to load instead of the one beside the dump's libcoreclr.so. */
+  /** `analyze --dac PATH`: the DAC to load (else one found by the dump's runtime build-id, dac-provenance.ts). */
   dacPath?: string;
+  /** The DAC host process, started when the session opens (startSessionDac) or on first need. */
+  dacHost?: StartedDac;
   /** The DAC backend once asked for: opened, or why it cannot be. */
   dac?: { runtime?: DacRuntime; error?: string };
   /** `analyze --backend`: force the contracts backend or the DAC for the type commands (default auto). */
@@ -27,10 +29,24 @@ export interface Session {
   typeSource?: TypeSource;
 }
 
-/** The DAC backend (the runtime's own libmscordaccore.so through koffi), or why it is not available. */
+/**
+ * Starts loading the dump's DAC in its host process, in the background, when the dump has a .NET
+ * runtime and a trusted DAC: the first command that needs it then finds it ready.
+ */
+export function startSessionDac(session: Session): void {
+  if (!session.dacHost && session.process.runtime) session.dacHost = startDac(session.process, session.dacPath);
+}
+
+/** Ends the DAC host process, if any (the session is over). */
+export function closeSessionDac(session: Session): void {
+  session.dacHost?.host?.close();
+}
+
+/** The DAC backend (the runtime's own libmscordaccore.so, in its host process), or why it is not available. */
 export function dacRuntime(session: Session): { runtime?: DacRuntime; error?: string } {
   if (!session.dac) {
-    const { dac, error } = openDacRuntime(session.process, session.dacPath);
+    session.dacHost ??= startDac(session.process, session.dacPath);
+    const { dac, error } = dacRuntimeOf(session.dacHost, session.process.memory);
     session.dac = dac ? { runtime: dac } : { error: error ?? "the DAC is not available" };
   }
   return session.dac;

@@ -10,8 +10,10 @@ import { typeSource } from "./sos/type-source.js";
 export interface DacBackendInfo {
   /** Whether the DAC loaded and accepted the dump. */
   active: boolean;
-  /** The libmscordaccore.so loaded. */
+  /** The libmscordaccore.so loaded (in the DAC host process). */
   path?: string;
+  /** Why that file may be loaded: named by --dac, or found by the dump's libcoreclr build-id (where). */
+  source?: string;
   /** Milliseconds from the build check to a usable ISOSDacInterface. */
   initMs?: number;
   /** The runtime build the DAC serves ("10.0.1226.42308 @Commit: ..."). */
@@ -49,7 +51,7 @@ export const runtimeInfo = defineCommand<RuntimeInfoResult>({
     const verbose = parseArgs(args, [], ["-v"]).switches.has("-v");
     const { contracts } = managedBackend(session);
     const { runtime: dac, error } = dacRuntime(session);
-    const dacInfo: DacBackendInfo = dac ? { active: true, path: dac.path, initMs: Math.round(dac.initMs * 10) / 10, version: dac.version } : { active: false, error };
+    const dacInfo: DacBackendInfo = dac ? { active: true, path: dac.path, source: dac.source, initMs: Math.round(dac.initMs * 10) / 10, version: dac.version } : { active: false, error };
     const common = { verbose, dac: dacInfo, requestedBackend: session.backend ?? "auto", typeCommands: typeCommandsBackend(session) } as const;
     if (!contracts) {
       const rt = session.process.runtime!;
@@ -66,7 +68,7 @@ export const runtimeInfo = defineCommand<RuntimeInfoResult>({
         : r.requestedBackend === "dac"
           ? "Backend: contracts not used (--backend dac)"
           : "Backend: contracts not active: this runtime publishes no data-contract descriptor",
-      r.dac.active ? `Backend: dac (${r.dac.path}, build ${r.dac.version ?? "unknown"}, ready in ${r.dac.initMs} ms)` : `Backend: dac not active: ${r.dac.error}`,
+      r.dac.active ? `Backend: dac (${r.dac.path}, ${r.dac.source}, build ${r.dac.version ?? "unknown"}, ready in ${r.dac.initMs} ms, in a host process)` : `Backend: dac not active: ${r.dac.error}`,
       "error" in r.typeCommands
         ? `Type commands (dumpmt, dumpmd, name2ee, ip2md, modules, dumpdomain, dumpmodule): no backend: ${r.typeCommands.error}`
         : `Type commands (dumpmt, dumpmd, name2ee, ip2md, modules, dumpdomain, dumpmodule): ${r.typeCommands.backend}${r.typeCommands.reason ? ` (${r.typeCommands.reason})` : ""}`,

@@ -19,6 +19,8 @@ export interface CliRunOptions {
   /** Milliseconds before the CLI is killed (default 120 s). */
   timeout?: number;
   killSignal?: NodeJS.Signals;
+  /** Working directory (default: the test's). */
+  cwd?: string;
   /** Run as this user (when the test runs as root). */
   uid?: number;
   gid?: number;

@@ -8,9 +8,11 @@ import { ET } from "../../metadata/signatures.js";
 import type { NativeProcess } from "../../native/process.js";
 import type { ManagedThread, ThreadStoreCounts } from "../clr-runtime.js";
 import { readImageMetadata } from "../managed-names.js";
-import { loadDac, type LoadedDac } from "./load-dac.js";
+import { resolve } from "node:path";
+import { DacHost } from "./dac-host-client.js";
+import { findTrustedDac, type TrustedDac } from "./dac-provenance.js";
 import type { DacFieldDescData, SosDac } from "./sos-dac.js";
-import type { DacStackFrame, StackWalkOptions } from "./xclrdata.js";
+import type { DacStackFrame, StackWalkOptions, XclrDataProcess } from "./xclrdata.js";
 
 /** A frame of the DAC's stack walk with what SOS prints for it. */
 export interface DacWalkedFrame extends DacStackFrame {
@@ -116,16 +118,28 @@ function isValueElement(et: number): boolean {
 
 const OBJECT_KINDS = ["string", "free", "object", "array", "other"] as const;
 
+/** A loaded DAC as the backend uses it: its two interfaces (answered by the DAC host process) and where it came from. */
+export interface DacConnection extends TrustedDac {
+  sos: SosDac;
+  xclr: XclrDataProcess;
+  /** Milliseconds the DAC took to load (dlopen to a usable ISOSDacInterface). */
+  initMs: number;
+}
+
 export class DacRuntime {
   private readonly metadata = new Map<number, MetadataReader | null>();
 
   constructor(
-    private readonly dac: LoadedDac,
+    private readonly dac: DacConnection,
     private readonly memory: Memory,
   ) {}
 
   get path(): string {
     return this.dac.path;
+  }
+  /** Why this DAC may be loaded (dac-provenance.ts). */
+  get source(): string {
+    return this.dac.source;
   }
   get initMs(): number {
     return this.dac.initMs;
@@ -455,8 +469,37 @@ function elementSize(et: number): number {
   }
 }
 
-/** Opens the DAC backend for a dump, or says why not (one line). */
-export function openDacRuntime(process: NativeProcess, overridePath?: string): { dac?: DacRuntime; error?: string } {
-  const { dac, error } = loadDac(process, overridePath);
-  return dac ? { dac: new DacRuntime(dac, process.memory) } : { error };
+/** A DAC host started in the background for a dump (the trusted DAC loading there), or why there is none. */
+export interface StartedDac {
+  host?: DacHost;
+  trusted?: TrustedDac;
+  error?: string;
+}
+
+/** Finds the trusted DAC for a dump and starts loading it in a host process; returns at once. */
+export function startDac(process: NativeProcess, userPath?: string): StartedDac {
+  const trusted = findTrustedDac(process, userPath);
+  if ("error" in trusted) return { error: trusted.error };
+  const host = new DacHost({ kind: "init", dump: resolve(process.core.source.name), options: process.options, dacPath: trusted.path, version: trusted.version });
+  try {
+    host.start();
+  } catch (e) {
+    if (!(e instanceof ClrscopeError)) throw e;
+    return { error: e.message };
+  }
+  return { host, trusted };
+}
+
+/** The DAC backend over a started host, once its DAC has loaded; or why not (one line). */
+export function dacRuntimeOf(started: StartedDac, memory: Memory): { dac?: DacRuntime; error?: string } {
+  const { host, trusted } = started;
+  if (!host || !trusted) return { error: started.error };
+  const ready = host.ready();
+  if ("error" in ready) return { error: ready.error };
+  return { dac: new DacRuntime({ ...trusted, sos: host.sos, xclr: host.xclr, initMs: ready.initMs }, memory) };
+}
+
+/** Opens the DAC backend for a dump (in a host process), or says why not (one line). */
+export function openDacRuntime(process: NativeProcess, userPath?: string): { dac?: DacRuntime; error?: string } {
+  return dacRuntimeOf(startDac(process, userPath), process.memory);
 }

@@ -1,12 +1,9 @@
-// Loading the runtime's own DAC (libmscordaccore.so, shipped next to libcoreclr.so) in-process
-// and creating its ISOSDacInterface over our data target, as ClrMD's DacLibrary does on Linux:
+// Loading the runtime's own DAC (libmscordaccore.so) in the DAC host process (dac-host.ts) and
+// creating its ISOSDacInterface over our data target, as ClrMD's DacLibrary does on Linux:
 // dlopen, DllMain(DLL_PROCESS_ATTACH) when the DAC carries its own PAL (it exports
 // DAC_PAL_InitializeDLL or PAL_InitializeDLL), then CLRDataCreateInstance(IID_IXCLRDataProcess,
 // dataTarget) and QueryInterface for ISOSDacInterface. The library is never unloaded: its PAL
 // registers thread-exit destructors that would dangle (ClrMD does the same).
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
-import { dirname, join } from "node:path";
-import type { NativeModule } from "../../native/modules.js";
 import type { NativeProcess } from "../../native/process.js";
 import { ComPtr, guidBytes, hresultText, succeeded } from "./com.js";
 import { createDataTarget, type DataTargetStats } from "./data-target.js";
@@ -14,7 +11,6 @@ import { loadKoffi, type Koffi } from "./koffi.js";
 import { IID_ISOSDacInterface, SosDac } from "./sos-dac.js";
 import { XclrDataProcess } from "./xclrdata.js";
 
-export const DAC_FILE_NAME = "libmscordaccore.so";
 const IID_IXCLRDataProcess = guidBytes("5c552ab6-fc09-4cb3-8e36-22fa03c798b7");
 const DLL_PROCESS_ATTACH = 1;
 const RTLD_NOW = 2;
@@ -28,60 +24,8 @@ export interface LoadedDac {
   path: string;
   /** The build both the DAC and the dump's runtime carry ("10.0.1226.42308 @Commit: ..."), when found. */
   version?: string;
-  /** Milliseconds from the build check (reading the DAC file) to a usable ISOSDacInterface. */
+  /** Milliseconds from dlopen to a usable ISOSDacInterface. */
   initMs: number;
-}
-
-/** Where the dump's runtime keeps its DAC: beside the libcoreclr.so (or single-file host) named in NT_FILE. */
-export function defaultDacPath(process: NativeProcess): string | undefined {
-  const rt = process.runtime;
-  return rt ? join(dirname(rt.path), DAC_FILE_NAME) : undefined;
-}
-
-// Every runtime build stamps "@(#)Version <file version> @Commit: <sha>" into libcoreclr.so and its
-// DAC alike. A DAC of another build misreads the runtime's structures (wrong answers, or a crash
-// inside the DAC), so the stamps must match before the DAC is loaded.
-const VERSION_MARK = Buffer.from("@(#)Version ");
-const VERSION_MAX = 256;
-const SCAN_CHUNK = 256 * 1024;
-
-function versionAt(bytes: Buffer, at: number): string {
-  const start = at + VERSION_MARK.length;
-  let end = start;
-  while (end < bytes.length && end - start < VERSION_MAX && bytes[end] !== 0) end++;
-  return bytes.toString("latin1", start, end);
-}
-
-/** The DAC file's version stamp: in its data sections, near the end (the whole file is read only if not). */
-function dacVersion(path: string): string | undefined {
-  const fd = openSync(path, "r");
-  try {
-    const size = fstatSync(fd).size;
-    const tail = Buffer.alloc(Math.min(size, SCAN_CHUNK));
-    readSync(fd, tail, 0, tail.length, size - tail.length);
-    const at = tail.lastIndexOf(VERSION_MARK);
-    if (at >= 0 && at + VERSION_MARK.length + VERSION_MAX <= tail.length) return versionAt(tail, at);
-  } finally {
-    closeSync(fd);
-  }
-  const bytes = readFileSync(path);
-  const at = bytes.lastIndexOf(VERSION_MARK);
-  return at >= 0 ? versionAt(bytes, at) : undefined;
-}
-
-/** The runtime's version stamp, from its image in dump memory (scanned from the end, where the data sections keep it). */
-function runtimeVersion(process: NativeProcess, m: NativeModule): string | undefined {
-  // Chunks overlap by the mark's length so that a mark across a boundary is seen whole.
-  for (let end = m.end; end > m.start; end -= SCAN_CHUNK - VERSION_MARK.length) {
-    const start = Math.max(m.start, end - SCAN_CHUNK);
-    const chunk = process.memory.tryRead(start, end - start);
-    if (!chunk) continue;
-    const at = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).lastIndexOf(VERSION_MARK);
-    if (at < 0) continue;
-    const text = process.memory.tryRead(start + at, Math.min(VERSION_MARK.length + VERSION_MAX, m.end - start - at));
-    return text ? versionAt(Buffer.from(text.buffer, text.byteOffset, text.byteLength), 0) : undefined;
-  }
-  return undefined;
 }
 
 /** dlopen's handle for an already loaded library (DllMain wants it), 0 if libc will not say. */
@@ -98,28 +42,16 @@ function libraryHandle(koffi: Koffi, path: string): bigint {
   return 0n;
 }
 
-/** The DAC for the dump's runtime, or why not (one line). */
-export function loadDac(process: NativeProcess, overridePath?: string): { dac?: LoadedDac; error?: string } {
+/**
+ * Loads the DAC at `path` for the dump's runtime, or says why not (one line). `path` must come
+ * from findTrustedDac (dac-provenance.ts): loading it runs its code. Runs in the DAC host process.
+ */
+export function loadDac(process: NativeProcess, path: string, version: string | undefined): { dac?: LoadedDac; error?: string } {
   const { koffi, error } = loadKoffi();
   if (!koffi) return { error };
-  const rt = process.runtime;
   const runtimeModule = process.modules.modules.find((m) => m.name === "libcoreclr.so");
-  if (!rt || !runtimeModule) return { error: "no .NET runtime in this dump (libcoreclr.so is not loaded)" };
-  const path = overridePath ?? defaultDacPath(process)!;
-  if (!existsSync(path)) return { error: `no DAC at ${path}${overridePath ? "" : " (the runtime's directory; pass --dac PATH to use another copy)"}` };
-
+  if (!runtimeModule) return { error: "no .NET runtime in this dump (libcoreclr.so is not loaded)" };
   const started = performance.now();
-  let version: string | undefined;
-  try {
-    version = dacVersion(path);
-  } catch (e) {
-    return { error: `cannot read the DAC ${path}: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}` };
-  }
-  const wanted = runtimeVersion(process, runtimeModule);
-  if (version !== undefined && wanted !== undefined && version !== wanted) {
-    return { error: `the DAC ${path} is build ${version}, but the dump's runtime is build ${wanted}: pass --dac with the libmscordaccore.so of the same build` };
-  }
-
   let lib;
   try {
     lib = koffi.load(path);
@@ -157,7 +89,7 @@ export function loadDac(process: NativeProcess, overridePath?: string): { dac?: 
   if (!itf) return { error: `the DAC ${path} has no ISOSDacInterface (HRESULT ${hresultText(qiHr)})` };
   // Keep the data target reachable for as long as the DAC may call it (the process lifetime).
   keepAlive.push(target);
-  return { dac: { koffi, sos: new SosDac(koffi, itf), xclr: new XclrDataProcess(koffi, process_), path, version: wanted ?? version, initMs: performance.now() - started } };
+  return { dac: { koffi, sos: new SosDac(koffi, itf), xclr: new XclrDataProcess(koffi, process_), path, version, initMs: performance.now() - started } };
 }
 
 const keepAlive: unknown[] = [];
