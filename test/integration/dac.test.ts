@@ -222,11 +222,14 @@ describe("DAC backend on a full dump of hello", { skip, timeout: 900_000 }, () =
     }
   });
 
-  test("a missing or bad DAC: one clear line, do still prints the object and says why fields are missing", () => {
+  test("a missing DAC: exit 3 before opening; a bad DAC: one clear line, do still prints the object and says why fields are missing", () => {
     const d = dotnetDump("hello", "full");
     const o = d.truth.objects.fields;
+    // A --dac that does not exist is a bad command line (checked before the dump opens).
+    const missing = runCli(["analyze", d.core, "--dac", "/nonexistent/libmscordaccore.so", "-c", "runtime"]);
+    assert.equal(missing.status, 3, missing.stderr);
+    assert.match(missing.stderr, /^clrscope: \/nonexistent\/libmscordaccore\.so: no such file\n$/);
     for (const [dac, why] of [
-      ["/nonexistent/libmscordaccore.so", /no DAC at \/nonexistent\/libmscordaccore\.so/],
       ["/etc/hostname", /cannot load the DAC \/etc\/hostname/],
       [`${d.truth.runtimeDir}/libSystem.Native.so`, /is not a DAC \(it exports no CLRDataCreateInstance\)/],
     ] as const) {
