@@ -127,12 +127,19 @@ function comparableMethodName(sosName: string): string | null {
 
 for (const { label, dump } of dumps) {
   describe(`SOS oracle (dotnet-dump) on ${label}`, { skip, timeout: 900_000 }, () => {
-    let answers: { core: string; sos: Map<string, SosAnswer>; ours: Map<string, string[]> } | undefined;
-    /** Both sides' answers to COMMANDS: one dotnet-dump and one clrscope run per dump. */
+    let answers: { sos: Map<string, SosAnswer>; moduleCommands: string[]; ours: Map<string, string[]> } | undefined;
+    /**
+     * Both sides' answers to COMMANDS and to dumpmodule of every module SOS's dumpdomain lists (its
+     * addresses, so that a wrong list of ours cannot narrow the test): two dotnet-dump runs (cached)
+     * and one clrscope run per dump.
+     */
     const both = () => {
       if (!answers) {
         const { core } = dump();
-        answers = { core, sos: sosAnswers(core, COMMANDS), ours: clrscopeTexts(core, COMMANDS) };
+        const sos = sosAnswers(core, COMMANDS);
+        const moduleCommands = moduleAddresses(sos.get("dumpdomain")?.lines ?? []).map((a) => `dumpmodule ${a}`);
+        for (const [command, answer] of sosAnswers(core, moduleCommands)) sos.set(command, answer);
+        answers = { sos, moduleCommands, ours: clrscopeTexts(core, [...COMMANDS, ...moduleCommands]) };
       }
       return answers;
     };
@@ -154,15 +161,12 @@ for (const { label, dump } of dumps) {
     });
 
     test("dumpmodule of every module dumpdomain lists: every line equals SOS's (hex case aside)", () => {
-      const { core, sos } = both();
-      // The addresses come from SOS's own dumpdomain, so that a wrong list of ours cannot narrow the test.
-      const commands = moduleAddresses(answered(sos.get("dumpdomain"))).map((a) => `dumpmodule ${a}`);
-      const sosModules = sosAnswers(core, commands);
-      const ourModules = clrscopeTexts(core, commands);
-      for (const command of commands) {
-        const expected = hexLowered(trimmed(answered(sosModules.get(command))));
+      const { sos, moduleCommands, ours } = both();
+      assert.ok(moduleCommands.length >= 10, `modules in SOS's dumpdomain: ${moduleCommands.length}`);
+      for (const command of moduleCommands) {
+        const expected = hexLowered(trimmed(answered(sos.get(command))));
         assert.ok(expected.some((l) => l.startsWith("MetaData start address:")), `SOS ${command}:\n${expected.join("\n")}`);
-        assert.deepEqual(hexLowered(trimmed(ourModules.get(command)!)), expected, command);
+        assert.deepEqual(hexLowered(trimmed(ours.get(command)!)), expected, command);
       }
     });
 
