@@ -1,0 +1,218 @@
+// SOS itself as the oracle: clrscope's text for clrthreads, dumpdomain, dumpmodule, clrstack -all
+// and pstacks, row by row against dotnet-dump's on the same .NET 10 dumps (test/support/sos-oracle.ts
+// runs dotnet-dump once per dump and command list, cached). Where the layouts differ, only what
+// docs/sos-differences.md lists is normalised, and each test says what it normalises.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { dotnetDump, hasDotnet, scenarioDump, type DotnetDump } from "../support/dotnet-fixtures.js";
+import { clrscopeTexts, sosAnswers, type SosAnswer } from "../support/sos-oracle.js";
+
+const skip = hasDotnet() ? false : "no dotnet SDK on PATH";
+
+/** The commands that need no address, asked for in one dotnet-dump run per dump. */
+const COMMANDS = ["clrthreads", "dumpdomain", "clrstack -all", "pstacks"];
+
+const dumps: { label: string; dump: () => DotnetDump<unknown> }[] = [
+  { label: "scenarios, full dump", dump: () => scenarioDump("full") },
+  { label: "scenarios, heap dump", dump: () => scenarioDump("heap") },
+  { label: "hello, full dump", dump: () => dotnetDump("hello", "full") },
+  { label: "hello, heap dump", dump: () => dotnetDump("hello", "heap") },
+];
+
+/** SOS pads many lines with trailing blanks; clrscope does not (sos-differences.md, found by the oracle). */
+function trimmed(lines: string[]): string[] {
+  return lines.map((l) => l.trimEnd());
+}
+
+/** SOS prints some 16-digit addresses in upper case where clrscope prints lower case (sos-differences.md). */
+function hexLowered(lines: string[]): string[] {
+  return lines.map((l) => l.replace(/\b[0-9A-Fa-f]{16}\b/g, (h) => h.toLowerCase()));
+}
+
+/** SOS's answer, which must not be an error (an error on both sides would compare equal). */
+function answered(answer: SosAnswer | undefined): string[] {
+  assert.ok(answer, "dotnet-dump gave no answer");
+  assert.equal(answer.failed, false, `SOS ${answer.command} failed${answer.crashed ? ` (${answer.crashed})` : ""}:\n${answer.lines.join("\n")}`);
+  return answer.lines;
+}
+
+/** Module addresses as dumpdomain prints them ("  <address>    <path>" under "  Module"). */
+function moduleAddresses(dumpdomain: string[]): string[] {
+  return dumpdomain.map((l) => /^ {2}([0-9a-f]{16}) {4}\S/.exec(l)?.[1]).filter((a): a is string => a !== undefined);
+}
+
+interface StackRow {
+  sp: string;
+  ip: string;
+  callSite: string;
+}
+
+/** clrstack -all text as threads ("OS Thread Id: 0x..") with their rows and any other (header) lines. */
+function clrstackThreads(lines: string[]): { thread: string; rows: StackRow[]; other: string[] }[] {
+  const threads: { thread: string; rows: StackRow[]; other: string[] }[] = [];
+  for (const line of trimmed(lines)) {
+    if (line.startsWith("OS Thread Id: ")) threads.push({ thread: line, rows: [], other: [] });
+    else if (line === "") continue; // clrscope puts a blank line between threads (sos-differences.md)
+    else {
+      const t = threads.at(-1);
+      assert.ok(t, `clrstack line before the first thread: ${line}`);
+      const m = /^([0-9A-F]{16}) ([0-9A-Fa-f]{16}) (.*)$/.exec(line);
+      if (m) t.rows.push({ sp: m[1]!, ip: m[2]!, callSite: m[3]! });
+      else t.other.push(line);
+    }
+  }
+  return threads;
+}
+
+/** SOS prints each InlinedCallFrame twice (the second row with the managed IP); clrscope once (sos-differences.md). */
+function withoutRepeatedInlinedCallFrames(rows: StackRow[]): StackRow[] {
+  return rows.filter((r, i) => !(i > 0 && r.callSite.startsWith("[InlinedCallFrame: ") && rows[i - 1]!.callSite === r.callSite && rows[i - 1]!.sp === r.sp));
+}
+
+/** " [/path/File.cs @ 23]" at the end of a managed frame's call site. */
+const SOURCE_LINE = / \[[^\]]+ @ \d+\]$/;
+
+/**
+ * Frames whose source line SOS gives differently on one dump (sos-differences.md, found by the
+ * oracle): on the scenarios heap dump SOS puts `Outer+Inner<int>.Park<__Canon>`'s call at line 24
+ * (the line after Thread.Sleep) where clrscope, and SOS on the full dump of the same build, say 23.
+ */
+const SOURCE_LINE_DIFFERS: Record<string, RegExp[]> = {
+  "scenarios, heap dump": [/^Scenarios\.Outer\+Inner`1\[\[System\.Int32, System\.Private\.CoreLib\]\]\.Park\[\[System\.__Canon/],
+};
+
+interface PstacksLine {
+  kind: "threads" | "frame";
+  /** Nesting level: the rank of the line's indentation among the indentations of its kind. */
+  level: number;
+  /** Thread ids of a "~~~~" line, or the count of a frame line. */
+  value: string;
+  method: string;
+}
+
+/** pstacks text as its tree lines, indentation made a nesting level (SOS indents by other amounts: sos-differences.md). */
+function pstacksTree(lines: string[]): { tree: PstacksLine[]; summary: string[] } {
+  const raw: { kind: PstacksLine["kind"]; indent: number; value: string; method: string }[] = [];
+  const summary: string[] = [];
+  for (const line of trimmed(lines)) {
+    let m = /^( *)~~~~ (.+)$/.exec(line);
+    if (m) {
+      raw.push({ kind: "threads", indent: m[1]!.length, value: m[2]!, method: "" });
+      continue;
+    }
+    m = /^( *)(\d+) (.+)$/.exec(line);
+    if (m) raw.push({ kind: "frame", indent: m[1]!.length, value: m[2]!, method: m[3]! });
+    else if (line.startsWith("==>")) summary.push(line);
+  }
+  const levels = (kind: PstacksLine["kind"]) => [...new Set(raw.filter((r) => r.kind === kind).map((r) => r.indent))].sort((a, b) => a - b);
+  const byKind = { threads: levels("threads"), frame: levels("frame") };
+  return { tree: raw.map((r) => ({ kind: r.kind, level: byKind[r.kind].indexOf(r.indent), value: r.value, method: r.method })), summary };
+}
+
+function withoutParameters(method: string): string {
+  const paren = method.indexOf("(");
+  return paren < 0 ? method : method.slice(0, paren);
+}
+
+/**
+ * A pstacks frame's method name without its parameter list (SOS shortens parameter type names:
+ * sos-differences.md); null where SOS names the method its own way: `(dynamicClass).` for IL stubs
+ * and DynamicMethods, and generic methods named after their type (`Outer+Inner<System.Int32>.Outer+Inner\`1`).
+ */
+function comparableMethodName(sosName: string): string | null {
+  const name = withoutParameters(sosName);
+  if (sosName.startsWith("(dynamicClass).") || name.includes("`")) return null;
+  return name;
+}
+
+for (const { label, dump } of dumps) {
+  describe(`SOS oracle (dotnet-dump) on ${label}`, { skip, timeout: 900_000 }, () => {
+    let answers: { sos: Map<string, SosAnswer>; moduleCommands: string[]; ours: Map<string, string[]> } | undefined;
+    /**
+     * Both sides' answers to COMMANDS and to dumpmodule of every module SOS's dumpdomain lists (its
+     * addresses, so that a wrong list of ours cannot narrow the test): two dotnet-dump runs (cached)
+     * and one clrscope run per dump.
+     */
+    const both = () => {
+      if (!answers) {
+        const { core } = dump();
+        const sos = sosAnswers(core, COMMANDS);
+        const moduleCommands = moduleAddresses(sos.get("dumpdomain")?.lines ?? []).map((a) => `dumpmodule ${a}`);
+        for (const [command, answer] of sosAnswers(core, moduleCommands)) sos.set(command, answer);
+        answers = { sos, moduleCommands, ours: clrscopeTexts(core, [...COMMANDS, ...moduleCommands]) };
+      }
+      return answers;
+    };
+
+    test("clrthreads: every line equals SOS's", () => {
+      const { sos, ours } = both();
+      const expected = trimmed(answered(sos.get("clrthreads")));
+      const count = Number(/^ThreadCount:\s+(\d+)$/.exec(expected[0] ?? "")?.[1]);
+      // The header's count plus its 8 lines: SOS's answer lists every thread (not an empty list).
+      assert.ok(count >= 6 && expected.length === count + 8, `SOS clrthreads:\n${expected.join("\n")}`);
+      assert.deepEqual(trimmed(ours.get("clrthreads")!), expected);
+    });
+
+    test("dumpdomain: every line equals SOS's (hex case aside)", () => {
+      const { sos, ours } = both();
+      const expected = hexLowered(trimmed(answered(sos.get("dumpdomain"))));
+      assert.ok(moduleAddresses(expected).length >= 10, `SOS dumpdomain lists modules:\n${expected.join("\n")}`);
+      assert.deepEqual(hexLowered(trimmed(ours.get("dumpdomain")!)), expected);
+    });
+
+    test("dumpmodule of every module dumpdomain lists: every line equals SOS's (hex case aside)", () => {
+      const { sos, moduleCommands, ours } = both();
+      assert.ok(moduleCommands.length >= 10, `modules in SOS's dumpdomain: ${moduleCommands.length}`);
+      for (const command of moduleCommands) {
+        const expected = hexLowered(trimmed(answered(sos.get(command))));
+        assert.ok(expected.some((l) => l.startsWith("MetaData start address:")), `SOS ${command}:\n${expected.join("\n")}`);
+        assert.deepEqual(hexLowered(trimmed(ours.get(command)!)), expected, command);
+      }
+    });
+
+    test("clrstack -all: every thread's rows equal SOS's: SP, IP, call site, source line, order", () => {
+      const { sos, ours } = both();
+      const expected = clrstackThreads(answered(sos.get("clrstack -all")));
+      const got = clrstackThreads(ours.get("clrstack -all")!);
+      assert.deepEqual(got.map((t) => t.thread), expected.map((t) => t.thread), "threads, in order");
+      const sourceLineDiffers = SOURCE_LINE_DIFFERS[label] ?? [];
+      let managedRows = 0;
+      for (const [i, theirs] of expected.entries()) {
+        const mine = got[i]!;
+        assert.deepEqual(mine.other, theirs.other, `${theirs.thread}: header lines`);
+        const rows = withoutRepeatedInlinedCallFrames(theirs.rows);
+        assert.deepEqual(mine.rows.map((r) => `${r.sp} ${r.callSite.replace(SOURCE_LINE, "")}`), rows.map((r) => `${r.sp} ${r.callSite.replace(SOURCE_LINE, "")}`),
+          `${theirs.thread}: SP and call site of each row, in order`);
+        for (const [j, row] of rows.entries()) {
+          const where = `${theirs.thread}, row ${j} (${row.callSite})`;
+          if (!sourceLineDiffers.some((re) => re.test(row.callSite))) assert.equal(mine.rows[j]!.callSite, row.callSite, `${where}: source line`);
+          // Known IP differences (sos-differences.md): the frame below an InlinedCallFrame (SOS shows
+          // the IP the Frame recorded) and SoftwareExceptionFrame rows (SOS shows libcoreclr's IP).
+          const ipDiffers = row.callSite.startsWith("[SoftwareExceptionFrame: ") || (j > 0 && rows[j - 1]!.callSite.startsWith("[InlinedCallFrame: "));
+          if (!ipDiffers) assert.equal(mine.rows[j]!.ip, row.ip, `${where}: IP`);
+          if (!row.callSite.startsWith("[")) managedRows++;
+        }
+      }
+      assert.ok(managedRows >= 20, `only ${managedRows} managed frames compared`);
+    });
+
+    test("pstacks: groups, thread ids, counts and method names equal SOS's", (t) => {
+      const { sos, ours } = both();
+      const answer = sos.get("pstacks")!;
+      // SOS's pstacks dies (SIGSEGV) on the scenarios heap dump (sos-differences.md): nothing to compare with.
+      if (answer.crashed) return t.skip(`SOS's pstacks crashed (${answer.crashed}) on this dump`);
+      const expected = pstacksTree(answered(answer));
+      const got = pstacksTree(ours.get("pstacks")!);
+      assert.ok(expected.tree.filter((l) => l.kind === "threads").length >= 5 && expected.summary.length === 1, `SOS pstacks:\n${answer.lines.join("\n")}`);
+      assert.deepEqual(got.summary, expected.summary, "the '==> N threads with M roots' line");
+      assert.equal(got.tree.length, expected.tree.length, "tree lines");
+      for (const [i, theirs] of expected.tree.entries()) {
+        const mine = got.tree[i]!;
+        const where = `line ${i} (${theirs.kind} ${theirs.value} ${theirs.method})`;
+        assert.deepEqual([mine.kind, mine.level, mine.value], [theirs.kind, theirs.level, theirs.value], where);
+        const name = comparableMethodName(theirs.method);
+        if (name !== null) assert.equal(withoutParameters(mine.method), name, `${where}: method`);
+      }
+    });
+  });
+}
