@@ -1,0 +1,46 @@
+// What a new user meets first in the session: thread selection errors that name what was typed,
+// `help` with aliases and multi-word commands, and tab completion of commands and options.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { Session } from "../../src/commands/command.js";
+import type { SosThreadsResult } from "../../src/commands/native/thread-select.js";
+import { runCommand } from "../../src/commands/registry.js";
+import { CommandError } from "../../src/errors.js";
+
+/** A session over three threads (1-based indexes 1-3, as NativeProcess numbers them); no dump needed. */
+function threeThreadSession(): Session {
+  const threads = [1, 2, 3].map((index) => ({ index, tid: 1000 + index }));
+  const process = {
+    threads,
+    thread: (index: number) => threads.find((t) => t.index === index),
+    threadByTid: (tid: number) => threads.find((t) => t.tid === tid),
+  };
+  return { process, currentThread: 1 } as unknown as Session;
+}
+
+/** The CommandError `line` fails with. */
+function failure(session: Session, line: string): CommandError {
+  try {
+    runCommand(session, line);
+  } catch (e) {
+    assert.ok(e instanceof CommandError, `expected a CommandError, got ${String(e)}`);
+    return e;
+  }
+  assert.fail(`'${line}' did not fail`);
+}
+
+describe("setthread", () => {
+  test("an index past the last thread names the index typed (0-based), not the 1-based one it maps to", () => {
+    const e = failure(threeThreadSession(), "setthread 99");
+    assert.equal(e.code, "no-such-thread");
+    assert.match(e.message, /\bindex 99\b/);
+    assert.doesNotMatch(e.message, /100/);
+    assert.doesNotMatch(e.message, /\n/);
+  });
+
+  test("the last index selects the last thread; thread select keeps lldb's 1-based #N", () => {
+    const s = threeThreadSession();
+    assert.equal((runCommand(s, "setthread 2").result as SosThreadsResult).current.tid, 1003);
+    assert.match(failure(s, "thread select 4").message, /no thread #4 /);
+  });
+});
