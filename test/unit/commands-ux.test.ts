@@ -44,3 +44,34 @@ describe("setthread", () => {
     assert.match(failure(s, "thread select 4").message, /no thread #4 /);
   });
 });
+
+describe("help", () => {
+  const text = (line: string): string => {
+    const { command, result } = runCommand(threeThreadSession(), line);
+    return command.render(result);
+  };
+
+  test("the list names each command's aliases beside it", () => {
+    const lines = text("help").split("\n");
+    const row = (usage: string) => lines.find((l) => l.trimStart().startsWith(usage)) ?? assert.fail(`no row for ${usage}`);
+    assert.match(row("dumpobj "), /\balso: do\b/);
+    assert.match(row("printexception "), /\balso: pe\b/);
+    assert.match(row("modules "), /\balso: lm\b/);
+    assert.match(row("memory read "), /\balso: x\b/);
+    assert.match(row("exit"), /\bquit\b/);
+  });
+
+  test("help on the first word of multi-word commands lists those commands", () => {
+    const out = text("help thread");
+    for (const usage of ["thread list", "thread select N", "bt [all]"]) assert.ok(out.includes(usage), `${usage} in:\n${out}`);
+    assert.doesNotMatch(out, /dumpobj|^ *exit/m, "only the thread commands");
+    assert.match(text("help THREAD select"), /^Make thread N .*\nusage: thread select N$/);
+    assert.match(text("help do"), /usage: dumpobj ADDRESS\naliases: do$/);
+  });
+
+  test("help on an unknown command is one unknown-command error naming it", () => {
+    const e = failure(threeThreadSession(), "help frobnicate now");
+    assert.equal(e.code, "unknown-command");
+    assert.equal(e.message, "no command 'frobnicate now' (type 'help' for the list)");
+  });
+});
