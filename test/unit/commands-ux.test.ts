@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Session } from "../../src/commands/command.js";
 import type { SosThreadsResult } from "../../src/commands/native/thread-select.js";
+import { complete } from "../../src/cli/repl.js";
 import { runCommand } from "../../src/commands/registry.js";
 import { CommandError } from "../../src/errors.js";
 
@@ -73,5 +74,33 @@ describe("help", () => {
     const e = failure(threeThreadSession(), "help frobnicate now");
     assert.equal(e.code, "unknown-command");
     assert.equal(e.message, "no command 'frobnicate now' (type 'help' for the list)");
+  });
+});
+
+describe("tab completion", () => {
+  const sorted = (line: string): [string[], string] => {
+    const [hits, replaced] = complete(line);
+    return [[...hits].sort(), replaced];
+  };
+
+  test("after a command's name, the word being typed completes to that command's options", () => {
+    assert.deepEqual(sorted("clrstack -a"), [["-a", "-all"], "-a"]);
+    assert.deepEqual(sorted("clrstack -all -"), [["-a", "-all", "-l", "-n", "-p"], "-"]);
+    assert.deepEqual(sorted("memory read 0x1000 -"), [["-c", "-f", "-s"], "-"], "options after a positional, of a two-word command");
+    assert.deepEqual(sorted("x 0x1000 -"), [["-c", "-f", "-s"], "-"], "an alias takes its command's options");
+    assert.deepEqual(sorted("dumpmt "), [["-md"], ""]);
+    assert.deepEqual(sorted("bt all -"), [["-c"], "-"]);
+  });
+
+  test("a word that is not an option after a command completes to nothing (not to the command list)", () => {
+    assert.deepEqual(complete("dumpobj 0x12"), [[], "0x12"]);
+    assert.deepEqual(complete("dumpil -"), [[], "-"]);
+  });
+
+  test("before a command's name, the line completes to command names, several words too", () => {
+    assert.deepEqual(sorted("  clrs"), [["clrstack"], "clrs"]);
+    assert.deepEqual(sorted("thread s"), [["thread select"], "thread s"]);
+    assert.deepEqual(sorted("thread "), [["thread backtrace", "thread list", "thread select"], "thread "]);
+    assert.deepEqual(complete("frobnicate"), [[], "frobnicate"]);
   });
 });
