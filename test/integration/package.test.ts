@@ -43,4 +43,14 @@ describe("a fresh clone", () => {
     assert.deepEqual([...packed].filter((p) => p.startsWith("dist/test/") || p.startsWith("src/")), [], "tests and TypeScript sources stay out");
   });
 
+  test("the README's ways to run it from a clone work: npx clrscope and node dist/clrscope.js", () => {
+    const readme = readFileSync(join(clone, "README.md"), "utf8");
+    assert.match(readme, /npx clrscope /);
+    assert.match(readme, /node dist\/clrscope\.js /);
+    if (!existsSync(join(clone, "dist", "clrscope.js"))) run("npm", ["run", "build"], { cwd: clone }); // when run alone
+    const version = `clrscope ${(JSON.parse(readFileSync(join(clone, "package.json"), "utf8")) as { version: string }).version}`;
+    // Offline: npx must run the clone's own bin, not fetch a package of that name.
+    assert.equal(run("npx", ["clrscope", "--version"], { cwd: clone, env: { ...process.env, npm_config_offline: "true" } }).trim(), version);
+    assert.equal(run("node", ["dist/clrscope.js", "--version"], { cwd: clone }).trim(), version);
+  });
 });
