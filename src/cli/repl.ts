@@ -15,7 +15,7 @@ import { createInterface, type Interface } from "node:readline";
 import { Worker } from "node:worker_threads";
 import type { Command } from "../commands/command.js";
 import { commandNames, findCommand, optionsOf } from "../commands/registry.js";
-import { ClrscopeError, ExitCode } from "../errors.js";
+import { CommandError, ExitCode } from "../errors.js";
 import { MAX_HISTORY_LINES } from "../limits.js";
 import { History } from "./history.js";
 import { reportFatal, writeErrorLine, writeStdout } from "./output.js";
@@ -47,7 +47,7 @@ function commandBefore(words: string): Command<unknown> | undefined {
   try {
     return findCommand(words).command;
   } catch (e) {
-    if (e instanceof ClrscopeError) return undefined; // not a command (yet): complete names
+    if (e instanceof CommandError) return undefined; // not a command (yet): complete names
     throw e;
   }
 }
