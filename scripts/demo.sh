@@ -3,7 +3,8 @@
 #   build test/targets/hello with the local .NET SDK, start it, let it park its threads, find it
 #   with `clrscope ps`, capture a full dump with `clrscope collect` (the runtime's diagnostics IPC
 #   protocol, as dotnet-dump collect), kill it, then open the dump with clrscope:  analyze <dump> -c "thread list" -c "bt all" -c clrthreads -c "clrstack -all" -c pstacks.
-# Works on a fresh clone: runs `npm ci` / `npm run build` itself when needed.
+# Works on a fresh clone: runs `npm ci` / `npm run build` itself when needed (no dist/, or a
+# source newer than it: scripts/needs-build.sh).
 # Everything it writes goes to .cache/demo/ (git-ignored).
 set -euo pipefail
 
@@ -28,8 +29,8 @@ say() { printf '\n== %s\n' "$*" >&2; }
 
 command -v dotnet >/dev/null || { echo "demo: the .NET SDK (dotnet) is not on PATH" >&2; exit 1; }
 
-if [[ ! -f dist/clrscope.js ]]; then
-  say "building clrscope (npm ci && npm run build)"
+if stale="$(bash scripts/needs-build.sh "$root")"; then
+  say "building clrscope ($stale)"
   [[ -d node_modules ]] || npm ci --no-audit --no-fund
   npm run build
 fi

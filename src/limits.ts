@@ -50,3 +50,6 @@ export const MAX_HISTORY_READ_BYTES = 256 * 1024;
 
 /** The REPL's history: longer lines are not recorded (pasted blobs, not commands). */
 export const MAX_HISTORY_LINE_CHARS = 1024;
+
+/** `ps`: runtimes asked at once (each holds a socket open until it answers or times out). */
+export const MAX_CONCURRENT_PROCESS_QUERIES = 64;

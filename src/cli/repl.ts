@@ -13,8 +13,9 @@
 // commands with --json give clean JSON Lines on stdout.
 import { createInterface, type Interface } from "node:readline";
 import { Worker } from "node:worker_threads";
-import { commandNames } from "../commands/registry.js";
-import { ExitCode } from "../errors.js";
+import type { Command } from "../commands/command.js";
+import { commandNames, findCommand, optionsOf } from "../commands/registry.js";
+import { CommandError, ExitCode } from "../errors.js";
 import { MAX_HISTORY_LINES } from "../limits.js";
 import { History } from "./history.js";
 import { reportFatal, writeErrorLine, writeStdout } from "./output.js";
@@ -26,10 +27,29 @@ const CANCEL_NOTICE_MS = 2000;
 
 const EXIT_COMMANDS = new Set(["exit", "quit", "q"]);
 
+/**
+ * readline's completer: [candidates, the end of `line` they replace]. After a command's name
+ * (`clrstack -a`), the word being typed completes to that command's options; before, the line
+ * completes to command names (several words: `thread s` -> `thread select`).
+ */
 export function complete(line: string): [string[], string] {
-  const names = commandNames();
-  const hits = names.filter((n) => n.startsWith(line.trimStart().toLowerCase()));
-  return [hits.length > 0 ? hits : names, line];
+  const typed = line.trimStart();
+  const wordStart = typed.search(/\S*$/);
+  const word = typed.slice(wordStart);
+  const command = commandBefore(typed.slice(0, wordStart));
+  if (command) return [word === "" || word.startsWith("-") ? optionsOf(command).filter((o) => o.startsWith(word)) : [], word];
+  return [commandNames().filter((n) => n.startsWith(typed.toLowerCase())), typed];
+}
+
+/** The command named by the words before the one being typed, if they name one. */
+function commandBefore(words: string): Command<unknown> | undefined {
+  if (words.trim() === "") return undefined;
+  try {
+    return findCommand(words).command;
+  } catch (e) {
+    if (e instanceof CommandError) return undefined; // not a command (yet): complete names
+    throw e;
+  }
 }
 
 /** Runs the interactive session over `options.dump`; resolves with the exit code. */

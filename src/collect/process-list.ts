@@ -3,6 +3,7 @@
 // client's GetProcessInfo does).
 import * as fs from "node:fs";
 import { ClrscopeError, rethrowIfBug } from "../errors.js";
+import { MAX_CONCURRENT_PROCESS_QUERIES } from "../limits.js";
 import { exchange, QUERY_TIMEOUT_MS, type ExchangeOptions } from "./diagnostics-client.js";
 import { examineDiagnosticsSockets, findDiagnosticsSocket, permissionAdvice, socketLocationOf, SocketDirectoryCache, type DiscoveryOptions, type IgnoredSocket, type SocketLocation } from "./discovery.js";
 import {
@@ -18,7 +19,7 @@ import {
 } from "./ipc-protocol.js";
 
 export interface QueryOptions extends DiscoveryOptions {
-  /** Per exchange with a runtime (default 5 s). */
+  /** Per exchange with a runtime (default 5 s for one process, LIST_QUERY_TIMEOUT_MS for a list). */
   timeoutMs?: number;
 }
 
@@ -88,19 +89,40 @@ function rowFrom(location: SocketLocation, info: ProcessInfo | null, error: Clrs
   };
 }
 
+/**
+ * A process list's default bound on each runtime's answer: a runtime answers ProcessInfo in
+ * milliseconds, so one that has not within a second is hung or not a runtime, and its row says so.
+ */
+export const LIST_QUERY_TIMEOUT_MS = 1_000;
+
 /** One process's row; throws ProcessAccessError when it has no diagnostics socket. */
 export async function describeDotnetProcess(pid: number, options: QueryOptions = {}, cache?: SocketDirectoryCache): Promise<DotnetProcess> {
-  const location = findDiagnosticsSocket(pid, options, cache);
+  return describeAt(findDiagnosticsSocket(pid, options, cache), options.timeoutMs ?? QUERY_TIMEOUT_MS);
+}
+
+/** The row of the process behind `location`: its runtime's answers, or why there are none. */
+async function describeAt(location: SocketLocation, timeoutMs: number): Promise<DotnetProcess> {
+  const exchangeOptions: ExchangeOptions = { timeoutMs, target: `process ${location.facts.pid} (${location.facts.name})`, permissionAdvice: permissionAdvice(location.facts, location.namespaced) };
   try {
-    return rowFrom(location, await queryProcessInfo(location.socketPath, queryOptions(location, options.timeoutMs)), null);
+    return rowFrom(location, await queryProcessInfo(location.socketPath, exchangeOptions), null);
   } catch (e) {
     rethrowIfBug(e);
     return rowFrom(location, null, e as ClrscopeError);
   }
 }
 
-function queryOptions(location: SocketLocation, timeoutMs = QUERY_TIMEOUT_MS): ExchangeOptions {
-  return { timeoutMs, target: `process ${location.facts.pid} (${location.facts.name})`, permissionAdvice: permissionAdvice(location.facts, location.namespaced) };
+/** `fn` over `items`, at most `limit` at a time; results in the order of `items`. */
+async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
 }
 
 /** Every process in /proc with a usable diagnostics socket, by pid. Processes that vanish meanwhile are left out. */
@@ -132,19 +154,9 @@ export async function scanDotnetProcesses(options: QueryOptions = {}): Promise<{
       rethrowIfBug(e); // not .NET, gone, or not ours to see
     }
   }
-  // A few queries at a time: each is a short exchange, but a hung runtime must not serialise the rest.
-  const rows: DotnetProcess[] = [];
-  for (let i = 0; i < locations.length; i += 8) {
-    const batch = locations.slice(i, i + 8).map(async (location) => {
-      try {
-        return rowFrom(location, await queryProcessInfo(location.socketPath, queryOptions(location, options.timeoutMs)), null);
-      } catch (e) {
-        rethrowIfBug(e);
-        return rowFrom(location, null, e as ClrscopeError);
-      }
-    });
-    rows.push(...(await Promise.all(batch)));
-  }
+  // All at once (up to a bound on open sockets): a hung runtime costs one timeout, not one each.
+  const timeoutMs = options.timeoutMs ?? LIST_QUERY_TIMEOUT_MS;
+  const rows = await mapConcurrently(locations, MAX_CONCURRENT_PROCESS_QUERIES, (location) => describeAt(location, timeoutMs));
   // A socket whose process exited between listing and asking: not a running .NET process.
   return { processes: rows.filter((r) => !(r.error?.code === "not-dotnet" && !fs.existsSync(`${procRoot}/${r.pid}`))), ignored };
 }

@@ -54,6 +54,14 @@ export function runCommand(session: Session, line: string): { command: Command<u
   return { command, result: command.run(session, args) };
 }
 
+/**
+ * The options a command takes, as its usage string shows them (`clrstack [-all] [-p]` ->
+ * -all, -p): the usage is the one list of options, so completion cannot drift from help.
+ */
+export function optionsOf(command: Command<unknown>): string[] {
+  return [...new Set(command.usage.match(/(?<![\w-])-[A-Za-z][\w-]*/g) ?? [])];
+}
+
 /** Every word sequence a user can type, for tab completion. */
 export function commandNames(): string[] {
   return [...COMMANDS.flatMap((c) => c.names), "exit", "quit"].sort();

@@ -88,6 +88,17 @@ describe("REPL on a terminal: Ctrl-C, Ctrl-D, history", () => {
     assert.equal(await s.exited, 0);
   });
 
+  test("Tab completes a command's option on the terminal", async () => {
+    const s = start();
+    let at = await s.waitFor(PROMPT);
+    s.type("bt -\t");
+    at = await s.waitFor(/bt -c$/, at);
+    s.type(" 1\r");
+    at = await s.waitFor(/frame #0: 0x[0-9a-f]+ /, at);
+    s.type("exit\r");
+    assert.equal(await s.exited, 0);
+  });
+
   test("typed commands are kept in a private history; the prompt recalls them", async () => {
     const history = join(home, ".clrscope_history");
     rmSync(history, { force: true });

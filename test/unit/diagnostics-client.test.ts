@@ -486,6 +486,32 @@ describe("dump command and socket discovery over a fake /proc", () => {
     }
   });
 
+  test("ps asks every runtime at once with a short default timeout: twelve silent ones cost about a second, rows in pid order", async () => {
+    const t = fakeTarget(4242);
+    const server = await startFakeServer(t.socketPath, (_req, s) => s.end(okReply(processInfo3Payload(INFO))));
+    // More silent runtimes than a batch of eight, with pids listed out of order in the directory.
+    const silentPids = [6011, 6003, 6010, 6001, 6007, 6002, 6009, 6004, 6012, 6006, 6005, 6008];
+    const silent: FakeServer[] = [];
+    try {
+      for (const pid of silentPids) {
+        writeFakeProc(t.procRoot, { pid, uid: ME, startTime: 20, environ: { TMPDIR: t.tmp } });
+        silent.push(await startFakeServer(join(t.tmp, `dotnet-diagnostic-${pid}-20-socket`), () => {}));
+      }
+      const t0 = Date.now();
+      const rows = await listDotnetProcesses({ procRoot: t.procRoot }); // the default timeout, as `clrscope ps` uses it
+      const ms = Date.now() - t0;
+      assert.ok(ms < 2500, `took ${ms} ms for ${silentPids.length} silent runtimes`);
+      assert.deepEqual(rows.map((r) => r.pid), [4242, ...[...silentPids].sort((a, b) => a - b)]);
+      assert.equal(rows[0]!.error, null);
+      assert.equal(rows[0]!.runtimeVersion, "10.0.12");
+      for (const r of rows.slice(1)) assert.equal(r.error?.code, "timeout", `pid ${r.pid}`);
+      assert.deepEqual(silent.map((s) => s.requests.length), silentPids.map(() => 1), "each silent runtime was asked once");
+    } finally {
+      await server.close();
+      await Promise.all(silent.map((s) => s.close()));
+    }
+  });
+
   test("ps over a fake /proc: the process with a socket, with its runtime's answers; a process that will not answer keeps its row with the error", async () => {
     const t = fakeTarget(4242);
     writeFakeProc(t.procRoot, { pid: 5000, startTime: 9, name: "sleep" }); // no socket

@@ -13,9 +13,10 @@ export interface SosThreadsResult {
   threads: (SelectedThread & { sosIndex: number })[];
 }
 
-function select(session: Session, index: number): SelectedThread {
+/** Selects thread `index` (1-based); `shownAs` names it in the error as the user typed it. */
+function select(session: Session, index: number, shownAs = `#${index}`): SelectedThread {
   const t = session.process.thread(index);
-  if (!t) throw new CommandError(`no thread #${index} (the dump has ${session.process.threads.length} threads)`, "no-such-thread");
+  if (!t) throw new CommandError(`no thread ${shownAs} (the dump has ${session.process.threads.length} threads)`, "no-such-thread");
   session.currentThread = index;
   return { index: t.index, tid: t.tid };
 }
@@ -45,7 +46,9 @@ export const setThread = defineCommand<SosThreadsResult>({
       if (!t) throw new CommandError(`no thread with OS id ${tid} (0x${tid.toString(16)}) in the dump`, "no-such-thread");
       select(session, t.index);
     } else if (a.positional.length === 1) {
-      select(session, parseNumber(a.positional[0]!, "thread index") + 1);
+      // SOS's index is 0-based: the error names the index typed, not the 1-based one it maps to.
+      const sosIndex = parseNumber(a.positional[0]!, "thread index");
+      select(session, sosIndex + 1, `with index ${sosIndex}`);
     }
     const current = p.thread(session.currentThread)!;
     return {
