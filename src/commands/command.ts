@@ -9,6 +9,7 @@ import { ManagedNames } from "../runtime/managed-names.js";
 import { managedCodeProvider } from "../runtime/managed-code-provider.js";
 import { openDacRuntime, type DacRuntime } from "../runtime/dac/dac-runtime.js";
 import type { TypeSource } from "./sos/type-source.js";
+import { warn } from "../warnings.js";
 
 export interface Session {
   process: NativeProcess;
@@ -78,6 +79,9 @@ export function optionalClrRuntime(session: Session): ClrRuntime | undefined {
     if (!(e instanceof ClrscopeError)) throw e;
     // No data contracts (.NET 8 and older): the DAC, if it loads, still names managed code.
     if (e instanceof NoRuntimeError) session.process.setManagedCodeProvider(managedCodeProvider(undefined, undefined, () => dacRuntime(session).runtime));
+    // A runtime whose managed view cannot be read (damaged descriptor, unreadable globals): frames
+    // in managed code are then found by frame pointer or scan, or not at all.
+    else warn(`the managed view is unavailable (${e.message}): managed frames are not named and may be missing`);
     return undefined;
   }
 }

@@ -175,6 +175,8 @@ export class NativeProcess {
     let loc = this.locations.get(key);
     if (loc === undefined) {
       loc = this.locateUncached(address, isReturnAddress);
+      // Managed code is named by the runtime, which warns at each use of damaged data: not cached here.
+      if (loc.module === undefined || !("bias" in loc.module)) return loc;
       if (this.locations.size > 1_000_000) this.locations.clear();
       this.locations.set(key, loc);
     }

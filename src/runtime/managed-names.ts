@@ -13,6 +13,7 @@ import { dacMethodName, dacTypeName, sigFormatParams, type RuntimeType } from ".
 import type { ClrRuntime } from "./clr-runtime.js";
 import type { DynamicMethodInfo } from "./contracts/runtime-type-system.js";
 import { fileNameOf } from "../native/modules.js";
+import { warn } from "../warnings.js";
 
 const TYPEDEF_TABLE = 0x02;
 /** ArrayMethodDesc function indexes 0-2 (ARRAY_FUNC_GET, _SET, _ADDRESS); the rest are constructors. */
@@ -52,8 +53,9 @@ export class ManagedNames {
     try {
       return this.readRuntimeType(typeHandle, depth);
     } catch (e) {
-      if (e instanceof ClrscopeError) return undefined;
-      throw e;
+      if (!(e instanceof ClrscopeError)) throw e;
+      warn(`type 0x${typeHandle.toString(16)} is unreadable (${e.message}): names that use it are incomplete`);
+      return undefined;
     }
   }
 
@@ -127,8 +129,9 @@ export class ManagedNames {
       if (!methodInst) return this.methodName(methodDesc);
       return dacMethodName(owner, meta, md.token & 0xffffff, methodInst);
     } catch (e) {
-      if (e instanceof ClrscopeError) return this.methodName(methodDesc);
-      throw e;
+      if (!(e instanceof ClrscopeError)) throw e;
+      warn(`the signature of method 0x${methodDesc.toString(16)} is unreadable (${e.message}): named without it`);
+      return this.methodName(methodDesc);
     }
   }
 

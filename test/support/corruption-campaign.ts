@@ -242,15 +242,27 @@ export function judge(variant: string, report: CampaignReport, intact: Map<strin
     }
     if (o.error !== undefined) continue; // a clear one-line failure is an answer, not a wrong one
     const warned = o.warnings.length > 0 || report.openWarnings.length > 0;
-    const expected = JSON.stringify(intact.get(o.command));
-    const got = JSON.stringify(o.summary);
-    if (!warned && got !== expected) {
-      failures.push({ kind: "silent-difference", variant, command: o.command, detail: `intact ${clip(expected)}\n      got ${clip(got)}` });
-    }
+    const difference = firstDifference(intact.get(o.command), o.summary);
+    if (!warned && difference !== undefined) failures.push({ kind: "silent-difference", variant, command: o.command, detail: difference });
   }
   return failures;
 }
 
+/** Where two summaries first differ ("at [3].managed: intact ... got ..."), undefined when equal. */
+function firstDifference(expected: unknown, got: unknown, path = ""): string | undefined {
+  if (JSON.stringify(expected) === JSON.stringify(got)) return undefined;
+  if (typeof expected === "object" && expected !== null && typeof got === "object" && got !== null && Array.isArray(expected) === Array.isArray(got)) {
+    const e = expected as Record<string, unknown>;
+    const g = got as Record<string, unknown>;
+    const keys = [...new Set([...Object.keys(e), ...Object.keys(g)])];
+    for (const k of keys) {
+      const d = firstDifference(e[k], g[k], `${path}[${k}]`);
+      if (d !== undefined && (k in e) && (k in g)) return d;
+    }
+  }
+  return `at ${path || "top"}: intact ${clip(JSON.stringify(expected))}, got ${clip(JSON.stringify(got))}`;
+}
+
 function clip(s: string | undefined): string {
-  return s === undefined ? "undefined" : s.length > 400 ? s.slice(0, 400) + "..." : s;
+  return s === undefined ? "undefined" : s.length > 300 ? s.slice(0, 300) + "..." : s;
 }

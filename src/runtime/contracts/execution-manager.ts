@@ -3,6 +3,9 @@
 // through the range section map, then the JIT'd code heap's nibble map (EE JIT manager) or the
 // ReadyToRun image's runtime functions.
 import type { ManagedFunction } from "../../native/windows-unwind.js";
+import { ClrscopeError, CorruptDataError } from "../../errors.js";
+import { warn } from "../../warnings.js";
+import { MissingRuntimeDataError } from "./descriptor.js";
 import type { RuntimeTarget } from "./target.js";
 
 export interface CodeBlock {
@@ -33,9 +36,15 @@ const RANGE_SECTION_CODEHEAP = 0x2;
 /** Runtime functions searched linearly beyond this many are a sign of corruption. */
 const MAX_RUNTIME_FUNCTIONS = 1 << 22;
 
+const CODE_MAP_DAMAGED =
+  "the runtime's code map (range sections, code headers) is damaged: some code addresses cannot be mapped to managed methods, so managed frames may be missing or misnamed";
+const CODE_MAP_EMPTY = "the runtime's range section map is empty (damaged): no code can be mapped to managed methods, so managed frames are missing";
+
 export class ExecutionManager {
   private readonly version: number;
-  private readonly cache = new Map<number, CodeBlock | null>();
+  /** null: not managed code; "damaged": the lookup met damaged data (warned again at each use). */
+  private readonly cache = new Map<number, CodeBlock | null | "damaged">();
+  private mapEmpty?: boolean;
 
   constructor(private readonly t: RuntimeTarget) {
     this.version = Number(t.descriptor.contractVersion("ExecutionManager") ?? 1);
@@ -45,10 +54,29 @@ export class ExecutionManager {
   codeBlock(ip: number): CodeBlock | undefined {
     let hit = this.cache.get(ip);
     if (hit === undefined) {
-      hit = this.lookup(ip) ?? null;
+      try {
+        hit = this.lookup(ip) ?? null;
+      } catch (e) {
+        // A field this runtime does not publish is not damage: callers fall back to the DAC.
+        if (!(e instanceof ClrscopeError) || e instanceof MissingRuntimeDataError) throw e;
+        hit = "damaged";
+      }
       this.cache.set(ip, hit);
     }
-    return hit ?? undefined;
+    if (hit === "damaged") warn(CODE_MAP_DAMAGED);
+    else if (hit === null && this.rangeSectionMapEmpty()) warn(CODE_MAP_EMPTY);
+    return hit === "damaged" ? undefined : (hit ?? undefined);
+  }
+
+  /** A live runtime always has code registered (CoreLib's image at least): an all-zero top level is damage. */
+  private rangeSectionMapEmpty(): boolean {
+    if (this.mapEmpty === undefined) {
+      const t = this.t;
+      const top = t.at(t.descriptor.global("ExecutionManagerCodeRangeMapAddress"), "RangeSectionMap", "TopLevelData");
+      const entries = t.memory.tryRead(top, 2 ** LEVEL_BITS * 8);
+      this.mapEmpty = entries !== undefined && entries.every((b) => b === 0);
+    }
+    return this.mapEmpty;
   }
 
   /** Unwind data of the code at `ip` (its RUNTIME_FUNCTION's UNWIND_INFO). */
@@ -90,7 +118,15 @@ export class ExecutionManager {
       const end = t.pointerField(fragment, "RangeSectionFragment", "RangeEndOpen");
       if (ip >= begin && ip < end) {
         const section = t.pointerField(fragment, "RangeSectionFragment", "RangeSection");
-        if (section !== 0 && t.pointerField(section, "RangeSection", "NextForDelete") === 0) return section;
+        if (section === 0) return undefined;
+        // The fragment and its section describe the same range: a section that does not cover
+        // the address is damaged, not "no managed code here".
+        const sectionBegin = t.pointerField(section, "RangeSection", "RangeBegin");
+        const sectionEnd = t.descriptor.hasField("RangeSection", "RangeEndOpen") ? t.pointerField(section, "RangeSection", "RangeEndOpen") : Infinity;
+        if (ip < sectionBegin || ip >= sectionEnd) {
+          throw new CorruptDataError(`RangeSection 0x${section.toString(16)} [0x${sectionBegin.toString(16)}, 0x${sectionEnd.toString(16)}) does not cover 0x${ip.toString(16)} although its fragment does`);
+        }
+        if (t.pointerField(section, "RangeSection", "NextForDelete") === 0) return section;
         return undefined;
       }
       fragment = untag(t.pointerField(fragment, "RangeSectionFragment", "Next"));

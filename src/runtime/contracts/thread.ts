@@ -1,7 +1,7 @@
 // Thread contract, version 1 (dotnet/runtime docs/design/datacontracts/Thread.md): the thread
 // store and each runtime Thread, reached through ThreadStore.FirstThreadLink and the
 // Thread.LinkNext chain.
-import { CorruptDataError } from "../../errors.js";
+import { warn } from "../../warnings.js";
 import type { ManagedThread, ThreadStoreCounts } from "../clr-runtime.js";
 import type { RuntimeTarget } from "./target.js";
 
@@ -22,16 +22,23 @@ export class ThreadContract {
   counts(): ThreadStoreCounts {
     const s = this.store();
     const count = (field: string) => this.t.i32Field(s, "ThreadStore", field);
-    return {
+    const counts = {
       threadCount: count("ThreadCount"),
       unstarted: count("UnstartedCount"),
       background: count("BackgroundCount"),
       pending: count("PendingCount"),
       dead: count("DeadCount"),
     };
+    // The thread store counts the threads of its own list: a count it contradicts is damage.
+    const listed = this.threadAddresses().length;
+    if (counts.threadCount !== listed) warn(`the thread store's ThreadCount (${counts.threadCount}) does not match the ${listed} threads in its list (damaged thread store)`);
+    for (const [name, n] of Object.entries(counts)) {
+      if (name !== "threadCount" && (n < 0 || n > listed)) warn(`the thread store's ${name} count (${n}) is impossible for ${listed} threads (damaged thread store)`);
+    }
+    return counts;
   }
 
-  /** Addresses of every runtime Thread, in the thread store's order. */
+  /** Addresses of every runtime Thread, in the thread store's order (up to a loop, with a warning). */
   threadAddresses(): number[] {
     const linkOffset = this.t.descriptor.offset("Thread", "LinkNext");
     const out: number[] = [];
@@ -39,11 +46,21 @@ export class ThreadContract {
     let link = this.t.pointerField(this.store(), "ThreadStore", "FirstThreadLink");
     while (link !== 0) {
       const thread = link - linkOffset;
-      if (seen.has(thread) || out.length >= MAX_THREADS) throw new CorruptDataError(`the runtime's thread list loops at Thread 0x${thread.toString(16)}`);
+      if (seen.has(thread) || out.length >= MAX_THREADS) {
+        warn(`the runtime's thread list loops at Thread 0x${thread.toString(16)} (damaged): only the ${out.length} threads before the loop are listed`);
+        break;
+      }
       seen.add(thread);
       out.push(thread);
-      link = this.t.pointer(thread + linkOffset);
+      const next = this.t.memory.tryReadPointer(thread + linkOffset);
+      if (Number.isNaN(next)) {
+        warn(`the runtime's thread list is cut at Thread 0x${thread.toString(16)} (its link is unreadable): threads after it are missing`);
+        break;
+      }
+      link = next;
     }
+    const finalizer = this.optionalGlobalVariable("FinalizerThread");
+    if (finalizer !== 0 && !seen.has(finalizer)) warn(`the runtime's thread list lacks the finalizer thread 0x${finalizer.toString(16)} (damaged thread store or list): threads are missing`);
     return out;
   }
 
@@ -71,7 +88,13 @@ export class ThreadContract {
   }
 
   private optionalGlobalVariable(name: string): number {
-    return this.t.descriptor.hasGlobal(name) ? this.t.globalVariable(name) : 0;
+    if (!this.t.descriptor.hasGlobal(name)) return 0;
+    const value = this.t.memory.tryReadPointer(this.t.descriptor.global(name));
+    if (Number.isNaN(value)) {
+      warn(`the runtime's global ${name} is unreadable`);
+      return 0;
+    }
+    return value;
   }
 
   /** RuntimeThreadLocals.AllocContext, which newer runtimes wrap in an EEAllocContext. */
