@@ -12,6 +12,7 @@ import { describeInternalError, writeResult, type OutputMode } from "./output.js
 import { runRepl } from "./repl.js";
 import { escapeForTerminal } from "./terminal-text.js";
 import { AnalyzeSession } from "./session.js";
+import { withWarnings } from "../warnings.js";
 
 const USAGE = `usage: clrscope analyze DUMP [-c COMMAND]... [--json] [--exe PATH] [--symbols DIR]... [--dac PATH] [--backend auto|contracts|dac] [--debug]
        ${PS_USAGE}
@@ -84,7 +85,8 @@ async function analyze(args: AnalyzeArgs, options: MainOptions): Promise<number>
   for (const w of process_.core.warnings) process.stderr.write(escapeForTerminal(`clrscope: warning: ${w}\n`));
   const session = new AnalyzeSession(process_, args.mode, args.debug, args.dac);
   session.state.backend = args.backend;
-  writeResult(args.mode, "open", status, status.run(session.state, []));
+  const openWarnings: string[] = [];
+  writeResult(args.mode, "open", status, withWarnings(openWarnings, () => status.run(session.state, [])), openWarnings);
   if (args.commands.length === 0) {
     await runRepl(session); // interactive: a failed command was already reported; exit 0 as lldb does
     process_.close();

@@ -2,7 +2,7 @@
 // runner that turns arguments into a plain result object (the --json document), and a
 // renderer that turns that object into the text people know from lldb, gdb or SOS.
 import { ClrscopeError, CommandError } from "../errors.js";
-import type { NativeProcess } from "../native/process.js";
+import { describeUnreadableRuntime, type NativeProcess } from "../native/process.js";
 import type { ClrRuntime } from "../runtime/clr-runtime.js";
 import { NoRuntimeError, openClrRuntime } from "../runtime/open-runtime.js";
 import { ManagedNames } from "../runtime/managed-names.js";
@@ -72,7 +72,11 @@ export function managedBackend(session: Session): { contracts: ClrRuntime; dac?:
 /** The runtime when the dump has a usable one (for commands that work with or without it). */
 export function optionalClrRuntime(session: Session): ClrRuntime | undefined {
   if (session.runtime) return session.runtime;
-  if (!session.process.runtime) return undefined;
+  if (!session.process.runtime) {
+    const unreadable = session.process.unreadableRuntime;
+    if (unreadable) warn(`${describeUnreadableRuntime(unreadable)}; managed frames are not named and may be missing`);
+    return undefined;
+  }
   try {
     return clrRuntime(session);
   } catch (e) {

@@ -89,6 +89,9 @@ export function readCoreFile(source: ByteSource): CoreFile {
     decodeNotes(core, parseNotes(`${name} notes`, source.read(ph.offset, ph.filesz)));
   }
   if (core.threads.length === 0) throw new CorruptDataError(`${name}: core dump has no thread (NT_PRSTATUS) notes`);
+  // The kernel names every mapping it lists: nameless ones mean a damaged NT_FILE, whose modules are then unknown.
+  const nameless = core.files.filter((f) => f.path === "").length;
+  if (nameless > 0) warnings.push(`${name}: the NT_FILE note is damaged (${nameless} of ${core.files.length} mapped files have no path): modules, the .NET runtime among them, may be missing`);
   return core;
 }
 

@@ -10,6 +10,7 @@ import { MissingRuntimeDataError } from "./contracts/descriptor.js";
 import type { DacRuntime } from "./dac/dac-runtime.js";
 import type { ManagedNames } from "./managed-names.js";
 import { fileNameOf } from "../native/modules.js";
+import { warn } from "../warnings.js";
 
 /**
  * The contracts backend's code map (`rt`, when the dump has a descriptor), falling back to the
@@ -31,7 +32,7 @@ export function managedCodeProvider(rt: ClrRuntime | undefined, names: ManagedNa
   return {
     unwindInfo: (address) => (contractsCanMapCode ? tryOrUndefined(() => rt!.unwindInfo(address)) : undefined),
     describe: (address) =>
-      tryOrUndefined(() => {
+      namedOrWarned(address, () => {
         if (contractsCanMapCode) {
           const block = contractsBlock(address);
           if (block) {
@@ -44,6 +45,17 @@ export function managedCodeProvider(rt: ClrRuntime | undefined, names: ManagedNa
         return d && describeWithDac(d, address);
       }),
   };
+}
+
+/** The name of the code at `address`; when damaged data stops it, a warning and no name. */
+function namedOrWarned<T>(address: number, name: () => T | undefined): T | undefined {
+  try {
+    return name();
+  } catch (e) {
+    if (!(e instanceof ClrscopeError)) throw e;
+    warn(`the managed code at 0x${address.toString(16)} cannot be named (${e.message})`);
+    return undefined;
+  }
 }
 
 /** Module file name, method name (without its parameter list, as the contracts path names it) and offset, from the DAC. */

@@ -17,19 +17,15 @@ import { openCoreDump } from "../../src/native/process.js";
 import { withWarnings } from "../../src/warnings.js";
 import { scenarioDump, type DumpType } from "../support/dotnet-fixtures.js";
 import {
-  generateVariants, judge, locateTargets, summarize,
+  campaignInputs, CAMPAIGN_SEED as SEED, generateVariants, judge, locateTargets, summarize, VARIANTS_PER_DUMP,
   type CampaignJob, type CampaignReport, type Failure, type Variant,
 } from "../support/corruption-campaign.js";
 
-const SEED = Number(process.env.CAMPAIGN_SEED ?? 20261203);
-/** Variants per dump type; 2 x 170 = 340 (the issue asks for at least 300). */
-const VARIANTS_PER_DUMP = Number(process.env.CAMPAIGN_VARIANTS ?? 170);
 const WORKERS = 2;
 /** A variant's commands take well under a second intact; this much means a hang. */
 const VARIANT_TIMEOUT_MS = 30_000;
 const WORKER_PATH = join(fileURLToPath(new URL(".", import.meta.url)), "..", "support", "campaign-worker.js");
 
-const BASE_COMMANDS = ["status", "thread list", "bt all", "clrthreads", "clrstack -all -n", "pstacks", "runtime", "modules"];
 
 interface Subject {
   type: DumpType;
@@ -45,14 +41,7 @@ function prepare(type: DumpType, seed: number): Subject {
   const process_ = openCoreDump(core);
   const session: Session = { process: process_, currentThread: 1, backend: "contracts", dac: { error: "kept out" } };
   try {
-    const methodTables = truth.methodTables.slice(0, 3).map((m) => Number(m.methodTable));
-    const objects = [Number(truth.exception.address)];
-    const commands = [
-      ...BASE_COMMANDS,
-      ...methodTables.map((mt) => `dumpmt 0x${mt.toString(16)}`),
-      `dumpobj ${truth.exception.address}`,
-      `pe ${truth.exception.address}`,
-    ];
+    const { commands, methodTables, objects } = campaignInputs(truth);
     const intact = new Map<string, unknown>();
     for (const c of commands) {
       const warnings: string[] = [];

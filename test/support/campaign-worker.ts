@@ -14,7 +14,7 @@ import { summarize, type CommandOutcome, type CampaignJob, type CampaignReport }
 
 const NO_DAC = "the DAC is kept out of the corruption campaign";
 
-function runJob(job: CampaignJob): CampaignReport {
+export function runJob(job: CampaignJob): CampaignReport {
   const alterations = {
     patches: job.patches.map((p) => ({ offset: p.offset, bytes: Uint8Array.from(Buffer.from(p.hex, "hex")) })),
     truncateAt: job.truncateAt,
@@ -54,6 +54,9 @@ function describe(e: unknown): string {
   return e instanceof Error ? (e.stack ?? e.message) : String(e);
 }
 
-process.on("message", (job: CampaignJob) => {
-  process.send!(runJob(job));
-});
+// Forked by the campaign: answer each job (imported by campaign-replay.ts: stay passive).
+if (process.send !== undefined) {
+  process.on("message", (job: CampaignJob) => {
+    process.send!(runJob(job));
+  });
+}

@@ -5,7 +5,26 @@
 import { clrRuntime, type Session } from "../../src/commands/command.js";
 import type { ContractsRuntime } from "../../src/runtime/contracts/contracts-runtime.js";
 import type { CoreFile } from "../../src/dump/elf-core.js";
+import type { ScenarioTruth } from "./dotnet-fixtures.js";
 import { PT_NOTE } from "../../src/dump/elf-format.js";
+
+/** The campaign's seed (CAMPAIGN_SEED replays another); the heap dump's variants use seed + 1. */
+export const CAMPAIGN_SEED = Number(process.env.CAMPAIGN_SEED ?? 20261203);
+/** Variants per dump type (the issue asks for at least 300 in all). */
+export const VARIANTS_PER_DUMP = Number(process.env.CAMPAIGN_VARIANTS ?? 170);
+
+const BASE_COMMANDS = ["status", "thread list", "bt all", "clrthreads", "clrstack -all -n", "pstacks", "runtime", "modules"];
+
+/** The commands each variant runs, and the MethodTables and objects they (and the damage) aim at, from the scenario's truth file. */
+export function campaignInputs(truth: ScenarioTruth): { commands: string[]; methodTables: number[]; objects: number[] } {
+  const methodTables = truth.methodTables.slice(0, 3).map((m) => Number(m.methodTable));
+  const exception = truth.exception.address;
+  return {
+    commands: [...BASE_COMMANDS, ...methodTables.map((mt) => `dumpmt 0x${mt.toString(16)}`), `dumpobj ${exception}`, `pe ${exception}`],
+    methodTables,
+    objects: [Number(exception)],
+  };
+}
 
 // ---- the worker protocol --------------------------------------------------------------------
 

@@ -33,6 +33,8 @@ const NIBBLES_PER_UNIT = 8;
 const UNIT_BYTES = 256;
 /** RangeSection.Flags bit: the section is a code heap (JIT'd code) rather than an image. */
 const RANGE_SECTION_CODEHEAP = 0x2;
+/** RangeSection.Flags bit: the section holds stubs (a range list), not methods. */
+const RANGE_SECTION_RANGELIST = 0x4;
 /** Runtime functions searched linearly beyond this many are a sign of corruption. */
 const MAX_RUNTIME_FUNCTIONS = 1 << 22;
 
@@ -99,7 +101,9 @@ export class ExecutionManager {
     const r2rModule = t.pointerField(section, "RangeSection", "R2RModule");
     if (r2rModule !== 0) return this.readyToRunBlock(section, r2rModule, ip);
     const flags = t.u32Field(section, "RangeSection", "Flags");
-    if ((flags & RANGE_SECTION_CODEHEAP) === 0) return undefined;
+    if ((flags & RANGE_SECTION_RANGELIST) !== 0) return undefined;
+    // Every section is an image (R2RModule), a code heap or a stub range list: none of these is damage.
+    if ((flags & RANGE_SECTION_CODEHEAP) === 0) throw new CorruptDataError(`RangeSection 0x${section.toString(16)} is neither an image, a code heap nor a stub range (flags 0x${flags.toString(16)})`);
     return this.jittedBlock(section, ip);
   }
 
@@ -116,6 +120,7 @@ export class ExecutionManager {
     for (let fragment = level, n = 0; fragment !== 0 && n < 10_000; n++) {
       const begin = t.pointerField(fragment, "RangeSectionFragment", "RangeBegin");
       const end = t.pointerField(fragment, "RangeSectionFragment", "RangeEndOpen");
+      if (end <= begin) throw new CorruptDataError(`RangeSectionFragment 0x${fragment.toString(16)} has an empty range [0x${begin.toString(16)}, 0x${end.toString(16)})`);
       if (ip >= begin && ip < end) {
         const section = t.pointerField(fragment, "RangeSectionFragment", "RangeSection");
         if (section === 0) return undefined;
@@ -216,12 +221,13 @@ export class ExecutionManager {
   /** ReadyToRun code: binary search the image's RUNTIME_FUNCTIONs, then EntryPointToMethodDescMap. */
   private readyToRunBlock(section: number, module: number, ip: number): CodeBlock | undefined {
     const t = this.t;
+    // The section is registered for a ReadyToRun image: missing or implausible R2R data is damage.
     const info = t.pointerField(module, "Module", "ReadyToRunInfo");
-    if (info === 0) return undefined;
+    if (info === 0) throw new CorruptDataError(`RangeSection 0x${section.toString(16)}'s module 0x${module.toString(16)} has no ReadyToRunInfo`);
     const imageBase = t.pointerField(section, "RangeSection", "RangeBegin");
     const count = t.u32Field(info, "ReadyToRunInfo", "NumRuntimeFunctions");
     const functions = t.pointerField(info, "ReadyToRunInfo", "RuntimeFunctions");
-    if (count === 0 || count > MAX_RUNTIME_FUNCTIONS || functions === 0) return undefined;
+    if (count === 0 || count > MAX_RUNTIME_FUNCTIONS || functions === 0) throw new CorruptDataError(`ReadyToRunInfo 0x${info.toString(16)} lists ${count} runtime functions at 0x${functions.toString(16)}`);
     const size = t.descriptor.size("RuntimeFunction");
     const beginOff = t.descriptor.offset("RuntimeFunction", "BeginAddress");
     const rva = ip - imageBase;

@@ -5,6 +5,7 @@
 // offset comes from the runtime's descriptor through RuntimeTarget.
 import { ClrscopeError, CorruptDataError } from "../../errors.js";
 import { loadedImageSource, PeImage, type PeLayout } from "../../metadata/pe.js";
+import { warn } from "../../warnings.js";
 import type { RuntimeTarget } from "./target.js";
 
 /** Module::m_dwTransientFlags bits the contract names (ModuleFlags_1). */
@@ -170,7 +171,15 @@ export class Loader {
 
   /** Modules of the AppDomain's assemblies, in load order (what SOS and ClrMD enumerate). */
   moduleAddresses(appDomain = this.appDomain()): number[] {
-    return this.assemblies(appDomain).map((a) => this.assembly(a).module).filter((m) => m !== 0);
+    const out: number[] = [];
+    for (const a of this.assemblies(appDomain)) {
+      const module = this.assembly(a).module;
+      if (module === 0) continue;
+      // A Module points back at its Assembly: one that does not is damaged (its path, name and maps with it).
+      if (this.module(module).assembly !== a) warn(`module 0x${module.toString(16)} does not point back at its assembly 0x${a.toString(16)} (damaged): its details are unreliable`);
+      out.push(module);
+    }
+    return out;
   }
 
   module(address: number): LoaderModule {

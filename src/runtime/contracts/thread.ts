@@ -29,9 +29,7 @@ export class ThreadContract {
       pending: count("PendingCount"),
       dead: count("DeadCount"),
     };
-    // The thread store counts the threads of its own list: a count it contradicts is damage.
     const listed = this.threadAddresses().length;
-    if (counts.threadCount !== listed) warn(`the thread store's ThreadCount (${counts.threadCount}) does not match the ${listed} threads in its list (damaged thread store)`);
     for (const [name, n] of Object.entries(counts)) {
       if (name !== "threadCount" && (n < 0 || n > listed)) warn(`the thread store's ${name} count (${n}) is impossible for ${listed} threads (damaged thread store)`);
     }
@@ -59,6 +57,10 @@ export class ThreadContract {
       }
       link = next;
     }
+    // The thread store counts the threads of its own list: a count it contradicts is damage.
+    const threadCount = this.t.memory.tryRead(this.t.at(this.store(), "ThreadStore", "ThreadCount"), 4);
+    const count = threadCount && new DataView(threadCount.buffer, threadCount.byteOffset, 4).getInt32(0, true);
+    if (count !== out.length) warn(`the thread store's ThreadCount (${count ?? "unreadable"}) does not match the ${out.length} threads in its list (damaged thread store or list): threads may be missing`);
     const finalizer = this.optionalGlobalVariable("FinalizerThread");
     if (finalizer !== 0 && !seen.has(finalizer)) warn(`the runtime's thread list lacks the finalizer thread 0x${finalizer.toString(16)} (damaged thread store or list): threads are missing`);
     return out;
