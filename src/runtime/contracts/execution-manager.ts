@@ -73,9 +73,7 @@ export class ExecutionManager {
   /** A live runtime always has code registered (CoreLib's image at least): an all-zero top level is damage. */
   private rangeSectionMapEmpty(): boolean {
     if (this.mapEmpty === undefined) {
-      const t = this.t;
-      const top = t.at(t.descriptor.global("ExecutionManagerCodeRangeMapAddress"), "RangeSectionMap", "TopLevelData");
-      const entries = t.memory.tryRead(top, 2 ** LEVEL_BITS * 8);
+      const entries = this.t.memory.tryRead(this.topLevel(), 2 ** LEVEL_BITS * 8);
       this.mapEmpty = entries !== undefined && entries.every((b) => b === 0);
     }
     return this.mapEmpty;
@@ -107,11 +105,18 @@ export class ExecutionManager {
     return this.jittedBlock(section, ip);
   }
 
+  /** The map's top level: its 256 entries sit inline in the map object (TopLevelData is the array). */
+  private topLevel(): number {
+    const t = this.t;
+    const map = t.descriptor.global("ExecutionManagerCodeRangeMapAddress");
+    if (map === 0) throw new CorruptDataError("the descriptor gives the range section map the address 0 (damaged pointer data)");
+    return t.at(map, "RangeSectionMap", "TopLevelData");
+  }
+
   /** Walk the range section map down to the fragment list for `ip`'s 128 KiB chunk. */
   private rangeSection(ip: number): number | undefined {
     const t = this.t;
-    // The top level's 256 entries sit inline in the map object (TopLevelData is the array).
-    let level = t.at(t.descriptor.global("ExecutionManagerCodeRangeMapAddress"), "RangeSectionMap", "TopLevelData");
+    let level = this.topLevel();
     for (let l = LEVELS; l >= 1 && level !== 0; l--) {
       const index = Math.floor(ip / 2 ** (CHUNK_BITS + (l - 1) * LEVEL_BITS)) % 2 ** LEVEL_BITS;
       level = untag(t.pointer(level + index * 8));
@@ -124,12 +129,12 @@ export class ExecutionManager {
       if (ip >= begin && ip < end) {
         const section = t.pointerField(fragment, "RangeSectionFragment", "RangeSection");
         if (section === 0) return undefined;
-        // The fragment and its section describe the same range: a section that does not cover
-        // the address is damaged, not "no managed code here".
+        // A fragment repeats its section's range: a section whose range differs is damaged, not
+        // "no managed code here".
         const sectionBegin = t.pointerField(section, "RangeSection", "RangeBegin");
         const sectionEnd = t.descriptor.hasField("RangeSection", "RangeEndOpen") ? t.pointerField(section, "RangeSection", "RangeEndOpen") : Infinity;
-        if (ip < sectionBegin || ip >= sectionEnd) {
-          throw new CorruptDataError(`RangeSection 0x${section.toString(16)} [0x${sectionBegin.toString(16)}, 0x${sectionEnd.toString(16)}) does not cover 0x${ip.toString(16)} although its fragment does`);
+        if (sectionBegin !== begin || sectionEnd !== end) {
+          throw new CorruptDataError(`RangeSection 0x${section.toString(16)} [0x${sectionBegin.toString(16)}, 0x${sectionEnd.toString(16)}) differs from its fragment's range [0x${begin.toString(16)}, 0x${end.toString(16)})`);
         }
         if (t.pointerField(section, "RangeSection", "NextForDelete") === 0) return section;
         return undefined;
@@ -142,9 +147,11 @@ export class ExecutionManager {
   private jittedBlock(section: number, ip: number): CodeBlock | undefined {
     const t = this.t;
     const heap = t.pointerField(section, "RangeSection", "HeapList");
-    if (heap === 0) return undefined;
+    if (heap === 0) throw new CorruptDataError(`code heap RangeSection 0x${section.toString(16)} has no heap list`);
     const mapBase = t.pointerField(heap, "CodeHeapListNode", "MapBase");
     const headerMap = t.pointerField(heap, "CodeHeapListNode", "HeaderMap");
+    // The section maps the address to this heap: a heap whose code starts above it is damaged.
+    if (mapBase > ip) throw new CorruptDataError(`code heap 0x${heap.toString(16)}'s code starts at 0x${mapBase.toString(16)}, above 0x${ip.toString(16)}`);
     const start = this.version >= 2 ? this.findStartConstant(mapBase, headerMap, ip) : this.findStartLinear(mapBase, headerMap, ip);
     if (start === undefined) return undefined;
     // The code header pointer sits just before the code; small values mark stub blocks.
