@@ -136,8 +136,10 @@ export class ExecutionManager {
         if (sectionBegin !== begin || sectionEnd !== end) {
           throw new CorruptDataError(`RangeSection 0x${section.toString(16)} [0x${sectionBegin.toString(16)}, 0x${sectionEnd.toString(16)}) differs from its fragment's range [0x${begin.toString(16)}, 0x${end.toString(16)})`);
         }
-        if (t.pointerField(section, "RangeSection", "NextForDelete") === 0) return section;
-        return undefined;
+        // A section pending deletion holds no code that a thread could still run or return to.
+        const nextForDelete = t.pointerField(section, "RangeSection", "NextForDelete");
+        if (nextForDelete !== 0) throw new CorruptDataError(`RangeSection 0x${section.toString(16)} covering 0x${ip.toString(16)} is marked for deletion (NextForDelete 0x${nextForDelete.toString(16)})`);
+        return section;
       }
       fragment = untag(t.pointerField(fragment, "RangeSectionFragment", "Next"));
     }

@@ -2,7 +2,7 @@
 // store and each runtime Thread, reached through ThreadStore.FirstThreadLink and the
 // Thread.LinkNext chain.
 import { warn } from "../../warnings.js";
-import type { ManagedThread, ThreadStoreCounts } from "../clr-runtime.js";
+import { ThreadStateFlags, type ManagedThread, type ThreadStoreCounts } from "../clr-runtime.js";
 import type { RuntimeTarget } from "./target.js";
 
 function framePointer(value: number): number {
@@ -68,11 +68,18 @@ export class ThreadContract {
 
   thread(address: number, special: { finalizer: number; gc: number }): ManagedThread {
     const t = this.t;
+    const managedId = t.u32Field(address, "Thread", "Id");
+    const osId = t.pointerField(address, "Thread", "OSId");
+    const state = t.u32Field(address, "Thread", "State");
+    // Managed ids start at 1, and a thread that has started and not ended has an OS thread.
+    if (managedId === 0 || (osId === 0 && (state & (ThreadStateFlags.Unstarted | ThreadStateFlags.Dead)) === 0)) {
+      warn(`Thread 0x${address.toString(16)} is damaged (managed id ${managedId}, OS id ${osId}, state 0x${state.toString(16)}): its row and stack are unreliable`);
+    }
     return {
       address,
-      managedId: t.u32Field(address, "Thread", "Id"),
-      osId: t.pointerField(address, "Thread", "OSId"),
-      state: t.u32Field(address, "Thread", "State"),
+      managedId,
+      osId,
+      state,
       preemptiveGCDisabled: (t.u32Field(address, "Thread", "PreemptiveGCDisabled") & 1) !== 0,
       allocContext: this.allocContext(address),
       // FRAME_TOP (all bits set) ends an empty chain: no Frames is 0 here.
