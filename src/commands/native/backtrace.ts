@@ -4,6 +4,7 @@ import { CommandError } from "../../errors.js";
 import type { ThreadBacktrace } from "../../native/process.js";
 import type { StopReason } from "../../native/unwinder.js";
 import { defineCommand, hexPadded, optionalClrRuntime, parseArgs, parseNumber, type Session } from "../command.js";
+import { warn } from "../../warnings.js";
 import { describeLocation, frameResult, type FrameResult } from "./location.js";
 
 export interface BacktraceResult {
@@ -16,14 +17,29 @@ function backtraces(session: Session, args: string[]): BacktraceResult {
   if (a.positional.length > (all ? 1 : 0)) throw new CommandError(`unexpected argument ${a.positional[all ? 1 : 0]} (usage: bt [all] [-c COUNT])`, "usage");
   const count = a.values.has("-c") ? parseNumber(a.values.get("-c")!, "frame count") : undefined;
   const p = session.process;
-  optionalClrRuntime(session); // mixed mode: managed frames unwound by their unwind data and named
+  const runtime = optionalClrRuntime(session); // mixed mode: managed frames unwound by their unwind data and named
   const threads = all ? p.threads : [p.thread(session.currentThread)!];
   return {
     threads: threads.map((t) => {
       const bt: ThreadBacktrace = p.backtrace(t, count);
+      if (runtime) warnUnknownCodeBeforeFallback(t.index, bt);
       return { index: t.index, tid: t.tid, current: t.index === session.currentThread, stop: bt.stop, frames: bt.frames.map(frameResult) };
     }),
   };
+}
+
+/**
+ * With the runtime's code map at hand, code that no module and no runtime structure knows, whose
+ * caller had to be found by frame pointer or scan, is most likely managed code the map failed to
+ * find: its name and the frames above it are then guesses.
+ */
+function warnUnknownCodeBeforeFallback(threadIndex: number, bt: ThreadBacktrace): void {
+  bt.frames.forEach((f, i) => {
+    const caller = bt.frames[i + 1];
+    if (f.module === undefined && caller !== undefined && (caller.trust === "frame_pointer" || caller.trust === "scan")) {
+      warn(`thread #${threadIndex} frame #${i}: code at 0x${f.ip.toString(16)} is in no module and the runtime's code map does not know it (damaged?); the frames above it were found by ${caller.trust.replace("_", " ")}`);
+    }
+  });
 }
 
 function render(r: BacktraceResult): string {
