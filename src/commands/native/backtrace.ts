@@ -1,10 +1,11 @@
 // `bt` / `thread backtrace [all]` (lldb): native backtraces of the current thread or of all.
 // Frames found by stack scanning are marked, since they may be wrong.
-import { CommandError } from "../../errors.js";
+import { CommandError, tryOrUndefined } from "../../errors.js";
 import type { ThreadBacktrace } from "../../native/process.js";
 import type { StopReason } from "../../native/unwinder.js";
 import { defineCommand, hexPadded, optionalClrRuntime, parseArgs, parseNumber, type Session } from "../command.js";
-import { warn } from "../../warnings.js";
+import type { ClrRuntime, ManagedThread } from "../../runtime/clr-runtime.js";
+import { warnUnknownCodeBeforeFallback, warnWalkEndedBelowFrames } from "../../runtime/stack-checks.js";
 import { describeLocation, frameResult, type FrameResult } from "./location.js";
 
 export interface BacktraceResult {
@@ -19,27 +20,21 @@ function backtraces(session: Session, args: string[]): BacktraceResult {
   const p = session.process;
   const runtime = optionalClrRuntime(session); // mixed mode: managed frames unwound by their unwind data and named
   const threads = all ? p.threads : [p.thread(session.currentThread)!];
+  const managedThreads = runtime && tryOrUndefined(() => new Map(runtime.threads().map((m) => [m.osId, m])));
   return {
     threads: threads.map((t) => {
       const bt: ThreadBacktrace = p.backtrace(t, count);
-      if (runtime) warnUnknownCodeBeforeFallback(t.index, bt);
+      if (runtime) checkAgainstRuntime(runtime, `thread #${t.index}`, managedThreads?.get(t.tid), bt);
       return { index: t.index, tid: t.tid, current: t.index === session.currentThread, stop: bt.stop, frames: bt.frames.map(frameResult) };
     }),
   };
 }
 
-/**
- * With the runtime's code map at hand, code that no module and no runtime structure knows, whose
- * caller had to be found by frame pointer or scan, is most likely managed code the map failed to
- * find: its name and the frames above it are then guesses.
- */
-function warnUnknownCodeBeforeFallback(threadIndex: number, bt: ThreadBacktrace): void {
-  bt.frames.forEach((f, i) => {
-    const caller = bt.frames[i + 1];
-    if (f.module === undefined && caller !== undefined && (caller.trust === "frame_pointer" || caller.trust === "scan")) {
-      warn(`thread #${threadIndex} frame #${i}: code at 0x${f.ip.toString(16)} is in no module and the runtime's code map does not know it (damaged?); the frames above it were found by ${caller.trust.replace("_", " ")}`);
-    }
-  });
+/** Where the runtime is known, what it says about the thread's stack must agree with the walk. */
+function checkAgainstRuntime(runtime: ClrRuntime, label: string, managed: ManagedThread | undefined, bt: ThreadBacktrace): void {
+  warnUnknownCodeBeforeFallback(label, bt.frames, (i) => bt.frames[i]!.module !== undefined);
+  const explicitFrames = managed && tryOrUndefined(() => runtime.explicitFrames(managed));
+  if (explicitFrames) warnWalkEndedBelowFrames(label, bt.frames, explicitFrames.map((f) => f.address));
 }
 
 function render(r: BacktraceResult): string {

@@ -152,7 +152,15 @@ export class Loader {
    */
   assemblies(appDomain = this.appDomain()): number[] {
     const list = this.t.at(appDomain, "AppDomain", "DomainAssemblyList");
-    return this.arrayList(list).filter((da) => da !== 0).map((da) => this.t.pointer(da)).filter((a) => a !== 0);
+    const out: number[] = [];
+    for (const da of this.arrayList(list)) {
+      if (da === 0) continue;
+      const assembly = this.t.pointer(da);
+      // A DomainAssembly exists for its Assembly: without one it is damaged, and an assembly is missing.
+      if (assembly === 0) warn(`DomainAssembly 0x${da.toString(16)} has no Assembly (damaged): an assembly and its module are missing`);
+      else out.push(assembly);
+    }
+    return out;
   }
 
   assembly(address: number): AssemblyInfo {

@@ -29,9 +29,16 @@ export class ThreadContract {
       pending: count("PendingCount"),
       dead: count("DeadCount"),
     };
-    const listed = this.threadAddresses().length;
+    const addresses = this.threadAddresses();
+    const listed = addresses.length;
     for (const [name, n] of Object.entries(counts)) {
       if (name !== "threadCount" && (n < 0 || n > listed)) warn(`the thread store's ${name} count (${n}) is impossible for ${listed} threads (damaged thread store)`);
+    }
+    // The store counts unstarted and dead threads as their state flags change: the flags of the list must agree.
+    const states = addresses.map((a) => this.t.memory.tryRead(this.t.at(a, "Thread", "State"), 4)).map((b) => (b ? new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true) : 0));
+    for (const [name, flag] of [["unstarted", ThreadStateFlags.Unstarted], ["dead", ThreadStateFlags.Dead]] as const) {
+      const flagged = states.filter((s) => (s & flag) !== 0).length;
+      if (counts[name] !== flagged) warn(`the thread store's ${name} count (${counts[name]}) does not match the ${flagged} ${name} threads in its list (damaged thread store or threads)`);
     }
     return counts;
   }
