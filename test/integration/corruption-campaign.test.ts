@@ -33,6 +33,7 @@ interface Subject {
   commands: string[];
   variants: Variant[];
   intact: Map<string, unknown>;
+  agree: [string, string][];
 }
 
 /** The intact dump's answers, the object addresses worth asking about, and the variants. */
@@ -42,6 +43,13 @@ function prepare(type: DumpType, seed: number): Subject {
   const session: Session = { process: process_, currentThread: 1, backend: "contracts", dac: { error: "kept out" } };
   try {
     const { commands, methodTables, objects } = campaignInputs(truth);
+    // The exception's message string, from the intact dumpobj: pe and dumpobj must show it alike.
+    const exceptionFields = runCommand(session, `dumpobj ${truth.exception.address}`).result as { fields: { name: string; value: string }[] | null };
+    const message = exceptionFields.fields?.find((f) => f.name === "_message")?.value;
+    assert.ok(message !== undefined && message !== "0x0", "the scenario's exception has a message string");
+    const agree: [string, string][] = [[`pe ${truth.exception.address}`, `dumpobj ${message}`]];
+    commands.push(`dumpobj ${message}`);
+    objects.push(Number(message));
     const intact = new Map<string, unknown>();
     for (const c of commands) {
       const warnings: string[] = [];
@@ -52,7 +60,7 @@ function prepare(type: DumpType, seed: number): Subject {
     }
     const targets = locateTargets(session, { methodTables, objects });
     const variants = generateVariants(type, statSync(core).size, targets, seed, VARIANTS_PER_DUMP);
-    return { type, dump: core, commands, variants, intact };
+    return { type, dump: core, commands, variants, intact, agree };
   } finally {
     process_.close();
   }
@@ -124,7 +132,7 @@ describe("corruption campaign on .NET 10 dumps", () => {
       commandsRun += report.outcomes.length;
       if (report.openError !== undefined) refused++;
       if (report.openWarnings.length > 0 || report.outcomes.some((c) => c.warnings.length > 0)) warned++;
-      failures.push(...judge(variant, report, subject.intact));
+      failures.push(...judge(variant, report, subject.intact, subject.agree));
     });
     const byKind = new Map<string, number>();
     for (const f of failures) byKind.set(f.kind, (byKind.get(f.kind) ?? 0) + 1);

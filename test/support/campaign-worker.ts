@@ -10,7 +10,7 @@ import type { Session } from "../../src/commands/command.js";
 import { runCommand } from "../../src/commands/registry.js";
 import { openCoreDump } from "../../src/native/process.js";
 import { withWarnings } from "../../src/warnings.js";
-import { summarize, type CommandOutcome, type CampaignJob, type CampaignReport } from "./corruption-campaign.js";
+import { shownText, summarize, type CommandOutcome, type CampaignJob, type CampaignReport } from "./corruption-campaign.js";
 
 const NO_DAC = "the DAC is kept out of the corruption campaign";
 
@@ -43,7 +43,8 @@ function runOne(session: Session, line: string): CommandOutcome {
     // Both outputs a user can ask for: the text rendering and the JSON document.
     const text = command.render(result);
     const json = JSON.stringify({ command: line, result, warnings });
-    return { command: line, warnings, summary: summarize(line, JSON.parse(json).result), textLength: text.length };
+    const parsed = JSON.parse(json).result;
+    return { command: line, warnings, summary: summarize(line, parsed), text: shownText(line, parsed), textLength: text.length };
   } catch (e) {
     if (e instanceof ClrscopeError) return { command: line, warnings, error: e.message };
     return { command: line, warnings, error: `internal error: ${describe(e)}`, internal: true };

@@ -41,6 +41,8 @@ export interface CommandOutcome {
   warnings: string[];
   /** What the campaign compares with the intact dump's run (see summarize). */
   summary?: unknown;
+  /** See shownText. */
+  text?: string | null;
   textLength?: number;
   /** A ClrscopeError's one line (a clear refusal), or an internal error's stack. */
   error?: string;
@@ -85,9 +87,17 @@ export function summarize(line: string, result: any): unknown {
       return result.modules.map((m: any) => m.path);
   }
   if (verb === "dumpmt") return result.name;
-  if (verb === "dumpobj" || verb === "do") return result.typeName ?? result.type ?? null;
-  if (verb === "pe") return result.exception?.type ?? result.type ?? null;
+  if (verb === "dumpobj" || verb === "do") return result.name;
+  if (verb === "pe") return result.type;
   return null;
+}
+
+/** What must agree between commands on one variant: a string's text as `pe` (the message) and `dumpobj` (the string object) show it. */
+export function shownText(line: string, result: any): string | null | undefined {
+  const verb = line.split(" ")[0];
+  if (verb === "pe") return result.message;
+  if (verb === "dumpobj" || verb === "do") return result.string ?? null;
+  return undefined;
 }
 
 /** Managed frames in `bt` carry their assembly as the module. */
@@ -250,9 +260,18 @@ export interface Failure {
   detail: string;
 }
 
-/** Failures of one variant's report against the intact dump's summaries (by command). */
-export function judge(variant: string, report: CampaignReport, intact: Map<string, unknown>): Failure[] {
+/**
+ * Failures of one variant's report against the intact dump's summaries (by command), and between
+ * commands that show the same string (`agree`: pairs of command lines, e.g. pe and dumpobj of its message).
+ */
+export function judge(variant: string, report: CampaignReport, intact: Map<string, unknown>, agree: [string, string][] = []): Failure[] {
   const failures: Failure[] = [];
+  for (const [a, b] of agree) {
+    const x = report.outcomes.find((o) => o.command === a);
+    const y = report.outcomes.find((o) => o.command === b);
+    if (!x || !y || x.error !== undefined || y.error !== undefined || x.warnings.length + y.warnings.length + report.openWarnings.length > 0) continue;
+    if (x.text !== y.text) failures.push({ kind: "silent-difference", variant, command: `${a} / ${b}`, detail: `they disagree: ${clip(JSON.stringify(x.text))} / ${clip(JSON.stringify(y.text))}` });
+  }
   if (report.internal) failures.push({ kind: "internal-error", variant, detail: report.openError ?? "" });
   for (const o of report.outcomes) {
     if (o.internal) {
