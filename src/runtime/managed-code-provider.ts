@@ -18,15 +18,25 @@ import { warn } from "../warnings.js";
  */
 export function managedCodeProvider(rt: ClrRuntime | undefined, names: ManagedNames | undefined, dac: () => DacRuntime | undefined): ManagedCodeProvider {
   let contractsCanMapCode = rt !== undefined;
+  let whyNotContracts: string | undefined;
   const contractsBlock = (address: number) => {
     if (!contractsCanMapCode) return undefined;
     try {
       return rt!.codeBlock(address);
     } catch (e) {
-      if (e instanceof MissingRuntimeDataError) contractsCanMapCode = false;
+      if (e instanceof MissingRuntimeDataError) {
+        contractsCanMapCode = false;
+        whyNotContracts = e.message;
+      }
       if (e instanceof ClrscopeError) return undefined;
       throw e;
     }
+  };
+  // Without the contracts' code map, only the DAC names managed code: without it too, say so.
+  const dacOrWarn = () => {
+    const d = dac();
+    if (!d && rt !== undefined) warn(`managed code cannot be mapped to methods (${whyNotContracts}) and the DAC is not available: managed frames are not named and may be missing`);
+    return d;
   };
   // A damaged or missing runtime structure makes an address unknown, never a failed backtrace.
   return {
@@ -41,7 +51,7 @@ export function managedCodeProvider(rt: ClrRuntime | undefined, names: ManagedNa
           }
           if (contractsCanMapCode) return undefined;
         }
-        const d = dac();
+        const d = dacOrWarn();
         return d && describeWithDac(d, address);
       }),
   };
