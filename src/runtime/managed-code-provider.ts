@@ -4,7 +4,7 @@
 // to methods (.NET 8 has no descriptor, .NET 9 no ExecutionManager) the runtime's DAC names the
 // code (GetCodeHeaderData) and the unwinder walks such frames by frame pointer.
 import type { ManagedCodeProvider } from "../native/process.js";
-import { ClrscopeError, tryOrUndefined } from "../errors.js";
+import { ClrscopeError } from "../errors.js";
 import type { ClrRuntime } from "./clr-runtime.js";
 import { MissingRuntimeDataError } from "./contracts/descriptor.js";
 import type { DacRuntime } from "./dac/dac-runtime.js";
@@ -27,7 +27,7 @@ export function managedCodeProvider(rt: ClrRuntime | undefined, names: ManagedNa
       if (e instanceof MissingRuntimeDataError) {
         contractsCanMapCode = false;
         whyNotContracts = e.message;
-      }
+      } else if (e instanceof ClrscopeError) warnLookupFailed(address, e);
       if (e instanceof ClrscopeError) return undefined;
       throw e;
     }
@@ -40,7 +40,16 @@ export function managedCodeProvider(rt: ClrRuntime | undefined, names: ManagedNa
   };
   // A damaged or missing runtime structure makes an address unknown, never a failed backtrace.
   return {
-    unwindInfo: (address) => (contractsCanMapCode ? tryOrUndefined(() => rt!.unwindInfo(address)) : undefined),
+    unwindInfo: (address) => {
+      if (!contractsCanMapCode) return undefined;
+      try {
+        return rt!.unwindInfo(address);
+      } catch (e) {
+        if (!(e instanceof ClrscopeError)) throw e;
+        if (!(e instanceof MissingRuntimeDataError)) warnLookupFailed(address, e);
+        return undefined;
+      }
+    },
     describe: (address) =>
       namedOrWarned(address, () => {
         if (contractsCanMapCode) {
@@ -55,6 +64,11 @@ export function managedCodeProvider(rt: ClrRuntime | undefined, names: ManagedNa
         return d && describeWithDac(d, address);
       }),
   };
+}
+
+/** A code lookup the dump could not complete: the frame may be unnamed, and those above it guessed. */
+function warnLookupFailed(address: number, e: ClrscopeError): void {
+  warn(`the runtime's code map could not be read for 0x${address.toString(16)} (${e.message}): managed frames may be missing or misnamed`);
 }
 
 /** The name of the code at `address`; when damaged data stops it, a warning and no name. */

@@ -3,7 +3,7 @@
 // through the range section map, then the JIT'd code heap's nibble map (EE JIT manager) or the
 // ReadyToRun image's runtime functions.
 import type { ManagedFunction } from "../../native/windows-unwind.js";
-import { ClrscopeError, CorruptDataError } from "../../errors.js";
+import { ClrscopeError, CorruptDataError, MemoryNotInDump } from "../../errors.js";
 import { warn } from "../../warnings.js";
 import { MissingRuntimeDataError } from "./descriptor.js";
 import type { RuntimeTarget } from "./target.js";
@@ -59,8 +59,9 @@ export class ExecutionManager {
       try {
         hit = this.lookup(ip) ?? null;
       } catch (e) {
-        // A field this runtime does not publish is not damage: callers fall back to the DAC.
-        if (!(e instanceof ClrscopeError) || e instanceof MissingRuntimeDataError) throw e;
+        // A field this runtime does not publish is not damage (callers fall back to the DAC), nor
+        // is memory a heap dump leaves out (callers fall back to the module's image, or warn).
+        if (!(e instanceof ClrscopeError) || e instanceof MissingRuntimeDataError || e instanceof MemoryNotInDump) throw e;
         hit = "damaged";
       }
       this.cache.set(ip, hit);
