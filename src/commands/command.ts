@@ -82,7 +82,7 @@ export function optionalClrRuntime(session: Session): ClrRuntime | undefined {
   } catch (e) {
     if (!(e instanceof ClrscopeError)) throw e;
     // No data contracts (.NET 8 and older): the DAC, if it loads, still names managed code.
-    if (e instanceof NoRuntimeError) session.process.setManagedCodeProvider(managedCodeProvider(undefined, undefined, () => dacRuntime(session).runtime));
+    if (e instanceof NoRuntimeError) session.process.setManagedCodeProvider(managedCodeProvider(undefined, undefined, () => dacRuntime(session).runtime, e.message));
     // A runtime whose managed view cannot be read (damaged descriptor, unreadable globals): frames
     // in managed code are then found by frame pointer or scan, or not at all.
     else warn(`the managed view is unavailable (${e.message}): managed frames are not named and may be missing`);

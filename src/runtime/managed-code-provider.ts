@@ -16,9 +16,15 @@ import { warn } from "../warnings.js";
  * The contracts backend's code map (`rt`, when the dump has a descriptor), falling back to the
  * DAC (`dac`, opened on first need) when the descriptor lacks what code lookup reads.
  */
-export function managedCodeProvider(rt: ClrRuntime | undefined, names: ManagedNames | undefined, dac: () => DacRuntime | undefined): ManagedCodeProvider {
+export function managedCodeProvider(
+  rt: ClrRuntime | undefined,
+  names: ManagedNames | undefined,
+  dac: () => DacRuntime | undefined,
+  /** Without `rt`: why the data contracts cannot answer. */
+  whyNoContracts?: string,
+): ManagedCodeProvider {
   let contractsCanMapCode = rt !== undefined;
-  let whyNotContracts: string | undefined;
+  let whyNotContracts = whyNoContracts;
   const contractsBlock = (address: number) => {
     if (!contractsCanMapCode) return undefined;
     try {
@@ -35,7 +41,7 @@ export function managedCodeProvider(rt: ClrRuntime | undefined, names: ManagedNa
   // Without the contracts' code map, only the DAC names managed code: without it too, say so.
   const dacOrWarn = () => {
     const d = dac();
-    if (!d && rt !== undefined) warn(`managed code cannot be mapped to methods (${whyNotContracts}) and the DAC is not available: managed frames are not named and may be missing`);
+    if (!d) warn(`managed code cannot be mapped to methods (${whyNotContracts}) and the DAC is not available: managed frames are not named and may be missing`);
     return d;
   };
   // A damaged or missing runtime structure makes an address unknown, never a failed backtrace.
