@@ -2,6 +2,7 @@
 // `clrstack`/`pstacks`: where they disagree, managed frames are missing and the command says so.
 import type { FrameTrust } from "../native/unwinder.js";
 import { warn } from "../warnings.js";
+import { ThreadStateFlags, type ManagedThread } from "./clr-runtime.js";
 
 interface WalkedFrame {
   ip: number;
@@ -31,4 +32,10 @@ export function warnWalkEndedBelowFrames(thread: string, frames: readonly Walked
   if (above.length > 0) {
     warn(`${thread}: the stack walk ended at sp 0x${last.sp.toString(16)}, below ${above.length} of the runtime's Frames (first at 0x${above[0]!.toString(16)}): the managed frames above are missing (damaged stack?)`);
   }
+}
+
+/** Every live runtime thread runs on an OS thread the dump holds: one that does not has a damaged id (or the dump lacks the thread). */
+export function warnLiveThreadNotInDump(thread: ManagedThread, inDump: boolean): void {
+  if (inDump || (thread.state & (ThreadStateFlags.Unstarted | ThreadStateFlags.Dead)) !== 0) return;
+  warn(`Thread 0x${thread.address.toString(16)} (managed id ${thread.managedId}) is alive but its OS thread id ${thread.osId} is not in the dump (damaged id?): its stack is missing`);
 }

@@ -5,7 +5,7 @@
 // as SOS's ClrStack asks it); where the descriptor cannot drive the walk (.NET 8 and 9) the DAC
 // walks the stack itself.
 import { ClrscopeError, CommandError, tryOrUndefined } from "../../errors.js";
-import { warnUnknownCodeBeforeFallback, warnWalkEndedBelowFrames } from "../../runtime/stack-checks.js";
+import { warnLiveThreadNotInDump, warnUnknownCodeBeforeFallback, warnWalkEndedBelowFrames } from "../../runtime/stack-checks.js";
 import type { ManagedThread } from "../../runtime/clr-runtime.js";
 import { NoRuntimeError } from "../../runtime/open-runtime.js";
 import type { DacRuntime, DacWalkedFrame } from "../../runtime/dac/dac-runtime.js";
@@ -223,7 +223,11 @@ export const clrStack = defineCommand<ClrStackResult>({
     let stacks: ClrStackResult["threads"] | undefined;
     let contractsError: unknown;
     const pick = (list: ManagedThread[]) => {
-      const live = list.filter((t) => t.osId !== 0 && session.process.threadByTid(t.osId));
+      const live = list.filter((t) => {
+        const inDump = t.osId !== 0 && session.process.threadByTid(t.osId) !== undefined;
+        warnLiveThreadNotInDump(t, inDump);
+        return inDump;
+      });
       if (all) return live;
       const current = live.find((t) => t.osId === tid);
       if (!current) {
