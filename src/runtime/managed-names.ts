@@ -64,7 +64,16 @@ export class ManagedNames {
     switch (shape.kind) {
       case "class": {
         const md = this.metadataOf(shape.module);
-        if (!md || shape.token >>> 24 !== TYPEDEF_TABLE) return undefined;
+        if (!md) {
+          // Metadata missing from the dump gives SOS's "<Unloaded Type>"; a module pointer that is no Module is damage.
+          if (!this.isModule(shape.module)) warn(`type 0x${typeHandle.toString(16)} names 0x${shape.module.toString(16)} as its module, which is not a Module (damaged MethodTable)`);
+          return undefined;
+        }
+        const rid = shape.token & 0xffffff;
+        if (shape.token >>> 24 !== TYPEDEF_TABLE || rid === 0 || rid > md.rowCount(T.TypeDef)) {
+          warn(`type 0x${typeHandle.toString(16)} has the impossible TypeDef token 0x${shape.token.toString(16)} for its module (damaged MethodTable)`);
+          return undefined;
+        }
         const args = shape.isGenericTypeDefinition ? [] : this.runtimeTypes(shape.instantiation, depth);
         if (!args) return undefined;
         const type: RuntimeType = { kind: "named", md, token: shape.token, args };
@@ -185,6 +194,17 @@ export class ManagedNames {
   /** The metadata of a module's image in dump memory (undefined: dynamic module or pages missing). */
   moduleMetadata(module: number): MetadataReader | undefined {
     return this.metadataOf(module);
+  }
+
+  /** A Module points at its Assembly, which points back at it. */
+  private isModule(module: number): boolean {
+    return (
+      tryOrUndefined(() => {
+        const loader = this.rt.loader();
+        const assembly = loader.module(module).assembly;
+        return assembly !== 0 && loader.assembly(assembly).module === module;
+      }) ?? false
+    );
   }
 
   private metadataOf(module: number): MetadataReader | undefined {

@@ -1,6 +1,6 @@
 // Sanity checks of a thread's unwound native stack against the runtime's view, shared by `bt` and
 // `clrstack`/`pstacks`: where they disagree, managed frames are missing and the command says so.
-import type { FrameTrust } from "../native/unwinder.js";
+import type { FrameTrust, StopReason } from "../native/unwinder.js";
 import { warn } from "../warnings.js";
 import { ThreadStateFlags, type ManagedThread } from "./clr-runtime.js";
 
@@ -38,4 +38,17 @@ export function warnWalkEndedBelowFrames(thread: string, frames: readonly Walked
 export function warnLiveThreadNotInDump(thread: ManagedThread, inDump: boolean): void {
   if (inDump || (thread.state & (ThreadStateFlags.Unstarted | ThreadStateFlags.Dead)) !== 0) return;
   warn(`Thread 0x${thread.address.toString(16)} (managed id ${thread.managedId}) is alive but its OS thread id ${thread.osId} is not in the dump (damaged id?): its stack is missing`);
+}
+
+/** A walk that ends anywhere but the thread's root (or the frame cap) has lost the frames above. */
+export function warnWalkStoppedEarly(thread: string, frames: readonly WalkedFrame[], stop: StopReason): void {
+  if (stop === "root" || stop === "frame-limit") return;
+  const last = frames[frames.length - 1];
+  warn(`${thread}: the stack walk stopped (${stop})${last ? ` after 0x${last.ip.toString(16)} at sp 0x${last.sp.toString(16)}` : ""}: the frames above are missing (damaged stack?)`);
+}
+
+/** Frames found by scanning the stack are guesses: the unwind data did not lead on, so frames may be missing or wrong. */
+export function warnScannedFrames(thread: string, frames: readonly WalkedFrame[]): void {
+  const first = frames.findIndex((f) => f.trust === "scan");
+  if (first >= 0) warn(`${thread}: frames from #${first} on were found by stack scan (the unwind data did not lead on; damaged stack?): frames may be missing or wrong`);
 }

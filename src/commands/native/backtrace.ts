@@ -5,7 +5,7 @@ import type { ThreadBacktrace } from "../../native/process.js";
 import type { StopReason } from "../../native/unwinder.js";
 import { defineCommand, hexPadded, optionalClrRuntime, parseArgs, parseNumber, type Session } from "../command.js";
 import type { ClrRuntime, ManagedThread } from "../../runtime/clr-runtime.js";
-import { warnUnknownCodeBeforeFallback, warnWalkEndedBelowFrames } from "../../runtime/stack-checks.js";
+import { warnUnknownCodeBeforeFallback, warnScannedFrames, warnWalkEndedBelowFrames, warnWalkStoppedEarly } from "../../runtime/stack-checks.js";
 import { describeLocation, frameResult, type FrameResult } from "./location.js";
 
 export interface BacktraceResult {
@@ -35,6 +35,11 @@ function checkAgainstRuntime(runtime: ClrRuntime, label: string, managed: Manage
   warnUnknownCodeBeforeFallback(label, bt.frames, (i) => bt.frames[i]!.module !== undefined);
   const explicitFrames = managed && tryOrUndefined(() => runtime.explicitFrames(managed));
   if (explicitFrames) warnWalkEndedBelowFrames(label, bt.frames, explicitFrames.map((f) => f.address));
+  // Only on managed threads: a native thread's walk that stops is shown by its stop line alone, as lldb does.
+  if (managed) {
+    warnWalkStoppedEarly(label, bt.frames, bt.stop);
+    warnScannedFrames(label, bt.frames);
+  }
 }
 
 function render(r: BacktraceResult): string {

@@ -5,7 +5,7 @@
 // as SOS's ClrStack asks it); where the descriptor cannot drive the walk (.NET 8 and 9) the DAC
 // walks the stack itself.
 import { ClrscopeError, CommandError, tryOrUndefined } from "../../errors.js";
-import { warnLiveThreadNotInDump, warnUnknownCodeBeforeFallback, warnWalkEndedBelowFrames } from "../../runtime/stack-checks.js";
+import { warnLiveThreadNotInDump, warnUnknownCodeBeforeFallback, warnScannedFrames, warnWalkEndedBelowFrames, warnWalkStoppedEarly } from "../../runtime/stack-checks.js";
 import type { ManagedThread } from "../../runtime/clr-runtime.js";
 import { NoRuntimeError } from "../../runtime/open-runtime.js";
 import type { DacRuntime, DacWalkedFrame } from "../../runtime/dac/dac-runtime.js";
@@ -65,13 +65,16 @@ interface StackOptions {
 function stackOf(session: Session, thread: ManagedThread): ClrStackResult["threads"][number] {
   const rt = clrRuntime(session);
   const native = session.process.threadByTid(thread.osId);
-  const unwound = native ? session.process.unwindThread(native).frames : [];
+  const walk = native ? session.process.unwindThread(native) : { frames: [], stop: "root" as const };
+  const unwound = walk.frames;
   const blocks = unwound.map((f) => rt.codeBlock(f.index === 0 ? f.ip : f.ip - 1));
   const out: ClrStackFrame[] = [];
   const frames = rt.explicitFrames(thread);
   const label = `thread 0x${thread.osId.toString(16)}`;
   warnUnknownCodeBeforeFallback(label, unwound, (i) => blocks[i] !== undefined || session.process.modules.at(unwound[i]!.ip) !== undefined);
   warnWalkEndedBelowFrames(label, unwound, frames.map((f) => f.address));
+  warnWalkStoppedEarly(label, unwound, walk.stop);
+  warnScannedFrames(label, unwound);
   // The runtime reports a Frame when its walk leaves native code: before the managed frame
   // whose stack area holds it (an InlinedCallFrame sits inside its P/Invoking method's frame),
   // or, holding none, after the managed frames below its address. Its IP is that of the first
