@@ -74,8 +74,15 @@ export class ManagedNames {
           warn(`type 0x${typeHandle.toString(16)} has the impossible TypeDef token 0x${shape.token.toString(16)} for its module (damaged MethodTable)`);
           return undefined;
         }
+        if (shape.isGenericTypeDefinition && !this.isTypicalMethodTable(typeHandle, shape.module, rid)) {
+          warn(`type 0x${typeHandle.toString(16)} claims to be the generic definition of TypeDef 0x${shape.token.toString(16)}, which its module maps elsewhere (damaged MethodTable): its instantiation is unknown`);
+        }
         const args = shape.isGenericTypeDefinition ? [] : this.runtimeTypes(shape.instantiation, depth);
         if (!args) return undefined;
+        // An instantiation has one argument per generic parameter of its TypeDef.
+        if (!shape.isGenericTypeDefinition && args.length !== md.genericParams(shape.token).length) {
+          warn(`type 0x${typeHandle.toString(16)} has ${args.length} type arguments where TypeDef 0x${shape.token.toString(16)} has ${md.genericParams(shape.token).length} generic parameters (damaged MethodTable)`);
+        }
         const type: RuntimeType = { kind: "named", md, token: shape.token, args };
         if (shape.primitiveElementType !== undefined) type.elementType = shape.primitiveElementType;
         return type;
@@ -194,6 +201,16 @@ export class ManagedNames {
   /** The metadata of a module's image in dump memory (undefined: dynamic module or pages missing). */
   moduleMetadata(module: number): MetadataReader | undefined {
     return this.metadataOf(module);
+  }
+
+  /** A generic type definition is the MethodTable its module's TypeDefToMethodTable map holds for its token. */
+  private isTypicalMethodTable(methodTable: number, module: number, rid: number): boolean {
+    return (
+      tryOrUndefined(() => {
+        const loader = this.rt.loader();
+        return loader.lookupMapElement(loader.module(module).maps.typeDefToMethodTable, rid).value === methodTable;
+      }) ?? false
+    );
   }
 
   /** A Module points at its Assembly, which points back at it. */
