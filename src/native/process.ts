@@ -240,7 +240,7 @@ export class NativeProcess {
 export function describeUnreadableRuntime(u: NonNullable<NativeProcess["unreadableRuntime"]>): string {
   const pages = u.missing.map((m) => `0x${m.start.toString(16)}-0x${m.end.toString(16)}`).join(", ");
   return u.missing.length > 0
-    ? `NT_FILE lists ${u.path}, but the dump lacks its mappings ${pages} (cut short or damaged) and the file is not here: the .NET runtime cannot be read`
+    ? `NT_FILE lists ${u.path}, but the dump lacks its mappings ${pages} (cut short or damaged) and no file here can be verified to replace them: the .NET runtime cannot be read`
     : `NT_FILE lists ${u.path}, but its ELF image in the dump is unreadable (damaged): the .NET runtime cannot be read`;
 }
 

@@ -94,8 +94,10 @@ describe("damaged runtime data is warned (issue 8, item 9)", () => {
     } finally {
       close();
     }
-    const out = runAltered([page], ["clrstack -all -n", "pstacks", "bt all"]);
-    for (const c of ["clrstack -all -n", "pstacks", "bt all"]) {
+    // `thread backtrace all` is bt all again: cached lookups must warn again when used again.
+    const commands = ["clrstack -all -n", "pstacks", "bt all", "thread backtrace all"];
+    const out = runAltered([page], commands);
+    for (const c of commands) {
       assert.equal(out.get(c)!.error, undefined, c);
       assert.ok(out.get(c)!.warnings.some((w) => /code map|range section map/.test(w)), `${c} warns about the code map: ${JSON.stringify(out.get(c)!.warnings)}`);
     }
@@ -137,6 +139,24 @@ describe("damaged runtime data is warned (issue 8, item 9)", () => {
     const pe = out.get(`pe ${truth.exception.address}`)!;
     assert.equal(pe.error, undefined);
     assert.ok(pe.warnings.some((w) => w.includes(message) && /not a valid System.String/.test(w)), JSON.stringify(pe));
+  });
+
+  it("a dump cut before libcoreclr's pages says which of its mappings it lacks instead of \"no runtime\"", () => {
+    const { session, close } = intactSession();
+    let cut: number;
+    try {
+      const first = session.process.core.files.find((f) => f.path.endsWith("/libcoreclr.so") && f.fileOffset === 0)!;
+      cut = fileOffset(session, first.start);
+    } finally {
+      close();
+    }
+    const report = runJob({ id: 0, dump: core, patches: [], truncateAt: cut, commands: ["status", "bt all", "clrthreads"] });
+    const byCommand = new Map(report.outcomes.map((o) => [o.command, o]));
+    const lacks = /NT_FILE lists \S*libcoreclr\.so, but the dump lacks its mappings 0x[0-9a-f]+-0x[0-9a-f]+/;
+    assert.ok(byCommand.get("status")!.warnings.some((w) => lacks.test(w)), JSON.stringify(byCommand.get("status")));
+    assert.deepEqual(byCommand.get("status")!.summary, { threads: session.process.threads.length, runtime: null });
+    assert.ok(byCommand.get("bt all")!.warnings.some((w) => lacks.test(w)), "bt all says why managed frames are not named");
+    assert.match(byCommand.get("clrthreads")!.error ?? "", lacks);
   });
 
   it("runtime --json gives the descriptor's address as a \"0x...\" string", () => {
