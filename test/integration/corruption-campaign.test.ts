@@ -80,7 +80,7 @@ async function runAll(jobs: { job: CampaignJob; variant: string }[]): Promise<Ou
     while (next < jobs.length) {
       const index = next++;
       const { job, variant } = jobs[index]!;
-      child ??= fork(WORKER_PATH, [], { stdio: ["ignore", "ignore", "pipe", "ipc"] });
+      child ??= fork(WORKER_PATH, [], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
       const worker = child;
       outcomes[index] = await new Promise<Outcome>((resolve) => {
         const done = (o: Outcome, restart: boolean) => {
