@@ -23,7 +23,7 @@ import {
 
 const WORKERS = 2;
 /** A variant's commands take well under a second intact; this much means a hang. */
-const VARIANT_TIMEOUT_MS = 30_000;
+const VARIANT_TIMEOUT_MS = Number(process.env.CAMPAIGN_TIMEOUT_MS ?? 30_000);
 const WORKER_PATH = join(fileURLToPath(new URL(".", import.meta.url)), "..", "support", "campaign-worker.js");
 
 
