@@ -1,9 +1,10 @@
 // Thread contract, version 1 (dotnet/runtime docs/design/datacontracts/Thread.md): the thread
 // store and each runtime Thread, reached through ThreadStore.FirstThreadLink and the
 // Thread.LinkNext chain.
+import { tryOrUndefined } from "../../errors.js";
 import { warn } from "../../warnings.js";
 import { ThreadStateFlags, type ManagedThread, type ThreadStoreCounts } from "../clr-runtime.js";
-import type { RuntimeTarget } from "./target.js";
+import { GlobalUnreadableError, type RuntimeTarget } from "./target.js";
 
 function framePointer(value: number): number {
   return Number.isNaN(value) ? 0 : value;
@@ -35,7 +36,7 @@ export class ThreadContract {
       if (name !== "threadCount" && (n < 0 || n > listed)) warn(`the thread store's ${name} count (${n}) is impossible for ${listed} threads (damaged thread store)`);
     }
     // The store counts unstarted and dead threads as their state flags change: the flags of the list must agree.
-    const states = addresses.map((a) => this.t.memory.tryRead(this.t.at(a, "Thread", "State"), 4)).map((b) => (b ? new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true) : 0));
+    const states = addresses.map((a) => tryOrUndefined(() => this.t.u32Field(a, "Thread", "State")) ?? 0);
     for (const [name, flag] of [["unstarted", ThreadStateFlags.Unstarted], ["dead", ThreadStateFlags.Dead]] as const) {
       const flagged = states.filter((s) => (s & flag) !== 0).length;
       if (counts[name] !== flagged) warn(`the thread store's ${name} count (${counts[name]}) does not match the ${flagged} ${name} threads in its list (damaged thread store or threads)`);
@@ -65,8 +66,7 @@ export class ThreadContract {
       link = next;
     }
     // The thread store counts the threads of its own list: a count it contradicts is damage.
-    const threadCount = this.t.memory.tryRead(this.t.at(this.store(), "ThreadStore", "ThreadCount"), 4);
-    const count = threadCount && new DataView(threadCount.buffer, threadCount.byteOffset, 4).getInt32(0, true);
+    const count = tryOrUndefined(() => this.t.i32Field(this.store(), "ThreadStore", "ThreadCount"));
     if (count !== out.length) warn(`the thread store's ThreadCount (${count ?? "unreadable"}) does not match the ${out.length} threads in its list (damaged thread store or list): threads may be missing`);
     const finalizer = this.optionalGlobalVariable("FinalizerThread");
     if (finalizer !== 0 && !seen.has(finalizer)) warn(`the runtime's thread list lacks the finalizer thread 0x${finalizer.toString(16)} (damaged thread store or list): threads are missing`);
@@ -105,12 +105,13 @@ export class ThreadContract {
 
   private optionalGlobalVariable(name: string): number {
     if (!this.t.descriptor.hasGlobal(name)) return 0;
-    const value = this.t.memory.tryReadPointer(this.t.descriptor.global(name));
-    if (Number.isNaN(value)) {
-      warn(`the runtime's global ${name} is unreadable`);
+    try {
+      return this.t.globalVariable(name);
+    } catch (e) {
+      if (!(e instanceof GlobalUnreadableError)) throw e;
+      warn(e.message);
       return 0;
     }
-    return value;
   }
 
   /** RuntimeThreadLocals.AllocContext, which newer runtimes wrap in an EEAllocContext. */
