@@ -220,14 +220,18 @@ function hexOf(bytes: number[]): string {
 export function generateVariants(label: string, fileSize: number, targets: Target[], seed: number, count: number): Variant[] {
   const random = seededRandom(seed);
   const pick = <T>(xs: T[]): T => xs[Math.floor(random() * xs.length)]!;
-  const byName = new Map<string, Target[]>();
-  for (const t of targets) byName.set(t.name.startsWith("global ") ? "global" : t.name, [...(byName.get(t.name.startsWith("global ") ? "global" : t.name) ?? []), t]);
-  const kinds = [...byName.keys()];
+  // Drawn by kind first (all globals are one kind), so that kinds with many targets do not crowd out the rest.
+  const byKind = new Map<string, Target[]>();
+  for (const t of targets) {
+    const kind = t.name.startsWith("global ") ? "global" : t.name;
+    byKind.set(kind, [...(byKind.get(kind) ?? []), t]);
+  }
+  const kinds = [...byKind.keys()];
   const out: Variant[] = [];
   for (let i = 0; out.length < count; i++) {
     const roll = random();
     const group = pick(kinds);
-    const target = pick(byName.get(group)!);
+    const target = pick(byKind.get(group)!);
     const at = target.fileOffset + Math.floor(random() * target.length);
     if (roll < 0.6) {
       const patches = [];
