@@ -74,6 +74,7 @@ export function openSession(options: SessionOptions, reopenAt?: number): Analyze
     return session;
   }
   for (const w of process.core.warnings) writeErrorLine(`warning: ${w}`);
-  writeResult(options.mode, "open", status, status.run(session.state, []));
+  const openWarnings: string[] = [];
+  writeResult(options.mode, "open", status, withWarnings(openWarnings, () => status.run(session.state, [])), openWarnings);
   return session;
 }

@@ -2,13 +2,14 @@
 // runner that turns arguments into a plain result object (the --json document), and a
 // renderer that turns that object into the text people know from lldb, gdb or SOS.
 import { ClrscopeError, CommandError } from "../errors.js";
-import type { NativeProcess } from "../native/process.js";
+import { describeUnreadableRuntime, type NativeProcess } from "../native/process.js";
 import type { ClrRuntime } from "../runtime/clr-runtime.js";
 import { NoRuntimeError, openClrRuntime } from "../runtime/open-runtime.js";
 import { ManagedNames } from "../runtime/managed-names.js";
 import { managedCodeProvider } from "../runtime/managed-code-provider.js";
 import { dacRuntimeOf, startDac, type DacRuntime, type StartedDac } from "../runtime/dac/dac-runtime.js";
 import type { TypeSource } from "./sos/type-source.js";
+import { warn } from "../warnings.js";
 
 export interface Session {
   process: NativeProcess;
@@ -87,13 +88,20 @@ export function managedBackend(session: Session): { contracts: ClrRuntime; dac?:
 /** The runtime when the dump has a usable one (for commands that work with or without it). */
 export function optionalClrRuntime(session: Session): ClrRuntime | undefined {
   if (session.runtime) return session.runtime;
-  if (!session.process.runtime) return undefined;
+  if (!session.process.runtime) {
+    const unreadable = session.process.unreadableRuntime;
+    if (unreadable) warn(`${describeUnreadableRuntime(unreadable)}; managed frames are not named and may be missing`);
+    return undefined;
+  }
   try {
     return clrRuntime(session);
   } catch (e) {
     if (!(e instanceof ClrscopeError)) throw e;
     // No data contracts (.NET 8 and older): the DAC, if it loads, still names managed code.
-    if (e instanceof NoRuntimeError) session.process.setManagedCodeProvider(managedCodeProvider(undefined, undefined, () => dacRuntime(session).runtime));
+    if (e instanceof NoRuntimeError) session.process.setManagedCodeProvider(managedCodeProvider(undefined, undefined, () => dacRuntime(session).runtime, e.message));
+    // A runtime whose managed view cannot be read (damaged descriptor, unreadable globals): frames
+    // in managed code are then found by frame pointer or scan, or not at all.
+    else warn(`the managed view is unavailable (${e.message}): managed frames are not named and may be missing`);
     return undefined;
   }
 }

@@ -2,7 +2,7 @@
 // descriptor; the runtime's DAC) and what the descriptor publishes (contracts and versions; with
 // -v every type layout and global).
 import { ClrscopeError } from "../errors.js";
-import { dacRuntime, defineCommand, hexPadded, managedBackend, parseArgs } from "./command.js";
+import { dacRuntime, defineCommand, hexAddress, hexPadded, managedBackend, parseArgs } from "./command.js";
 import type { RuntimeDescription } from "../runtime/clr-runtime.js";
 import { runtimeProductVersion } from "../runtime/product-version.js";
 import { typeSource } from "./sos/type-source.js";
@@ -22,7 +22,9 @@ export interface DacBackendInfo {
   error?: string;
 }
 
-export type RuntimeInfoResult = Omit<RuntimeDescription, "backend"> & {
+export type RuntimeInfoResult = Omit<RuntimeDescription, "backend" | "descriptorAddress"> & {
+  /** "0x..." (JSON addresses are strings); null when no descriptor answers. */
+  descriptorAddress: string | null;
   /** "dac" when the runtime publishes no data-contract descriptor (.NET 8 and older) and only the DAC answers. */
   backend: "contracts" | "dac";
   verbose: boolean;
@@ -55,16 +57,17 @@ export const runtimeInfo = defineCommand<RuntimeInfoResult>({
     const common = { verbose, dac: dacInfo, requestedBackend: session.backend ?? "auto", typeCommands: typeCommandsBackend(session) } as const;
     if (!contracts) {
       const rt = session.process.runtime!;
-      return { backend: "dac", version: runtimeProductVersion(session.process), libcoreclr: rt.path, descriptorAddress: 0, contracts: [], types: [], globals: [], ...common };
+      return { backend: "dac", version: runtimeProductVersion(session.process), libcoreclr: rt.path, descriptorAddress: null, contracts: [], types: [], globals: [], ...common };
     }
-    const d = contracts.describe();
+    const described = contracts.describe();
+    const d = { ...described, descriptorAddress: hexAddress(described.descriptorAddress) };
     return verbose ? { ...d, ...common } : { ...d, types: [], globals: [], ...common };
   },
   render(r) {
     const lines = [
       `.NET runtime ${r.version ?? "(version unknown)"}: ${r.libcoreclr}`,
       r.backend === "contracts"
-        ? `Backend: contracts (data-contract descriptor at ${hexPadded(r.descriptorAddress)})`
+        ? `Backend: contracts (data-contract descriptor at ${hexPadded(parseInt(r.descriptorAddress ?? "0", 16))})`
         : r.requestedBackend === "dac"
           ? "Backend: contracts not used (--backend dac)"
           : "Backend: contracts not active: this runtime publishes no data-contract descriptor",

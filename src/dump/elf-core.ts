@@ -89,6 +89,16 @@ export function readCoreFile(source: ByteSource): CoreFile {
     decodeNotes(core, parseNotes(`${name} notes`, source.read(ph.offset, ph.filesz)));
   }
   if (core.threads.length === 0) throw new CorruptDataError(`${name}: core dump has no thread (NT_PRSTATUS) notes`);
+  // Zeroed or garbled note headers decode as nameless notes; a thread's tid is never 0 or negative.
+  const nameless = core.otherNotes.filter((n) => n.name === "").length;
+  if (nameless > 0) warnings.push(`${name}: ${nameless} notes have no owner name (damaged notes): threads, mapped files or other process data may be missing`);
+  for (const t of core.threads) if (t.tid <= 0) warnings.push(`${name}: thread #${t.ordinal + 1} has the impossible thread id ${t.tid} (damaged notes)`);
+  // A process's core (it has an auxiliary vector) always lists its mapped files: none means the
+  // NT_FILE note is lost (damaged notes), and with it the modules.
+  if (core.files.length === 0 && core.auxv.size > 0) warnings.push(`${name} has no NT_FILE note (damaged notes?): the process's modules, the .NET runtime among them, may be missing`);
+  // The kernel names every mapping it lists: nameless ones mean a damaged NT_FILE, whose modules are then unknown.
+  const pathless = core.files.filter((f) => f.path === "").length;
+  if (pathless > 0) warnings.push(`${name}: the NT_FILE note is damaged (${pathless} of ${core.files.length} mapped files have no path): modules, the .NET runtime among them, may be missing`);
   return core;
 }
 

@@ -123,6 +123,19 @@ export class NativeProcess {
     return { path: m.path, version };
   }
 
+  /**
+   * libcoreclr.so when NT_FILE lists it but it is not a module here (a dump cut short or damaged
+   * before its pages, with no copy of the file on this machine): its path and the mappings whose
+   * first page the dump lacks.
+   */
+  get unreadableRuntime(): { path: string; missing: { start: number; end: number }[] } | undefined {
+    if (this.runtime) return undefined;
+    const mappings = this.core.files.filter((f) => basename(f.path) === "libcoreclr.so");
+    if (mappings.length === 0) return undefined;
+    const missing = mappings.filter((f) => this.memory.tryRead(f.start, 1) === undefined).map((f) => ({ start: f.start, end: f.end }));
+    return { path: mappings[0]!.path, missing };
+  }
+
   get mappedFiles(): MappedFiles {
     return this.mapped;
   }
@@ -176,6 +189,8 @@ export class NativeProcess {
     let loc = this.locations.get(key);
     if (loc === undefined) {
       loc = this.locateUncached(address, isReturnAddress);
+      // Managed code is named by the runtime, which warns at each use of damaged data: not cached here.
+      if (loc.module === undefined || !("bias" in loc.module)) return loc;
       if (this.locations.size > MAX_CACHED_LOCATIONS) this.locations.clear();
       this.locations.set(key, loc);
     }
@@ -220,6 +235,14 @@ export class NativeProcess {
     this.mapped.close();
     this.core.source.close();
   }
+}
+
+/** One line saying which of libcoreclr's pages the dump lacks. */
+export function describeUnreadableRuntime(u: NonNullable<NativeProcess["unreadableRuntime"]>): string {
+  const pages = u.missing.map((m) => `0x${m.start.toString(16)}-0x${m.end.toString(16)}`).join(", ");
+  return u.missing.length > 0
+    ? `NT_FILE lists ${u.path}, but the dump lacks its mappings ${pages} (cut short or damaged) and no file here can be verified to replace them: the .NET runtime cannot be read`
+    : `NT_FILE lists ${u.path}, but its ELF image in the dump is unreadable (damaged): the .NET runtime cannot be read`;
 }
 
 /** Open a core dump file (headers and notes only; everything else is read on demand). */

@@ -13,6 +13,7 @@ import { dacMethodName, dacTypeName, sigFormatParams, type RuntimeType } from ".
 import type { ClrRuntime } from "./clr-runtime.js";
 import type { DynamicMethodInfo } from "./contracts/runtime-type-system.js";
 import { fileNameOf } from "../native/modules.js";
+import { warn } from "../warnings.js";
 
 const TYPEDEF_TABLE = 0x02;
 /** ArrayMethodDesc function indexes 0-2 (ARRAY_FUNC_GET, _SET, _ADDRESS); the rest are constructors. */
@@ -52,8 +53,9 @@ export class ManagedNames {
     try {
       return this.readRuntimeType(typeHandle, depth);
     } catch (e) {
-      if (e instanceof ClrscopeError) return undefined;
-      throw e;
+      if (!(e instanceof ClrscopeError)) throw e;
+      warn(`type 0x${typeHandle.toString(16)} is unreadable (${e.message}): names that use it are incomplete`);
+      return undefined;
     }
   }
 
@@ -62,9 +64,25 @@ export class ManagedNames {
     switch (shape.kind) {
       case "class": {
         const md = this.metadataOf(shape.module);
-        if (!md || shape.token >>> 24 !== TYPEDEF_TABLE) return undefined;
+        if (!md) {
+          // Metadata missing from the dump gives SOS's "<Unloaded Type>"; a module pointer that is no Module is damage.
+          if (!this.isModule(shape.module)) warn(`type 0x${typeHandle.toString(16)} names 0x${shape.module.toString(16)} as its module, which is not a Module (damaged MethodTable)`);
+          return undefined;
+        }
+        const rid = shape.token & 0xffffff;
+        if (shape.token >>> 24 !== TYPEDEF_TABLE || rid === 0 || rid > md.rowCount(T.TypeDef)) {
+          warn(`type 0x${typeHandle.toString(16)} has the impossible TypeDef token 0x${shape.token.toString(16)} for its module (damaged MethodTable)`);
+          return undefined;
+        }
+        if (shape.isGenericTypeDefinition && !this.isTypicalMethodTable(typeHandle, shape.module, rid)) {
+          warn(`type 0x${typeHandle.toString(16)} claims to be the generic definition of TypeDef 0x${shape.token.toString(16)}, which its module maps elsewhere (damaged MethodTable): its instantiation is unknown`);
+        }
         const args = shape.isGenericTypeDefinition ? [] : this.runtimeTypes(shape.instantiation, depth);
         if (!args) return undefined;
+        // An instantiation has one argument per generic parameter of its TypeDef.
+        if (!shape.isGenericTypeDefinition && args.length !== md.genericParams(shape.token).length) {
+          warn(`type 0x${typeHandle.toString(16)} has ${args.length} type arguments where TypeDef 0x${shape.token.toString(16)} has ${md.genericParams(shape.token).length} generic parameters (damaged MethodTable)`);
+        }
         const type: RuntimeType = { kind: "named", md, token: shape.token, args };
         if (shape.primitiveElementType !== undefined) type.elementType = shape.primitiveElementType;
         return type;
@@ -127,8 +145,9 @@ export class ManagedNames {
       if (!methodInst) return this.methodName(methodDesc);
       return dacMethodName(owner, meta, md.token & 0xffffff, methodInst);
     } catch (e) {
-      if (e instanceof ClrscopeError) return this.methodName(methodDesc);
-      throw e;
+      if (!(e instanceof ClrscopeError)) throw e;
+      warn(`the signature of method 0x${methodDesc.toString(16)} is unreadable (${e.message}): named without it`);
+      return this.methodName(methodDesc);
     }
   }
 
@@ -182,6 +201,27 @@ export class ManagedNames {
   /** The metadata of a module's image in dump memory (undefined: dynamic module or pages missing). */
   moduleMetadata(module: number): MetadataReader | undefined {
     return this.metadataOf(module);
+  }
+
+  /** A generic type definition is the MethodTable its module's TypeDefToMethodTable map holds for its token. */
+  private isTypicalMethodTable(methodTable: number, module: number, rid: number): boolean {
+    return (
+      tryOrUndefined(() => {
+        const loader = this.rt.loader();
+        return loader.lookupMapElement(loader.module(module).maps.typeDefToMethodTable, rid).value === methodTable;
+      }) ?? false
+    );
+  }
+
+  /** A Module points at its Assembly, which points back at it. */
+  private isModule(module: number): boolean {
+    return (
+      tryOrUndefined(() => {
+        const loader = this.rt.loader();
+        const assembly = loader.module(module).assembly;
+        return assembly !== 0 && loader.assembly(assembly).module === module;
+      }) ?? false
+    );
   }
 
   private metadataOf(module: number): MetadataReader | undefined {

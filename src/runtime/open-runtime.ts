@@ -1,7 +1,7 @@
 // Finding the .NET runtime in a dumped process: libcoreclr.so (or a single-file host) exports
 // DotNetRuntimeContractDescriptor; its descriptor drives the contracts backend.
 import { ClrscopeError, ExitCode } from "../errors.js";
-import type { NativeProcess } from "../native/process.js";
+import { describeUnreadableRuntime, type NativeProcess } from "../native/process.js";
 import type { ClrRuntime } from "./clr-runtime.js";
 import { ContractsRuntime } from "./contracts/contracts-runtime.js";
 import { readRuntimeDescriptor } from "./contracts/descriptor.js";
@@ -25,6 +25,8 @@ export function openClrRuntime(process: NativeProcess): ClrRuntime {
     const descriptor = readRuntimeDescriptor(process.memory, value + m.bias);
     return new ContractsRuntime(new RuntimeTarget(process.memory, descriptor), { libcoreclr: m.path, version: runtimeProductVersion(process) });
   }
+  const unreadable = process.unreadableRuntime;
+  if (unreadable) throw new NoRuntimeError(describeUnreadableRuntime(unreadable));
   if (!rt) throw new NoRuntimeError("no .NET runtime in this dump (libcoreclr.so is not loaded)");
   throw new NoRuntimeError(`${rt.path} exports no ${DESCRIPTOR_SYMBOL} (runtimes before .NET 9 have no data contracts; the SOS commands use the runtime's DAC instead)`);
 }

@@ -6,6 +6,7 @@
 // walks the stack itself.
 import { throwIfCancelled } from "../../cancellation.js";
 import { ClrscopeError, CommandError, tryOrUndefined } from "../../errors.js";
+import { warnLiveThreadNotInDump, warnUnknownCodeBeforeFallback, warnScannedFrames, warnWalkEndedBelowFrames, warnWalkStoppedEarly } from "../../runtime/stack-checks.js";
 import type { ManagedThread } from "../../runtime/clr-runtime.js";
 import { NoRuntimeError } from "../../runtime/open-runtime.js";
 import type { DacRuntime, DacWalkedFrame } from "../../runtime/dac/dac-runtime.js";
@@ -66,10 +67,16 @@ function stackOf(session: Session, thread: ManagedThread): ClrStackResult["threa
   throwIfCancelled();
   const rt = clrRuntime(session);
   const native = session.process.threadByTid(thread.osId);
-  const unwound = native ? session.process.unwindThread(native).frames : [];
+  const walk = native ? session.process.unwindThread(native) : { frames: [], stop: "root" as const };
+  const unwound = walk.frames;
   const blocks = unwound.map((f) => rt.codeBlock(f.index === 0 ? f.ip : f.ip - 1));
   const out: ClrStackFrame[] = [];
   const frames = rt.explicitFrames(thread);
+  const label = `thread 0x${thread.osId.toString(16)}`;
+  warnUnknownCodeBeforeFallback(label, unwound, (i) => blocks[i] !== undefined || session.process.modules.at(unwound[i]!.ip) !== undefined);
+  warnWalkEndedBelowFrames(label, unwound, frames.map((f) => f.address));
+  warnWalkStoppedEarly(label, unwound, walk.stop);
+  warnScannedFrames(label, unwound);
   // The runtime reports a Frame when its walk leaves native code: before the managed frame
   // whose stack area holds it (an InlinedCallFrame sits inside its P/Invoking method's frame),
   // or, holding none, after the managed frames below its address. Its IP is that of the first
@@ -221,7 +228,11 @@ export const clrStack = defineCommand<ClrStackResult>({
     let stacks: ClrStackResult["threads"] | undefined;
     let contractsError: unknown;
     const pick = (list: ManagedThread[]) => {
-      const live = list.filter((t) => t.osId !== 0 && session.process.threadByTid(t.osId));
+      const live = list.filter((t) => {
+        const inDump = t.osId !== 0 && session.process.threadByTid(t.osId) !== undefined;
+        warnLiveThreadNotInDump(t, inDump);
+        return inDump;
+      });
       if (all) return live;
       const current = live.find((t) => t.osId === tid);
       if (!current) {

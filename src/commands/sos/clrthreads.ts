@@ -6,6 +6,7 @@ import { defineCommand, hexAddress, managedBackend, parseArgs, type Session } fr
 import { objectTypeName } from "./dumpobj.js";
 import { tryOrUndefined } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
+import { warnLiveThreadNotInDump } from "../../runtime/stack-checks.js";
 
 export interface ClrThreadsResult {
   /** Which backend answered: the data contracts, or the DAC where the runtime has no descriptor. */
@@ -83,6 +84,7 @@ export const clrThreads = defineCommand<ClrThreadsResult>({
       counts: store.counts,
       threads: threads.map((t) => {
         const native = t.osId !== 0 ? session.process.threadByTid(t.osId) : undefined;
+        warnLiveThreadNotInDump(t, native !== undefined);
         return {
           dbg: native ? native.index - 1 : null,
           managedId: t.managedId,

@@ -7,6 +7,8 @@ import { ClrscopeError, CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
 import type { ClrRuntime } from "../../runtime/clr-runtime.js";
 import type { ExceptionField } from "../../runtime/contracts/object.js";
+import { MissingRuntimeDataError } from "../../runtime/contracts/descriptor.js";
+import { GlobalUnreadableError } from "../../runtime/contracts/target.js";
 import type { DacField, DacObject, DacRuntime } from "../../runtime/dac/dac-runtime.js";
 import type { ManagedNames } from "../../runtime/managed-names.js";
 import type { MetadataReader } from "../../metadata/metadata.js";
@@ -84,7 +86,8 @@ export function checkObject(rt: ClrRuntime, address: number): void {
     if (mt === 0) throw bad();
     if (!rt.objects().isValidMethodTable(mt)) throw bad();
   } catch (e) {
-    if (e instanceof CommandError) throw e;
+    // A global the check needs that is missing or unreadable says nothing about the object: say which.
+    if (e instanceof CommandError || e instanceof GlobalUnreadableError || e instanceof MissingRuntimeDataError) throw e;
     if (e instanceof ClrscopeError) throw bad();
     throw e;
   }

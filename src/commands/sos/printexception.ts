@@ -3,7 +3,8 @@
 // runtime's data descriptor publishes, or on runtimes without one (.NET 8) through the DAC's
 // GetObjectExceptionData. Without an address: the current thread's last thrown
 // exception (Thread.LastThrownObject, a handle: a pointer to the object).
-import { ClrscopeError, CommandError } from "../../errors.js";
+import { ClrscopeError, CommandError, tryOrUndefined } from "../../errors.js";
+import { warn } from "../../warnings.js";
 import { hexDigits } from "../../hex.js";
 import { defineCommand, hexAddress, managedBackend, parseArgs, parseNumber, type Session } from "../command.js";
 import { checkedDacObject, checkObject, objectTypeName } from "./dumpobj.js";
@@ -48,7 +49,18 @@ function exceptionSource(session: Session): ExceptionSource {
         return objectTypeName(rt, names, rt.objects().methodTableOf(address));
       },
       exception: (address) => (rt.objects().isException(rt.objects().methodTableOf(address)) ? rt.objects().exception(address) : undefined),
-      stringValue: (address) => rt.objects().stringValue(address, MAX_EXCEPTION_MESSAGE_CHARS),
+      stringValue: (address) => {
+        // As dumpobj would: text only from an object that is a valid System.String.
+        const info = tryOrUndefined(() => {
+          checkObject(rt, address);
+          return rt.objects().info(address);
+        });
+        if (!info?.isString) {
+          warn(`the string object at ${hexAddress(address)} is not a valid System.String (damaged): its text is not shown`);
+          return `<invalid string object ${hexAddress(address)}>`;
+        }
+        return rt.objects().stringValue(address, MAX_EXCEPTION_MESSAGE_CHARS);
+      },
     };
   }
   return {

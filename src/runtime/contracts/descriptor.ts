@@ -12,6 +12,8 @@ const HEADER_SIZE = 40; // 64-bit layout: magic, flags, size, json*, count, pad,
 const MAX_JSON = 16 << 20;
 const MAX_POINTER_DATA = 1 << 16;
 const MAX_SUB_DESCRIPTOR_DEPTH = 4;
+/** Descriptor type names of numeric globals ("uint32", "nuint", "uintptr_t", "pointer"). */
+const NUMERIC_TYPE = /^(u?int(8|16|32|64|ptr_t)?|nu?int|pointer|bool)$/;
 
 export interface FieldLayout {
   offset: number;
@@ -72,17 +74,24 @@ export class RuntimeDescriptor {
 
   /** A numeric global that fits a JS number (addresses, sizes, small constants). */
   global(name: string): number {
-    const g = this.globals.get(name);
-    if (g?.value === undefined) throw new MissingRuntimeDataError(`this runtime's data descriptor has no numeric global ${name}`);
+    const g = this.numericGlobal(name);
     if (g.value >= 2n ** 53n) throw new CorruptDataError(`global ${name} (0x${g.value.toString(16)}) does not fit an address`);
     return Number(g.value);
   }
 
   /** A numeric global as a full 64-bit value (masks). */
   globalBig(name: string): bigint {
+    return this.numericGlobal(name).value;
+  }
+
+  private numericGlobal(name: string): GlobalValue & { value: bigint } {
     const g = this.globals.get(name);
+    // A global of a numeric type whose value is text is a damaged descriptor, not a runtime without it.
+    if (g?.value === undefined && g?.type !== undefined && NUMERIC_TYPE.test(g.type)) {
+      throw new CorruptDataError(`the descriptor's global ${name} (${g.type}) has the value ${JSON.stringify(g.string)}, which is not a number (damaged descriptor)`);
+    }
     if (g?.value === undefined) throw new MissingRuntimeDataError(`this runtime's data descriptor has no numeric global ${name}`);
-    return g.value;
+    return g as GlobalValue & { value: bigint };
   }
 
   globalString(name: string): string | undefined {

@@ -3,6 +3,9 @@
 // through the range section map, then the JIT'd code heap's nibble map (EE JIT manager) or the
 // ReadyToRun image's runtime functions.
 import type { ManagedFunction } from "../../native/windows-unwind.js";
+import { ClrscopeError, CorruptDataError, MemoryNotInDump } from "../../errors.js";
+import { warn } from "../../warnings.js";
+import { MissingRuntimeDataError } from "./descriptor.js";
 import type { RuntimeTarget } from "./target.js";
 
 export interface CodeBlock {
@@ -30,12 +33,20 @@ const NIBBLES_PER_UNIT = 8;
 const UNIT_BYTES = 256;
 /** RangeSection.Flags bit: the section is a code heap (JIT'd code) rather than an image. */
 const RANGE_SECTION_CODEHEAP = 0x2;
+/** RangeSection.Flags bit: the section holds stubs (a range list), not methods. */
+const RANGE_SECTION_RANGELIST = 0x4;
 /** Runtime functions searched linearly beyond this many are a sign of corruption. */
 const MAX_RUNTIME_FUNCTIONS = 1 << 22;
 
+const CODE_MAP_DAMAGED =
+  "the runtime's code map (range sections, code headers) is damaged: some code addresses cannot be mapped to managed methods, so managed frames may be missing or misnamed";
+const CODE_MAP_EMPTY = "the runtime's range section map is empty (damaged): no code can be mapped to managed methods, so managed frames are missing";
+
 export class ExecutionManager {
   private readonly version: number;
-  private readonly cache = new Map<number, CodeBlock | null>();
+  /** null: not managed code; "damaged": the lookup met damaged data (warned again at each use). */
+  private readonly cache = new Map<number, CodeBlock | null | "damaged">();
+  private mapEmpty?: boolean;
 
   constructor(private readonly t: RuntimeTarget) {
     this.version = Number(t.descriptor.contractVersion("ExecutionManager") ?? 1);
@@ -45,10 +56,28 @@ export class ExecutionManager {
   codeBlock(ip: number): CodeBlock | undefined {
     let hit = this.cache.get(ip);
     if (hit === undefined) {
-      hit = this.lookup(ip) ?? null;
+      try {
+        hit = this.lookup(ip) ?? null;
+      } catch (e) {
+        // A field this runtime does not publish is not damage (callers fall back to the DAC), nor
+        // is memory a heap dump leaves out (callers fall back to the module's image, or warn).
+        if (!(e instanceof ClrscopeError) || e instanceof MissingRuntimeDataError || e instanceof MemoryNotInDump) throw e;
+        hit = "damaged";
+      }
       this.cache.set(ip, hit);
     }
-    return hit ?? undefined;
+    if (hit === "damaged") warn(CODE_MAP_DAMAGED);
+    else if (hit === null && this.rangeSectionMapEmpty()) warn(CODE_MAP_EMPTY);
+    return hit === "damaged" ? undefined : (hit ?? undefined);
+  }
+
+  /** A live runtime always has code registered (CoreLib's image at least): an all-zero top level is damage. */
+  private rangeSectionMapEmpty(): boolean {
+    if (this.mapEmpty === undefined) {
+      const entries = this.t.memory.tryRead(this.topLevel(), 2 ** LEVEL_BITS * 8);
+      this.mapEmpty = entries !== undefined && entries.every((b) => b === 0);
+    }
+    return this.mapEmpty;
   }
 
   /** Unwind data of the code at `ip` (its RUNTIME_FUNCTION's UNWIND_INFO). */
@@ -71,15 +100,24 @@ export class ExecutionManager {
     const r2rModule = t.pointerField(section, "RangeSection", "R2RModule");
     if (r2rModule !== 0) return this.readyToRunBlock(section, r2rModule, ip);
     const flags = t.u32Field(section, "RangeSection", "Flags");
-    if ((flags & RANGE_SECTION_CODEHEAP) === 0) return undefined;
+    if ((flags & RANGE_SECTION_RANGELIST) !== 0) return undefined;
+    // Every section is an image (R2RModule), a code heap or a stub range list: none of these is damage.
+    if ((flags & RANGE_SECTION_CODEHEAP) === 0) throw new CorruptDataError(`RangeSection 0x${section.toString(16)} is neither an image, a code heap nor a stub range (flags 0x${flags.toString(16)})`);
     return this.jittedBlock(section, ip);
+  }
+
+  /** The map's top level: its 256 entries sit inline in the map object (TopLevelData is the array). */
+  private topLevel(): number {
+    const t = this.t;
+    const map = t.descriptor.global("ExecutionManagerCodeRangeMapAddress");
+    if (map === 0) throw new CorruptDataError("the descriptor gives the range section map the address 0 (damaged pointer data)");
+    return t.at(map, "RangeSectionMap", "TopLevelData");
   }
 
   /** Walk the range section map down to the fragment list for `ip`'s 128 KiB chunk. */
   private rangeSection(ip: number): number | undefined {
     const t = this.t;
-    // The top level's 256 entries sit inline in the map object (TopLevelData is the array).
-    let level = t.at(t.descriptor.global("ExecutionManagerCodeRangeMapAddress"), "RangeSectionMap", "TopLevelData");
+    let level = this.topLevel();
     for (let l = LEVELS; l >= 1 && level !== 0; l--) {
       const index = Math.floor(ip / 2 ** (CHUNK_BITS + (l - 1) * LEVEL_BITS)) % 2 ** LEVEL_BITS;
       level = untag(t.pointer(level + index * 8));
@@ -88,10 +126,21 @@ export class ExecutionManager {
     for (let fragment = level, n = 0; fragment !== 0 && n < 10_000; n++) {
       const begin = t.pointerField(fragment, "RangeSectionFragment", "RangeBegin");
       const end = t.pointerField(fragment, "RangeSectionFragment", "RangeEndOpen");
+      if (end <= begin) throw new CorruptDataError(`RangeSectionFragment 0x${fragment.toString(16)} has an empty range [0x${begin.toString(16)}, 0x${end.toString(16)})`);
       if (ip >= begin && ip < end) {
         const section = t.pointerField(fragment, "RangeSectionFragment", "RangeSection");
-        if (section !== 0 && t.pointerField(section, "RangeSection", "NextForDelete") === 0) return section;
-        return undefined;
+        if (section === 0) return undefined;
+        // A fragment repeats its section's range: a section whose range differs is damaged, not
+        // "no managed code here".
+        const sectionBegin = t.pointerField(section, "RangeSection", "RangeBegin");
+        const sectionEnd = t.descriptor.hasField("RangeSection", "RangeEndOpen") ? t.pointerField(section, "RangeSection", "RangeEndOpen") : Infinity;
+        if (sectionBegin !== begin || sectionEnd !== end) {
+          throw new CorruptDataError(`RangeSection 0x${section.toString(16)} [0x${sectionBegin.toString(16)}, 0x${sectionEnd.toString(16)}) differs from its fragment's range [0x${begin.toString(16)}, 0x${end.toString(16)})`);
+        }
+        // A section pending deletion holds no code that a thread could still run or return to.
+        const nextForDelete = t.pointerField(section, "RangeSection", "NextForDelete");
+        if (nextForDelete !== 0) throw new CorruptDataError(`RangeSection 0x${section.toString(16)} covering 0x${ip.toString(16)} is marked for deletion (NextForDelete 0x${nextForDelete.toString(16)})`);
+        return section;
       }
       fragment = untag(t.pointerField(fragment, "RangeSectionFragment", "Next"));
     }
@@ -101,9 +150,11 @@ export class ExecutionManager {
   private jittedBlock(section: number, ip: number): CodeBlock | undefined {
     const t = this.t;
     const heap = t.pointerField(section, "RangeSection", "HeapList");
-    if (heap === 0) return undefined;
+    if (heap === 0) throw new CorruptDataError(`code heap RangeSection 0x${section.toString(16)} has no heap list`);
     const mapBase = t.pointerField(heap, "CodeHeapListNode", "MapBase");
     const headerMap = t.pointerField(heap, "CodeHeapListNode", "HeaderMap");
+    // The section maps the address to this heap: a heap whose code starts above it is damaged.
+    if (mapBase > ip) throw new CorruptDataError(`code heap 0x${heap.toString(16)}'s code starts at 0x${mapBase.toString(16)}, above 0x${ip.toString(16)}`);
     const start = this.version >= 2 ? this.findStartConstant(mapBase, headerMap, ip) : this.findStartLinear(mapBase, headerMap, ip);
     if (start === undefined) return undefined;
     // The code header pointer sits just before the code; small values mark stub blocks.
@@ -180,12 +231,13 @@ export class ExecutionManager {
   /** ReadyToRun code: binary search the image's RUNTIME_FUNCTIONs, then EntryPointToMethodDescMap. */
   private readyToRunBlock(section: number, module: number, ip: number): CodeBlock | undefined {
     const t = this.t;
+    // The section is registered for a ReadyToRun image: missing or implausible R2R data is damage.
     const info = t.pointerField(module, "Module", "ReadyToRunInfo");
-    if (info === 0) return undefined;
+    if (info === 0) throw new CorruptDataError(`RangeSection 0x${section.toString(16)}'s module 0x${module.toString(16)} has no ReadyToRunInfo`);
     const imageBase = t.pointerField(section, "RangeSection", "RangeBegin");
     const count = t.u32Field(info, "ReadyToRunInfo", "NumRuntimeFunctions");
     const functions = t.pointerField(info, "ReadyToRunInfo", "RuntimeFunctions");
-    if (count === 0 || count > MAX_RUNTIME_FUNCTIONS || functions === 0) return undefined;
+    if (count === 0 || count > MAX_RUNTIME_FUNCTIONS || functions === 0) throw new CorruptDataError(`ReadyToRunInfo 0x${info.toString(16)} lists ${count} runtime functions at 0x${functions.toString(16)}`);
     const size = t.descriptor.size("RuntimeFunction");
     const beginOff = t.descriptor.offset("RuntimeFunction", "BeginAddress");
     const rva = ip - imageBase;

@@ -5,6 +5,7 @@
 // offset comes from the runtime's descriptor through RuntimeTarget.
 import { ClrscopeError, CorruptDataError } from "../../errors.js";
 import { loadedImageSource, PeImage, type PeLayout } from "../../metadata/pe.js";
+import { warn } from "../../warnings.js";
 import type { RuntimeTarget } from "./target.js";
 
 /** Module::m_dwTransientFlags bits the contract names (ModuleFlags_1). */
@@ -151,7 +152,15 @@ export class Loader {
    */
   assemblies(appDomain = this.appDomain()): number[] {
     const list = this.t.at(appDomain, "AppDomain", "DomainAssemblyList");
-    return this.arrayList(list).filter((da) => da !== 0).map((da) => this.t.pointer(da)).filter((a) => a !== 0);
+    const out: number[] = [];
+    for (const da of this.arrayList(list)) {
+      if (da === 0) continue;
+      const assembly = this.t.pointer(da);
+      // A DomainAssembly exists for its Assembly: without one it is damaged, and an assembly is missing.
+      if (assembly === 0) warn(`DomainAssembly 0x${da.toString(16)} has no Assembly (damaged): an assembly and its module are missing`);
+      else out.push(assembly);
+    }
+    return out;
   }
 
   assembly(address: number): AssemblyInfo {
@@ -170,7 +179,15 @@ export class Loader {
 
   /** Modules of the AppDomain's assemblies, in load order (what SOS and ClrMD enumerate). */
   moduleAddresses(appDomain = this.appDomain()): number[] {
-    return this.assemblies(appDomain).map((a) => this.assembly(a).module).filter((m) => m !== 0);
+    const out: number[] = [];
+    for (const a of this.assemblies(appDomain)) {
+      const module = this.assembly(a).module;
+      if (module === 0) continue;
+      // A Module points back at its Assembly: one that does not is damaged (its path, name and maps with it).
+      if (this.module(module).assembly !== a) warn(`module 0x${module.toString(16)} does not point back at its assembly 0x${a.toString(16)} (damaged): its details are unreliable`);
+      out.push(module);
+    }
+    return out;
   }
 
   module(address: number): LoaderModule {

@@ -1,10 +1,17 @@
 // Typed reads of runtime structures: dump memory plus the descriptor's layouts. Contract code
 // names fields (`thread.field("Thread", "OSId")`); offsets never appear in clrscope's source.
 import type { Memory } from "../../dump/address-space.js";
-import { CorruptDataError, MemoryNotInDump } from "../../errors.js";
+import { ClrscopeError, CorruptDataError, ExitCode, MemoryNotInDump } from "../../errors.js";
 import type { RuntimeDescriptor } from "./descriptor.js";
 
 const MAX_UTF16_CHARS = 32 * 1024;
+
+/** A runtime global variable the dump cannot give: what depends on it is unknown, not invalid. */
+export class GlobalUnreadableError extends ClrscopeError {
+  constructor(name: string, why: string) {
+    super("global-unreadable", `the runtime's global ${name} is unreadable (${why})`, ExitCode.commandFailed);
+  }
+}
 
 export class RuntimeTarget {
   constructor(
@@ -77,6 +84,12 @@ export class RuntimeTarget {
 
   /** Value of the variable a pointer global points at (`ReadPointer(ReadGlobalPointer(name))`). */
   globalVariable(name: string): number {
-    return this.pointer(this.descriptor.global(name));
+    const address = this.descriptor.global(name);
+    try {
+      return this.pointer(address);
+    } catch (e) {
+      if (e instanceof ClrscopeError) throw new GlobalUnreadableError(name, e.message);
+      throw e;
+    }
   }
 }

@@ -1,9 +1,10 @@
 // Thread contract, version 1 (dotnet/runtime docs/design/datacontracts/Thread.md): the thread
 // store and each runtime Thread, reached through ThreadStore.FirstThreadLink and the
 // Thread.LinkNext chain.
-import { CorruptDataError } from "../../errors.js";
-import type { ManagedThread, ThreadStoreCounts } from "../clr-runtime.js";
-import type { RuntimeTarget } from "./target.js";
+import { tryOrUndefined } from "../../errors.js";
+import { warn } from "../../warnings.js";
+import { ThreadStateFlags, type ManagedThread, type ThreadStoreCounts } from "../clr-runtime.js";
+import { GlobalUnreadableError, type RuntimeTarget } from "./target.js";
 
 function framePointer(value: number): number {
   return Number.isNaN(value) ? 0 : value;
@@ -22,16 +23,28 @@ export class ThreadContract {
   counts(): ThreadStoreCounts {
     const s = this.store();
     const count = (field: string) => this.t.i32Field(s, "ThreadStore", field);
-    return {
+    const counts = {
       threadCount: count("ThreadCount"),
       unstarted: count("UnstartedCount"),
       background: count("BackgroundCount"),
       pending: count("PendingCount"),
       dead: count("DeadCount"),
     };
+    const addresses = this.threadAddresses();
+    const listed = addresses.length;
+    for (const [name, n] of Object.entries(counts)) {
+      if (name !== "threadCount" && (n < 0 || n > listed)) warn(`the thread store's ${name} count (${n}) is impossible for ${listed} threads (damaged thread store)`);
+    }
+    // The store counts unstarted and dead threads as their state flags change: the flags of the list must agree.
+    const states = addresses.map((a) => tryOrUndefined(() => this.t.u32Field(a, "Thread", "State")) ?? 0);
+    for (const [name, flag] of [["unstarted", ThreadStateFlags.Unstarted], ["dead", ThreadStateFlags.Dead]] as const) {
+      const flagged = states.filter((s) => (s & flag) !== 0).length;
+      if (counts[name] !== flagged) warn(`the thread store's ${name} count (${counts[name]}) does not match the ${flagged} ${name} threads in its list (damaged thread store or threads)`);
+    }
+    return counts;
   }
 
-  /** Addresses of every runtime Thread, in the thread store's order. */
+  /** Addresses of every runtime Thread, in the thread store's order (up to a loop, with a warning). */
   threadAddresses(): number[] {
     const linkOffset = this.t.descriptor.offset("Thread", "LinkNext");
     const out: number[] = [];
@@ -39,21 +52,41 @@ export class ThreadContract {
     let link = this.t.pointerField(this.store(), "ThreadStore", "FirstThreadLink");
     while (link !== 0) {
       const thread = link - linkOffset;
-      if (seen.has(thread) || out.length >= MAX_THREADS) throw new CorruptDataError(`the runtime's thread list loops at Thread 0x${thread.toString(16)}`);
+      if (seen.has(thread) || out.length >= MAX_THREADS) {
+        warn(`the runtime's thread list loops at Thread 0x${thread.toString(16)} (damaged): only the ${out.length} threads before the loop are listed`);
+        break;
+      }
       seen.add(thread);
       out.push(thread);
-      link = this.t.pointer(thread + linkOffset);
+      const next = this.t.memory.tryReadPointer(thread + linkOffset);
+      if (Number.isNaN(next)) {
+        warn(`the runtime's thread list is cut at Thread 0x${thread.toString(16)} (its link is unreadable): threads after it are missing`);
+        break;
+      }
+      link = next;
     }
+    // The thread store counts the threads of its own list: a count it contradicts is damage.
+    const count = tryOrUndefined(() => this.t.i32Field(this.store(), "ThreadStore", "ThreadCount"));
+    if (count !== out.length) warn(`the thread store's ThreadCount (${count ?? "unreadable"}) does not match the ${out.length} threads in its list (damaged thread store or list): threads may be missing`);
+    const finalizer = this.optionalGlobalVariable("FinalizerThread");
+    if (finalizer !== 0 && !seen.has(finalizer)) warn(`the runtime's thread list lacks the finalizer thread 0x${finalizer.toString(16)} (damaged thread store or list): threads are missing`);
     return out;
   }
 
   thread(address: number, special: { finalizer: number; gc: number }): ManagedThread {
     const t = this.t;
+    const managedId = t.u32Field(address, "Thread", "Id");
+    const osId = t.pointerField(address, "Thread", "OSId");
+    const state = t.u32Field(address, "Thread", "State");
+    // Managed ids start at 1, and a thread that has started and not ended has an OS thread.
+    if (managedId === 0 || (osId === 0 && (state & (ThreadStateFlags.Unstarted | ThreadStateFlags.Dead)) === 0)) {
+      warn(`Thread 0x${address.toString(16)} is damaged (managed id ${managedId}, OS id ${osId}, state 0x${state.toString(16)}): its row and stack are unreliable`);
+    }
     return {
       address,
-      managedId: t.u32Field(address, "Thread", "Id"),
-      osId: t.pointerField(address, "Thread", "OSId"),
-      state: t.u32Field(address, "Thread", "State"),
+      managedId,
+      osId,
+      state,
       preemptiveGCDisabled: (t.u32Field(address, "Thread", "PreemptiveGCDisabled") & 1) !== 0,
       allocContext: this.allocContext(address),
       // FRAME_TOP (all bits set) ends an empty chain: no Frames is 0 here.
@@ -71,7 +104,14 @@ export class ThreadContract {
   }
 
   private optionalGlobalVariable(name: string): number {
-    return this.t.descriptor.hasGlobal(name) ? this.t.globalVariable(name) : 0;
+    if (!this.t.descriptor.hasGlobal(name)) return 0;
+    try {
+      return this.t.globalVariable(name);
+    } catch (e) {
+      if (!(e instanceof GlobalUnreadableError)) throw e;
+      warn(e.message);
+      return 0;
+    }
   }
 
   /** RuntimeThreadLocals.AllocContext, which newer runtimes wrap in an EEAllocContext. */
