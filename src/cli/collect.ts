@@ -7,7 +7,7 @@ import { ExitCode } from "../errors.js";
 import { collectDump, resolveProcessName, type CollectResult } from "../collect/collect-dump.js";
 import { DUMP_TYPES, type DumpTypeName } from "../collect/ipc-protocol.js";
 import { forEachArg, UsageError } from "./args.js";
-import { escapeForTerminal } from "./terminal-text.js";
+import { escapeForTerminal, jsonLine } from "./terminal-text.js";
 
 export const COLLECT_USAGE = "clrscope collect -p PID | -n NAME [--type full|heap|mini|triage] [-o PATH] [--overwrite] [--diag] [--crashreport] [--timeout SECS] [--stall-timeout SECS] [--json]";
 
@@ -113,7 +113,7 @@ export async function collect(args: CollectArgs): Promise<number> {
     process.off("SIGINT", onSigint);
     if (tty) process.stderr.write("\r\x1b[K");
   }
-  if (args.json) process.stdout.write(JSON.stringify({ command: "collect", result }) + "\n");
+  if (args.json) process.stdout.write(jsonLine({ command: "collect", result }));
   else process.stdout.write(renderCollect(result) + "\n");
   return ExitCode.ok;
 }

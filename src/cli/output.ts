@@ -1,7 +1,7 @@
 // Writing results: SOS/lldb-style text or one JSON document per command (JSON Lines).
 import { ClrscopeError, ExitCode, OutputError, type ExitCodeValue } from "../errors.js";
 import type { Command } from "../commands/command.js";
-import { escapeForTerminal } from "./terminal-text.js";
+import { escapeForTerminal, jsonLine } from "./terminal-text.js";
 
 export type OutputMode = "text" | "json";
 
@@ -46,7 +46,7 @@ function withWarningsField(doc: object, warnings: readonly string[]): object {
 }
 
 export function writeResult(mode: OutputMode, line: string, command: Command<unknown>, result: unknown, warnings: readonly string[] = []): void {
-  if (mode === "json") streams.stdout(JSON.stringify(withWarningsField({ command: line, result }, warnings)) + "\n");
+  if (mode === "json") streams.stdout(jsonLine(withWarningsField({ command: line, result }, warnings)));
   else {
     const text = command.render(result);
     streams.stdout(escapeForTerminal((text.length > 0 ? text + "\n" : "") + warningLines(warnings)));
@@ -54,7 +54,7 @@ export function writeResult(mode: OutputMode, line: string, command: Command<unk
 }
 
 export function writeCommandError(mode: OutputMode, line: string, error: ClrscopeError, warnings: readonly string[] = []): void {
-  if (mode === "json") streams.stdout(JSON.stringify(withWarningsField({ command: line, error: { code: error.code, message: error.message } }, warnings)) + "\n");
+  if (mode === "json") streams.stdout(jsonLine(withWarningsField({ command: line, error: { code: error.code, message: error.message } }, warnings)));
   else streams.stderr(escapeForTerminal(warningLines(warnings) + `clrscope: ${error.message}\n`));
 }
 

@@ -3,7 +3,7 @@
 import { ExitCode } from "../errors.js";
 import { scanDotnetProcesses, type DotnetProcess, type IgnoredProcess } from "../collect/process-list.js";
 import { forEachArg, UsageError } from "./args.js";
-import { escapeForTerminal } from "./terminal-text.js";
+import { escapeForTerminal, jsonLine } from "./terminal-text.js";
 
 export const PS_USAGE = "clrscope ps [-v] [--json]";
 
@@ -60,7 +60,7 @@ export function renderPs(rows: DotnetProcess[], ignored: IgnoredProcess[] = [], 
 
 export async function ps(args: PsArgs): Promise<number> {
   const { processes, ignored } = await scanDotnetProcesses();
-  if (args.json) process.stdout.write(JSON.stringify({ command: "ps", result: { processes, ignored } }) + "\n");
+  if (args.json) process.stdout.write(jsonLine({ command: "ps", result: { processes, ignored } }));
   else process.stdout.write(renderPs(processes, ignored, args.verbose) + "\n");
   return ExitCode.ok;
 }

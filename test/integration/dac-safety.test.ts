@@ -17,7 +17,7 @@ import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { cacheRoot, repoRoot } from "../support/cache.js";
-import { resultOf, runCli, runCliJson, type CliRun } from "../support/cli.js";
+import { resultOf, runAlteredCli, runCli, runCliJson, type CliRun } from "../support/cli.js";
 import { dotnetDump, hasDotnet, type DotnetDump } from "../support/dotnet-fixtures.js";
 import { fillMemory, renameInNotes, writeAlterations, type Patch } from "../support/dump-patches.js";
 import { buildPlantedDac, faultyDac } from "../support/fake-dac.js";
@@ -28,13 +28,9 @@ import { fileVersionStamp } from "../../src/runtime/dac/dac-provenance.js";
 import { loadKoffi } from "../../src/runtime/dac/koffi.js";
 
 const skip = !hasDotnet() ? "no dotnet SDK on PATH" : loadKoffi().error ?? false;
-const alteredCli = join(repoRoot, "dist", "test", "support", "altered-cli.js");
 const bundledCli = join(repoRoot, "dist", "clrscope.js");
 const NOBODY = 65534;
 
-function runAltered(alterations: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliRun {
-  return runCli([alterations, ...args], { script: alteredCli, timeout: 300_000, ...opts });
-}
 
 /** Ended by itself with exit code 1 (a command failed) or 0, never by a signal. */
 function assertCleanEnd(r: CliRun, where: string): void {
@@ -173,7 +169,7 @@ for (const { label, dump, hasInstall } of DUMPS) {
         test(`${name}: every command with --backend ${backend} leaves no marker and says why`, () => {
           const p = plants[i]!;
           const alterations = writeAlterations(work, `${name}-${backend}`, renameInNotes(d.core, d.truth.libcoreclr, p.recorded));
-          const r = runAltered(alterations, ["analyze", d.core, "--backend", backend, ...commands.flatMap((c) => ["-c", c])], { cwd: p.cwd });
+          const r = runAlteredCli(alterations, ["analyze", d.core, "--backend", backend, ...commands.flatMap((c) => ["-c", c])], { cwd: p.cwd });
           assertCleanEnd(r, p.label);
           assert.ok(!existsSync(marker), `${p.label}, --backend ${backend}: the planted DAC was loaded\n${r.stdout}\n${r.stderr}`);
           const out = r.stdout + r.stderr;
@@ -300,7 +296,7 @@ describe("damaged dumps that crash the DAC: every command of the batch runs", { 
   for (const c of CASES) {
     test(c.label, () => {
       const alterations = writeAlterations(work, c.name, damage.get(c.name)!);
-      const r = runAltered(alterations, ["analyze", d.core, ...c.args, "-c", "thread list"]);
+      const r = runAlteredCli(alterations, ["analyze", d.core, ...c.args, "-c", "thread list"]);
       assertCleanEnd(r, c.label);
       if (c.dacCrash) assert.match(r.stdout + r.stderr, c.dacCrash);
       const failures = r.stderr.split("\n").filter((l) => l.startsWith("clrscope: "));

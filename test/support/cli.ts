@@ -49,6 +49,14 @@ export function runCli(args: string[], opts: CliRunOptions = {}): CliRun {
   return { stdout: r.stdout ?? "", stderr: r.stderr ?? "", status: r.status, signal: r.signal, error: r.error };
 }
 
+/** The CLI over a dump read with alterations (test/support/altered-cli.ts). */
+export const alteredCliPath = join(repoRoot, "dist", "test", "support", "altered-cli.js");
+
+/** `altered-cli ALTERATIONS.json ...args`: the CLI on a damaged view of a dump (see dump-patches.ts). */
+export function runAlteredCli(alterations: string, args: string[], opts: Omit<CliRunOptions, "script"> = {}): CliRun {
+  return runCli([alterations, ...args], { timeout: 300_000, ...opts, script: alteredCliPath });
+}
+
 /** One line of `analyze --json` output: a command's result or its error. */
 export interface CliDoc<R = any> {
   command: string;

@@ -2,7 +2,7 @@
 // terminal is shown as an escape, and ordinary text (tab, newline, non-ASCII) is left alone.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { escapeForTerminal, isTerminalSafe } from "../../src/cli/terminal-text.js";
+import { escapeForTerminal, isTerminalSafe, jsonLine } from "../../src/cli/terminal-text.js";
 
 test("C0 controls (ESC, BEL, CR, NUL, backspace) and DEL are escaped as \\xHH", () => {
   assert.equal(escapeForTerminal("a\x1b[31mred\x1b]0;title\x07"), "a\\x1b[31mred\\x1b]0;title\\x07");
@@ -31,4 +31,12 @@ test("tab, newline and ordinary non-ASCII text are kept", () => {
 
 test("isTerminalSafe agrees with escapeForTerminal and holds no state between calls", () => {
   for (const s of ["\x1b", "ok", "\u009b", "ok", "\ud800", "fine"]) assert.equal(isTerminalSafe(s), escapeForTerminal(s) === s, JSON.stringify(s));
+});
+
+test("jsonLine: one line that parses back to the same value, with no raw C1, DEL or bidi override", () => {
+  const value = { s: "a\u001b[31mb\u009b2Jc\u007fd\u202ee\u2028f\ud800g" };
+  const line = jsonLine(value);
+  assert.ok(line.endsWith("\n") && !line.slice(0, -1).includes("\n"));
+  assert.doesNotMatch(line.slice(0, -1), /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e]/);
+  assert.deepEqual(JSON.parse(line), value);
 });
