@@ -155,25 +155,57 @@ function readRelr(source: ByteSource, vaddr: number, size: number, toOffset: (v:
   return true;
 }
 
-/** PE: headers and sections the image does not mark writable. */
-function peLayout(source: ByteSource): FileLayout {
+export interface PeSection {
+  virtualAddress: number;
+  virtualSize: number;
+  rawPointer: number;
+  rawSize: number;
+  writable: boolean;
+}
+
+/** What identifies a PE file and places its bytes: the loader maps sections at VirtualAddress from PointerToRawData. */
+export interface PeHeaders {
+  timestamp: number;
+  sizeOfImage: number;
+  sizeOfHeaders: number;
+  sections: PeSection[];
+}
+
+/** The COFF and optional headers of a PE file (source holds the file, or its mapped header page). */
+export function peHeaders(source: ByteSource): PeHeaders | undefined {
   const dos = source.read(0, 64);
+  if (dos.length < 64 || dos[0] !== 0x4d || dos[1] !== 0x5a) return undefined;
   const lfanew = new DataView(dos.buffer, dos.byteOffset, dos.byteLength).getUint32(60, true);
   const coff = source.read(lfanew, 24);
+  if (coff.length < 24) return undefined;
   const cv = new DataView(coff.buffer, coff.byteOffset, coff.byteLength);
-  if (cv.getUint32(0, true) !== 0x4550) return emptyLayout([]);
-  const sections = cv.getUint16(6, true);
+  if (cv.getUint32(0, true) !== 0x4550) return undefined;
+  const count = cv.getUint16(6, true);
   const optionalSize = cv.getUint16(20, true);
   const optional = source.read(lfanew + 24, optionalSize);
-  const sizeOfHeaders = new DataView(optional.buffer, optional.byteOffset, optional.byteLength).getUint32(60, true);
-  const readOnly: FileRange[] = [{ start: 0, end: sizeOfHeaders }];
-  const table = source.read(lfanew + 24 + optionalSize, sections * 40);
+  if (optional.length < 64) return undefined;
+  const ov = new DataView(optional.buffer, optional.byteOffset, optional.byteLength);
+  const table = source.read(lfanew + 24 + optionalSize, count * 40);
   const tv = new DataView(table.buffer, table.byteOffset, table.byteLength);
-  for (let i = 0; i < sections && (i + 1) * 40 <= table.length; i++) {
-    const rawSize = tv.getUint32(i * 40 + 16, true);
-    const rawPointer = tv.getUint32(i * 40 + 20, true);
-    if ((tv.getUint32(i * 40 + 36, true) & IMAGE_SCN_MEM_WRITE) === 0) readOnly.push({ start: rawPointer, end: rawPointer + rawSize });
+  const sections: PeSection[] = [];
+  for (let i = 0; i < count && (i + 1) * 40 <= table.length; i++) {
+    sections.push({
+      virtualSize: tv.getUint32(i * 40 + 8, true),
+      virtualAddress: tv.getUint32(i * 40 + 12, true),
+      rawSize: tv.getUint32(i * 40 + 16, true),
+      rawPointer: tv.getUint32(i * 40 + 20, true),
+      writable: (tv.getUint32(i * 40 + 36, true) & IMAGE_SCN_MEM_WRITE) !== 0,
+    });
   }
+  return { timestamp: cv.getUint32(8, true), sizeOfImage: ov.getUint32(56, true), sizeOfHeaders: ov.getUint32(60, true), sections };
+}
+
+/** PE: headers and sections the image does not mark writable. */
+function peLayout(source: ByteSource): FileLayout {
+  const pe = peHeaders(source);
+  if (!pe) return emptyLayout([]);
+  const readOnly: FileRange[] = [{ start: 0, end: pe.sizeOfHeaders }];
+  for (const s of pe.sections) if (!s.writable) readOnly.push({ start: s.rawPointer, end: s.rawPointer + s.rawSize });
   return emptyLayout(readOnly);
 }
 

@@ -1,18 +1,22 @@
 // Serves pages of file-backed mappings (NT_FILE) that the dump left out, from the files on
 // disk. A file is used only when it is verifiably the one that was mapped: the first page the
-// dump holds for its offset-0 mapping (ELF or PE headers, never written at run time) must equal
-// the file's first page. ELF headers include the GNU build-id note, so this also checks it.
+// dump holds for an offset-0 mapping (ELF or PE headers, never written at run time) must equal
+// the file's first page. ELF headers include the GNU build-id note, PE headers the timestamp and
+// SizeOfImage, so this also checks them. gcore keeps no header page of a mapped PE file: then
+// the file stands in only if its size and section table place every mapping of it exactly.
 // Only bytes that still equal the process's memory are served (see file-layout.ts): read-only
 // parts, RELRO after relocation, and on request writable data as the loader initialized it.
 import { existsSync, statSync } from "node:fs";
-import { FileByteSource } from "./byte-source.js";
-import { applyRelativeRelocations, describeFileLayout, within, type FileLayout } from "./file-layout.js";
+import { warn } from "../warnings.js";
+import { BufferByteSource, FileByteSource } from "./byte-source.js";
+import { applyRelativeRelocations, describeFileLayout, peHeaders, within, type FileLayout, type PeHeaders } from "./file-layout.js";
 import type { FileMapping } from "./notes.js";
 import { lastAtOrBelow } from "./sorted.js";
 
 export type FileStatus =
   | "verified" // headers match the dump
   | "trusted" // given by the user (--exe), dump holds no header page to compare
+  | "matched" // PE file, dump holds no header page: its size and sections fit every mapping of it
   | "mismatch" // a different file now lives at that path
   | "missing" // no file on disk
   | "unverifiable"; // the dump holds no header page for it
@@ -22,9 +26,12 @@ export interface MappedFileInfo {
   /** The file actually opened (may differ from `path` when an override applied). */
   resolvedPath?: string;
   status: FileStatus;
+  /** Why no file could be used (mismatch: what differs). */
+  reason?: string;
 }
 
 const HEADER_BYTES = 4096;
+const PAGE_BYTES = 4096;
 
 interface FileState {
   info: MappedFileInfo;
@@ -58,7 +65,10 @@ export class MappedFiles {
     const m = this.mappingAt(address);
     if (!m) return undefined;
     const state = this.state(m.path);
-    if (!state.source) return undefined;
+    if (!state.source) {
+      warnUnserved(state.info);
+      return undefined;
+    }
     const n = Math.min(length, m.end - address);
     const offset = m.fileOffset + (address - m.start);
     const bytes = state.source.read(offset, n);
@@ -101,8 +111,9 @@ export class MappedFiles {
   }
 
   private open(path: string): FileState {
-    const head = this.mappings.find((m) => m.path === path && m.fileOffset === 0);
-    let sawMismatch = false;
+    const mine = this.mappings.filter((m) => m.path === path);
+    const headInDump = this.headerInDump(mine);
+    let mismatch: string | undefined;
     for (const c of this.candidates(path)) {
       if (!existsSync(c.path) || !statSync(c.path).isFile()) continue;
       let source: FileByteSource;
@@ -111,23 +122,75 @@ export class MappedFiles {
       } catch {
         continue;
       }
-      const n = Math.min(HEADER_BYTES, source.size, head ? head.end - head.start : 0);
-      const inDump = head && n > 0 ? this.dumpRead(head.start, n) : undefined;
-      if (inDump && inDump.length === n) {
-        if (Buffer.compare(inDump, source.read(0, n)) === 0) return { info: { path, resolvedPath: c.path, status: "verified" }, source };
-        sawMismatch = true;
+      if (headInDump) {
+        const n = Math.min(headInDump.length, source.size);
+        if (Buffer.compare(headInDump.subarray(0, n), source.read(0, n)) === 0) return { info: { path, resolvedPath: c.path, status: "verified" }, source };
+        mismatch = `${c.path} differs from the dump's copy of its headers${peDifference(headInDump, source)}`;
         source.close();
         continue;
       }
       if (c.trusted) return { info: { path, resolvedPath: c.path, status: "trusted" }, source };
+      const pe = peHeaders(source);
+      const misfit = pe && peMappingMisfit(pe, source.size, mine);
+      if (pe && !misfit) return { info: { path, resolvedPath: c.path, status: "matched" }, source };
       source.close();
-      return { info: { path, resolvedPath: c.path, status: "unverifiable" } };
+      if (!pe) return { info: { path, resolvedPath: c.path, status: "unverifiable", reason: `the dump holds no page of its headers to verify ${c.path}` } };
+      mismatch = `${c.path} ${misfit}`;
     }
-    return { info: { path, status: sawMismatch ? "mismatch" : "missing" } };
+    return { info: { path, status: mismatch ? "mismatch" : "missing", reason: mismatch ?? "no such file on disk" } };
+  }
+
+  /** The dump's copy of the file's first page: any mapping of offset 0 may hold it (a PE file is mapped flat and as an image). */
+  private headerInDump(mappings: FileMapping[]): Uint8Array | undefined {
+    for (const m of mappings) {
+      if (m.fileOffset !== 0) continue;
+      const n = Math.min(HEADER_BYTES, m.end - m.start);
+      const bytes = this.dumpRead(m.start, n);
+      if (bytes && bytes.length === n) return bytes;
+    }
+    return undefined;
   }
 
   close(): void {
     for (const s of this.states.values()) s.source?.close();
     this.states.clear();
   }
+}
+
+/** Once per command and file: pages of it were asked for and neither the dump nor the disk has them. */
+function warnUnserved(info: MappedFileInfo): void {
+  warn(`the dump leaves out pages of ${info.path} and they cannot be read from disk (${info.reason ?? info.status}): what the process had mapped from it is unknown, so names and frames from it may be missing`);
+}
+
+/** ": PE timestamp ... and SizeOfImage ..." when both are PE headers, else nothing more to say. */
+function peDifference(headInDump: Uint8Array, file: FileByteSource): string {
+  const a = peHeaders(new BufferByteSource(headInDump, "dump"));
+  const b = peHeaders(file);
+  if (!a || !b) return "";
+  return `: PE timestamp 0x${b.timestamp.toString(16)} and SizeOfImage 0x${b.sizeOfImage.toString(16)}, the dump's 0x${a.timestamp.toString(16)} and 0x${a.sizeOfImage.toString(16)}`;
+}
+
+const pageUp = (n: number): number => Math.ceil(n / PAGE_BYTES) * PAGE_BYTES;
+
+/**
+ * Why the mappings of a PE file cannot come from this file, or undefined when each fits: the
+ * runtime maps a PE file flat (the whole file from offset 0) or as an image (headers at the
+ * base, each section at base + VirtualAddress from PointerToRawData, page-rounded down alike).
+ */
+function peMappingMisfit(pe: PeHeaders, fileSize: number, mappings: FileMapping[]): string | undefined {
+  let base = NaN;
+  for (const m of mappings) {
+    const length = m.end - m.start;
+    if (m.fileOffset === 0 && length === pageUp(fileSize)) continue; // flat
+    const rva = m.start - base;
+    const inImage = rva >= 0 && m.end - base <= pageUp(pe.sizeOfImage);
+    const section = inImage && pe.sections.some((s) => rva - m.fileOffset === s.virtualAddress - s.rawPointer && m.fileOffset + length <= pageUp(s.rawPointer + s.rawSize));
+    if (section) continue;
+    if (m.fileOffset === 0 && length <= pageUp(pe.sizeOfHeaders)) {
+      base = m.start; // the headers of a new image
+      continue;
+    }
+    return `(${fileSize} bytes, SizeOfImage 0x${pe.sizeOfImage.toString(16)}) does not fit its mapping at 0x${m.start.toString(16)} (file offset 0x${m.fileOffset.toString(16)}, 0x${length.toString(16)} bytes)`;
+  }
+  return undefined;
 }

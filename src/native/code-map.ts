@@ -1,7 +1,8 @@
 // Which addresses hold executable code, and the CFI for each module: what the unwinder needs to
 // validate return addresses and find unwind rules. Executable ranges are the dump's PF_X
 // segments (including anonymous JIT memory) plus every module's PF_X PT_LOAD segments (heap
-// dumps leave module text out of the dump but it is still code).
+// dumps leave module text out of the dump but it is still code), plus what the runtime's code
+// map knows to be managed code.
 import type { Memory } from "../dump/address-space.js";
 import type { MemorySegment } from "../dump/elf-core.js";
 import { PF_X, PT_LOAD } from "../dump/elf-format.js";
@@ -43,7 +44,10 @@ export class ProcessCodeMap implements CodeMap {
 
   isCode(address: number): boolean {
     const hi = lastAtOrBelow(this.starts, address);
-    return hi >= 0 && address < this.ends[hi]!;
+    if (hi >= 0 && address < this.ends[hi]!) return true;
+    // Managed code in a PE image is no PF_X segment when the dump leaves the image out (gcore):
+    // the runtime's code map still knows it.
+    return this.managedCode?.(address) !== undefined;
   }
 
   managedFunction(address: number): ManagedFunction | undefined {

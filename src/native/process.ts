@@ -70,6 +70,8 @@ export interface ManagedCodeProvider {
   unwindInfo(address: number): ManagedFunction | undefined;
   /** "Assembly.dll" and "Namespace.Type.Method(Args)" with the offset from the method start. */
   describe(address: number): { module: string; symbol: string; offset: number } | undefined;
+  /** Bytes of code of the method starting at `start` (body and funclets), when the runtime says. */
+  codeSize(start: number): number | undefined;
 }
 
 export class NativeProcess {
@@ -203,12 +205,23 @@ export class NativeProcess {
       const managed = this.managedCode?.describe(isReturnAddress ? address - 1 : address);
       if (!managed) return { module: undefined, symbol: undefined, offset: undefined };
       const offset = managed.offset + (isReturnAddress ? 1 : 0);
-      return { module: { name: managed.module, path: managed.module }, symbol: managed.symbol, offset };
+      return { module: { name: managed.module, path: managed.module }, symbol: managed.symbol, offset, symbolStart: address - offset };
     }
     const probe = isReturnAddress ? address - 1 : address;
     const hit = this.modules.symbols(module).table.lookup(probe - module.bias);
     if (!hit) return { module, symbol: undefined, offset: address - module.base };
     return { module, symbol: hit.name, offset: address - (hit.value + module.bias), symbolStart: hit.value + module.bias, symbolSize: hit.size };
+  }
+
+  /**
+   * Start and size of the function holding `address`: its sized ELF symbol, or the managed
+   * method's code as the runtime gives it; undefined when no function of known bounds holds it.
+   */
+  functionBounds(address: number): { start: number; size: number } | undefined {
+    const loc = this.locate(address);
+    if (loc.symbolStart === undefined) return undefined;
+    const size = loc.module && !("bias" in loc.module) ? this.managedCode?.codeSize(loc.symbolStart) : loc.symbolSize;
+    return size ? { start: loc.symbolStart, size } : undefined;
   }
 
   /** The --symbols directories this dump was opened with. */

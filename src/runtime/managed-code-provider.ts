@@ -69,6 +69,17 @@ export function managedCodeProvider(
         const d = dacOrWarn();
         return d && describeWithDac(d, address);
       }),
+    // JIT'd code's size is in its code header (contracts); a ReadyToRun method's only in its GC
+    // info, whose code length the DAC decodes (GetCodeHeaderData's MethodSize).
+    codeSize: (start) =>
+      namedOrWarned(start, () => {
+        const block = contractsBlock(start);
+        if (block?.size !== undefined) return block.size;
+        const d = block ? dac() : dacOrWarn();
+        if (block && !d) warn(`the size of the ReadyToRun method at 0x${start.toString(16)} is in its GC info, which only the DAC decodes, and the DAC is not available`);
+        const header = d?.sos.codeHeaderData(start);
+        return header && header.MethodStart === start && header.MethodSize > 0 ? header.MethodSize : undefined;
+      }),
   };
 }
 

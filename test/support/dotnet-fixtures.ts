@@ -389,3 +389,26 @@ export function dotnetDumpWithEnv<T = Truth>(target: string, env: Record<string,
   const dir = cachedDir("dotnet-dump", [target, buildHash, type, envKey], (out) => captureDump(dll, type, out, { env }));
   return { core: path.join(dir, "core"), truth: JSON.parse(fs.readFileSync(path.join(dir, "truth.json"), "utf8")) as T, dll };
 }
+
+/**
+ * A core dump of a running test target written by gdb's `gcore` instead of createdump: gdb
+ * leaves out file-backed pages the process never wrote (ELF text, mapped PE assemblies), which
+ * must then come from the files on disk. Cached like dotnetDump.
+ */
+export function gcoreDump(target = "hello"): DotnetDump {
+  const dll = buildDotnetTarget(target);
+  const buildHash = path.basename(path.dirname(path.dirname(dll)));
+  const gdbVersion = run("gdb", ["--version"]).stdout.split("\n")[0] ?? "";
+  const dir = cachedDir("dotnet-dump", [target, buildHash, "gcore", gdbVersion], (out) => {
+    const app = startDotnetTarget(dll, out);
+    try {
+      const core = path.join(out, "core");
+      const r = run("gdb", ["-p", String(app.pid), "-batch", "-nx", "-ex", `gcore ${core}`], { timeout: CREATEDUMP_TIMEOUT_MS });
+      fs.writeFileSync(path.join(out, "gcore.log"), r.stdout + r.stderr);
+      if (!fs.existsSync(core) || fs.statSync(core).size === 0) throw new Error(`gcore wrote no core:\n${r.stdout}${r.stderr}`);
+    } finally {
+      app.kill();
+    }
+  });
+  return { core: path.join(dir, "core"), truth: JSON.parse(fs.readFileSync(path.join(dir, "truth.json"), "utf8")) as Truth, dll };
+}

@@ -350,6 +350,84 @@ describe("MappedFiles", () => {
     }
   });
 
+  /**
+   * A PE file as crossgen2 lays one out: headers, .text (read-only) at VA 0x2400 from file offset
+   * 0x400 (VA and offset agree modulo the page, so the loader can map it), .data (writable) after.
+   */
+  function peFile(textVa = 0x2400): Buffer {
+    // Bytes past the sections (debug data) too, so that no mapping here could be the whole file mapped flat.
+    const f = Buffer.alloc(0x2200);
+    for (let i = 0; i < f.length; i++) f[i] = (i * 7 + 3) & 0xff;
+    f.write("MZ", 0, "latin1");
+    f.writeUInt32LE(0x40, 60);
+    f.write("PE\0\0", 0x40, "latin1");
+    f.writeUInt16LE(0x8664, 0x44);
+    f.writeUInt16LE(2, 0x46); // sections
+    f.writeUInt32LE(0x5eed1234, 0x48); // timestamp
+    f.writeUInt16LE(240, 0x54); // optional header size
+    const opt = 0x58;
+    f.writeUInt32LE(0x5000, opt + 56); // SizeOfImage
+    f.writeUInt32LE(0x400, opt + 60); // SizeOfHeaders
+    const sections = opt + 240;
+    const section = (i: number, va: number, vsize: number, raw: number, rawSize: number, flags: number) => {
+      const o = sections + i * 40;
+      f.fill(0, o, o + 40);
+      f.writeUInt32LE(vsize, o + 8);
+      f.writeUInt32LE(va, o + 12);
+      f.writeUInt32LE(rawSize, o + 16);
+      f.writeUInt32LE(raw, o + 20);
+      f.writeUInt32LE(flags, o + 36);
+    };
+    section(0, textVa, 0x1000, 0x400, 0x1000, 0x60000020);
+    section(1, 0x4400, 0x200, 0x1400, 0x200, 0xc0000040);
+    return f;
+  }
+
+  /** The file mapped as an image the way the runtime's loader does it (headers at base, each section at base + VA, page-rounded down with its file offset); the dump holds none of it (gcore). */
+  function peImageMapping(path: string): { mem: AddressSpace; files: MappedFiles } {
+    const core = open(
+      writeCore({
+        threads: [{ tid: 1 }],
+        files: [
+          { start: base, end: base + PAGE, pageOffset: 0, path },
+          { start: base + 0x2000, end: base + 0x4000, pageOffset: 0, path },
+          { start: base + 0x4000, end: base + 0x5000, pageOffset: 1, path },
+        ],
+        segments: [{ vaddr: base + 0x10000, bytes: new Uint8Array(16), memsz: PAGE }],
+      }),
+    );
+    const dumpOnly = new AddressSpace(core.source, core.segments);
+    const files = new MappedFiles(core.files, (a, l) => dumpOnly.tryRead(a, l));
+    return { mem: new AddressSpace(core.source, core.segments, files), files };
+  }
+
+  it("serves a PE image's read-only sections when the dump holds no header but its size and sections fit (matched)", () => {
+    const content = peFile();
+    const path = join(dir, "image.dll");
+    writeFileSync(path, content);
+    const { mem, files } = peImageMapping(path);
+    try {
+      assert.deepEqual(mem.read(base + 0x2400 + 16, 32), new Uint8Array(content.subarray(0x400 + 16, 0x400 + 48)), ".text at VA 0x2400 from file offset 0x400");
+      assert.equal(files.info(path).status, "matched");
+      assert.equal(mem.tryRead(base + 0x4400, 8), undefined, ".data is writable: never served as it is in the file");
+    } finally {
+      files.close();
+    }
+  });
+
+  it("refuses a PE file whose sections do not fit the image's mappings (mismatch, with the reason)", () => {
+    const path = join(dir, "moved.dll");
+    writeFileSync(path, peFile(0x3400)); // .text moved: the mapping at base + 0x2000 is no longer it
+    const { mem, files } = peImageMapping(path);
+    try {
+      assert.equal(mem.tryRead(base + 0x2400, 8), undefined);
+      assert.equal(files.info(path).status, "mismatch");
+      assert.match(files.info(path).reason ?? "", /moved\.dll \(8704 bytes, SizeOfImage 0x5000\) does not fit its mapping at 0x[0-9a-f]+ \(file offset 0x0, 0x2000 bytes\)/);
+    } finally {
+      files.close();
+    }
+  });
+
   it("never serves writable pages as they are in the file; RELRO and, on request, .data come relocated", () => {
     const libc = readFileSync(realpathSync("/lib/x86_64-linux-gnu/libc.so.6"));
     const layout = describeFileLayout(new BufferByteSource(libc));
@@ -400,7 +478,7 @@ describe("MappedFiles", () => {
     const { mem, files } = coreMapping(path, pattern(PAGE, 13));
     assert.equal(mem.tryRead(base + PAGE, 8), undefined);
     assert.equal(files.info(path).status, "missing");
-    assert.deepEqual(files.describe(), [{ path, status: "missing" }]);
+    assert.deepEqual(files.describe(), [{ path, status: "missing", reason: "no such file on disk" }]);
     assert.ok(Number.isNaN(mem.tryReadPointer(base + 2 * PAGE)));
   });
 });

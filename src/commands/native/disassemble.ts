@@ -1,11 +1,12 @@
 // `disassemble [-a ADDR | -s START] [-c COUNT] [-F att|intel]` (lldb): without -s, the function
-// containing ADDR (default: the current thread's pc); calls and jumps are annotated with their
-// targets' symbols.
+// containing ADDR (default: the current thread's pc) from its start to its end: an ELF symbol,
+// or a managed method's code as the runtime's code map gives it; calls and jumps are annotated
+// with their targets' symbols.
 import { CANCELLATION_CHECK_INTERVAL, throwIfCancelled } from "../../cancellation.js";
 import { CommandError } from "../../errors.js";
 import { MAX_DISASSEMBLE_INSTRUCTIONS, MAX_FUNCTION_BYTES } from "../../limits.js";
 import { disassemble as decode, type AsmSyntax } from "../../native/disassembler.js";
-import { defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
+import { defineCommand, hexAddress, optionalClrRuntime, parseArgs, parseNumber } from "../command.js";
 import { describeLocation, locationResult } from "./location.js";
 
 export interface DisassembleResult {
@@ -25,6 +26,7 @@ export const disassembleCommand = defineCommand<DisassembleResult>({
   run(session, args) {
     const a = parseArgs(args, ["-a", "-s", "-c", "-F"]);
     const p = session.process;
+    optionalClrRuntime(session); // managed code is located (and named) by the runtime's code map
     const syntax = (a.values.get("-F") ?? "att") as AsmSyntax;
     if (syntax !== "att" && syntax !== "intel") throw new CommandError(`unknown syntax '${syntax}' (att or intel)`, "usage");
     const thread = p.thread(session.currentThread)!;
@@ -41,10 +43,13 @@ export const disassembleCommand = defineCommand<DisassembleResult>({
     } else {
       const target = a.values.has("-a") ? parseNumber(a.values.get("-a")!) : pc;
       if (target === undefined) throw new CommandError("no address to disassemble (give -a ADDR)", "usage");
-      const loc = p.locate(target);
-      if (loc.symbolStart !== undefined && loc.symbolSize && loc.symbolSize <= MAX_FUNCTION_BYTES) {
-        start = loc.symbolStart;
-        length = loc.symbolSize;
+      const bounds = p.functionBounds(target);
+      if (bounds && bounds.size <= MAX_FUNCTION_BYTES) {
+        start = bounds.start;
+        length = bounds.size;
+      } else if (a.values.has("-a") && !bounds) {
+        // As lldb: an address asked for by the user must lie in a function of known bounds.
+        throw new CommandError(`no function with known bounds contains ${hexAddress(target)} (no sized symbol and no managed method): use -s ${hexAddress(target)} -c COUNT to disassemble from it`, "no-function");
       } else {
         start = target;
         length = (count ?? DEFAULT_COUNT) * 15;

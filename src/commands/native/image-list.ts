@@ -10,13 +10,13 @@ export interface ImageListResult {
     base: string;
     end: string;
     buildId: string | null;
-    /** How the file on disk relates to the dump: verified, trusted, mismatch, missing, unverifiable, memory-only. */
+    /** How the file on disk relates to the dump: verified, trusted, matched (PE), mismatch, missing, unverifiable, memory-only. */
     file: string;
     foundBy: string[];
     symbols?: { source: string; from: string | null; count: number };
   }[];
   /** With -v: every mapped file (NT_FILE), including non-ELF ones such as managed assemblies. */
-  mappedFiles?: { path: string; resolvedPath: string | null; file: string }[];
+  mappedFiles?: { path: string; resolvedPath: string | null; file: string; reason: string | null }[];
 }
 
 export const imageList = defineCommand<ImageListResult>({
@@ -27,7 +27,7 @@ export const imageList = defineCommand<ImageListResult>({
     const verbose = parseArgs(args, [], ["-v"]).switches.has("-v");
     const modules = session.process.modules;
     const mappedFiles = verbose
-      ? session.process.mappedFiles.describe().map((f) => ({ path: f.path, resolvedPath: f.resolvedPath ?? null, file: f.status }))
+      ? session.process.mappedFiles.describe().map((f) => ({ path: f.path, resolvedPath: f.resolvedPath ?? null, file: f.status, reason: f.reason ?? null }))
       : undefined;
     return {
       images: modules.modules.map((m, index) => {
@@ -51,7 +51,10 @@ export const imageList = defineCommand<ImageListResult>({
       })
       .join("\n");
     if (!r.mappedFiles) return images;
-    const files = r.mappedFiles.map((f) => `  ${f.file.padEnd(12)} ${f.path}${f.resolvedPath && f.resolvedPath !== f.path ? ` (read from ${f.resolvedPath})` : ""}`);
-    return `${images}\n\nMapped files (pages the dump lacks are read from verified files):\n${files.join("\n")}`;
+    const files = r.mappedFiles.map((f) => {
+      const from = f.resolvedPath && f.resolvedPath !== f.path && f.reason === null ? ` (read from ${f.resolvedPath})` : "";
+      return `  ${f.file.padEnd(12)} ${f.path}${from}${f.reason !== null ? ` (${f.reason})` : ""}`;
+    });
+    return `${images}\n\nMapped files (pages the dump lacks are read from files verified by their headers, or for PE files without one by size and sections):\n${files.join("\n")}`;
   },
 });

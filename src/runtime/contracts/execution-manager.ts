@@ -14,6 +14,12 @@ export interface CodeBlock {
   methodDesc: number;
   /** The address's offset from `start`. */
   offset: number;
+  /**
+   * Bytes of code from `start`: the method's body and its funclets, to the end of its last
+   * RUNTIME_FUNCTION (a cold part elsewhere is not counted). JIT'd code only: a ReadyToRun
+   * method's extent is in its GC info, which is not decoded here (the DAC answers).
+   */
+  size: number | undefined;
   kind: "jit" | "readytorun";
   /** The RangeSection and its base, which unwind info (RUNTIME_FUNCTION) is relative to. */
   rangeSection: number;
@@ -35,6 +41,8 @@ const UNIT_BYTES = 256;
 const RANGE_SECTION_CODEHEAP = 0x2;
 /** RangeSection.Flags bit: the section holds stubs (a range list), not methods. */
 const RANGE_SECTION_RANGELIST = 0x4;
+/** RUNTIME_FUNCTIONs of one method (its body and funclets) read at most. */
+const MAX_FUNCLETS = 1024;
 /** Runtime functions searched linearly beyond this many are a sign of corruption. */
 const MAX_RUNTIME_FUNCTIONS = 1 << 22;
 
@@ -163,23 +171,28 @@ export class ExecutionManager {
     if (header <= t.descriptor.global("StubCodeBlockLast")) return undefined;
     const methodDesc = t.pointerField(header, "RealCodeHeader", "MethodDesc");
     const unwindBase = t.pointerField(section, "RangeSection", "RangeBegin");
-    return { start, methodDesc, offset: ip - start, kind: "jit", rangeSection: section, unwindBase, runtimeFunction: this.jittedRuntimeFunction(header, unwindBase, ip) };
+    const functions = this.jittedRuntimeFunctions(header);
+    const rva = ip - unwindBase;
+    const covering = functions.find((f) => rva >= f.begin && rva < f.end) ?? functions[0];
+    const end = functions.length > 0 ? unwindBase + Math.max(...functions.map((f) => f.end)) : undefined;
+    return {
+      start, methodDesc, offset: ip - start, size: end !== undefined && end > start ? end - start : undefined,
+      kind: "jit", rangeSection: section, unwindBase, runtimeFunction: covering?.address ?? 0,
+    };
   }
 
-  /** The code header's inline RUNTIME_FUNCTIONs (the method, then its funclets): the one covering `ip`. */
-  private jittedRuntimeFunction(header: number, base: number, ip: number): number {
+  /** The code header's inline RUNTIME_FUNCTIONs (the method, then its funclets), RVAs from the section's base. */
+  private jittedRuntimeFunctions(header: number): { address: number; begin: number; end: number }[] {
     const t = this.t;
     const count = t.u32Field(header, "RealCodeHeader", "NumUnwindInfos");
     const first = t.at(header, "RealCodeHeader", "UnwindInfos");
     const size = t.descriptor.size("RuntimeFunction");
     const beginOff = t.descriptor.offset("RuntimeFunction", "BeginAddress");
     const endOff = t.descriptor.offset("RuntimeFunction", "EndAddress");
-    const rva = ip - base;
-    for (let i = 0; i < Math.min(count, 1024); i++) {
-      const rf = first + i * size;
-      if (rva >= t.u32(rf + beginOff) && rva < t.u32(rf + endOff)) return rf;
-    }
-    return count > 0 ? first : 0;
+    return Array.from({ length: Math.min(count, MAX_FUNCLETS) }, (_, i) => {
+      const address = first + i * size;
+      return { address, begin: t.u32(address + beginOff), end: t.u32(address + endOff) };
+    });
   }
 
   /** Nibble of bucket `bucket` within map unit value `unit` (nibbles numbered from the top). */
@@ -254,7 +267,9 @@ export class ExecutionManager {
     for (let i = hi; i >= 0 && i > hi - 64; i--) {
       const start = imageBase + t.u32(functions + i * size + beginOff);
       const methodDesc = this.entryPointToMethodDesc(info, start);
-      if (methodDesc !== 0) return { start, methodDesc, offset: ip - start, kind: "readytorun", rangeSection: section, unwindBase: imageBase, runtimeFunction };
+      // Which entries after this one are its funclets only the method's GC info says (and
+      // methods never called are missing from the map, so the next method cannot be told apart).
+      if (methodDesc !== 0) return { start, methodDesc, offset: ip - start, size: undefined, kind: "readytorun", rangeSection: section, unwindBase: imageBase, runtimeFunction };
     }
     return undefined;
   }
