@@ -89,15 +89,17 @@ export const dumpDomain = defineCommand<DumpDomainResult>({
   },
   render(r) {
     const p = (h: string) => hexDigits(parseInt(h, 16), 16);
+    // As SOS: the heaps in upper case, the domain, assembly and module addresses in lower case.
+    const P = (h: string) => p(h).toUpperCase();
     const out: string[] = [];
     for (const d of r.domains) {
       out.push(SEPARATOR);
       if (d.kind === "system") out.push(`System Domain:      ${p(d.address)}`);
       else out.push(`Domain ${d.id}:${(d.id ?? 0) >= 10 ? "" : " "}          ${p(d.address)}`);
       out.push(
-        `LowFrequencyHeap:   ${p(d.lowFrequencyHeap)}`,
-        `HighFrequencyHeap:  ${p(d.highFrequencyHeap)}`,
-        `StubHeap:           ${p(d.stubHeap)}`,
+        `LowFrequencyHeap:   ${P(d.lowFrequencyHeap)}`,
+        `HighFrequencyHeap:  ${P(d.highFrequencyHeap)}`,
+        `StubHeap:           ${P(d.stubHeap)}`,
         `Stage:              ${d.stage}`,
         `Name:               ${d.name || "None"}`,
       );
