@@ -84,7 +84,7 @@ describe("dumpdomain, dumpmodule and dumpil on a full dump", { skip, timeout: 90
     const truthMt = d.truth.methodTables["Hello.Program"];
     if (truthMt) assert.equal(big(program.methodTable), big(truthMt));
     const text = runCli(["analyze", d.core, "-c", `dumpmodule ${hello.address}`]).stdout;
-    assert.match(text, new RegExp(`^MetaData start address:  ${big(hello.metadataAddress).toString(16).padStart(16, "0")} \\(${hello.metadataLength} bytes\\)$`, "m"));
+    assert.match(text, new RegExp(`^MetaData start address:  ${big(hello.metadataAddress).toString(16).toUpperCase().padStart(16, "0")} \\(${hello.metadataLength} bytes\\)$`, "m"));
   });
 
   // The contracts backend (.NET 10), the DAC forced on the same dump, and .NET 8 (DAC only):

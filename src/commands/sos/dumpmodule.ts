@@ -124,21 +124,23 @@ export const dumpModule = defineCommand<DumpModuleResult>({
   },
   render(r) {
     const p = (h: string) => hexDigits(parseInt(h, 16), 16);
+    // As SOS: the assembly in lower case, the other addresses in upper case.
+    const P = (h: string) => p(h).toUpperCase();
     const out = [
       `Name: ${r.name || "Unknown Module"}`,
       `Attributes:              ${r.attributes.map((x) => x + " ").join("")}`,
       `Assembly:                ${p(r.assembly)}`,
-      `BaseAddress:             ${p(r.baseAddress)}`,
-      `LoaderHeap:              ${p(r.loaderAllocator)}`,
-      `TypeDefToMethodTableMap: ${p(r.typeDefToMethodTableMap)}`,
-      `TypeRefToMethodTableMap: ${p(r.typeRefToMethodTableMap)}`,
-      `MethodDefToDescMap:      ${p(r.methodDefToDescMap)}`,
-      `FieldDefToDescMap:       ${p(r.fieldDefToDescMap)}`,
-      `MemberRefToDescMap:      ${p(r.memberRefToDescMap)}`,
-      `FileReferencesMap:       ${p(r.fileReferencesMap)}`,
-      `AssemblyReferencesMap:   ${p(r.assemblyReferencesMap)}`,
+      `BaseAddress:             ${P(r.baseAddress)}`,
+      `LoaderHeap:              ${P(r.loaderAllocator)}`,
+      `TypeDefToMethodTableMap: ${P(r.typeDefToMethodTableMap)}`,
+      `TypeRefToMethodTableMap: ${P(r.typeRefToMethodTableMap)}`,
+      `MethodDefToDescMap:      ${P(r.methodDefToDescMap)}`,
+      `FieldDefToDescMap:       ${P(r.fieldDefToDescMap)}`,
+      `MemberRefToDescMap:      ${P(r.memberRefToDescMap)}`,
+      `FileReferencesMap:       ${P(r.fileReferencesMap)}`,
+      `AssemblyReferencesMap:   ${P(r.assemblyReferencesMap)}`,
     ];
-    if (parseInt(r.baseAddress, 16) !== 0 && r.metadata) out.push(`MetaData start address:  ${p(r.metadata.address)} (${r.metadata.size} bytes)`);
+    if (parseInt(r.baseAddress, 16) !== 0 && r.metadata) out.push(`MetaData start address:  ${P(r.metadata.address)} (${r.metadata.size} bytes)`);
     // SOS prints both maps' tokens as TokenFromRid(rid, mdTypeDefNil): 0x02xxxxxx.
     const row = (t: ModuleTypeRow) => `${p(t.methodTable)} 0x${hexDigits((0x02000000 | (parseInt(t.token, 16) & 0xffffff)) >>> 0, 8)} ${t.name}`;
     if (r.typeDefs) {
