@@ -19,7 +19,7 @@ const dumps: { label: string; dump: () => DotnetDump<unknown> }[] = [
   { label: "hello, heap dump", dump: () => dotnetDump("hello", "heap") },
 ];
 
-/** SOS pads many lines with trailing blanks; clrscope does not (sos-differences.md, found by the oracle). */
+/** pstacks is compared by nesting level, not columns (sos-differences.md): blanks at the end of a line do not count. */
 function trimmed(lines: string[]): string[] {
   return lines.map((l) => l.trimEnd());
 }
@@ -45,7 +45,7 @@ interface StackRow {
 /** clrstack -all text as threads ("OS Thread Id: 0x..") with their rows and any other (header) lines. */
 function clrstackThreads(lines: string[]): { thread: string; rows: StackRow[]; other: string[] }[] {
   const threads: { thread: string; rows: StackRow[]; other: string[] }[] = [];
-  for (const line of trimmed(lines)) {
+  for (const line of lines) {
     if (line.startsWith("OS Thread Id: ")) threads.push({ thread: line, rows: [], other: [] });
     else if (line === "") continue; // clrscope puts a blank line between threads (sos-differences.md)
     else {
@@ -144,27 +144,27 @@ for (const { label, dump } of dumps) {
 
     test("clrthreads: every line equals SOS's", () => {
       const { sos, ours } = both();
-      const expected = trimmed(answered(sos.get("clrthreads")));
+      const expected = answered(sos.get("clrthreads"));
       const count = Number(/^ThreadCount:\s+(\d+)$/.exec(expected[0] ?? "")?.[1]);
       // The header's count plus its 8 lines: SOS's answer lists every thread (not an empty list).
       assert.ok(count >= 6 && expected.length === count + 8, `SOS clrthreads:\n${expected.join("\n")}`);
-      assert.deepEqual(trimmed(ours.get("clrthreads")!), expected);
+      assert.deepEqual(ours.get("clrthreads"), expected);
     });
 
     test("dumpdomain: every line equals SOS's", () => {
       const { sos, ours } = both();
-      const expected = trimmed(answered(sos.get("dumpdomain")));
+      const expected = answered(sos.get("dumpdomain"));
       assert.ok(moduleAddresses(expected).length >= 10, `SOS dumpdomain lists modules:\n${expected.join("\n")}`);
-      assert.deepEqual(trimmed(ours.get("dumpdomain")!), expected);
+      assert.deepEqual(ours.get("dumpdomain"), expected);
     });
 
     test("dumpmodule of every module dumpdomain lists: every line equals SOS's", () => {
       const { sos, moduleCommands, ours } = both();
       assert.ok(moduleCommands.length >= 10, `modules in SOS's dumpdomain: ${moduleCommands.length}`);
       for (const command of moduleCommands) {
-        const expected = trimmed(answered(sos.get(command)));
+        const expected = answered(sos.get(command));
         assert.ok(expected.some((l) => l.startsWith("MetaData start address:")), `SOS ${command}:\n${expected.join("\n")}`);
-        assert.deepEqual(trimmed(ours.get(command)!), expected, command);
+        assert.deepEqual(ours.get(command), expected, command);
       }
     });
 

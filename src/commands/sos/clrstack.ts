@@ -295,7 +295,9 @@ export const clrStack = defineCommand<ClrStackResult>({
         const sp = hexDigits(parseInt(f.sp, 16), 16).toUpperCase();
         const ip = hexDigits(parseInt(f.ip, 16), 16);
         const source = f.source ? ` [${f.source.file} @ ${f.source.line}]` : "";
-        out.push(`${sp} ${f.kind === "managed" ? ip.toUpperCase() : ip} ${f.callSite}${source}`);
+        // SOS prints a blank after an explicit Frame's "[Name: address]", then the method it stands for, if any.
+        const after = f.kind === "frame" && f.methodDesc === null ? " " : "";
+        out.push(`${sp} ${f.kind === "managed" ? ip.toUpperCase() : ip} ${f.callSite}${after}${source}`);
         if (f.parameters === undefined && f.locals === undefined) continue;
         if (f.parameters?.length) {
           out.push("    PARAMETERS:");
@@ -309,7 +311,9 @@ export const clrStack = defineCommand<ClrStackResult>({
       }
       out.push("");
     }
-    return out.join("\n").trimEnd();
+    // Not trimEnd: the last row may end with SOS's blank.
+    while (out.at(-1) === "") out.pop();
+    return out.join("\n");
   },
 });
 

@@ -35,7 +35,7 @@ export interface ClrThreadsResult {
   }[];
 }
 
-const LOCK_HEADER = " ".repeat(108) + "Lock";
+const LOCK_HEADER = " ".repeat(108) + "Lock  ";
 const COLUMNS = " DBG   ID     OSID ThreadOBJ           State GC Mode     GC Alloc Context                  Domain           Count Apt Exception";
 
 interface ThreadStore {
@@ -119,6 +119,7 @@ export const clrThreads = defineCommand<ClrThreadsResult>({
     ];
     const ptr = (h: string) => hexDigits(parseInt(h, 16), 16).toUpperCase();
     for (const t of r.threads) {
+      // SOS ends "Ukn" and each (Note) with a blank, so a row without an exception ends in one.
       const notes = [
         t.finalizer ? "(Finalizer) " : "",
         t.gc ? "(GC) " : "",
@@ -138,8 +139,8 @@ export const clrThreads = defineCommand<ClrThreadsResult>({
           ptr(t.domain),
           "-00001", // lock count: not tracked by current runtimes (SOS prints -1 the same way)
           "Ukn",
-          notes.trimEnd(),
-        ].join(" ").trimEnd(),
+          notes,
+        ].join(" "),
       );
     }
     return lines.join("\n");
