@@ -47,7 +47,6 @@ function clrstackThreads(lines: string[]): { thread: string; rows: StackRow[]; o
   const threads: { thread: string; rows: StackRow[]; other: string[] }[] = [];
   for (const line of lines) {
     if (line.startsWith("OS Thread Id: ")) threads.push({ thread: line, rows: [], other: [] });
-    else if (line === "") continue; // clrscope puts a blank line between threads (sos-differences.md)
     else {
       const t = threads.at(-1);
       assert.ok(t, `clrstack line before the first thread: ${line}`);

@@ -288,6 +288,7 @@ export const clrStack = defineCommand<ClrStackResult>({
   render(r) {
     const out: string[] = [];
     if (r.note) out.push(r.note);
+    // Threads follow one another with no blank line between them, as in SOS.
     for (const t of r.threads) {
       out.push(r.threads.length > 1 ? `OS Thread Id: 0x${t.osId.toString(16)}` : `OS Thread Id: 0x${t.osId.toString(16)} (${t.dbg ?? "XXXX"})`);
       out.push("        Child SP               IP Call Site");
@@ -309,7 +310,6 @@ export const clrStack = defineCommand<ClrStackResult>({
         }
         out.push("");
       }
-      out.push("");
     }
     // Not trimEnd: the last row may end with SOS's blank.
     while (out.at(-1) === "") out.pop();
