@@ -20,7 +20,8 @@ export interface PStacksResult {
   threadCount: number;
 }
 
-const INDENT = 4;
+/** dotnet-dump's indentation per level, and the width its frame counts are right-aligned in. */
+const PADDING = 5;
 
 function mergeStacks(stacks: { osId: number; frames: string[] }[]): StackNode[] {
   const roots: StackNode[] = [];
@@ -71,18 +72,22 @@ export const pstacks = defineCommand<PStacksResult & { allIds: boolean }>({
         last = last.children[0]!;
         chain.push(last);
       }
-      const pad = " ".repeat(INDENT * depth);
+      // As dotnet-dump: " ~~~~ ids" and "{count,5} frame" after PADDING blanks per level.
+      const pad = " ".repeat(PADDING * depth);
       const children = [...last.children].sort((a, b) => a.threads.length - b.threads.length);
       for (const c of children) renderNode(c, depth + 1);
-      if (children.length === 0) lines.push(`${pad}~~~~ ${ids(last.threads)}`);
-      const count = String(node.threads.length).padStart(5);
+      if (children.length === 0) lines.push(`${pad} ~~~~ ${ids(last.threads)}`);
+      const count = String(node.threads.length).padStart(PADDING);
       for (const n of chain.reverse()) lines.push(`${pad}${count} ${n.frame}`);
     };
+    // dotnet-dump's blank lines: one before the first root, two after each root, one after the summary.
+    lines.push("");
     for (const root of r.roots) {
-      lines.push("", "________________________________________________");
+      lines.push("________________________________________________");
       renderNode(root, 0);
+      lines.push("", "");
     }
-    lines.push("", `==> ${r.threadCount} threads with ${r.roots.length} roots`);
+    lines.push(`==> ${r.threadCount} threads with ${r.roots.length} roots`, "");
     return lines.join("\n");
   },
 });
