@@ -53,3 +53,9 @@ export const MAX_HISTORY_LINE_CHARS = 1024;
 
 /** `ps`: runtimes asked at once (each holds a socket open until it answers or times out). */
 export const MAX_CONCURRENT_PROCESS_QUERIES = 64;
+
+/** How far back from the end of libcoreclr's mapping its @(#)Version stamp is looked for (the file is about 7 MB). */
+export const MAX_VERSION_STAMP_SCAN_BYTES = 64 << 20;
+
+/** ISOSDacInterface answers the DAC host client keeps per session (a few hundred bytes each). */
+export const MAX_KEPT_DAC_ANSWERS = 50_000;

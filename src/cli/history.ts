@@ -9,7 +9,7 @@ import { basename, dirname, join } from "node:path";
 import { MAX_HISTORY_LINE_CHARS, MAX_HISTORY_LINES, MAX_HISTORY_READ_BYTES } from "../limits.js";
 import { isTerminalSafe } from "./terminal-text.js";
 
-export function defaultHistoryPath(): string {
+function defaultHistoryPath(): string {
   return join(homedir(), ".clrscope_history");
 }
 

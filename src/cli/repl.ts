@@ -14,7 +14,7 @@
 import { createInterface, type Interface } from "node:readline";
 import { Worker } from "node:worker_threads";
 import type { Command } from "../commands/command.js";
-import { commandNames, findCommand, optionsOf } from "../commands/registry.js";
+import { commandNames, EXIT_COMMANDS, findCommand, optionsOf } from "../commands/registry.js";
 import { CommandError, ExitCode } from "../errors.js";
 import { MAX_HISTORY_LINES } from "../limits.js";
 import { History } from "./history.js";
@@ -25,7 +25,7 @@ import { SESSION_WORKER_URL, type FromSessionWorker, type SessionWorkerData, typ
 /** How long a cancelled command may take to stop before the user is told that it has not. */
 const CANCEL_NOTICE_MS = 2000;
 
-const EXIT_COMMANDS = new Set(["exit", "quit", "q"]);
+const EXIT_WORDS = new Set<string>(EXIT_COMMANDS);
 
 /**
  * readline's completer: [candidates, the end of `line` they replace]. After a command's name
@@ -157,7 +157,7 @@ class Repl {
     rl.on("line", (line) => {
       const text = line.trim();
       history?.add(text);
-      if (EXIT_COMMANDS.has(text)) {
+      if (EXIT_WORDS.has(text)) {
         this.closedByUs = true;
         rl.close();
         return;

@@ -74,7 +74,12 @@ export function openSession(options: SessionOptions, reopenAt?: number): Analyze
     return session;
   }
   for (const w of process.core.warnings) writeErrorLine(`warning: ${w}`);
-  const openWarnings: string[] = [];
-  writeResult(options.mode, "open", status, withWarnings(openWarnings, () => status.run(session.state, [])), openWarnings);
+  try {
+    const openWarnings: string[] = [];
+    writeResult(options.mode, "open", status, withWarnings(openWarnings, () => status.run(session.state, [])), openWarnings);
+  } catch (e) {
+    session.close(); // the DAC host and the dump, which nobody else would close
+    throw e;
+  }
   return session;
 }

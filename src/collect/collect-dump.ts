@@ -17,7 +17,7 @@ import { listDotnetProcesses } from "./process-list.js";
 /** Overall cap on the wait: a full dump of a big process takes a while, and the runtime answers only when it is written. */
 export const DUMP_TIMEOUT_MS = 60 * 60_000;
 /** Give up when the runtime has not answered and the file has not grown for this long. */
-export const STALL_TIMEOUT_MS = 30_000;
+const STALL_TIMEOUT_MS = 30_000;
 /** How often the output file's size is looked at. */
 const POLL_MS = 250;
 
@@ -194,7 +194,11 @@ function prepareOutput(file: string, overwrite: boolean): void {
   if (st.isSymbolicLink()) throw new OutputPathError(`the output path ${file} is a symbolic link: clrscope never writes through one; choose another -o path`);
   if (!st.isFile()) throw new OutputPathError(`the output path ${file} exists and is not a regular file: choose another -o path`);
   if (!overwrite) throw new OutputPathError(`the output path ${file} exists: choose another -o path, or --overwrite to replace it`);
-  fs.unlinkSync(file);
+  try {
+    fs.unlinkSync(file);
+  } catch (e) {
+    throw new OutputPathError(`cannot replace the output path ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): choose another -o path`);
+  }
 }
 
 /**

@@ -165,7 +165,7 @@ export interface IgnoredSocket {
 }
 
 /** The runtime's own socket name for a process: `dotnet-diagnostic-<pid>-<start time>-socket` (KEY when unknown). */
-export function runtimeSocketName(nsPid: number, startTime: number | null): string {
+function runtimeSocketName(nsPid: number, startTime: number | null): string {
   return `dotnet-diagnostic-${nsPid}-${startTime ?? "KEY"}-socket`;
 }
 
@@ -193,7 +193,7 @@ function whyIgnored(e: SocketEntry, file: string, facts: ProcFacts): Omit<Ignore
 }
 
 /** `path (why)` for each, joined: for one-line messages. */
-export function describeIgnored(ignored: IgnoredSocket[]): string {
+function describeIgnored(ignored: IgnoredSocket[]): string {
   return ignored.map((i) => `${i.path} (${i.message})`).join("; ");
 }
 

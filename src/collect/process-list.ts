@@ -93,7 +93,7 @@ function rowFrom(location: SocketLocation, info: ProcessInfo | null, error: Clrs
  * A process list's default bound on each runtime's answer: a runtime answers ProcessInfo in
  * milliseconds, so one that has not within a second is hung or not a runtime, and its row says so.
  */
-export const LIST_QUERY_TIMEOUT_MS = 1_000;
+const LIST_QUERY_TIMEOUT_MS = 1_000;
 
 /** One process's row; throws ProcessAccessError when it has no diagnostics socket. */
 export async function describeDotnetProcess(pid: number, options: QueryOptions = {}, cache?: SocketDirectoryCache): Promise<DotnetProcess> {

@@ -2,7 +2,7 @@
 // (`help thread`: thread list, thread select, thread backtrace).
 import { CommandError } from "../errors.js";
 import { defineCommand, type Command } from "./command.js";
-import { COMMANDS, findCommand } from "./registry.js";
+import { COMMANDS, EXIT_COMMANDS, findCommand } from "./registry.js";
 
 export interface HelpResult {
   commands: { names: string[]; usage: string; summary: string }[];
@@ -41,7 +41,7 @@ export const help = defineCommand<HelpResult>({
       return `${c.summary}\nusage: ${c.usage}${c.names.length > 1 ? `\naliases: ${c.names.slice(1).join(", ")}` : ""}`;
     }
     const rows = r.commands.map((c) => [c.usage, `${c.summary}${aliasesOf(c.names)}`] as const);
-    if (r.all) rows.push(["exit", "Leave the session (also: quit, q)"]);
+    if (r.all) rows.push([EXIT_COMMANDS[0], `Leave the session (also: ${EXIT_COMMANDS.slice(1).join(", ")})`]);
     const width = Math.max(...rows.map(([usage]) => usage.length));
     return rows.map(([usage, text]) => `  ${usage.padEnd(width)}  ${text}`).join("\n");
   },

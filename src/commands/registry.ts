@@ -62,7 +62,10 @@ export function optionsOf(command: Command<unknown>): string[] {
   return [...new Set(command.usage.match(/(?<![\w-])-[A-Za-z][\w-]*/g) ?? [])];
 }
 
+/** The words that end an interactive session (the REPL handles them; help and completion list them). */
+export const EXIT_COMMANDS = ["exit", "quit", "q"] as const;
+
 /** Every word sequence a user can type, for tab completion. */
 export function commandNames(): string[] {
-  return [...COMMANDS.flatMap((c) => c.names), "exit", "quit"].sort();
+  return [...COMMANDS.flatMap((c) => c.names), ...EXIT_COMMANDS].sort();
 }

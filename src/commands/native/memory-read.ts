@@ -28,20 +28,22 @@ export const memoryRead = defineCommand<MemoryReadResult>({
     const size = a.values.has("-s") ? parseNumber(a.values.get("-s")!, "item size") : 1;
     if (![1, 2, 4, 8].includes(size)) throw new CommandError(`item size must be 1, 2, 4 or 8 (got ${size})`, "usage");
     const count = a.values.has("-c") ? parseNumber(a.values.get("-c")!, "count") : format === "s" ? 1 : 32 / size;
-    // A C string is at least one byte: the same cap bounds -f s.
+    // A C string is at least one byte: a count past the cap is refused at once (and the loop below caps the bytes).
     if (count * (format === "s" ? 1 : size) > MAX_MEMORY_READ_BYTES) throw new CommandError(`refusing to read more than ${MAX_MEMORY_READ_BYTES} bytes at once`, "usage");
     const mem = session.process.memory;
     if (format === "s") {
       const items: string[] = [];
       let at = address;
-      for (let i = 0; i < count; i++) {
+      // Strings can be long: the byte cap holds for all of them together, not just their count.
+      for (let i = 0; i < count && at - address < MAX_MEMORY_READ_BYTES; i++) {
         throwIfCancelled();
         const bytes: number[] = [];
-        for (;;) {
+        // A string cut at its cap leaves the next byte to the next string.
+        while (bytes.length < MAX_C_STRING_BYTES && at - address < MAX_MEMORY_READ_BYTES) {
           const b = mem.tryRead(at, 1);
           if (!b) throw new MemoryNotInDump(at, 1);
           at++;
-          if (b[0] === 0 || bytes.length >= MAX_C_STRING_BYTES) break;
+          if (b[0] === 0) break;
           bytes.push(b[0]!);
         }
         items.push(Buffer.from(bytes).toString("utf8"));

@@ -3,7 +3,7 @@
 // lookup maps (ModuleLookupMap segments), its loaded PE image layout, and where its metadata and
 // IL bodies lie in memory (EcmaMetadata contract: through the image's CLI header). Every field
 // offset comes from the runtime's descriptor through RuntimeTarget.
-import { ClrscopeError, CorruptDataError } from "../../errors.js";
+import { ClrscopeError, CorruptDataError, tryOrUndefined } from "../../errors.js";
 import { loadedImageSource, PeImage, type PeLayout } from "../../metadata/pe.js";
 import { warn } from "../../warnings.js";
 import type { RuntimeTarget } from "./target.js";
@@ -184,7 +184,9 @@ export class Loader {
       const module = this.assembly(a).module;
       if (module === 0) continue;
       // A Module points back at its Assembly: one that does not is damaged (its path, name and maps with it).
-      if (this.module(module).assembly !== a) warn(`module 0x${module.toString(16)} does not point back at its assembly 0x${a.toString(16)} (damaged): its details are unreliable`);
+      // One unreadable Module must not cost the whole list.
+      const back = tryOrUndefined(() => this.module(module).assembly);
+      if (back !== a) warn(`module 0x${module.toString(16)} ${back === undefined ? "cannot be read" : `does not point back at its assembly 0x${a.toString(16)}`} (damaged): its details are unreliable`);
       out.push(module);
     }
     return out;

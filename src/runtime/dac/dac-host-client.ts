@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { CancelledError, cancellationRequested } from "../../cancellation.js";
 import { ClrscopeError } from "../../errors.js";
 import { hex } from "../../hex.js";
+import { MAX_KEPT_DAC_ANSWERS } from "../../limits.js";
 import { encodeFrame, FrameReader, HOST_REPLY_FD, HOST_REQUEST_FD, sleepMs, writeAllSync, type HostInit, type HostReply, type HostRequest, fromWireError } from "./host-protocol.js";
 import { SosDac } from "./sos-dac.js";
 import { XclrDataProcess } from "./xclrdata.js";
@@ -25,8 +26,6 @@ const LONGEST_PAUSE_MS = 2;
 /** After the host's end of the pipe closes, how long its exit status may take to show. */
 const REAP_WAIT_MS = 2_000;
 const READ_CHUNK = 1 << 16;
-/** ISOSDacInterface answers kept (a few hundred bytes each). */
-const MAX_KEPT_ANSWERS = 50_000;
 const CONTRACTS_STILL_WORK = "answers from the data contracts still work";
 
 /** What the user keeps after a failure: a DAC that fails to load is not tried again in the session (dacRuntime keeps the reason). */
@@ -138,9 +137,11 @@ export class DacHost {
       // Only the host holds its ends now: its exit closes the reply pipe (end of file here).
       closeSync(requestRead);
       closeSync(replyWrite);
+      fds.splice(0, fds.length, replyRead, requestWrite);
       if (child.pid === undefined) {
         closeSync(replyRead);
         closeSync(requestWrite);
+        fds.length = 0; // closed: the catch below must not close those numbers again
         throw new DacHostError("dac-host-failed", `cannot start the DAC host (${process.execPath} ${HOST_SCRIPT})`);
       }
       this.child = { process: child, pid: child.pid, requestFd: requestWrite, replyFd: replyRead, reader: new FrameReader(), starting: true };
@@ -193,7 +194,7 @@ export class DacHost {
     if (key !== undefined && this.answers.has(key)) return this.answers.get(key);
     const value = this.request(target, method, args);
     if (key !== undefined) {
-      if (this.answers.size >= MAX_KEPT_ANSWERS) this.answers.clear();
+      if (this.answers.size >= MAX_KEPT_DAC_ANSWERS) this.answers.clear();
       this.answers.set(key, deepFreeze(value));
     }
     return value;
@@ -243,8 +244,20 @@ export class DacHost {
     }
   }
 
-  /** The reply to the request in flight. */
+  /**
+   * The reply to the request in flight. A reply that cannot be read (a broken frame, a failed
+   * read) ends the host: a later request must never read this one's leftover reply.
+   */
   private await(c: Child, what: string): HostReply {
+    try {
+      return this.awaitReply(c, what);
+    } catch (e) {
+      if (e instanceof DacHostError || e instanceof CancelledError) throw e;
+      throw this.died(c, what);
+    }
+  }
+
+  private awaitReply(c: Child, what: string): HostReply {
     const deadline = Date.now() + requestTimeoutMs();
     const spinUntil = performance.now() + SPIN_MS;
     for (let pause = FIRST_PAUSE_MS; ; ) {

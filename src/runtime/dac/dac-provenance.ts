@@ -7,15 +7,17 @@
 //    user and writable by no one else: the dump's own runtime directory (if it passes), then the
 //    machine's .NET installs.
 // Nothing else is opened as a library; the reason is one line for the user.
-import { accessSync, closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync } from "node:fs";
+import { accessSync, closeSync, constants, existsSync, lstatSync, readdirSync, readFileSync, readSync, realpathSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { ClrscopeError } from "../../errors.js";
+import { openRegularFile } from "../../dump/regular-file.js";
+import { MAX_VERSION_STAMP_SCAN_BYTES } from "../../limits.js";
 import { ElfFile } from "../../native/elf-file.js";
 import type { NativeModule } from "../../native/modules.js";
 import type { NativeProcess } from "../../native/process.js";
 
-export const DAC_FILE_NAME = "libmscordaccore.so";
+const DAC_FILE_NAME = "libmscordaccore.so";
 const RUNTIME_FILE_NAME = "libcoreclr.so";
 const HOW_TO_NAME_ONE = "pass --dac PATH to name the runtime's libmscordaccore.so";
 
@@ -43,9 +45,9 @@ function versionAt(bytes: Buffer, at: number): string {
 
 /** A file's version stamp: in its data sections, near the end (the whole file is read only if not). */
 export function fileVersionStamp(path: string): string | undefined {
-  const fd = openSync(path, "r");
+  // A FIFO or device in a DAC's place must not block or feed us endless bytes.
+  const { fd, size } = openRegularFile(path, "a DAC (libmscordaccore.so)");
   try {
-    const size = fstatSync(fd).size;
     const tail = Buffer.alloc(Math.min(size, SCAN_CHUNK));
     readSync(fd, tail, 0, tail.length, size - tail.length);
     const at = tail.lastIndexOf(VERSION_MARK);
@@ -60,9 +62,11 @@ export function fileVersionStamp(path: string): string | undefined {
 
 /** The runtime's version stamp, from its image in dump memory (scanned from the end, where the data sections keep it). */
 function runtimeVersionStamp(process: NativeProcess, m: NativeModule): string | undefined {
-  // Chunks overlap by the mark's length so that a mark across a boundary is seen whole.
-  for (let end = m.end; end > m.start; end -= SCAN_CHUNK - VERSION_MARK.length) {
-    const start = Math.max(m.start, end - SCAN_CHUNK);
+  // Chunks overlap by the mark's length so that a mark across a boundary is seen whole. The
+  // module's extent comes from the dump: a forged one must not make this scan for ever.
+  const floor = Math.max(m.start, m.end - MAX_VERSION_STAMP_SCAN_BYTES);
+  for (let end = m.end; end > floor; end -= SCAN_CHUNK - VERSION_MARK.length) {
+    const start = Math.max(floor, end - SCAN_CHUNK);
     const chunk = process.memory.tryRead(start, end - start);
     if (!chunk) continue;
     const at = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).lastIndexOf(VERSION_MARK);
@@ -78,7 +82,7 @@ function runtimeVersionStamp(process: NativeProcess, m: NativeModule): string | 
  * above it must be owned by root or us and writable by no one else (else someone else could
  * have put, or could swap, the file). The real path is what gets loaded.
  */
-export function untrustedReason(path: string): string | undefined {
+function untrustedReason(path: string): string | undefined {
   if (!isAbsolute(path)) return `${path} is a relative path`;
   let real: string;
   try {
@@ -156,7 +160,13 @@ function runtimeDirProblem(dir: string, buildId: string, stamp: string | undefin
   if (untrusted) return untrusted;
   const found = buildIdOf(runtime);
   if (found !== buildId) return `${runtime} is another build (build-id ${found ?? "none"})`;
-  const dacStamp = fileVersionStamp(realpathSync(dac));
+  let dacStamp: string | undefined;
+  try {
+    dacStamp = fileVersionStamp(realpathSync(dac));
+  } catch (e) {
+    if (e instanceof ClrscopeError) return e.message;
+    throw e;
+  }
   if (dacStamp === undefined) return `${dac} has no @(#)Version stamp`;
   if (stamp !== undefined && dacStamp !== stamp) return `${dac} is build ${dacStamp}, the dump's runtime is ${stamp}`;
   return undefined;
@@ -175,6 +185,7 @@ export function findTrustedDac(process: NativeProcess, userPath?: string): Trust
     try {
       version = fileVersionStamp(path);
     } catch (e) {
+      if (e instanceof ClrscopeError) return { error: `cannot read the DAC: ${e.message}` };
       return { error: `cannot read the DAC ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` };
     }
     if (version !== undefined && stamp !== undefined && version !== stamp) {

@@ -119,7 +119,7 @@ function isValueElement(et: number): boolean {
 const OBJECT_KINDS = ["string", "free", "object", "array", "other"] as const;
 
 /** A loaded DAC as the backend uses it: its two interfaces (answered by the DAC host process) and where it came from. */
-export interface DacConnection extends TrustedDac {
+interface DacConnection extends TrustedDac {
   sos: SosDac;
   xclr: XclrDataProcess;
   /** Milliseconds the DAC took to load (dlopen to a usable ISOSDacInterface). */

@@ -45,7 +45,7 @@ export type HostReply = { ok: true; value: unknown } | { ok: false; error: WireE
 
 const FRAME_HEADER = 4;
 /** A reply larger than this is a broken host, not an answer (the largest, a 10,000-frame walk with values, is a few MB). */
-export const MAX_FRAME_BYTES = 256 * 1024 * 1024;
+const MAX_FRAME_BYTES = 256 * 1024 * 1024;
 
 export function encodeFrame(message: HostRequest | HostReply): Buffer {
   const body = serialize(message);
