@@ -12,6 +12,7 @@ import { BufferByteSource, FileByteSource } from "./byte-source.js";
 import { applyRelativeRelocations, describeFileLayout, peHeaders, within, type FileLayout, type PeHeaders } from "./file-layout.js";
 import type { FileMapping } from "./notes.js";
 import { lastAtOrBelow } from "./sorted.js";
+import { hex } from "../hex.js";
 
 export type FileStatus =
   | "verified" // headers match the dump
@@ -167,7 +168,7 @@ function peDifference(headInDump: Uint8Array, file: FileByteSource): string {
   const a = peHeaders(new BufferByteSource(headInDump, "dump"));
   const b = peHeaders(file);
   if (!a || !b) return "";
-  return `: PE timestamp 0x${b.timestamp.toString(16)} and SizeOfImage 0x${b.sizeOfImage.toString(16)}, the dump's 0x${a.timestamp.toString(16)} and 0x${a.sizeOfImage.toString(16)}`;
+  return `: PE timestamp ${hex(b.timestamp)} and SizeOfImage ${hex(b.sizeOfImage)}, the dump's ${hex(a.timestamp)} and ${hex(a.sizeOfImage)}`;
 }
 
 const pageUp = (n: number): number => Math.ceil(n / PAGE_BYTES) * PAGE_BYTES;
@@ -190,7 +191,7 @@ function peMappingMisfit(pe: PeHeaders, fileSize: number, mappings: FileMapping[
       base = m.start; // the headers of a new image
       continue;
     }
-    return `(${fileSize} bytes, SizeOfImage 0x${pe.sizeOfImage.toString(16)}) does not fit its mapping at 0x${m.start.toString(16)} (file offset 0x${m.fileOffset.toString(16)}, 0x${length.toString(16)} bytes)`;
+    return `(${fileSize} bytes, SizeOfImage ${hex(pe.sizeOfImage)}) does not fit its mapping at ${hex(m.start)} (file offset ${hex(m.fileOffset)}, ${hex(length)} bytes)`;
   }
   return undefined;
 }

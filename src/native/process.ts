@@ -12,6 +12,7 @@ import { ModuleList, type NativeModule } from "./modules.js";
 import { registersFromUserRegs } from "./registers.js";
 import { Unwinder, type FrameTrust, type StopReason } from "./unwinder.js";
 import type { ManagedFunction } from "./windows-unwind.js";
+import { hex } from "../hex.js";
 
 export interface OpenOptions {
   /** The program's executable, when its path in the dump does not exist here. */
@@ -38,6 +39,11 @@ export interface Location {
   /** Start address and size of the symbol, when known. */
   symbolStart?: number;
   symbolSize?: number;
+}
+
+/** Managed code's pseudo-module (named by the runtime), as opposed to an ELF module. */
+function isManagedLocation(loc: Location): boolean {
+  return loc.module !== undefined && !("bias" in loc.module);
 }
 
 export interface NativeFrame extends Location {
@@ -192,7 +198,7 @@ export class NativeProcess {
     if (loc === undefined) {
       loc = this.locateUncached(address, isReturnAddress);
       // Managed code is named by the runtime, which warns at each use of damaged data: not cached here.
-      if (loc.module === undefined || !("bias" in loc.module)) return loc;
+      if (loc.module === undefined || isManagedLocation(loc)) return loc;
       if (this.locations.size > MAX_CACHED_LOCATIONS) this.locations.clear();
       this.locations.set(key, loc);
     }
@@ -220,7 +226,7 @@ export class NativeProcess {
   functionBounds(address: number): { start: number; size: number } | undefined {
     const loc = this.locate(address);
     if (loc.symbolStart === undefined) return undefined;
-    const size = loc.module && !("bias" in loc.module) ? this.managedCode?.codeSize(loc.symbolStart) : loc.symbolSize;
+    const size = isManagedLocation(loc) ? this.managedCode?.codeSize(loc.symbolStart) : loc.symbolSize;
     return size ? { start: loc.symbolStart, size } : undefined;
   }
 
@@ -252,7 +258,7 @@ export class NativeProcess {
 
 /** One line saying which of libcoreclr's pages the dump lacks. */
 export function describeUnreadableRuntime(u: NonNullable<NativeProcess["unreadableRuntime"]>): string {
-  const pages = u.missing.map((m) => `0x${m.start.toString(16)}-0x${m.end.toString(16)}`).join(", ");
+  const pages = u.missing.map((m) => `${hex(m.start)}-${hex(m.end)}`).join(", ");
   return u.missing.length > 0
     ? `NT_FILE lists ${u.path}, but the dump lacks its mappings ${pages} (cut short or damaged) and no file here can be verified to replace them: the .NET runtime cannot be read`
     : `NT_FILE lists ${u.path}, but its ELF image in the dump is unreadable (damaged): the .NET runtime cannot be read`;

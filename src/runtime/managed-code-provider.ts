@@ -11,6 +11,7 @@ import type { DacRuntime } from "./dac/dac-runtime.js";
 import type { ManagedNames } from "./managed-names.js";
 import { fileNameOf } from "../native/modules.js";
 import { warn } from "../warnings.js";
+import { hex } from "../hex.js";
 
 /**
  * The contracts backend's code map (`rt`, when the dump has a descriptor), falling back to the
@@ -76,7 +77,7 @@ export function managedCodeProvider(
         const block = contractsBlock(start);
         if (block?.size !== undefined) return block.size;
         const d = block ? dac() : dacOrWarn();
-        if (block && !d) warn(`the size of the ReadyToRun method at 0x${start.toString(16)} is in its GC info, which only the DAC decodes, and the DAC is not available`);
+        if (block && !d) warn(`the size of the ReadyToRun method at ${hex(start)} is in its GC info, which only the DAC decodes, and the DAC is not available`);
         const header = d?.sos.codeHeaderData(start);
         return header && header.MethodStart === start && header.MethodSize > 0 ? header.MethodSize : undefined;
       }),
@@ -85,7 +86,7 @@ export function managedCodeProvider(
 
 /** A code lookup the dump could not complete: the frame may be unnamed, and those above it guessed. */
 function warnLookupFailed(address: number, e: ClrscopeError): void {
-  warn(`the runtime's code map could not be read for 0x${address.toString(16)} (${e.message}): managed frames may be missing or misnamed`);
+  warn(`the runtime's code map could not be read for ${hex(address)} (${e.message}): managed frames may be missing or misnamed`);
 }
 
 /** The name of the code at `address`; when damaged data stops it, a warning and no name. */
@@ -94,7 +95,7 @@ function namedOrWarned<T>(address: number, name: () => T | undefined): T | undef
     return name();
   } catch (e) {
     if (!(e instanceof ClrscopeError)) throw e;
-    warn(`the managed code at 0x${address.toString(16)} cannot be named (${e.message})`);
+    warn(`the managed code at ${hex(address)} cannot be named (${e.message})`);
     return undefined;
   }
 }

@@ -14,6 +14,7 @@ import type { ClrRuntime } from "./clr-runtime.js";
 import type { DynamicMethodInfo } from "./contracts/runtime-type-system.js";
 import { fileNameOf } from "../native/modules.js";
 import { warn } from "../warnings.js";
+import { hex } from "../hex.js";
 
 const TYPEDEF_TABLE = 0x02;
 /** ArrayMethodDesc function indexes 0-2 (ARRAY_FUNC_GET, _SET, _ADDRESS); the rest are constructors. */
@@ -54,7 +55,7 @@ export class ManagedNames {
       return this.readRuntimeType(typeHandle, depth);
     } catch (e) {
       if (!(e instanceof ClrscopeError)) throw e;
-      warn(`type 0x${typeHandle.toString(16)} is unreadable (${e.message}): names that use it are incomplete`);
+      warn(`type ${hex(typeHandle)} is unreadable (${e.message}): names that use it are incomplete`);
       return undefined;
     }
   }
@@ -66,22 +67,23 @@ export class ManagedNames {
         const md = this.metadataOf(shape.module);
         if (!md) {
           // Metadata missing from the dump gives SOS's "<Unloaded Type>"; a module pointer that is no Module is damage.
-          if (!this.isModule(shape.module)) warn(`type 0x${typeHandle.toString(16)} names 0x${shape.module.toString(16)} as its module, which is not a Module (damaged MethodTable)`);
+          if (!this.isModule(shape.module)) warn(`type ${hex(typeHandle)} names ${hex(shape.module)} as its module, which is not a Module (damaged MethodTable)`);
           return undefined;
         }
         const rid = shape.token & 0xffffff;
         if (shape.token >>> 24 !== TYPEDEF_TABLE || rid === 0 || rid > md.rowCount(T.TypeDef)) {
-          warn(`type 0x${typeHandle.toString(16)} has the impossible TypeDef token 0x${shape.token.toString(16)} for its module (damaged MethodTable)`);
+          warn(`type ${hex(typeHandle)} has the impossible TypeDef token ${hex(shape.token)} for its module (damaged MethodTable)`);
           return undefined;
         }
         if (shape.isGenericTypeDefinition && !this.isTypicalMethodTable(typeHandle, shape.module, rid)) {
-          warn(`type 0x${typeHandle.toString(16)} claims to be the generic definition of TypeDef 0x${shape.token.toString(16)}, which its module maps elsewhere (damaged MethodTable): its instantiation is unknown`);
+          warn(`type ${hex(typeHandle)} claims to be the generic definition of TypeDef ${hex(shape.token)}, which its module maps elsewhere (damaged MethodTable): its instantiation is unknown`);
         }
         const args = shape.isGenericTypeDefinition ? [] : this.runtimeTypes(shape.instantiation, depth);
         if (!args) return undefined;
         // An instantiation has one argument per generic parameter of its TypeDef.
-        if (!shape.isGenericTypeDefinition && args.length !== md.genericParams(shape.token).length) {
-          warn(`type 0x${typeHandle.toString(16)} has ${args.length} type arguments where TypeDef 0x${shape.token.toString(16)} has ${md.genericParams(shape.token).length} generic parameters (damaged MethodTable)`);
+        const parameters = shape.isGenericTypeDefinition ? 0 : md.genericParams(shape.token).length;
+        if (!shape.isGenericTypeDefinition && args.length !== parameters) {
+          warn(`type ${hex(typeHandle)} has ${args.length} type arguments where TypeDef ${hex(shape.token)} has ${parameters} generic parameters (damaged MethodTable)`);
         }
         const type: RuntimeType = { kind: "named", md, token: shape.token, args };
         if (shape.primitiveElementType !== undefined) type.elementType = shape.primitiveElementType;
@@ -146,7 +148,7 @@ export class ManagedNames {
       return dacMethodName(owner, meta, md.token & 0xffffff, methodInst);
     } catch (e) {
       if (!(e instanceof ClrscopeError)) throw e;
-      warn(`the signature of method 0x${methodDesc.toString(16)} is unreadable (${e.message}): named without it`);
+      warn(`the signature of method ${hex(methodDesc)} is unreadable (${e.message}): named without it`);
       return this.methodName(methodDesc);
     }
   }

@@ -3,6 +3,7 @@
 import type { FrameTrust, StopReason } from "../native/unwinder.js";
 import { warn } from "../warnings.js";
 import { ThreadStateFlags, type ManagedThread } from "./clr-runtime.js";
+import { hex } from "../hex.js";
 
 interface WalkedFrame {
   ip: number;
@@ -19,7 +20,7 @@ export function warnUnknownCodeBeforeFallback(thread: string, frames: readonly W
   frames.forEach((f, i) => {
     const caller = frames[i + 1];
     if (caller !== undefined && (caller.trust === "frame_pointer" || caller.trust === "scan") && !isKnownCode(i)) {
-      warn(`${thread} frame #${i}: code at 0x${f.ip.toString(16)} is in no module and the runtime's code map does not know it (damaged?); the frames above it were found by ${caller.trust.replace("_", " ")}`);
+      warn(`${thread} frame #${i}: code at ${hex(f.ip)} is in no module and the runtime's code map does not know it (damaged?); the frames above it were found by ${caller.trust.replace("_", " ")}`);
     }
   });
 }
@@ -30,21 +31,21 @@ export function warnWalkEndedBelowFrames(thread: string, frames: readonly Walked
   if (last === undefined) return;
   const above = explicitFrames.filter((a) => a > last.sp);
   if (above.length > 0) {
-    warn(`${thread}: the stack walk ended at sp 0x${last.sp.toString(16)}, below ${above.length} of the runtime's Frames (first at 0x${above[0]!.toString(16)}): the managed frames above are missing (damaged stack?)`);
+    warn(`${thread}: the stack walk ended at sp ${hex(last.sp)}, below ${above.length} of the runtime's Frames (first at ${hex(above[0]!)}): the managed frames above are missing (damaged stack?)`);
   }
 }
 
 /** Every live runtime thread runs on an OS thread the dump holds: one that does not has a damaged id (or the dump lacks the thread). */
 export function warnLiveThreadNotInDump(thread: ManagedThread, inDump: boolean): void {
   if (inDump || (thread.state & (ThreadStateFlags.Unstarted | ThreadStateFlags.Dead)) !== 0) return;
-  warn(`Thread 0x${thread.address.toString(16)} (managed id ${thread.managedId}) is alive but its OS thread id ${thread.osId} is not in the dump (damaged id?): its stack is missing`);
+  warn(`Thread ${hex(thread.address)} (managed id ${thread.managedId}) is alive but its OS thread id ${thread.osId} is not in the dump (damaged id?): its stack is missing`);
 }
 
 /** A walk that ends anywhere but the thread's root (or the frame cap) has lost the frames above. */
 export function warnWalkStoppedEarly(thread: string, frames: readonly WalkedFrame[], stop: StopReason): void {
   if (stop === "root" || stop === "frame-limit") return;
   const last = frames[frames.length - 1];
-  warn(`${thread}: the stack walk stopped (${stop})${last ? ` after 0x${last.ip.toString(16)} at sp 0x${last.sp.toString(16)}` : ""}: the frames above are missing (damaged stack?)`);
+  warn(`${thread}: the stack walk stopped (${stop})${last ? ` after ${hex(last.ip)} at sp ${hex(last.sp)}` : ""}: the frames above are missing (damaged stack?)`);
 }
 
 /** Frames found by scanning the stack are guesses: the unwind data did not lead on, so frames may be missing or wrong. */

@@ -13,7 +13,7 @@ import type { DacRuntime, DacWalkedFrame } from "../../runtime/dac/dac-runtime.j
 import type { DacValue } from "../../runtime/dac/xclrdata.js";
 import { SourceLines, type ManagedModuleRef } from "../../runtime/source-lines.js";
 import { clrRuntime, dacRuntime, defineCommand, hexAddress, parseArgs, type Session } from "../command.js";
-import { hexDigits, hexPadded } from "../../hex.js";
+import { hex, hexDigits, hexPadded } from "../../hex.js";
 
 /** A parameter or local as SOS prints it. */
 export interface ClrStackValue {
@@ -72,7 +72,7 @@ function stackOf(session: Session, thread: ManagedThread): ClrStackResult["threa
   const blocks = unwound.map((f) => rt.codeBlock(f.index === 0 ? f.ip : f.ip - 1));
   const out: ClrStackFrame[] = [];
   const frames = rt.explicitFrames(thread);
-  const label = `thread 0x${thread.osId.toString(16)}`;
+  const label = `thread ${hex(thread.osId)}`;
   warnUnknownCodeBeforeFallback(label, unwound, (i) => blocks[i] !== undefined || session.process.modules.at(unwound[i]!.ip) !== undefined);
   warnWalkEndedBelowFrames(label, unwound, frames.map((f) => f.address));
   warnWalkStoppedEarly(label, unwound, walk.stop);

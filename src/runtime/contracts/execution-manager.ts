@@ -7,6 +7,7 @@ import { ClrscopeError, CorruptDataError, MemoryNotInDump } from "../../errors.j
 import { warn } from "../../warnings.js";
 import { MissingRuntimeDataError } from "./descriptor.js";
 import type { RuntimeTarget } from "./target.js";
+import { hex } from "../../hex.js";
 
 export interface CodeBlock {
   /** First instruction of the method (or of the hot part holding the address). */
@@ -110,7 +111,7 @@ export class ExecutionManager {
     const flags = t.u32Field(section, "RangeSection", "Flags");
     if ((flags & RANGE_SECTION_RANGELIST) !== 0) return undefined;
     // Every section is an image (R2RModule), a code heap or a stub range list: none of these is damage.
-    if ((flags & RANGE_SECTION_CODEHEAP) === 0) throw new CorruptDataError(`RangeSection 0x${section.toString(16)} is neither an image, a code heap nor a stub range (flags 0x${flags.toString(16)})`);
+    if ((flags & RANGE_SECTION_CODEHEAP) === 0) throw new CorruptDataError(`RangeSection ${hex(section)} is neither an image, a code heap nor a stub range (flags ${hex(flags)})`);
     return this.jittedBlock(section, ip);
   }
 
@@ -134,7 +135,7 @@ export class ExecutionManager {
     for (let fragment = level, n = 0; fragment !== 0 && n < 10_000; n++) {
       const begin = t.pointerField(fragment, "RangeSectionFragment", "RangeBegin");
       const end = t.pointerField(fragment, "RangeSectionFragment", "RangeEndOpen");
-      if (end <= begin) throw new CorruptDataError(`RangeSectionFragment 0x${fragment.toString(16)} has an empty range [0x${begin.toString(16)}, 0x${end.toString(16)})`);
+      if (end <= begin) throw new CorruptDataError(`RangeSectionFragment ${hex(fragment)} has an empty range [${hex(begin)}, ${hex(end)})`);
       if (ip >= begin && ip < end) {
         const section = t.pointerField(fragment, "RangeSectionFragment", "RangeSection");
         if (section === 0) return undefined;
@@ -143,11 +144,11 @@ export class ExecutionManager {
         const sectionBegin = t.pointerField(section, "RangeSection", "RangeBegin");
         const sectionEnd = t.descriptor.hasField("RangeSection", "RangeEndOpen") ? t.pointerField(section, "RangeSection", "RangeEndOpen") : Infinity;
         if (sectionBegin !== begin || sectionEnd !== end) {
-          throw new CorruptDataError(`RangeSection 0x${section.toString(16)} [0x${sectionBegin.toString(16)}, 0x${sectionEnd.toString(16)}) differs from its fragment's range [0x${begin.toString(16)}, 0x${end.toString(16)})`);
+          throw new CorruptDataError(`RangeSection ${hex(section)} [${hex(sectionBegin)}, ${hex(sectionEnd)}) differs from its fragment's range [${hex(begin)}, ${hex(end)})`);
         }
         // A section pending deletion holds no code that a thread could still run or return to.
         const nextForDelete = t.pointerField(section, "RangeSection", "NextForDelete");
-        if (nextForDelete !== 0) throw new CorruptDataError(`RangeSection 0x${section.toString(16)} covering 0x${ip.toString(16)} is marked for deletion (NextForDelete 0x${nextForDelete.toString(16)})`);
+        if (nextForDelete !== 0) throw new CorruptDataError(`RangeSection ${hex(section)} covering ${hex(ip)} is marked for deletion (NextForDelete ${hex(nextForDelete)})`);
         return section;
       }
       fragment = untag(t.pointerField(fragment, "RangeSectionFragment", "Next"));
@@ -158,11 +159,11 @@ export class ExecutionManager {
   private jittedBlock(section: number, ip: number): CodeBlock | undefined {
     const t = this.t;
     const heap = t.pointerField(section, "RangeSection", "HeapList");
-    if (heap === 0) throw new CorruptDataError(`code heap RangeSection 0x${section.toString(16)} has no heap list`);
+    if (heap === 0) throw new CorruptDataError(`code heap RangeSection ${hex(section)} has no heap list`);
     const mapBase = t.pointerField(heap, "CodeHeapListNode", "MapBase");
     const headerMap = t.pointerField(heap, "CodeHeapListNode", "HeaderMap");
     // The section maps the address to this heap: a heap whose code starts above it is damaged.
-    if (mapBase > ip) throw new CorruptDataError(`code heap 0x${heap.toString(16)}'s code starts at 0x${mapBase.toString(16)}, above 0x${ip.toString(16)}`);
+    if (mapBase > ip) throw new CorruptDataError(`code heap ${hex(heap)}'s code starts at ${hex(mapBase)}, above ${hex(ip)}`);
     const start = this.version >= 2 ? this.findStartConstant(mapBase, headerMap, ip) : this.findStartLinear(mapBase, headerMap, ip);
     if (start === undefined) return undefined;
     // The code header pointer sits just before the code; small values mark stub blocks.
@@ -246,11 +247,11 @@ export class ExecutionManager {
     const t = this.t;
     // The section is registered for a ReadyToRun image: missing or implausible R2R data is damage.
     const info = t.pointerField(module, "Module", "ReadyToRunInfo");
-    if (info === 0) throw new CorruptDataError(`RangeSection 0x${section.toString(16)}'s module 0x${module.toString(16)} has no ReadyToRunInfo`);
+    if (info === 0) throw new CorruptDataError(`RangeSection ${hex(section)}'s module ${hex(module)} has no ReadyToRunInfo`);
     const imageBase = t.pointerField(section, "RangeSection", "RangeBegin");
     const count = t.u32Field(info, "ReadyToRunInfo", "NumRuntimeFunctions");
     const functions = t.pointerField(info, "ReadyToRunInfo", "RuntimeFunctions");
-    if (count === 0 || count > MAX_RUNTIME_FUNCTIONS || functions === 0) throw new CorruptDataError(`ReadyToRunInfo 0x${info.toString(16)} lists ${count} runtime functions at 0x${functions.toString(16)}`);
+    if (count === 0 || count > MAX_RUNTIME_FUNCTIONS || functions === 0) throw new CorruptDataError(`ReadyToRunInfo ${hex(info)} lists ${count} runtime functions at ${hex(functions)}`);
     const size = t.descriptor.size("RuntimeFunction");
     const beginOff = t.descriptor.offset("RuntimeFunction", "BeginAddress");
     const rva = ip - imageBase;

@@ -7,6 +7,7 @@ import { ClrscopeError, CorruptDataError, tryOrUndefined } from "../../errors.js
 import { loadedImageSource, PeImage, type PeLayout } from "../../metadata/pe.js";
 import { warn } from "../../warnings.js";
 import type { RuntimeTarget } from "./target.js";
+import { hex } from "../../hex.js";
 
 /** Module::m_dwTransientFlags bits the contract names (ModuleFlags_1). */
 export const ModuleFlags = {
@@ -157,7 +158,7 @@ export class Loader {
       if (da === 0) continue;
       const assembly = this.t.pointer(da);
       // A DomainAssembly exists for its Assembly: without one it is damaged, and an assembly is missing.
-      if (assembly === 0) warn(`DomainAssembly 0x${da.toString(16)} has no Assembly (damaged): an assembly and its module are missing`);
+      if (assembly === 0) warn(`DomainAssembly ${hex(da)} has no Assembly (damaged): an assembly and its module are missing`);
       else out.push(assembly);
     }
     return out;
@@ -186,7 +187,7 @@ export class Loader {
       // A Module points back at its Assembly: one that does not is damaged (its path, name and maps with it).
       // One unreadable Module must not cost the whole list.
       const back = tryOrUndefined(() => this.module(module).assembly);
-      if (back !== a) warn(`module 0x${module.toString(16)} ${back === undefined ? "cannot be read" : `does not point back at its assembly 0x${a.toString(16)}`} (damaged): its details are unreliable`);
+      if (back !== a) warn(`module ${hex(module)} ${back === undefined ? "cannot be read" : `does not point back at its assembly ${hex(a)}`} (damaged): its details are unreliable`);
       out.push(module);
     }
     return out;

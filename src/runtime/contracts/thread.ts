@@ -5,6 +5,7 @@ import { tryOrUndefined } from "../../errors.js";
 import { warn } from "../../warnings.js";
 import { ThreadStateFlags, type ManagedThread, type ThreadStoreCounts } from "../clr-runtime.js";
 import { GlobalUnreadableError, type RuntimeTarget } from "./target.js";
+import { hex } from "../../hex.js";
 
 function framePointer(value: number): number {
   return Number.isNaN(value) ? 0 : value;
@@ -53,14 +54,14 @@ export class ThreadContract {
     while (link !== 0) {
       const thread = link - linkOffset;
       if (seen.has(thread) || out.length >= MAX_THREADS) {
-        warn(`the runtime's thread list loops at Thread 0x${thread.toString(16)} (damaged): only the ${out.length} threads before the loop are listed`);
+        warn(`the runtime's thread list loops at Thread ${hex(thread)} (damaged): only the ${out.length} threads before the loop are listed`);
         break;
       }
       seen.add(thread);
       out.push(thread);
       const next = this.t.memory.tryReadPointer(thread + linkOffset);
       if (Number.isNaN(next)) {
-        warn(`the runtime's thread list is cut at Thread 0x${thread.toString(16)} (its link is unreadable): threads after it are missing`);
+        warn(`the runtime's thread list is cut at Thread ${hex(thread)} (its link is unreadable): threads after it are missing`);
         break;
       }
       link = next;
@@ -69,7 +70,7 @@ export class ThreadContract {
     const count = tryOrUndefined(() => this.t.i32Field(this.store(), "ThreadStore", "ThreadCount"));
     if (count !== out.length) warn(`the thread store's ThreadCount (${count ?? "unreadable"}) does not match the ${out.length} threads in its list (damaged thread store or list): threads may be missing`);
     const finalizer = this.optionalGlobalVariable("FinalizerThread");
-    if (finalizer !== 0 && !seen.has(finalizer)) warn(`the runtime's thread list lacks the finalizer thread 0x${finalizer.toString(16)} (damaged thread store or list): threads are missing`);
+    if (finalizer !== 0 && !seen.has(finalizer)) warn(`the runtime's thread list lacks the finalizer thread ${hex(finalizer)} (damaged thread store or list): threads are missing`);
     return out;
   }
 
@@ -80,7 +81,7 @@ export class ThreadContract {
     const state = t.u32Field(address, "Thread", "State");
     // Managed ids start at 1, and a thread that has started and not ended has an OS thread.
     if (managedId === 0 || (osId === 0 && (state & (ThreadStateFlags.Unstarted | ThreadStateFlags.Dead)) === 0)) {
-      warn(`Thread 0x${address.toString(16)} is damaged (managed id ${managedId}, OS id ${osId}, state 0x${state.toString(16)}): its row and stack are unreliable`);
+      warn(`Thread ${hex(address)} is damaged (managed id ${managedId}, OS id ${osId}, state ${hex(state)}): its row and stack are unreliable`);
     }
     return {
       address,
