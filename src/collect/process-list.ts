@@ -140,7 +140,8 @@ export async function scanDotnetProcesses(options: QueryOptions = {}): Promise<{
     .readdirSync(procRoot)
     .filter((n) => /^\d+$/.test(n))
     .map(Number)
-    .filter((p) => p !== process.pid)
+    // Not ourselves: only the real /proc lists us (a fake one for tests may hold any pid).
+    .filter((p) => procRoot !== "/proc" || p !== process.pid)
     .sort((a, b) => a - b);
   const cache = new SocketDirectoryCache();
   const locations: SocketLocation[] = [];
