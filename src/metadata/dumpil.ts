@@ -10,13 +10,18 @@
 //     byte as a parameter count and pretty-prints the bytes after it, even past the blob);
 //   - filter and fault handlers are both shown as `.catch`; filter blocks are not marked;
 //   - TypeSpec, MethodSpec and StandAloneSig tokens print `<unknown token type 1b000000>`;
-//   - ldstr shows at most 79 characters (+ "..."), "STRING <token>" past 80, non-ASCII as '.'.
+//   - ldstr shows at most 79 characters (+ "..."), "STRING <token>" past 80, non-ASCII as '.';
+//   - a body whose EH sections end past its first 1,024 bytes shows no .try blocks (GetILSize
+//     sizes the body from a 1,024-byte read, so the clauses beyond it are never read).
 // With `exact: false` the same layout is printed with correct values and full names.
 import { CorruptDataError } from "../errors.js";
 import { decodeInstruction, hex4, type MethodBody } from "./il.js";
 import type { MetadataReader } from "./metadata.js";
 import { ET, PRIMITIVE_NAMES, SigReader } from "./signatures.js";
 import { COL, T, TOKEN_USER_STRING, tokenRid, tokenTable } from "./tables.js";
+
+/** The bytes SOS's GetILSize reads to size a method body (sildasm.cpp). */
+const SOS_IL_HEADER_READ = 1024;
 
 export interface DumpIlOptions {
   /** Reproduce SOS's output byte for byte, quirks included (default true). */
@@ -27,7 +32,7 @@ export interface DumpIlOptions {
 export function dumpIl(md: MetadataReader | undefined, body: MethodBody, options: DumpIlOptions = {}): string[] {
   const exact = options.exact ?? true;
   const out: string[] = [];
-  const clauses = exact ? body.clauses.slice(0, body.firstSectionClauseCount) : body.clauses;
+  const clauses = !exact ? body.clauses : body.totalSize > SOS_IL_HEADER_READ ? [] : body.clauses.slice(0, body.firstSectionClauseCount);
   let indent = 0;
   const pad = (): string => " ".repeat(indent);
   for (let pos = 0; pos < body.code.length; ) {
@@ -122,6 +127,8 @@ function signBit(x: number): boolean {
 /** SOS name buffers: 50 WCHARs, of which the metadata API fills 48 or 49 characters plus NUL. */
 const NAME_49 = 48;
 const NAME_50 = 49;
+/** A TypeSpec parent's pretty-printed name: SOS keeps 50 characters of it (found by the SOS oracle). */
+const TYPESPEC_NAME = 50;
 
 /** The operand text SOS prints for a metadata token in IL. */
 export function ilTokenText(md: MetadataReader, tok: number, exact = true): string {
@@ -183,7 +190,7 @@ function memberRefParentText(md: MetadataReader, parent: number, exact: boolean)
     case T.TypeSpec: {
       if (!md.isValidToken(parent)) return "<Invalid record>";
       const text = prettyPrintType(md, blobRange(md, md.cell(T.TypeSpec, rid, COL.TypeSpec.Signature))).text;
-      return exact ? text.slice(0, NAME_50) : text;
+      return exact ? text.slice(0, TYPESPEC_NAME) : text;
     }
     default:
       return "<unknown type token>";

@@ -118,7 +118,8 @@ function searchModule(src: TypeSource, m: SourceModule, query: string): Name2eeM
       continue;
     }
     if (typePart === undefined || member === undefined) continue;
-    const byRuntimeName = runtimeName.toLowerCase() === typePart;
+    // clrscope's addition, for names SOS cannot match (the runtime's generic form differs from ClrMD's).
+    const byRuntimeName = runtimeName !== typeName && runtimeName.toLowerCase() === typePart;
     if (!lowerType.includes(typePart) && !byRuntimeName) continue;
     const method = findMethod(src, methodTable, member, byRuntimeName);
     if (!method) continue;
