@@ -4,7 +4,7 @@
 // dotnet-dump and lldb. That includes SOS's quirks, reproduced in `exact` mode (the default):
 //   - every line has a space after the opcode name, even without an operand;
 //   - ldc.i4.s and short branch operands are read as unsigned bytes (ldc.i4.s -1 prints 255,
-//     br.s backwards prints a target 256 too far);
+//     br.s backwards prints a target 256 too far); ldc.i8 prints its low 32 bits, signed;
 //   - type, field and method names are cut to the 48/49 characters of SOS's name buffers;
 //   - a field MemberRef's type is read from the wrong place (SOS treats the field's element type
 //     byte as a parameter count and pretty-prints the bytes after it, even past the blob);
@@ -85,7 +85,8 @@ function operandDisplay(md: MetadataReader | undefined, kind: string, code: Uint
     case "ShortInlineR":
       return formatFixed(v.getFloat32(at, true));
     case "InlineI8":
-      return String(v.getBigInt64(at, true));
+      // SOS prints the 64-bit operand with %d: its low 32 bits, signed.
+      return exact ? String(v.getInt32(at, true)) : String(v.getBigInt64(at, true));
     case "ShortInlineI":
       return String(exact ? v.getUint8(at) : v.getInt8(at));
     case "InlineBrTarget":
