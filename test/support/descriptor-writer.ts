@@ -19,9 +19,10 @@ const KINDS = { u8: [1, "uint8"], u16: [2, "uint16"], u32: [4, "uint32"], i32: [
 export type FieldKind = keyof typeof KINDS;
 
 /**
- * A field declaration: "Name" (a pointer), "Name:u32", or "Name:inline:SIZE" (an embedded
- * structure or array of SIZE bytes whose address the contract takes), or an explicit offset
- * { Name: [offset, kind] } when a test needs a particular layout.
+ * A field declaration: "Name" (a pointer), "Name:u32", "Name:inline:SIZE" (an embedded array or
+ * structure of SIZE bytes whose address the contract takes) or "Name:Type" (an embedded structure
+ * of a type declared before, its size). Explicit offsets { Name: [offset, kind] } are for tests
+ * that need a particular layout.
  */
 export type FieldSpec = string;
 
@@ -162,9 +163,12 @@ export class SyntheticRuntime {
     if (Array.isArray(fields)) {
       let offset = opts.start ?? 0x13;
       for (const spec of [...fields].reverse()) {
-        const [field, kind = "ptr", inlineSize] = spec.split(":") as [string, FieldKind?, string?];
-        if (!(kind in KINDS)) throw new Error(`unknown field kind ${kind} in ${name}.${spec}`);
-        const width = kind === "inline" ? Number(inlineSize) : KINDS[kind][0];
+        const [field, kindOrType = "ptr", inlineSize] = spec.split(":") as [string, string?, string?];
+        // "Name:SomeType": an embedded structure of a type declared before, as large as it is.
+        const embedded = kindOrType in KINDS ? undefined : this.types.get(kindOrType)?.size;
+        if (!(kindOrType in KINDS) && embedded === undefined) throw new Error(`unknown field kind or sized type ${kindOrType} in ${name}.${spec}`);
+        const kind: FieldKind = embedded !== undefined ? "inline" : (kindOrType as FieldKind);
+        const width = embedded ?? (kind === "inline" ? Number(inlineSize) : KINDS[kind][0]);
         layout.fields.set(field, { offset, kind });
         end = offset + width;
         offset = end + 6;
