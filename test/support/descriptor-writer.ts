@@ -63,6 +63,11 @@ export class SyntheticMemory implements Memory {
     return at;
   }
 
+  /** Puts [address, address + length) in the dump without allocating it (tests that place structures themselves). */
+  map(address: number, length: number): void {
+    this.present.fill(1, this.index(address, length), address - this.base + length);
+  }
+
   /** Removes [address, address + length) from the dump (pages a heap dump leaves out). */
   drop(address: number, length: number): void {
     this.present.fill(0, address - this.base, address - this.base + length);
