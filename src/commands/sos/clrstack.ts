@@ -7,7 +7,7 @@
 import { throwIfCancelled } from "../../cancellation.js";
 import { ClrscopeError, CommandError, tryOrUndefined } from "../../errors.js";
 import { warnLiveThreadNotInDump, warnUnknownCodeBeforeFallback, warnScannedFrames, warnWalkEndedBelowFrames, warnWalkStoppedEarly } from "../../runtime/stack-checks.js";
-import type { ManagedThread } from "../../runtime/clr-runtime.js";
+import type { ExplicitFrame, ManagedThread } from "../../runtime/clr-runtime.js";
 import { NoRuntimeError } from "../../runtime/open-runtime.js";
 import type { DacRuntime, DacWalkedFrame } from "../../runtime/dac/dac-runtime.js";
 import type { DacValue } from "../../runtime/dac/xclrdata.js";
@@ -79,24 +79,32 @@ function stackOf(session: Session, thread: ManagedThread): ClrStackResult["threa
   warnScannedFrames(label, unwound);
   // The runtime reports a Frame when its walk leaves native code: before the managed frame
   // whose stack area holds it (an InlinedCallFrame sits inside its P/Invoking method's frame),
-  // or, holding none, after the managed frames below its address. Its IP is that of the first
-  // native frame of the run it ends.
+  // or, holding none, after the managed frames below its address. Its IP is the walk's context
+  // there: that of the first native frame of the run it ends (libcoreclr's, for a Frame the
+  // runtime's own code pushed, such as a SoftwareExceptionFrame).
   const firstOfNativeRunBefore = (i: number) => {
     let j = i;
     while (j > 0 && !blocks[j - 1]) j--;
     return unwound[j < i ? j : i]?.ip ?? 0;
+  };
+  // An active InlinedCallFrame is reported twice, as the runtime's walk (and SOS) does: once at
+  // that context, then again with the context the Frame restores (its CallerReturnAddress), which
+  // is also the IP of the managed frame it sits in.
+  const pushFrame = (fr: ExplicitFrame, ip: number): number | undefined => {
+    out.push(frameRow(fr.address, fr.name, ip));
+    if (!fr.callerReturnAddress) return undefined;
+    out.push(frameRow(fr.address, fr.name, fr.callerReturnAddress));
+    return fr.callerReturnAddress;
   };
   let next = 0;
   unwound.forEach((f, i) => {
     const block = blocks[i];
     if (!block) return;
     const callerSp = unwound[i + 1]?.sp ?? Infinity;
-    for (; next < frames.length && frames[next]!.address < callerSp; next++) {
-      const fr = frames[next]!;
-      out.push(frameRow(fr.address, fr.name, fr.address >= f.sp ? firstOfNativeRunBefore(i) : f.ip));
-    }
+    let resumeIp: number | undefined;
+    for (; next < frames.length && frames[next]!.address < callerSp; next++) resumeIp = pushFrame(frames[next]!, firstOfNativeRunBefore(i));
     out.push({
-      kind: "managed", sp: hexAddress(f.sp), ip: hexAddress(f.ip),
+      kind: "managed", sp: hexAddress(f.sp), ip: hexAddress(resumeIp ?? f.ip),
       callSite: session.names!.methodSignature(block.methodDesc), methodDesc: hexAddress(block.methodDesc), frameName: null,
     });
   });
@@ -106,7 +114,7 @@ function stackOf(session: Session, thread: ManagedThread): ClrStackResult["threa
     blocks.forEach((b, i) => {
       if (b && unwound[i]!.sp < fr.address) lastManagedBelow = i;
     });
-    out.push(frameRow(fr.address, fr.name, unwound[lastManagedBelow + 1]?.ip ?? 0));
+    pushFrame(fr, unwound[lastManagedBelow + 1]?.ip ?? 0);
   }
   return { osId: thread.osId, managedId: thread.managedId, dbg: native ? native.index - 1 : null, frames: out };
 }
@@ -116,16 +124,15 @@ function frameRow(address: number, name: string, ip: number): ClrStackFrame {
 }
 
 /**
- * A thread's rows from the DAC's own stack walk. Like the contracts walk (and ClrMD), an
- * InlinedCallFrame the walk reports twice in a row (at the native IP, then at its call site)
- * is listed once.
+ * A thread's rows from the DAC's own stack walk, as SOS lists them: an active InlinedCallFrame
+ * the walk reports twice in a row (at the native IP, then at its call site) is listed twice.
  */
 function dacStackOf(session: Session, dac: DacRuntime, thread: ManagedThread, walked: DacWalkedFrame[]): ClrStackResult["threads"][number] {
   const native = session.process.threadByTid(thread.osId);
   const frames: ClrStackFrame[] = [];
-  walked.forEach((f, i) => {
+  walked.forEach((f) => {
     if (f.frameAddress !== 0) {
-      if (walked[i - 1]?.frameAddress !== f.frameAddress) frames.push(frameRow(f.frameAddress, f.frameName, f.ip));
+      frames.push(frameRow(f.frameAddress, f.frameName, f.ip));
     } else if (f.methodDesc !== 0) {
       let name: string;
       try {
