@@ -57,9 +57,10 @@ function clrstackThreads(lines: string[]): { thread: string; rows: StackRow[]; o
 const SOURCE_LINE = / \[[^\]]+ @ \d+\]$/;
 
 /**
- * Frames whose source line SOS gives differently on one dump (sos-differences.md, found by the
- * oracle): on the scenarios heap dump SOS puts `Outer+Inner<int>.Park<__Canon>`'s call at line 24
- * (the line after Thread.Sleep) where clrscope, and SOS on the full dump of the same build, say 23.
+ * Frames whose source line SOS gives differently on one dump (sos-differences.md, values that
+ * legitimately differ): on the scenarios heap dump SOS puts `Outer+Inner<int>.Park<__Canon>`'s call
+ * at line 24 (the line after Thread.Sleep) where clrscope, and SOS on the full dump of the same
+ * build, say 23.
  */
 const SOURCE_LINE_DIFFERS: Record<string, RegExp[]> = {
   "scenarios, heap dump": [/^Scenarios\.Outer\+Inner`1\[\[System\.Int32, System\.Private\.CoreLib\]\]\.Park\[\[System\.__Canon/],
