@@ -12,6 +12,7 @@ import { NoRuntimeError } from "../../runtime/open-runtime.js";
 import type { DacRuntime, DacWalkedFrame } from "../../runtime/dac/dac-runtime.js";
 import type { DacValue } from "../../runtime/dac/xclrdata.js";
 import { SourceLines, type ManagedModuleRef } from "../../runtime/source-lines.js";
+import { warn, warningsOf } from "../../warnings.js";
 import { clrRuntime, dacRuntime, defineCommand, hexAddress, parseArgs, type Session } from "../command.js";
 import { hex, hexDigits, hexPadded } from "../../hex.js";
 
@@ -63,7 +64,29 @@ interface StackOptions {
   lines: boolean;
 }
 
-function stackOf(session: Session, thread: ManagedThread): ClrStackResult["threads"][number] {
+type ThreadStack = ClrStackResult["threads"][number];
+
+/**
+ * The contracts walk of each thread, kept for the session (a dump does not change): pstacks after
+ * clrstack, or clrstack -a after clrstack, walks once. Rows are copied out, as clrstack annotates
+ * them; the walk's warnings are raised again on each use.
+ */
+const walkedStacks = new WeakMap<Session, Map<number, { stack: ThreadStack; warnings: string[] }>>();
+
+function stackOf(session: Session, thread: ManagedThread): ThreadStack {
+  let bySession = walkedStacks.get(session);
+  if (!bySession) walkedStacks.set(session, (bySession = new Map()));
+  let kept = bySession.get(thread.address);
+  if (kept) for (const w of kept.warnings) warn(w);
+  else {
+    const { value, warnings } = warningsOf(() => walkStack(session, thread));
+    kept = { stack: value, warnings };
+    bySession.set(thread.address, kept);
+  }
+  return { ...kept.stack, frames: kept.stack.frames.map((f) => ({ ...f })) };
+}
+
+function walkStack(session: Session, thread: ManagedThread): ThreadStack {
   throwIfCancelled();
   const rt = clrRuntime(session);
   const native = session.process.threadByTid(thread.osId);
@@ -223,6 +246,8 @@ export const clrStack = defineCommand<ClrStackResult>({
   names: ["clrstack"],
   summary: "SOS: managed call stack of the current thread (or of every managed thread with -all); -p parameters, -l locals, -a both",
   usage: "clrstack [-all] [-p] [-l] [-a] [-n]",
+  // Source lines, parameters and locals come from the DAC; -n alone walks with the contracts.
+  mayAskDac: (args) => !args.includes("-n") || args.some((a) => a === "-p" || a === "-l" || a === "-a"),
   run(session, args) {
     const sw = parseArgs(args, [], ["-all", "-p", "-l", "-a", "-n"]).switches;
     const options: StackOptions = { parameters: sw.has("-p") || sw.has("-a"), locals: sw.has("-l") || sw.has("-a"), lines: !sw.has("-n") };

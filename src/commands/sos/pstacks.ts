@@ -79,6 +79,7 @@ export const pstacks = defineCommand<PStacksResult & { allIds: boolean }>({
   names: ["pstacks", "parallelstacks"],
   summary: "Managed stacks of all threads merged into trees (dotnet-dump parallelstacks)",
   usage: "pstacks [-a]",
+  mayAskDac: () => false,
   run(session, args) {
     const allIds = parseArgs(args, [], ["-a", "--allthreads"]).switches.size > 0;
     const stacks = managedStacks(session);
