@@ -67,6 +67,7 @@ export const dumpmt = defineCommand<DumpmtResult>({
   names: ["dumpmt"],
   summary: "SOS: a MethodTable's type, sizes and counts; -md lists its methods",
   usage: "dumpmt [-md] METHODTABLE",
+  mayAskDac: () => false,
   run(session, args) {
     const a = parseArgs(args.map((x) => (x.toLowerCase() === "-md" ? "-md" : x)), [], ["-md"]);
     if (a.positional.length !== 1) throw new CommandError("Missing MethodTable address (usage: dumpmt [-md] METHODTABLE)", "usage");

@@ -3,11 +3,19 @@
 // the descriptor's `<FrameType>Identifier` globals (StackWalk contract, "Capital F Frame handling").
 import type { RuntimeTarget } from "./target.js";
 import { MAX_EXPLICIT_FRAMES } from "../../limits.js";
+import { hex } from "../../hex.js";
+import { warn } from "../../warnings.js";
 
 export interface ExplicitFrame {
   address: number;
   /** e.g. "InlinedCallFrame", "DebuggerU2MCatchHandlerFrame"; "Frame" when the identifier is unknown. */
   name: string;
+  /**
+   * An InlinedCallFrame's CallerReturnAddress: where its method resumes after the P/Invoke; 0 when
+   * the Frame is inactive (no call in progress). Absent for other Frames, or when the descriptor
+   * does not publish the field.
+   */
+  callerReturnAddress?: number;
 }
 
 const IDENTIFIER_SUFFIX = "Identifier";
@@ -24,7 +32,14 @@ export class FrameChain {
     for (let frame = firstFrame; frame > 0 && Number.isSafeInteger(frame) && !seen.has(frame) && out.length < MAX_EXPLICIT_FRAMES; ) {
       seen.add(frame);
       const identifier = this.t.memory.tryReadPointer(frame);
-      out.push({ address: frame, name: this.frameNames().get(identifier) ?? "Frame" });
+      const name = this.frameNames().get(identifier) ?? "Frame";
+      const entry: ExplicitFrame = { address: frame, name };
+      if (name === "InlinedCallFrame" && this.t.descriptor.hasField("InlinedCallFrame", "CallerReturnAddress")) {
+        const ra = this.t.memory.tryReadPointer(this.t.at(frame, "InlinedCallFrame", "CallerReturnAddress"));
+        if (!Number.isNaN(ra)) entry.callerReturnAddress = ra;
+        else warn(`InlinedCallFrame ${hex(frame)}: its CallerReturnAddress is unreadable or no address (damaged Frame): the frame below it shows the unwound return address`);
+      }
+      out.push(entry);
       frame = this.t.memory.tryReadPointer(this.t.at(frame, "Frame", "Next"));
     }
     return out;
