@@ -59,3 +59,6 @@ export const MAX_VERSION_STAMP_SCAN_BYTES = 64 << 20;
 
 /** ISOSDacInterface answers the DAC host client keeps per session (a few hundred bytes each). */
 export const MAX_KEPT_DAC_ANSWERS = 50_000;
+
+/** Distinct mapped files listed as images by `modules` (NT_FILE of a real process holds a few hundred). */
+export const MAX_DUMP_IMAGES = 100_000;

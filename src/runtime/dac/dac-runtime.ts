@@ -151,6 +151,11 @@ export class DacRuntime {
     return this.dac.sos;
   }
 
+  /** The IL offsets the JIT mapped to a code address, with its method's token (XclrDataProcess.ilOffsetsAt). */
+  ilOffsetsAt(address: number): { methodToken: number; ilOffsets: number[] } | undefined {
+    return this.dac.xclr.ilOffsetsAt(address);
+  }
+
   /**
    * A thread's stack as the DAC walks it (IXCLRDataTask::CreateStackWalk), innermost first:
    * managed frames and explicit Frames; undefined when the thread is not managed.

@@ -40,6 +40,7 @@ export interface DacReJitData2 {
 }
 export const IID_ISOSDacInterface2 = guidBytes("a16026ec-96f4-40ba-87fb-5575986fb7af");
 export const IID_ISOSDacInterface15 = guidBytes("7ed81261-52a9-4a23-a358-c3313dea30a8");
+export const IID_ISOSDacInterface8 = guidBytes("c12f35a9-e55c-4520-a894-b3dc5165dfce");
 
 /** ISOSDacInterface methods in vtable order, after IUnknown's three (sospriv.idl). */
 const SOS_METHODS = [
@@ -64,6 +65,8 @@ const SOS14_GET_STATIC_BASE_ADDRESS = 3;
 /** ISOSDacInterface2::GetObjectExceptionData, ISOSDacInterface15::GetMethodTableSlotEnumerator (after IUnknown). */
 const SOS2_GET_OBJECT_EXCEPTION_DATA = 3;
 const SOS15_GET_METHOD_TABLE_SLOT_ENUMERATOR = 3;
+/** ISOSDacInterface8::GetAssemblyLoadContext: after IUnknown and five generation-table methods (sospriv.idl). */
+const SOS8_GET_ASSEMBLY_LOAD_CONTEXT = 8;
 /** ISOSMethodEnum: IUnknown, ISOSEnum (Skip, Reset, GetCount), then Next. */
 const SOS_METHOD_ENUM_NEXT = 6;
 const IUNKNOWN_RELEASE = 2;
@@ -334,6 +337,7 @@ export class SosDac {
   private sos7?: ComPtr | null;
   private sos2?: ComPtr | null;
   private sos15?: ComPtr | null;
+  private sos8?: ComPtr | null;
 
   constructor(
     private readonly koffi: Koffi,
@@ -613,5 +617,17 @@ export class SosDac {
     if (!succeeded(hr)) throw new DacCallError("GetStaticBaseAddress", hr, hex(mt));
     return { nonGC: Number(out[0]!), gc: Number(out[1]!) };
   }
-}
 
+  /**
+   * ISOSDacInterface8::GetAssemblyLoadContext: the managed AssemblyLoadContext object of a
+   * MethodTable's module (0 while the runtime has not created it); undefined when this DAC lacks it.
+   */
+  assemblyLoadContext(mt: number): number | undefined {
+    if (this.sos8 === undefined) this.sos8 = this.sos.queryInterface(IID_ISOSDacInterface8).itf ?? null;
+    if (!this.sos8) return undefined;
+    const out = new BigUint64Array(1);
+    const hr = this.sos8.call(SOS8_GET_ASSEMBLY_LOAD_CONTEXT, "int GetAssemblyLoadContext(void *self, uint64_t mt, void *alc)", BigInt(mt), out);
+    if (!succeeded(hr)) throw new DacCallError("GetAssemblyLoadContext", hr, hex(mt));
+    return Number(out[0]!);
+  }
+}
