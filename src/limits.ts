@@ -59,3 +59,6 @@ export const MAX_VERSION_STAMP_SCAN_BYTES = 64 << 20;
 
 /** ISOSDacInterface answers the DAC host client keeps per session (a few hundred bytes each). */
 export const MAX_KEPT_DAC_ANSWERS = 50_000;
+
+/** Threads walked in the thread store for one thread static's values (a corrupt list must not loop forever). */
+export const MAX_THREAD_STATIC_THREADS = 65_536;
