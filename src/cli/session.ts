@@ -32,8 +32,9 @@ export class AnalyzeSession {
     private readonly mode: OutputMode,
     private readonly debug: boolean,
     dacPath?: string,
+    backend?: "auto" | "contracts" | "dac",
   ) {
-    this.state = { process, currentThread: 1, dacPath };
+    this.state = { process, currentThread: 1, dacPath, backend };
     startSessionDac(this.state);
   }
 
@@ -67,8 +68,7 @@ export class AnalyzeSession {
  */
 export function openSession(options: SessionOptions, reopenAt?: number): AnalyzeSession {
   const process = openCoreDump(options.dump, { exe: options.exe, symbolDirs: options.symbolDirs, alterations: options.alterations });
-  const session = new AnalyzeSession(process, options.mode, options.debug, options.dac);
-  session.state.backend = options.backend;
+  const session = new AnalyzeSession(process, options.mode, options.debug, options.dac, options.backend);
   if (reopenAt !== undefined) {
     session.state.currentThread = reopenAt;
     return session;

@@ -58,7 +58,8 @@ export class ExecutionManager {
   private mapEmpty?: boolean;
 
   constructor(private readonly t: RuntimeTarget) {
-    this.version = Number(t.descriptor.contractVersion("ExecutionManager") ?? 1);
+    // .NET 11's "c1" is the .NET 10 implementation 2 (the constant-time nibble map) renamed.
+    this.version = t.descriptor.hasStringVersion("ExecutionManager") ? 2 : Number(t.descriptor.contractVersion("ExecutionManager") ?? 1);
   }
 
   /** The managed code block holding `ip`, or undefined for native code, stubs and unknown addresses. */

@@ -47,7 +47,11 @@ export class ThreadContract {
 
   /** Addresses of every runtime Thread, in the thread store's order (up to a loop, with a warning). */
   threadAddresses(): number[] {
-    const linkOffset = this.t.descriptor.offset("Thread", "LinkNext");
+    // Up to .NET 10 the list is an SList: ThreadStore.FirstThreadLink and Thread.LinkNext point at
+    // the next thread's link field. .NET 11 (Thread "c1") links the Thread objects themselves: its
+    // FirstThreadLink holds the first Thread (Id 1, the main thread) and LinkNext the next Thread.
+    const linkOffset = this.t.descriptor.hasStringVersion("Thread") ? 0 : this.t.descriptor.offset("Thread", "LinkNext");
+    const nextOffset = this.t.descriptor.offset("Thread", "LinkNext");
     const out: number[] = [];
     const seen = new Set<number>();
     let link = this.t.pointerField(this.store(), "ThreadStore", "FirstThreadLink");
@@ -59,7 +63,7 @@ export class ThreadContract {
       }
       seen.add(thread);
       out.push(thread);
-      const next = this.t.memory.tryReadPointer(thread + linkOffset);
+      const next = this.t.memory.tryReadPointer(thread + nextOffset);
       if (Number.isNaN(next)) {
         warn(`the runtime's thread list is cut at Thread ${hex(thread)} (its link is unreadable): threads after it are missing`);
         break;
