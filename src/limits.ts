@@ -59,3 +59,6 @@ export const MAX_VERSION_STAMP_SCAN_BYTES = 64 << 20;
 
 /** ISOSDacInterface answers the DAC host client keeps per session (a few hundred bytes each). */
 export const MAX_KEPT_DAC_ANSWERS = 50_000;
+
+/** Frames of an exception's captured stack trace read at most (real ones hold hundreds). */
+export const MAX_EXCEPTION_STACK_FRAMES = 100_000;

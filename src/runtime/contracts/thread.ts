@@ -148,14 +148,18 @@ export class ThreadContract {
   /**
    * The exception in flight, else Thread.LastThrownObject. ExceptionInfo.ThrownObject is the
    * tracker's m_hThrowable in the runtimes that publish it (9 and 10): a handle, so the field's
-   * value is the handle. (dotnet/runtime main's Thread.md, after m_hThrowable's removal, makes the
-   * field ExInfo.m_exception and its address the handle: a runtime with that layout needs its own
-   * case here.)
+   * value is the handle. From .NET 11, after m_hThrowable's removal, the field is ExInfo.m_exception
+   * and its address the handle.
    */
   private lastThrownObjectHandle(thread: number): number {
     const t = this.t;
     const d = t.descriptor;
-    if (d.hasField("ExceptionInfo", "ThrownObject")) {
+    if (d.hasField("ExceptionInfo", "ThrownObject") && d.hasStringVersion("Thread")) {
+      // .NET 11 (Thread "c1"): ThrownObject is ExInfo.m_exception, the object itself; the field's
+      // address serves as the handle (Thread.md's GetCurrentExceptionHandle).
+      const tracker = this.exceptionTracker(thread);
+      if (tracker !== 0 && t.pointerField(tracker, "ExceptionInfo", "ThrownObject") !== 0) return t.at(tracker, "ExceptionInfo", "ThrownObject");
+    } else if (d.hasField("ExceptionInfo", "ThrownObject")) {
       const tracker = this.exceptionTracker(thread);
       if (tracker !== 0) {
         const handle = t.pointerField(tracker, "ExceptionInfo", "ThrownObject");
