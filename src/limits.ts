@@ -62,3 +62,6 @@ export const MAX_KEPT_DAC_ANSWERS = 50_000;
 
 /** Frames of an exception's captured stack trace read at most (real ones hold hundreds). */
 export const MAX_EXCEPTION_STACK_FRAMES = 100_000;
+
+/** Bytes of one method's debug-info bounds table read at most (real ones are a few hundred). */
+export const MAX_DEBUG_INFO_BYTES = 1 << 20;

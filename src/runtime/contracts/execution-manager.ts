@@ -27,6 +27,8 @@ export interface CodeBlock {
   unwindBase: number;
   /** The RUNTIME_FUNCTION entry covering the address (the method, a funclet or a cold part), 0 if none. */
   runtimeFunction: number;
+  /** JIT'd code: its debug info blob (RealCodeHeader.DebugInfo; 0 for none, e.g. IL stubs). */
+  debugInfo?: number;
 }
 
 // Range section map geometry (64-bit): 5 levels of 256 entries over address bits 56..17.
@@ -180,6 +182,7 @@ export class ExecutionManager {
     return {
       start, methodDesc, offset: ip - start, size: end !== undefined && end > start ? end - start : undefined,
       kind: "jit", rangeSection: section, unwindBase, runtimeFunction: covering?.address ?? 0,
+      debugInfo: t.descriptor.hasField("RealCodeHeader", "DebugInfo") ? t.pointerField(header, "RealCodeHeader", "DebugInfo") : undefined,
     };
   }
 
