@@ -2,7 +2,7 @@
 // thread) and the REPL (in its session worker).
 import { CancelledError } from "../cancellation.js";
 import { ClrscopeError, ExitCode, OutputError } from "../errors.js";
-import { closeSessionDac, startSessionDac, type Session } from "../commands/command.js";
+import { newSession, type Session } from "../commands/command.js";
 import { status } from "../commands/native/status.js";
 import { runCommand } from "../commands/registry.js";
 import type { DumpAlterations } from "../dump/byte-source.js";
@@ -31,10 +31,10 @@ export class AnalyzeSession {
     private readonly process: NativeProcess,
     private readonly mode: OutputMode,
     private readonly debug: boolean,
-    dacPath?: string,
+    options: { dacPath?: string; backend?: "auto" | "contracts" | "dac" } = {},
   ) {
-    this.state = { process, currentThread: 1, dacPath };
-    startSessionDac(this.state);
+    this.state = newSession(process, options);
+    this.state.managed.startDac();
   }
 
   /** Run one command line; errors are reported, counted and never thrown, but for a broken stdout (the run ends). */
@@ -56,7 +56,7 @@ export class AnalyzeSession {
 
   /** Ends what the session started (the DAC host process) and closes the dump. */
   close(): void {
-    closeSessionDac(this.state);
+    this.state.managed.close();
     this.process.close();
   }
 }
@@ -67,8 +67,7 @@ export class AnalyzeSession {
  */
 export function openSession(options: SessionOptions, reopenAt?: number): AnalyzeSession {
   const process = openCoreDump(options.dump, { exe: options.exe, symbolDirs: options.symbolDirs, alterations: options.alterations });
-  const session = new AnalyzeSession(process, options.mode, options.debug, options.dac);
-  session.state.backend = options.backend;
+  const session = new AnalyzeSession(process, options.mode, options.debug, { dacPath: options.dac, backend: options.backend });
   if (reopenAt !== undefined) {
     session.state.currentThread = reopenAt;
     return session;

@@ -16,7 +16,8 @@ export class NoRuntimeError extends ClrscopeError {
   }
 }
 
-export function openClrRuntime(process: NativeProcess): ClrRuntime {
+/** The contracts backend of the dump's runtime; NoRuntimeError when it has no runtime or no descriptor. */
+export function openContractsRuntime(process: NativeProcess): ClrRuntime {
   const rt = process.runtime;
   const candidates = process.modules.modules.filter((m) => m.name === "libcoreclr.so" || m === process.mainModule);
   for (const m of candidates) {
@@ -30,3 +31,6 @@ export function openClrRuntime(process: NativeProcess): ClrRuntime {
   if (!rt) throw new NoRuntimeError("no .NET runtime in this dump (libcoreclr.so is not loaded)");
   throw new NoRuntimeError(`${rt.path} exports no ${DESCRIPTOR_SYMBOL} (runtimes before .NET 9 have no data contracts; the SOS commands use the runtime's DAC instead)`);
 }
+
+/** @deprecated the library's name for openContractsRuntime. */
+export const openClrRuntime = openContractsRuntime;

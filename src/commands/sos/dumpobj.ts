@@ -5,17 +5,14 @@
 // fields first, statics included) when it can be loaded, and are otherwise not listed.
 import { ClrscopeError, CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
-import type { ClrRuntime } from "../../runtime/clr-runtime.js";
-import type { ExceptionField } from "../../runtime/contracts/object.js";
-import { MissingRuntimeDataError } from "../../runtime/contracts/descriptor.js";
-import { GlobalUnreadableError } from "../../runtime/contracts/target.js";
-import type { DacField, DacObject, DacRuntime } from "../../runtime/dac/dac-runtime.js";
+import type { ClrRuntime, ExceptionField } from "../../runtime/clr-runtime.js";
 import type { ManagedNames } from "../../runtime/managed-names.js";
+import type { ManagedField, ObjectReader } from "../../runtime/model.js";
+import { checkObject, objectTypeName } from "../../runtime/objects.js";
 import type { MetadataReader } from "../../metadata/metadata.js";
 import { ET } from "../../metadata/signatures.js";
 import { primitiveTypeName } from "../../metadata/type-names.js";
-import { clrRuntime, dacRuntime, defineCommand, hexAddress, managedBackend, parseArgs, parseNumber, type Session } from "../command.js";
-import { typeNameOf } from "./dumpmt.js";
+import { clrRuntime, defineCommand, hexAddress, parseArgs, parseNumber, type Session } from "../command.js";
 
 export interface DumpobjField {
   /** Field name as the metadata (or, for descriptor-published fields, the descriptor) spells it. */
@@ -78,21 +75,6 @@ export interface DumpobjResult {
 
 const STRING_PREVIEW = 256;
 
-/** Whether `address` holds an object: its MethodTable's EEClass points back at the canonical MethodTable. */
-export function checkObject(rt: ClrRuntime, address: number): void {
-  const bad = () => new CommandError(`${hexAddress(address)} is not a valid object`, "not-an-object");
-  try {
-    const mt = rt.objects().methodTableOf(address);
-    if (mt === 0) throw bad();
-    if (!rt.objects().isValidMethodTable(mt)) throw bad();
-  } catch (e) {
-    // A global the check needs that is missing or unreadable says nothing about the object: say which.
-    if (e instanceof CommandError || e instanceof GlobalUnreadableError || e instanceof MissingRuntimeDataError) throw e;
-    if (e instanceof ClrscopeError) throw bad();
-    throw e;
-  }
-}
-
 /** A reference field's object: its type name and, for strings, text. */
 function describeRef(rt: ClrRuntime, names: ManagedNames, ref: number): { valueType?: string; string?: string } {
   if (ref === 0) return {};
@@ -105,13 +87,6 @@ function describeRef(rt: ClrRuntime, names: ManagedNames, ref: number): { valueT
     if (!(e instanceof ClrscopeError)) throw e;
     return { valueType: "<invalid object>" };
   }
-}
-
-/** The DAC's type name of an object's MethodTable ("Free" for free space; arrays "System.Int32[]", "System.Int32[,]"). */
-export function objectTypeName(rt: ClrRuntime, names: ManagedNames, methodTable: number): string {
-  const d = rt.typeSystemDetails().methodTableDetails(methodTable);
-  if (d.isFree) return "Free";
-  return typeNameOf(names, methodTable);
 }
 
 /** FieldDef tokens of System.Exception's fields by name, from CoreLib's metadata. */
@@ -152,7 +127,7 @@ export function exceptionFields(rt: ClrRuntime, names: ManagedNames, address: nu
 
 export function dumpObject(session: Session, address: number): DumpobjResult {
   const rt = clrRuntime(session);
-  const names = session.names!;
+  const names = session.managed.names;
   checkObject(rt, address);
   const objects = rt.objects();
   const info = objects.info(address);
@@ -188,20 +163,15 @@ export function dumpObject(session: Session, address: number): DumpobjResult {
     result.array = { rank: a.rank ?? null, length: a.length, elementTypeHandle: hexAddress(a.elementTypeHandle), elementType };
     result.fieldsNote = "array";
   } else {
-    const dac = dacRuntime(session);
-    let dacFailure = dac.error;
-    if (dac.runtime) {
-      try {
-        const naming: FieldNaming = { metadata: (m) => names.moduleMetadata(m), describeRef: (ref) => describeRef(rt, names, ref) };
-        result.fields = dac.runtime.fields(info.methodTable, address).map((f) => dacField(dac.runtime!, naming, f));
-        result.fieldsSource = "dac";
-        result.fieldsNote = `fields from the DAC ${dac.runtime.path}`;
-        return result;
-      } catch (e) {
-        if (!(e instanceof ClrscopeError)) throw e;
-        dacFailure = e.message;
-      }
+    const answer = session.managed.instanceFields(info.methodTable, address);
+    if ("fields" in answer) {
+      const naming: FieldNaming = { metadata: (m) => names.moduleMetadata(m), typeName: (mt) => answer.typeName(mt), describeRef: (ref) => describeRef(rt, names, ref) };
+      result.fields = answer.fields.map((f) => dacField(naming, f));
+      result.fieldsSource = answer.backend === "dac" ? "dac" : "descriptor";
+      result.fieldsNote = `fields from ${answer.from}`;
+      return result;
     }
+    const dacFailure = answer.error;
     if (objects.isException(info.methodTable)) {
       result.fields = exceptionFields(rt, names, address, info.methodTable);
       result.fieldsSource = "descriptor";
@@ -213,23 +183,13 @@ export function dumpObject(session: Session, address: number): DumpobjResult {
   return result;
 }
 
-/** The DAC's GetObjectData of `address`; CommandError(not-an-object) when the DAC rejects it. */
-export function checkedDacObject(dac: DacRuntime, address: number): DacObject {
-  try {
-    return dac.object(address);
-  } catch (e) {
-    if (e instanceof ClrscopeError) throw new CommandError(`${hexAddress(address)} is not a valid object`, "not-an-object");
-    throw e;
-  }
-}
-
-/** dumpobj from the DAC alone, for runtimes without a data-contract descriptor (.NET 8 and older). */
-export function dumpObjectWithDac(dac: DacRuntime, address: number): DumpobjResult {
-  const o = checkedDacObject(dac, address);
+/** dumpobj from an object reader alone (the DAC's, for runtimes without a data-contract descriptor: .NET 8 and older). */
+export function dumpObjectWithReader(dac: ObjectReader, address: number): DumpobjResult {
+  const o = dac.object(address);
   const mt = dac.methodTable(o.methodTable);
   const result: DumpobjResult = {
     address: hexAddress(address),
-    name: o.kind === "free" ? "Free" : dac.methodTableName(o.methodTable),
+    name: o.kind === "free" ? "Free" : dac.typeName(o.methodTable),
     methodTable: hexAddress(o.methodTable),
     eeClass: hexAddress(mt.eeClass),
     size: o.size,
@@ -244,10 +204,11 @@ export function dumpObjectWithDac(dac: DacRuntime, address: number): DumpobjResu
   }
   const naming: FieldNaming = {
     metadata: (m) => dac.moduleMetadata(m),
+    typeName: (mt) => dac.typeName(mt),
     describeRef: (ref) => {
       try {
         const r = dac.object(ref);
-        return { valueType: dac.methodTableName(r.methodTable), string: r.kind === "string" ? dac.stringValue(ref, STRING_PREVIEW) : undefined };
+        return { valueType: dac.typeName(r.methodTable), string: r.kind === "string" ? dac.stringValue(ref, STRING_PREVIEW) : undefined };
       } catch (e) {
         if (!(e instanceof ClrscopeError)) throw e;
         return { valueType: "<invalid object>" };
@@ -256,15 +217,15 @@ export function dumpObjectWithDac(dac: DacRuntime, address: number): DumpobjResu
   };
   if (o.kind === "array") {
     const handle = o.elementTypeHandle;
-    const elementType = handle !== 0 && (handle & 2) === 0 ? dac.methodTableName(handle) : primitiveTypeName(o.elementType) ?? "<TypeDesc>";
+    const elementType = handle !== 0 && (handle & 2) === 0 ? dac.typeName(handle) : primitiveTypeName(o.elementType) ?? "<TypeDesc>";
     result.array = { rank: o.rank || null, length: o.components, elementTypeHandle: hexAddress(handle), elementType };
     result.fieldsNote = "array";
     return result;
   }
   if (o.kind === "string") result.string = dac.stringValue(address, 1 << 20);
-  result.fields = dac.fields(o.methodTable, address).map((f) => dacField(dac, naming, f));
-  result.fieldsSource = "dac";
-  result.fieldsNote = `fields from the DAC ${dac.path}`;
+  result.fields = dac.fields(o.methodTable, address).map((f) => dacField(naming, f));
+  result.fieldsSource = dac.backend === "dac" ? "dac" : "descriptor";
+  result.fieldsNote = `fields from the DAC ${dac.from}`;
   return result;
 }
 
@@ -274,16 +235,18 @@ const ELEMENT_TYPE_NAMES: Record<number, string> = {
   [ET.ARRAY]: "ARRAY", [ET.FNPTR]: "FNPTR", [ET.SZARRAY]: "SZARRAY", [ET.MVAR]: "MVAR",
 };
 
-/** What turning DAC fields into rows needs from a backend: module metadata (names) and referenced objects. */
+/** What turning fields into rows needs from a backend: module metadata (names), type names and referenced objects. */
 interface FieldNaming {
   metadata(module: number): MetadataReader | undefined;
+  /** SOS's name of a type (the DAC's GetMethodTableName); throws ClrscopeError when it has none. */
+  typeName(methodTable: number): string;
   describeRef(ref: number): { valueType?: string; string?: string };
 }
 
 /** A DAC field's Type column as SOS DisplayFields computes it. */
-function dacFieldType(dac: DacRuntime, naming: FieldNaming, f: DacField): string {
+function dacFieldType(naming: FieldNaming, f: ManagedField): string {
   try {
-    if ((f.elementType === ET.VALUETYPE || f.elementType === ET.CLASS) && f.typeMethodTable !== 0) return dac.methodTableName(f.typeMethodTable);
+    if ((f.elementType === ET.VALUETYPE || f.elementType === ET.CLASS) && f.typeMethodTable !== 0) return naming.typeName(f.typeMethodTable);
     if (f.elementType === ET.CLASS && (f.typeToken & 0xffffff) !== 0) {
       const md = naming.metadata(f.module);
       const rid = f.typeToken & 0xffffff;
@@ -296,7 +259,7 @@ function dacFieldType(dac: DacRuntime, naming: FieldNaming, f: DacField): string
   return primitiveTypeName(et) ?? ELEMENT_TYPE_NAMES[et] ?? "";
 }
 
-function dacField(dac: DacRuntime, naming: FieldNaming, f: DacField): DumpobjField {
+function dacField(naming: FieldNaming, f: ManagedField): DumpobjField {
   let name = `<field 0x${f.token.toString(16)}>`;
   try {
     const md = naming.metadata(f.module);
@@ -311,13 +274,13 @@ function dacField(dac: DacRuntime, naming: FieldNaming, f: DacField): DumpobjFie
     kind: "unavailable",
     value: "",
     methodTable: hexAddress(f.typeMethodTable),
-    type: dacFieldType(dac, naming, f),
+    type: dacFieldType(naming, f),
     isValueType: f.elementType !== ET.CLASS && f.elementType !== ET.STRING && f.elementType !== ET.OBJECT && f.elementType !== ET.SZARRAY && f.elementType !== ET.ARRAY,
     attr: f.isThreadStatic ? "TLstatic" : f.isStatic ? "static" : "instance",
   };
   if (f.address !== 0) out.address = hexAddress(f.address);
   try {
-    out.declaringType = dac.methodTableName(f.declaringMethodTable);
+    out.declaringType = naming.typeName(f.declaringMethodTable);
   } catch (e) {
     if (!(e instanceof ClrscopeError)) throw e;
   }
@@ -327,7 +290,7 @@ function dacField(dac: DacRuntime, naming: FieldNaming, f: DacField): DumpobjFie
       Object.assign(out, { kind: "ref", value: hexAddress(v.value) }, v.value === 0 ? {} : naming.describeRef(v.value));
       break;
     case "struct":
-      Object.assign(out, { kind: "struct", value: hexAddress(v.address), fields: v.fields.map((x) => dacField(dac, naming, x)) });
+      Object.assign(out, { kind: "struct", value: hexAddress(v.address), fields: v.fields.map((x) => dacField(naming, x)) });
       break;
     case "unavailable":
       out.note = v.reason;
@@ -378,8 +341,8 @@ export const dumpobj = defineCommand<DumpobjResult>({
     const a = parseArgs(args.map((x) => x.toLowerCase() === "-nofields" ? "-nofields" : x), [], ["-nofields"]);
     if (a.positional.length !== 1) throw new CommandError("Missing object address (usage: dumpobj ADDRESS)", "usage");
     const address = parseNumber(a.positional[0]!);
-    const { dac } = managedBackend(session);
-    const r = dac ? dumpObjectWithDac(dac, address) : dumpObject(session, address);
+    const reader = session.managed.dacObjects();
+    const r = reader ? dumpObjectWithReader(reader, address) : dumpObject(session, address);
     if (a.switches.has("-nofields")) r.fields = null;
     return r;
   },

@@ -4,7 +4,6 @@ import { CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
 import { defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
 import { dumpMethodDesc, dumpmd, type DumpmdResult } from "./dumpmd.js";
-import { typeSource } from "./type-source.js";
 
 export interface Ip2mdResult extends DumpmdResult {
   address: string;
@@ -23,7 +22,7 @@ export const ip2md = defineCommand<Ip2mdResult>({
     const a = parseArgs(args, []);
     if (a.positional.length !== 1) throw new CommandError("usage: ip2md ADDRESS", "usage");
     const address = parseNumber(a.positional[0]!);
-    const block = typeSource(session).codeBlock(address);
+    const block = session.managed.typeSource().codeBlock(address);
     if (!block) throw new CommandError(`${hexAddress(address)} is not in managed code (no JIT'd or ReadyToRun method holds it)`, "not-managed-code");
     return {
       ...dumpMethodDesc(session, block.methodDesc, block.start),

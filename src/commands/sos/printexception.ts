@@ -3,12 +3,10 @@
 // runtime's data descriptor publishes, or on runtimes without one (.NET 8) through the DAC's
 // GetObjectExceptionData. Without an address: the current thread's last thrown
 // exception (Thread.LastThrownObject, a handle: a pointer to the object).
-import { ClrscopeError, CommandError, tryOrUndefined } from "../../errors.js";
-import { warn } from "../../warnings.js";
+import { CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
-import { defineCommand, hexAddress, managedBackend, parseArgs, parseNumber, type Session } from "../command.js";
-import { checkedDacObject, checkObject, objectTypeName } from "./dumpobj.js";
-import { MAX_EXCEPTION_MESSAGE_CHARS } from "../../limits.js";
+import type { ExceptionSource } from "../../runtime/model.js";
+import { defineCommand, hexAddress, parseArgs, parseNumber, type Session } from "../command.js";
 
 export interface PrintexceptionResult {
   address: string;
@@ -24,64 +22,6 @@ export interface PrintexceptionResult {
   hResult: string;
   /** The backend that answered: the contracts (data-contract descriptor) or the runtime's DAC (no descriptor: .NET 8). */
   backend: "contracts" | "dac";
-}
-
-/** What printexception reads, from whichever backend the session uses (managedBackend). */
-interface ExceptionSource {
-  backend: "contracts" | "dac";
-  threads(): { osId: number; lastThrownObjectHandle: number }[];
-  /** Throws CommandError when `address` is not an object; the type name of an object otherwise. */
-  typeName(address: number): string;
-  /** System.Exception's fields, or undefined when the object is not an exception. */
-  exception(address: number): { message: number; innerException: number; stackTrace: number; stackTraceString: number; remoteStackTraceString: number; hResult: number } | undefined;
-  stringValue(address: number): string;
-}
-
-function exceptionSource(session: Session): ExceptionSource {
-  const { contracts: rt, dac } = managedBackend(session);
-  if (rt) {
-    const names = session.names!;
-    return {
-      backend: "contracts",
-      threads: () => rt.threads(),
-      typeName: (address) => {
-        checkObject(rt, address);
-        return objectTypeName(rt, names, rt.objects().methodTableOf(address));
-      },
-      exception: (address) => (rt.objects().isException(rt.objects().methodTableOf(address)) ? rt.objects().exception(address) : undefined),
-      stringValue: (address) => {
-        // As dumpobj would: text only from an object that is a valid System.String.
-        const info = tryOrUndefined(() => {
-          checkObject(rt, address);
-          return rt.objects().info(address);
-        });
-        if (!info?.isString) {
-          warn(`the string object at ${hexAddress(address)} is not a valid System.String (damaged): its text is not shown`);
-          return `<invalid string object ${hexAddress(address)}>`;
-        }
-        return rt.objects().stringValue(address, MAX_EXCEPTION_MESSAGE_CHARS);
-      },
-    };
-  }
-  return {
-    backend: "dac",
-    threads: () => dac.threads(),
-    typeName: (address) => {
-      const o = checkedDacObject(dac, address);
-      return o.kind === "free" ? "Free" : dac.methodTableName(o.methodTable);
-    },
-    exception: (address) => {
-      // GetObjectExceptionData fails (E_INVALIDARG) on objects that are not exceptions.
-      try {
-        const e = dac.sos.exceptionObjectData(address);
-        return { message: e.Message, innerException: e.InnerException, stackTrace: e.StackTrace, stackTraceString: e.StackTraceString, remoteStackTraceString: e.RemoteStackTraceString, hResult: e.HResult };
-      } catch (e) {
-        if (e instanceof ClrscopeError) return undefined;
-        throw e;
-      }
-    },
-    stringValue: (address) => dac.stringValue(address, MAX_EXCEPTION_MESSAGE_CHARS),
-  };
 }
 
 /** The object the current thread's LastThrownObject handle points at. */
@@ -102,7 +42,7 @@ export const printexception = defineCommand<PrintexceptionResult>({
   run(session, args) {
     const a = parseArgs(args, []);
     if (a.positional.length > 1) throw new CommandError("usage: printexception [ADDRESS]", "usage");
-    const src = exceptionSource(session);
+    const src = session.managed.exceptionSource();
     const address = a.positional.length === 1 ? parseNumber(a.positional[0]!) : lastThrown(session, src);
     const type = src.typeName(address);
     const e = src.exception(address);
