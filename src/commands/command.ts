@@ -29,6 +29,9 @@ export function optionalClrRuntime(session: Session): ClrRuntime | undefined {
   return session.managed.attachToNativeProcess();
 }
 
+/** The words that end an interactive session (the REPL handles them; help and completion list them). */
+export const EXIT_COMMANDS = ["exit", "quit", "q"] as const;
+
 export interface Command<R = unknown> {
   /** Canonical name and aliases, each one or more words. */
   names: string[];
