@@ -20,6 +20,7 @@ import { dumpmt } from "./sos/dumpmt.js";
 import { dumpmd } from "./sos/dumpmd.js";
 import { clrStack } from "./sos/clrstack.js";
 import { modules } from "./sos/modules.js";
+import { clrModules } from "./sos/clrmodules.js";
 import { dumpDomain } from "./sos/dumpdomain.js";
 import { dumpModule } from "./sos/dumpmodule.js";
 import { dumpIlCommand } from "./sos/dumpil.js";
@@ -29,7 +30,7 @@ import { printexception } from "./sos/printexception.js";
 
 const help = helpCommand({ commands: () => COMMANDS, find: (line) => findCommand(line).command });
 
-export const COMMANDS: Command<any>[] = [status, threadList, threadSelect, setThread, backtrace, registerRead, memoryRead, imageList, imageLookup, disassembleCommand, runtimeInfo, clrThreads, clrStack, pstacks, ip2md, modules, dumpDomain, dumpModule, dumpIlCommand, name2ee, dumpmt, dumpmd, dumpobj, printexception, help];
+export const COMMANDS: Command<any>[] = [status, threadList, threadSelect, setThread, backtrace, registerRead, memoryRead, imageList, imageLookup, disassembleCommand, runtimeInfo, clrThreads, clrStack, pstacks, ip2md, modules, clrModules, dumpDomain, dumpModule, dumpIlCommand, name2ee, dumpmt, dumpmd, dumpobj, printexception, help];
 
 export interface Invocation {
   command: Command<unknown>;

@@ -80,6 +80,11 @@ export class ManagedRuntime {
     return this.managedNames!;
   }
 
+  /** Names over the contracts backend when it has opened (undefined otherwise: nothing is opened here). */
+  get openedNames(): ManagedNames | undefined {
+    return this.managedNames;
+  }
+
   /**
    * The DAC backend (the runtime's own libmscordaccore.so, in its host process), or why it is not
    * available. For runtime/ only: commands ask the composite's questions instead.
@@ -87,7 +92,7 @@ export class ManagedRuntime {
   dacRuntime(): { runtime?: DacRuntime; error?: string } {
     if (!this.dacAnswer) {
       if (this.choice === "contracts") {
-        this.dacAnswer = { error: "--backend contracts: the DAC is not used" };
+        this.dacAnswer = { error: "--backend contracts disables the DAC" };
       } else {
         this.dacHost ??= startDac(this.process, this.dacPath);
         const { dac, error } = dacRuntimeOf(this.dacHost, this.process.memory);
@@ -193,15 +198,30 @@ export class ManagedRuntime {
 
   /** An object's fields (SOS DisplayFields: parents' first, statics included), or why they cannot be listed. */
   instanceFields(methodTable: number, address: number): FieldsAnswer {
-    // The descriptors published so far have no FieldDesc layout: the DAC lists fields.
+    // The descriptors of .NET 9 and 10 publish no FieldDesc layout: the DAC lists fields.
     const dac = this.dacRuntime();
     if (!dac.runtime) return { error: dac.error ?? "the DAC is not available" };
+    const runtime = dac.runtime;
     try {
-      const runtime = dac.runtime;
-      return { fields: runtime.fields(methodTable, address), backend: "dac", from: `the DAC ${runtime.path}`, typeName: (mt) => runtime.methodTableName(mt) };
+      const list = runtime.fieldList(methodTable, address);
+      if (list.failure && list.fields.length === 0) return { error: list.failure };
+      return { ...list, backend: "dac", from: `the DAC ${runtime.path}`, typeName: (mt) => runtime.methodTableName(mt) };
     } catch (e) {
       if (!(e instanceof ClrscopeError)) throw e;
       return { error: e.message };
+    }
+  }
+
+  /** An array's rank and its elements' CorElementType (the DAC's GetObjectData; the descriptors publish no element type), undefined when unknown. */
+  arrayShape(address: number): { rank: number; elementType: number } | undefined {
+    const dac = this.dacRuntime().runtime;
+    if (!dac) return undefined;
+    try {
+      const o = dac.object(address);
+      return { rank: o.rank, elementType: o.elementType };
+    } catch (e) {
+      if (e instanceof ClrscopeError) return undefined;
+      throw e;
     }
   }
 

@@ -36,6 +36,8 @@ export interface ManagedObject {
   rank: number;
   elementTypeHandle: number;
   elementType: number;
+  /** Arrays: where the elements start. */
+  arrayData: number;
 }
 
 /** A field value read from the dump: numbers as JS numbers, 64-bit integers as decimal strings. */
@@ -48,7 +50,12 @@ export type FieldValue =
   | { kind: "pointer"; value: string }
   | { kind: "ref"; value: number }
   | { kind: "struct"; address: number; fields: ManagedField[] }
-  | { kind: "unavailable"; reason: string };
+  /** A static whose type's statics are not allocated (class constructor not run). */
+  | { kind: "unallocated" }
+  /** A thread static: its value on each thread that has it allocated. */
+  | { kind: "perThread"; values: { osThreadId: number; value: FieldValue }[] }
+  /** `dynamicStatics`: a generic instantiation's static before .NET 9, which SOS cannot locate either ("dynamic statics NYI"). */
+  | { kind: "unavailable"; reason: string; dynamicStatics?: boolean };
 
 /** One field of an object or type, as SOS's DisplayFields lists it. */
 export interface ManagedField {
@@ -80,6 +87,8 @@ export interface ManagedField {
 export type FieldsAnswer =
   | {
       fields: ManagedField[];
+      /** Where the walk stopped early, when it did (SOS: "Unable to display fields"). */
+      failure?: string;
       backend: BackendName;
       /** Who answered ("the DAC /path/libmscordaccore.so"). */
       from: string;
@@ -103,7 +112,10 @@ export interface ObjectReader {
   modulePath(module: number): string;
   moduleMetadata(module: number): MetadataReader | undefined;
   stringValue(address: number, maxChars: number): string;
-  fields(methodTable: number, address: number): ManagedField[];
+  /** An object's fields (SOS DisplayFields), and where the walk stopped early (`failure`). */
+  fieldList(methodTable: number, address: number): { fields: ManagedField[]; failure?: string };
+  /** Bytes of the dump's memory (undefined where the dump lacks them). */
+  tryRead(address: number, length: number): Uint8Array | undefined;
 }
 
 /** System.Exception's fields of an exception object, addresses (0: null) and the HResult. */
@@ -116,6 +128,20 @@ export interface ExceptionObjectFields {
   hResult: number;
 }
 
+/** A frame of an exception's stack trace (its `_stackTrace` decoded). */
+export interface ExceptionStackFrame {
+  /** null where the runtime does not publish it (the .NET 11 descriptor's StackTraceElement has no SP). */
+  sp: number | null;
+  ip: number;
+  methodDesc: number;
+  /** File name of the method's module ("" when unknown). */
+  moduleFileName: string;
+  /** The method's name with parameter types. */
+  method: string;
+  /** `ip` from the start of its code, null when the code is not known. */
+  offset: number | null;
+}
+
 /** What printexception reads, from whichever backend answers. */
 export interface ExceptionSource {
   backend: BackendName;
@@ -125,6 +151,8 @@ export interface ExceptionSource {
   /** System.Exception's fields, or undefined when the object is not an exception. */
   exception(address: number): ExceptionObjectFields | undefined;
   stringValue(address: number): string;
+  /** The decoded frames of `_stackTrace`, innermost first, or undefined when this backend cannot decode them. */
+  stackFrames(stackTrace: number): ExceptionStackFrame[] | undefined;
 }
 
 /** A managed module of the AppDomain, in load order (modules / lm). */

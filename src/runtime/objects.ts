@@ -32,11 +32,14 @@ export function checkObject(rt: ClrRuntime, address: number): void {
   }
 }
 
+/** A type's name by its MethodTable, from whichever backend names types in this session. */
+export type TypeNamer = (methodTable: number) => string | undefined;
+
 /** The DAC's type name of an object's MethodTable ("Free" for free space; arrays "System.Int32[]", "System.Int32[,]"). */
-export function objectTypeName(rt: ClrRuntime, names: ManagedNames, methodTable: number): string {
+export function objectTypeName(rt: ClrRuntime, names: ManagedNames, methodTable: number, nameOf?: TypeNamer): string {
   const d = rt.typeSystemDetails().methodTableDetails(methodTable);
   if (d.isFree) return "Free";
-  return typeNameOf(names, methodTable);
+  return (nameOf ?? ((mt) => names.typeName(mt)))(methodTable) ?? `<Unloaded Type ${hex(methodTable)}>`;
 }
 
 /** The DAC's GetObjectData of `address`; CommandError(not-an-object) when the DAC rejects it. */
@@ -60,7 +63,8 @@ export function dacObjectReader(dac: DacRuntime): ObjectReader {
     modulePath: (module) => dac.modulePath(module),
     moduleMetadata: (module) => dac.moduleMetadata(module),
     stringValue: (address, maxChars) => dac.stringValue(address, maxChars),
-    fields: (methodTable, address) => dac.fields(methodTable, address),
+    fieldList: (methodTable, address) => dac.fieldList(methodTable, address),
+    tryRead: (address, length) => dac.tryRead(address, length),
   };
 }
 
@@ -86,6 +90,13 @@ export function contractsExceptionSource(rt: ClrRuntime, names: ManagedNames): E
       }
       return rt.objects().stringValue(address, MAX_EXCEPTION_MESSAGE_CHARS);
     },
+    stackFrames: (stackTrace) =>
+      rt.objects().exceptionStackTrace(stackTrace)?.map((f) => {
+        const block = rt.codeBlock(f.ip);
+        const md = block?.methodDesc ?? f.methodDesc;
+        const module = tryOrUndefined(() => rt.module(rt.methodTable(rt.methodDesc(md).methodTable).module).path) ?? "";
+        return { sp: null, ip: f.ip, methodDesc: md, moduleFileName: module.split("/").at(-1) ?? "", method: names.methodSignature(md), offset: block ? f.ip - block.start : null };
+      }),
   };
 }
 
@@ -109,5 +120,6 @@ export function dacExceptionSource(dac: DacRuntime): ExceptionSource {
       }
     },
     stringValue: (address) => dac.stringValue(address, MAX_EXCEPTION_MESSAGE_CHARS),
+    stackFrames: () => undefined,
   };
 }

@@ -147,7 +147,7 @@ for (const { label, dump, hasInstall } of DUMPS) {
         `dumpmt -md ${d.truth.methodTables["Hello.Program"]}`,
         "pstacks",
         "bt",
-        "modules",
+        "clrmodules",
       ];
     });
 
@@ -175,7 +175,7 @@ for (const { label, dump, hasInstall } of DUMPS) {
           const out = r.stdout + r.stderr;
           if (backend === "contracts") {
             // --backend contracts never looks for a DAC: it says so, and nothing about the planted one.
-            assert.match(out, hasInstall ? /Backend: dac not active: --backend contracts: the DAC is not used/ : /exports no DotNetRuntimeContractDescriptor/);
+            assert.match(out, hasInstall ? /Backend: dac not active: --backend contracts disables the DAC/ : /exports no DotNetRuntimeContractDescriptor/);
             return;
           }
           assert.match(out, p.why, `${p.label}: says why the dump's DAC was not used`);

@@ -5,7 +5,7 @@
 // exception (Thread.LastThrownObject, a handle: a pointer to the object).
 import { CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
-import type { ExceptionSource } from "../../runtime/model.js";
+import type { ExceptionSource, ExceptionStackFrame } from "../../runtime/model.js";
 import { defineCommand, hexAddress, parseArgs, parseNumber, type Session } from "../command.js";
 
 export interface PrintexceptionResult {
@@ -14,14 +14,27 @@ export interface PrintexceptionResult {
   /** null: _message is null (SOS "<none>"). */
   message: string | null;
   innerException: { address: string; type: string } | null;
-  /** _stackTrace: null when the exception was never thrown; else the object, not decoded. */
-  stackTrace: { address: string; type: string; decoded: false } | null;
+  /**
+   * _stackTrace: null when the exception was never thrown; else the object, with its frames when
+   * the runtime publishes the stack trace element layout (.NET 11), innermost first.
+   */
+  stackTrace: { address: string; type: string; decoded: boolean; frames?: ExceptionStackRow[] } | null;
   stackTraceString: string | null;
   remoteStackTraceString: string | null;
   /** _HResult as 8 hex digits, e.g. "80131509". */
   hResult: string;
   /** The backend that answered: the contracts (data-contract descriptor) or the runtime's DAC (no descriptor: .NET 8). */
   backend: "contracts" | "dac";
+}
+
+/** One frame of an exception's stack trace as SOS prints it. */
+export interface ExceptionStackRow {
+  /** The frame's stack pointer: null where the runtime does not publish it (the .NET 11 descriptor's StackTraceElement has no SP). */
+  sp: string | null;
+  ip: string;
+  methodDesc: string;
+  /** "module.dll!Namespace.Type.Method(Args)+0xOFFSET", as SOS. */
+  function: string;
 }
 
 /** The object the current thread's LastThrownObject handle points at. */
@@ -33,6 +46,17 @@ function lastThrown(session: Session, src: ExceptionSource): number {
   const object = handle === 0 ? 0 : session.process.memory.tryReadPointer(handle);
   if (!object || Number.isNaN(object)) throw new CommandError("There is no current managed exception on this thread", "no-exception");
   return object;
+}
+
+/** SOS's row of a stack trace frame: "module.dll!Namespace.Type.Method(Args)+0xOFFSET". */
+function exceptionStackRow(f: ExceptionStackFrame): ExceptionStackRow {
+  const offset = f.offset === null ? "" : `+0x${f.offset.toString(16)}`;
+  return { sp: f.sp === null ? null : hexAddress(f.sp), ip: hexAddress(f.ip), methodDesc: hexAddress(f.methodDesc), function: `${f.moduleFileName}!${f.method}${offset}` };
+}
+
+function stackTraceOf(src: ExceptionSource, stackTrace: number): NonNullable<PrintexceptionResult["stackTrace"]> {
+  const frames = src.stackFrames(stackTrace)?.map(exceptionStackRow);
+  return { address: hexAddress(stackTrace), type: src.typeName(stackTrace), decoded: frames !== undefined, ...(frames ? { frames } : {}) };
 }
 
 export const printexception = defineCommand<PrintexceptionResult>({
@@ -53,7 +77,7 @@ export const printexception = defineCommand<PrintexceptionResult>({
       type,
       message: str(e.message),
       innerException: e.innerException === 0 ? null : { address: hexAddress(e.innerException), type: src.typeName(e.innerException) },
-      stackTrace: e.stackTrace === 0 ? null : { address: hexAddress(e.stackTrace), type: src.typeName(e.stackTrace), decoded: false },
+      stackTrace: e.stackTrace === 0 ? null : stackTraceOf(src, e.stackTrace),
       stackTraceString: str(e.stackTraceString),
       remoteStackTraceString: str(e.remoteStackTraceString),
       hResult: hexDigits(e.hResult >>> 0, 8),
@@ -70,7 +94,11 @@ export const printexception = defineCommand<PrintexceptionResult>({
       "StackTrace (generated):",
     ];
     if (!r.stackTrace) lines.push("    <none>");
-    else lines.push(`    <not decoded: _stackTrace is ${r.stackTrace.type} ${p(r.stackTrace.address)}; this runtime's descriptor does not publish the stack trace element layout>`);
+    else if (r.stackTrace.frames) {
+      // SOS's columns; an SP the runtime does not publish shows as question marks.
+      lines.push("    SP               IP               Function");
+      for (const f of r.stackTrace.frames) lines.push(`    ${f.sp === null ? "?".repeat(16) : hexDigits(parseInt(f.sp, 16), 16).toUpperCase()} ${hexDigits(parseInt(f.ip, 16), 16).toUpperCase()} ${f.function}`);
+    } else lines.push(`    <not decoded: _stackTrace is ${r.stackTrace.type} ${p(r.stackTrace.address)}; this runtime's descriptor does not publish the stack trace element layout>`);
     lines.push("", `StackTraceString: ${r.stackTraceString ?? "<none>"}`);
     if (r.remoteStackTraceString) lines.push(`RemoteStackTraceString: ${r.remoteStackTraceString}`);
     lines.push(`HResult: ${r.hResult}`);
