@@ -4,13 +4,13 @@
 // `--backend` allows), and answers say which one did. Commands, analyses and the library see only
 // this object and the model's shapes (model.ts), never a backend.
 import { ClrscopeError } from "../errors.js";
-import { describeUnreadableRuntime, type NativeProcess } from "../native/process.js";
+import { describeUnreadableRuntime, type ManagedCodeProvider, type NativeProcess } from "../native/process.js";
 import { warn } from "../warnings.js";
 import type { ClrRuntime, RuntimeDescription } from "./clr-runtime.js";
 import { dacRuntimeOf, startDac, type DacRuntime, type StartedDac } from "./dac/dac-runtime.js";
 import { managedCodeProvider } from "./managed-code-provider.js";
 import { ManagedNames } from "./managed-names.js";
-import type { BackendChoice, BackendName, DacBackendInfo, DetailedStackWalker, ExceptionSource, FieldsAnswer, ModuleImageRef, ObjectReader, ThreadStore } from "./model.js";
+import type { BackendChoice, BackendName, DacBackendInfo, ManagedModuleSummary, ManagedThreadInDomain, DetailedStackWalker, ExceptionSource, FieldsAnswer, ModuleImageRef, ObjectReader, ThreadStore } from "./model.js";
 import { contractsExceptionSource, dacExceptionSource, dacObjectReader, objectTypeName } from "./objects.js";
 import { NoRuntimeError, openContractsRuntime } from "./open-runtime.js";
 import { createTypeSource, type TypeSource } from "./type-source.js";
@@ -36,7 +36,8 @@ export class ManagedRuntime {
   private dacHost?: StartedDac;
   private dacAnswer?: { runtime?: DacRuntime; error?: string };
   private types?: TypeSource;
-  private attached = false;
+  /** A managed code provider is installed on the process (backtraces unwind and name managed frames). */
+  private codeProviderInstalled = false;
 
   constructor(
     readonly process: NativeProcess,
@@ -68,10 +69,14 @@ export class ManagedRuntime {
       this.rt = rt;
       this.managedNames = new ManagedNames(rt, this.process.memory);
       // From now on native backtraces unwind and name managed frames too.
-      this.process.setManagedCodeProvider(managedCodeProvider(rt, this.managedNames, () => this.dacRuntime().runtime));
-      this.attached = true;
+      if (!this.codeProviderInstalled) this.installCodeProvider(managedCodeProvider(rt, this.managedNames, () => this.dacRuntime().runtime));
     }
     return this.rt;
+  }
+
+  private installCodeProvider(provider: ManagedCodeProvider): void {
+    this.process.setManagedCodeProvider(provider);
+    this.codeProviderInstalled = true;
   }
 
   /** Names of types and methods over the contracts backend (opens it). */
@@ -134,23 +139,47 @@ export class ManagedRuntime {
    */
   attachToNativeProcess(): ClrRuntime | undefined {
     if (this.rt) return this.rt;
+    const provider = this.resolveCodeProvider();
+    if (provider && !this.codeProviderInstalled) this.installCodeProvider(provider);
+    return this.rt;
+  }
+
+  /**
+   * Library use: backtraces name managed frames from the first one on, with no call to make. Nothing
+   * is opened until a backtrace meets code outside every module (the runtime then, the DAC only if
+   * the contracts cannot map code).
+   */
+  attachLazily(): void {
+    if (this.codeProviderInstalled) return;
+    let resolved: ManagedCodeProvider | null | undefined;
+    const provider = (): ManagedCodeProvider | undefined => {
+      if (resolved === undefined) resolved = this.resolveCodeProvider() ?? null;
+      return resolved ?? undefined;
+    };
+    this.installCodeProvider({
+      unwindInfo: (address) => provider()?.unwindInfo(address),
+      describe: (address) => provider()?.describe(address),
+      codeSize: (start) => provider()?.codeSize(start),
+    });
+  }
+
+  /** The code provider over this runtime: the contracts' (DAC behind), the DAC's alone (no descriptor), or none (with a warning when a runtime is there but unreadable). */
+  private resolveCodeProvider(): ManagedCodeProvider | undefined {
     if (!this.process.runtime) {
       const unreadable = this.process.unreadableRuntime;
       if (unreadable) warn(`${describeUnreadableRuntime(unreadable)}; managed frames are not named and may be missing`);
       return undefined;
     }
     try {
-      return this.contracts();
+      const rt = this.contracts();
+      return managedCodeProvider(rt, this.names, () => this.dacRuntime().runtime);
     } catch (e) {
       if (!(e instanceof ClrscopeError)) throw e;
       // No data contracts (.NET 8 and older): the DAC, if it loads, still names managed code.
-      if (e instanceof NoRuntimeError) {
-        if (!this.attached) this.process.setManagedCodeProvider(managedCodeProvider(undefined, undefined, () => this.dacRuntime().runtime, e.message));
-        this.attached = true;
-      }
+      if (e instanceof NoRuntimeError) return managedCodeProvider(undefined, undefined, () => this.dacRuntime().runtime, e.message);
       // A runtime whose managed view cannot be read (damaged descriptor, unreadable globals): frames
       // in managed code are then found by frame pointer or scan, or not at all.
-      else warn(`the managed view is unavailable (${e.message}): managed frames are not named and may be missing`);
+      warn(`the managed view is unavailable (${e.message}): managed frames are not named and may be missing`);
       return undefined;
     }
   }
@@ -182,6 +211,16 @@ export class ManagedRuntime {
       threads: rt.threads().map((t) => ({ ...t, domain })),
       typeNameOf: (o) => objectTypeName(rt, this.names, rt.objects().methodTableOf(o)),
     };
+  }
+
+  /** The managed threads in the thread store's order, each with its AppDomain (threadStore() says which backend answered). */
+  threads(): ManagedThreadInDomain[] {
+    return this.threadStore().threads;
+  }
+
+  /** The AppDomain's managed modules in load order (typeSource().backend says which backend answered). */
+  modules(): ManagedModuleSummary[] {
+    return this.typeSource().moduleSummaries();
   }
 
   /** What printexception reads. */

@@ -31,6 +31,3 @@ export function openContractsRuntime(process: NativeProcess): ClrRuntime {
   if (!rt) throw new NoRuntimeError("no .NET runtime in this dump (libcoreclr.so is not loaded)");
   throw new NoRuntimeError(`${rt.path} exports no ${DESCRIPTOR_SYMBOL} (runtimes before .NET 9 have no data contracts; the SOS commands use the runtime's DAC instead)`);
 }
-
-/** @deprecated the library's name for openContractsRuntime. */
-export const openClrRuntime = openContractsRuntime;

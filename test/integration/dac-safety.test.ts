@@ -23,7 +23,7 @@ import { fillMemory, renameInNotes, writeAlterations, type Patch } from "../supp
 import { buildPlantedDac, faultyDac } from "../support/fake-dac.js";
 import { X86_64_USER_REGS } from "../../src/dump/notes.js";
 import { openCoreDump } from "../../src/native/process.js";
-import { openClrRuntime } from "../../src/runtime/open-runtime.js";
+import { openContractsRuntime } from "../../src/runtime/open-runtime.js";
 import { fileVersionStamp } from "../../src/runtime/dac/dac-provenance.js";
 import { loadKoffi } from "../../src/runtime/dac/koffi.js";
 
@@ -280,7 +280,7 @@ describe("damaged dumps that crash the DAC: every command of the batch runs", { 
       damage.set("methodtable", fillMemory(d.core, page(Number(d.truth.methodTables["Hello.Program"])), 4096));
       // System.String's MethodTable page: the data contracts read past it, the DAC's stack walk crashes on it.
       damage.set("string-methodtable", fillMemory(d.core, page(Number(d.truth.methodTables["System.String"])), 4096));
-      const storeGlobal = openClrRuntime(p).describe().globals.find((g) => g.name === "ThreadStore")!;
+      const storeGlobal = openContractsRuntime(p).describe().globals.find((g) => g.name === "ThreadStore")!;
       const pointer = p.memory.tryRead(Number(storeGlobal.value), 8)!;
       const store = Number(new DataView(pointer.buffer, pointer.byteOffset, 8).getBigUint64(0, true));
       damage.set("threadstore", fillMemory(d.core, store, 256, 0xff));
