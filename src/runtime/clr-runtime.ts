@@ -3,11 +3,11 @@ import type { MethodCodeVersions } from "./contracts/code-versions.js";
 import type { CodeBlock } from "./contracts/execution-manager.js";
 import type { ExplicitFrame } from "./contracts/frames.js";
 import type { Loader } from "./contracts/loader.js";
-import type { ObjectContract } from "./contracts/object.js";
+import type { ExceptionField, ObjectContract } from "./contracts/object.js";
 import type { MethodDescInfo, MethodTableInfo, ModuleInfo } from "./contracts/runtime-type-system.js";
 import type { RuntimeTypeNames, RuntimeTypeSystemDetails } from "./contracts/runtime-type-system.js";
 
-export type { CodeBlock, ExplicitFrame, MethodDescInfo, MethodTableInfo, ModuleInfo };
+export type { CodeBlock, ExceptionField, ExplicitFrame, MethodDescInfo, MethodTableInfo, ModuleInfo };
 export type { ILCodeVersion, MethodCodeVersions, NativeCodeVersion, OptimizationTier } from "./contracts/code-versions.js";
 
 // The managed view of a dumped process: one interface for commands, implemented by the
@@ -84,4 +84,10 @@ export interface ClrRuntime {
   objects(): ObjectContract;
   /** The CodeVersions contract: a method's IL and native code versions, which are active, their code and IL (contracts/code-versions.ts). */
   codeVersions(methodDesc: number): MethodCodeVersions;
+  /**
+   * The IL offsets the JIT mapped the code at `ip` to (the DebugInfo contract, .NET 11), as the
+   * DAC's GetILOffsetsByAddress gives them; undefined where this runtime does not publish the
+   * contract or the code has no debug info (IL stubs, ReadyToRun code).
+   */
+  ilOffsetsAt?(ip: number): number[] | undefined;
 }

@@ -7,12 +7,12 @@
 import { throwIfCancelled } from "../../cancellation.js";
 import { ClrscopeError, CommandError, tryOrUndefined } from "../../errors.js";
 import { warnLiveThreadNotInDump, warnUnknownCodeBeforeFallback, warnScannedFrames, warnWalkEndedBelowFrames, warnWalkStoppedEarly } from "../../runtime/stack-checks.js";
-import type { ManagedThread } from "../../runtime/clr-runtime.js";
+import type { ExplicitFrame, ManagedThread } from "../../runtime/clr-runtime.js";
 import { NoRuntimeError } from "../../runtime/open-runtime.js";
-import type { DacRuntime, DacWalkedFrame } from "../../runtime/dac/dac-runtime.js";
-import type { DacValue } from "../../runtime/dac/xclrdata.js";
-import { SourceLines, type ManagedModuleRef } from "../../runtime/source-lines.js";
-import { clrRuntime, dacRuntime, defineCommand, hexAddress, parseArgs, type Session } from "../command.js";
+import type { DetailedStackWalker, FrameValue, WalkedFrame } from "../../runtime/model.js";
+import { SourceLines } from "../../runtime/source-lines.js";
+import { warn, warningsOf } from "../../warnings.js";
+import { clrRuntime, defineCommand, hexAddress, parseArgs, type Session } from "../command.js";
 import { hex, hexDigits, hexPadded } from "../../hex.js";
 
 /** A parameter or local as SOS prints it. */
@@ -63,7 +63,29 @@ interface StackOptions {
   lines: boolean;
 }
 
-function stackOf(session: Session, thread: ManagedThread): ClrStackResult["threads"][number] {
+type ThreadStack = ClrStackResult["threads"][number];
+
+/**
+ * The contracts walk of each thread, kept for the session (a dump does not change): pstacks after
+ * clrstack, or clrstack -a after clrstack, walks once. Rows are copied out, as clrstack annotates
+ * them; the walk's warnings are raised again on each use.
+ */
+const walkedStacks = new WeakMap<Session, Map<number, { stack: ThreadStack; warnings: string[] }>>();
+
+function stackOf(session: Session, thread: ManagedThread): ThreadStack {
+  let bySession = walkedStacks.get(session);
+  if (!bySession) walkedStacks.set(session, (bySession = new Map()));
+  let kept = bySession.get(thread.address);
+  if (kept) for (const w of kept.warnings) warn(w);
+  else {
+    const { value, warnings } = warningsOf(() => walkStack(session, thread));
+    kept = { stack: value, warnings };
+    bySession.set(thread.address, kept);
+  }
+  return { ...kept.stack, frames: kept.stack.frames.map((f) => ({ ...f })) };
+}
+
+function walkStack(session: Session, thread: ManagedThread): ThreadStack {
   throwIfCancelled();
   const rt = clrRuntime(session);
   const native = session.process.threadByTid(thread.osId);
@@ -79,25 +101,33 @@ function stackOf(session: Session, thread: ManagedThread): ClrStackResult["threa
   warnScannedFrames(label, unwound);
   // The runtime reports a Frame when its walk leaves native code: before the managed frame
   // whose stack area holds it (an InlinedCallFrame sits inside its P/Invoking method's frame),
-  // or, holding none, after the managed frames below its address. Its IP is that of the first
-  // native frame of the run it ends.
+  // or, holding none, after the managed frames below its address. Its IP is the walk's context
+  // there: that of the first native frame of the run it ends (libcoreclr's, for a Frame the
+  // runtime's own code pushed, such as a SoftwareExceptionFrame).
   const firstOfNativeRunBefore = (i: number) => {
     let j = i;
     while (j > 0 && !blocks[j - 1]) j--;
     return unwound[j < i ? j : i]?.ip ?? 0;
+  };
+  // An active InlinedCallFrame is reported twice, as the runtime's walk (and SOS) does: once at
+  // that context, then again with the context the Frame restores (its CallerReturnAddress), which
+  // is also the IP of the managed frame it sits in.
+  const pushFrame = (fr: ExplicitFrame, ip: number): number | undefined => {
+    out.push(frameRow(session, fr, ip));
+    if (!fr.callerReturnAddress) return undefined;
+    out.push(frameRow(session, fr, fr.callerReturnAddress));
+    return fr.callerReturnAddress;
   };
   let next = 0;
   unwound.forEach((f, i) => {
     const block = blocks[i];
     if (!block) return;
     const callerSp = unwound[i + 1]?.sp ?? Infinity;
-    for (; next < frames.length && frames[next]!.address < callerSp; next++) {
-      const fr = frames[next]!;
-      out.push(frameRow(fr.address, fr.name, fr.address >= f.sp ? firstOfNativeRunBefore(i) : f.ip));
-    }
+    let resumeIp: number | undefined;
+    for (; next < frames.length && frames[next]!.address < callerSp; next++) resumeIp = pushFrame(frames[next]!, firstOfNativeRunBefore(i));
     out.push({
-      kind: "managed", sp: hexAddress(f.sp), ip: hexAddress(f.ip),
-      callSite: session.names!.methodSignature(block.methodDesc), methodDesc: hexAddress(block.methodDesc), frameName: null,
+      kind: "managed", sp: hexAddress(f.sp), ip: hexAddress(resumeIp ?? f.ip),
+      callSite: session.managed.names.methodSignature(block.methodDesc), methodDesc: hexAddress(block.methodDesc), frameName: null,
     });
   });
   for (; next < frames.length; next++) {
@@ -106,30 +136,63 @@ function stackOf(session: Session, thread: ManagedThread): ClrStackResult["threa
     blocks.forEach((b, i) => {
       if (b && unwound[i]!.sp < fr.address) lastManagedBelow = i;
     });
-    out.push(frameRow(fr.address, fr.name, unwound[lastManagedBelow + 1]?.ip ?? 0));
+    pushFrame(fr, unwound[lastManagedBelow + 1]?.ip ?? 0);
   }
   return { osId: thread.osId, managedId: thread.managedId, dbg: native ? native.index - 1 : null, frames: out };
 }
 
-function frameRow(address: number, name: string, ip: number): ClrStackFrame {
-  return { kind: "frame", sp: hexAddress(address), ip: hexAddress(ip), callSite: `[${name}: ${hexDigits(address, 16)}]`, methodDesc: null, frameName: name };
+function frameRow(session: Session, frame: ExplicitFrame, ip: number): ClrStackFrame {
+  const { address, name } = frame;
+  const row: ClrStackFrame = { kind: "frame", sp: hexAddress(address), ip: hexAddress(ip), callSite: `[${name}: ${hexDigits(address, 16)}]`, methodDesc: null, frameName: name };
+  // SOS names the method the Frame stands for after it, when the runtime says which (GetMethodDescPtrFromFrame).
+  const method = frame.methodDesc ? tryOrUndefined(() => session.managed.names.methodSignature(frame.methodDesc!)) : undefined;
+  if (method !== undefined) {
+    row.methodDesc = hexAddress(frame.methodDesc!);
+    row.callSite = `${row.callSite} ${method}`;
+  }
+  return row;
 }
 
 /**
- * A thread's rows from the DAC's own stack walk. Like the contracts walk (and ClrMD), an
- * InlinedCallFrame the walk reports twice in a row (at the native IP, then at its call site)
- * is listed once.
+ * Source lines from the runtime's own DebugInfo contract (.NET 11), when the DAC is not there:
+ * each managed row's IL offset (of the return address minus one, but in the leaf frame, as SOS)
+ * mapped through the module's portable PDB.
  */
-function dacStackOf(session: Session, dac: DacRuntime, thread: ManagedThread, walked: DacWalkedFrame[]): ClrStackResult["threads"][number] {
+function annotateFromContracts(session: Session, rows: ClrStackFrame[], lines: SourceLines): void {
+  const rt = clrRuntime(session);
+  if (!rt.ilOffsetsAt) return;
+  let leaf = true;
+  for (const row of rows) {
+    if (row.kind !== "managed" || row.methodDesc === null) continue;
+    const ip = parseInt(row.ip, 16);
+    const isLeaf = leaf;
+    leaf = false;
+    const il = tryOrUndefined(() => (isLeaf ? undefined : rt.ilOffsetsAt!(ip - 1)) ?? rt.ilOffsetsAt!(ip))?.find((x) => x >= 0);
+    if (il === undefined) continue;
+    const md = parseInt(row.methodDesc, 16);
+    const src = tryOrUndefined(() => {
+      const desc = rt.methodDesc(md);
+      const module = rt.module(rt.methodTable(desc.methodTable).module);
+      return lines.sourceLine({ base: module.base, path: module.path }, desc.token, il);
+    });
+    if (src) row.source = src;
+  }
+}
+
+/**
+ * A thread's rows from the DAC's own stack walk, as SOS lists them: an active InlinedCallFrame
+ * the walk reports twice in a row (at the native IP, then at its call site) is listed twice.
+ */
+function dacStackOf(session: Session, dac: DetailedStackWalker, thread: ManagedThread, walked: WalkedFrame[]): ClrStackResult["threads"][number] {
   const native = session.process.threadByTid(thread.osId);
   const frames: ClrStackFrame[] = [];
-  walked.forEach((f, i) => {
+  walked.forEach((f) => {
     if (f.frameAddress !== 0) {
-      if (walked[i - 1]?.frameAddress !== f.frameAddress) frames.push(frameRow(f.frameAddress, f.frameName, f.ip));
+      frames.push(frameRow(session, { address: f.frameAddress, name: f.frameName }, f.ip));
     } else if (f.methodDesc !== 0) {
       let name: string;
       try {
-        name = dac.sos.methodDescName(f.methodDesc);
+        name = dac.methodName(f.methodDesc);
       } catch (e) {
         if (!(e instanceof ClrscopeError)) throw e;
         name = `<MethodDesc 0x${f.methodDesc.toString(16)}>`;
@@ -141,7 +204,7 @@ function dacStackOf(session: Session, dac: DacRuntime, thread: ManagedThread, wa
 }
 
 /** The SOS value of an argument or local: its first 1, 2, 4 or 8 bytes as a number, else 0. */
-function clrStackValue(v: DacValue, name: string | null): ClrStackValue {
+function clrStackValue(v: FrameValue, name: string | null): ClrStackValue {
   let value: string | null = null;
   if (v.bytes) {
     const b = v.bytes;
@@ -155,7 +218,7 @@ function clrStackValue(v: DacValue, name: string | null): ClrStackValue {
 }
 
 /** The IL offset SOS maps to a source line: of the return address minus one except in the leaf frame. */
-function lineIlOffset(f: DacWalkedFrame): number | undefined {
+function lineIlOffset(f: WalkedFrame): number | undefined {
   return (f.ilOffsetsBeforeIp ?? f.ilOffsets)?.find((x) => x >= 0);
 }
 
@@ -164,13 +227,14 @@ function lineIlOffset(f: DacWalkedFrame): number | undefined {
  * stack pointer (below an explicit Frame the contracts walk shows the Frame's call-site IP,
  * the DAC the return address, so IPs may differ).
  */
-function annotate(dac: DacRuntime, rows: ClrStackFrame[], walked: DacWalkedFrame[], options: StackOptions, lines: SourceLines, nameOf: (methodDesc: number) => string): void {
-  const bySp = new Map<number, DacWalkedFrame>();
+function annotate(dac: DetailedStackWalker, rows: ClrStackFrame[], walked: WalkedFrame[], options: StackOptions, lines: SourceLines, nameOf: (methodDesc: number) => string): void {
+  const bySp = new Map<number, WalkedFrame>();
   for (const f of walked) if (f.frameAddress === 0 && !bySp.has(f.sp)) bySp.set(f.sp, f);
   for (const row of rows) {
     if (row.kind === "frame") {
+      if (row.methodDesc !== null) continue; // named from the runtime's own Frame (frameRow)
       // SOS (ClrStack): the method an explicit Frame stands for, after the Frame (GetMethodDescPtrFromFrame).
-      const md = dac.sos.methodDescFromFrame(parseInt(row.sp, 16));
+      const md = dac.frameMethodDesc(parseInt(row.sp, 16));
       const name = md === 0 ? undefined : tryOrUndefined(() => nameOf(md));
       if (name !== undefined) {
         row.methodDesc = hexAddress(md);
@@ -180,7 +244,7 @@ function annotate(dac: DacRuntime, rows: ClrStackFrame[], walked: DacWalkedFrame
     }
     const f = bySp.get(parseInt(row.sp, 16));
     if (!f) continue;
-    const module = moduleOf(dac, f.methodDesc);
+    const module = dac.methodModule(f.methodDesc);
     const token = f.methodToken;
     const il = lineIlOffset(f);
     if (options.lines && module && token !== undefined && il !== undefined) {
@@ -196,17 +260,6 @@ function annotate(dac: DacRuntime, rows: ClrStackFrame[], walked: DacWalkedFrame
   }
 }
 
-function moduleOf(dac: DacRuntime, methodDesc: number): ManagedModuleRef | undefined {
-  if (methodDesc === 0) return undefined;
-  try {
-    const module = dac.methodDesc(methodDesc).module;
-    return { base: dac.sos.moduleData(module).ilBase, path: dac.modulePath(module) };
-  } catch (e) {
-    if (e instanceof ClrscopeError) return undefined;
-    throw e;
-  }
-}
-
 /** True when the error says the contracts backend cannot walk this runtime's stacks. */
 function contractsCannotWalk(e: unknown): boolean {
   return e instanceof NoRuntimeError || (e instanceof ClrscopeError && e.code === "runtime-data-missing");
@@ -216,6 +269,8 @@ export const clrStack = defineCommand<ClrStackResult>({
   names: ["clrstack"],
   summary: "SOS: managed call stack of the current thread (or of every managed thread with -all); -p parameters, -l locals, -a both",
   usage: "clrstack [-all] [-p] [-l] [-a] [-n]",
+  // Source lines, parameters and locals come from the DAC; -n alone walks with the contracts.
+  mayAskDac: (args) => !args.includes("-n") || args.some((a) => a === "-p" || a === "-l" || a === "-a"),
   run(session, args) {
     const sw = parseArgs(args, [], ["-all", "-p", "-l", "-a", "-n"]).switches;
     const options: StackOptions = { parameters: sw.has("-p") || sw.has("-a"), locals: sw.has("-l") || sw.has("-a"), lines: !sw.has("-n") };
@@ -253,7 +308,12 @@ export const clrStack = defineCommand<ClrStackResult>({
     }
 
     const wantDac = options.parameters || options.locals || options.lines || stacks === undefined;
-    const dac = wantDac ? dacRuntime(session) : {};
+    const dac: { runtime?: DetailedStackWalker; error?: string } = {};
+    if (wantDac) {
+      const d = session.managed.detailedStackWalker();
+      dac.runtime = d.walker;
+      dac.error = d.error;
+    }
     if (stacks === undefined) {
       if (!dac.runtime) throw new NoRuntimeError(`${(contractsError as Error).message}; the DAC cannot walk the stacks either: ${dac.error}`);
       walker = "dac";
@@ -262,16 +322,20 @@ export const clrStack = defineCommand<ClrStackResult>({
     const result: ClrStackResult = { walker, threads: [] };
     if (!dac.runtime) {
       if (options.parameters || options.locals) result.note = `parameters and locals need the runtime's DAC: ${dac.error}`;
+      if (options.lines) {
+        const lines = new SourceLines(session.process.memory, session.process.symbolDirs);
+        for (const t of stacks!) annotateFromContracts(session, t.frames, lines);
+      }
       result.threads = stacks!;
       return result;
     }
     const lines = new SourceLines(session.process.memory, session.process.symbolDirs);
     const walkOptions = { args: options.parameters, locals: options.locals, ilOffsets: options.lines || options.locals };
     // Method names as the rows of this walk have them: ours over metadata, or the DAC's.
-    const nameOf = stacks ? (md: number) => session.names!.methodSignature(md) : (md: number) => dac.runtime!.sos.methodDescName(md);
+    const nameOf = stacks ? (md: number) => session.managed.names.methodSignature(md) : (md: number) => dac.runtime!.methodName(md);
     threads.forEach((t, i) => {
       throwIfCancelled();
-      let walked: DacWalkedFrame[] = [];
+      let walked: WalkedFrame[] = [];
       try {
         walked = dac.runtime!.stackWalk(t.osId, walkOptions) ?? [];
       } catch (e) {

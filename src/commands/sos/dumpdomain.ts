@@ -7,10 +7,8 @@
 // and the others are AppDomains (kind "app", id 1). Addresses are "0x..." strings.
 import { CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
-import type { ClrRuntime } from "../../runtime/clr-runtime.js";
-import { clrRuntime, defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
-import { dacDomainBlocks } from "./dac-loader.js";
-import { typeSource } from "./type-source.js";
+import type { DomainSummary } from "../../runtime/model.js";
+import { defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
 
 export interface DomainAssembly {
   address: string;
@@ -42,44 +40,32 @@ export interface DumpDomainResult {
 
 const SEPARATOR = "--------------------------------------";
 
-function domainBlocks(rt: ClrRuntime): DomainBlock[] {
-  const loader = rt.loader();
-  const heaps = loader.loaderHeaps(loader.globalLoaderAllocator());
-  const common = {
-    lowFrequencyHeap: hexAddress(heaps.lowFrequency),
-    highFrequencyHeap: hexAddress(heaps.highFrequency),
-    stubHeap: hexAddress(heaps.stub),
-    stage: "OPEN",
+function domainBlock(d: DomainSummary): DomainBlock {
+  const out: DomainBlock = {
+    kind: d.kind,
+    address: hexAddress(d.address),
+    lowFrequencyHeap: hexAddress(d.lowFrequencyHeap),
+    highFrequencyHeap: hexAddress(d.highFrequencyHeap),
+    stubHeap: hexAddress(d.stubHeap),
+    stage: d.stage,
+    name: d.name,
+    assemblies: d.assemblies.map((a) => ({ address: hexAddress(a.address), name: a.name, isDynamic: a.isDynamic, modules: a.modules.map((m) => ({ address: hexAddress(m.address), name: m.name })) })),
   };
-  const appDomain = loader.appDomain();
-  const assemblies: DomainAssembly[] = loader.assemblies(appDomain).map((address) => {
-    const a = loader.assembly(address);
-    const m = a.module ? loader.module(a.module) : undefined;
-    const isDynamic = !m || m.isReflectionEmit || m.peAssembly === 0;
-    return {
-      address: hexAddress(address),
-      name: m?.path ?? "",
-      isDynamic,
-      modules: m ? [{ address: hexAddress(m.address), name: m.path || (m.isReflectionEmit ? "Dynamic Module" : "Unknown Module") }] : [],
-    };
-  });
-  const id = loader.defaultDomainId();
-  return [
-    { kind: "system", address: hexAddress(loader.systemDomain()), ...common, name: "", assemblies: [] },
-    { kind: "app", address: hexAddress(appDomain), id, ...common, name: loader.appDomainFriendlyName(appDomain), assemblies },
-  ];
+  if (d.id !== undefined) out.id = d.id;
+  return out;
 }
 
 export const dumpDomain = defineCommand<DumpDomainResult>({
   names: ["dumpdomain"],
   summary: "SOS: the System Domain and the AppDomain with their assemblies and modules",
   usage: "dumpdomain [DOMAIN]",
+  mayAskDac: () => false,
   run(session, args) {
     const a = parseArgs(args, []);
     if (a.positional.length > 1) throw new CommandError("usage: dumpdomain [DOMAIN]", "usage");
-    // One data source per session (type-source.ts): the DAC's blocks come from dac-loader.ts.
-    const src = typeSource(session);
-    let domains = src.dac ? dacDomainBlocks(src.dac) : domainBlocks(clrRuntime(session));
+    // One data source per session (runtime/type-source.ts).
+    const src = session.managed.typeSource();
+    let domains = src.domains().map(domainBlock);
     if (a.positional.length === 1) {
       const address = parseNumber(a.positional[0]!);
       domains = domains.filter((d) => parseInt(d.address, 16) === address);

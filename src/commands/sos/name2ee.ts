@@ -13,7 +13,7 @@ import { dacNameToClrmd } from "../../metadata/type-names.js";
 import { T, tokenTable } from "../../metadata/tables.js";
 import { fileNameOf } from "../../native/modules.js";
 import { defineCommand, hexAddress } from "../command.js";
-import { typeSource, type SourceModule, type TypeSource } from "./type-source.js";
+import type { SourceModule, TypeSource } from "../../runtime/type-source.js";
 
 export interface Name2eeMatch {
   kind: "type" | "method";
@@ -142,6 +142,7 @@ export const name2ee = defineCommand<Name2eeResult>({
   names: ["name2ee"],
   summary: "SOS: the MethodTable or MethodDesc of a type or method, by name",
   usage: "name2ee MODULE|* TYPE[.METHOD]   or   name2ee MODULE!TYPE[.METHOD]",
+  mayAskDac: () => false,
   run(session, args) {
     let moduleQuery: string;
     let nameQuery: string;
@@ -156,7 +157,7 @@ export const name2ee = defineCommand<Name2eeResult>({
       throw new CommandError("usage: name2ee MODULE|* TYPE[.METHOD]  (or MODULE!TYPE[.METHOD])", "usage");
     }
     if (!moduleQuery || !nameQuery) throw new CommandError("usage: name2ee MODULE|* TYPE[.METHOD]", "usage");
-    const src = typeSource(session);
+    const src = session.managed.typeSource();
     const wildcard = moduleQuery === "*";
     const candidates = src.modules().filter((m) => wildcard || moduleMatches(moduleQuery, m.path));
     if (candidates.length === 0) throw new CommandError(`Failed to find module matching '${moduleQuery}'.`, "no-such-module");
