@@ -7,7 +7,7 @@ import { ClrscopeError, CommandError, MemoryNotInDump, tryOrUndefined } from "..
 import { MissingRuntimeDataError } from "./contracts/descriptor.js";
 import type { MetadataReader } from "../metadata/metadata.js";
 import { T, token, tokenTable } from "../metadata/tables.js";
-import { dacMethodName } from "../metadata/type-names.js";
+import { dacMethodName, genericParam } from "../metadata/type-names.js";
 import type { ClrRuntime, MethodCodeVersions } from "./clr-runtime.js";
 import type { DacRuntime } from "./dac/dac-runtime.js";
 import { DAC_JIT_TYPES, DAC_OPTIMIZATION_TIERS } from "./dac/sos-dac.js";
@@ -604,7 +604,7 @@ class DacTypeSource implements TypeSource {
       if (e instanceof ClrscopeError) return `<MethodDesc 0x${methodDesc.toString(16)}>`;
       throw e;
     }
-    if (dacName.includes("[[")) return dacName;
+    if (dacName.includes("[[")) return this.withGenericParamNames(methodDesc, dacName);
     try {
       const d = this.dac.sos.methodDescData(methodDesc);
       if (d.bIsDynamic) return dacName;
@@ -612,6 +612,29 @@ class DacTypeSource implements TypeSource {
       const typeToken = this.dac.sos.methodTableData(d.MethodTablePtr).cl >>> 0;
       if (!meta || tokenTable(d.MDToken) !== T.MethodDef || tokenTable(typeToken) !== T.TypeDef) return dacName;
       return dacMethodName({ kind: "named", md: meta, token: typeToken, args: [] }, meta, d.MDToken & 0xffffff, []);
+    } catch (e) {
+      if (e instanceof ClrscopeError) return dacName;
+      throw e;
+    }
+  }
+
+  /**
+   * An instantiated type's method whose own generic parameters are open (`Inner<int>.Park<U>`): the
+   * DAC names them by position (`!!0`, and the type's `!0`); the metadata's names, as the contracts
+   * backend gives them.
+   */
+  private withGenericParamNames(methodDesc: number, dacName: string): string {
+    if (!/!\d/.test(dacName)) return dacName;
+    try {
+      const d = this.dac.sos.methodDescData(methodDesc);
+      const meta = this.dac.moduleMetadata(d.ModulePtr);
+      const typeToken = this.dac.sos.methodTableData(d.MethodTablePtr).cl >>> 0;
+      if (!meta || tokenTable(d.MDToken) !== T.MethodDef || tokenTable(typeToken) !== T.TypeDef) return dacName;
+      const name = (owner: number, index: string) => {
+        const p = genericParam(meta, owner, Number(index));
+        return p.kind === "var" || p.kind === "mvar" ? p.name : `!${index}`;
+      };
+      return dacName.replace(/!!(\d+)/g, (_m, i: string) => name(d.MDToken >>> 0, i)).replace(/!(\d+)/g, (_m, i: string) => name(typeToken, i));
     } catch (e) {
       if (e instanceof ClrscopeError) return dacName;
       throw e;
