@@ -16,7 +16,8 @@ import type { DumpModuleResult } from "../../src/commands/sos/dumpmodule.js";
 import type { DumpmtResult } from "../../src/commands/sos/dumpmt.js";
 import type { DumpobjResult } from "../../src/commands/sos/dumpobj.js";
 import type { Ip2mdResult } from "../../src/commands/sos/ip2md.js";
-import type { ModulesResult } from "../../src/commands/sos/modules.js";
+import type { ModulesResult } from "../../src/commands/sos/clrmodules.js";
+import type { NativeModulesResult } from "../../src/commands/sos/modules.js";
 import type { Name2eeResult } from "../../src/commands/sos/name2ee.js";
 import type { PrintexceptionResult } from "../../src/commands/sos/printexception.js";
 import { resultOf, runCliJson, type CliDoc, type CliThread } from "../support/cli.js";
@@ -214,13 +215,16 @@ for (const type of ["full", "heap"] as const) {
       assert.deepEqual(ours.map((l) => l.replace(frameRow, "    SP $2 $3")), sos.lines.map((l) => l.replace(frameRow, "    SP $2 $3")));
     });
 
-    test("modules, dumpdomain and dumpmodule -mt: the process's module paths and the app's types", () => {
+    test("clrmodules, modules, dumpdomain and dumpmodule -mt: the process's module paths and the app's types", () => {
       const d = dump();
       const leaf = d.truth.methodTables.find((e) => e.name === "Scenarios.Outer+Leaf")!;
       const module = resultOf<DumpmtResult>(runCliJson(d.core, [`dumpmt ${leaf.methodTable}`], CONTRACTS_ONLY).docs, `dumpmt ${leaf.methodTable}`).module;
-      const { docs } = runCliJson(d.core, ["modules", "dumpdomain", `dumpmodule -mt ${module}`], CONTRACTS_ONLY);
+      const { docs } = runCliJson(d.core, ["clrmodules", "modules", "dumpdomain", `dumpmodule -mt ${module}`], CONTRACTS_ONLY);
       assertOnlyContracts(docs);
-      const modules = resultOf<ModulesResult>(docs, "modules");
+      const modules = resultOf<ModulesResult>(docs, "clrmodules");
+      // `modules` (SOS's): every image the process maps, the runtime and the app's assembly among them.
+      const images = resultOf<NativeModulesResult>(docs, "modules").images.map((m) => m.path);
+      for (const p of [d.truth.libcoreclr, d.truth.modules["scenarios"]!]) assert.ok(images.includes(p), `${p} not among the images`);
       for (const p of Object.values(d.truth.modules)) assert.ok(modules.modules.some((m) => m.path === p), `${p} not among the modules`);
       const domain = resultOf<DumpDomainResult>(docs, "dumpdomain").domains.find((x) => x.kind === "app")!;
       assert.deepEqual(domain.assemblies.map((a) => a.name), modules.modules.map((m) => m.path));

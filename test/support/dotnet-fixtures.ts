@@ -110,6 +110,8 @@ export interface ScenarioTruth {
   objectCounts: { name: string; methodTable: string; count: number }[];
   /** Heap strings "<prefix>0".."<prefix>N-1". */
   strings: { prefix: string; count: number };
+  /** Types whose objects the SOS oracle dumps (FieldKinds, CodedFailure, the pending async method's box, SemaphoreSlim+TaskNode, SemaphoreSlim). */
+  sosObjectTypes: { name: string; methodTable: string }[];
   /** A thrown-and-caught exception, pinned: its address is exact. */
   exception: { address: string; type: string; message: string };
 }

@@ -79,6 +79,7 @@ export const dumpDomain = defineCommand<DumpDomainResult>({
   names: ["dumpdomain"],
   summary: "SOS: the System Domain and the AppDomain with their assemblies and modules",
   usage: "dumpdomain [DOMAIN]",
+  mayAskDac: () => false,
   run(session, args) {
     const a = parseArgs(args, []);
     if (a.positional.length > 1) throw new CommandError("usage: dumpdomain [DOMAIN]", "usage");

@@ -3,11 +3,19 @@
 // the descriptor's `<FrameType>Identifier` globals (StackWalk contract, "Capital F Frame handling").
 import type { RuntimeTarget } from "./target.js";
 import { MAX_EXPLICIT_FRAMES } from "../../limits.js";
+import { hex } from "../../hex.js";
+import { warn } from "../../warnings.js";
 
 export interface ExplicitFrame {
   address: number;
   /** e.g. "InlinedCallFrame", "DebuggerU2MCatchHandlerFrame"; "Frame" when the identifier is unknown. */
   name: string;
+  /**
+   * An InlinedCallFrame's CallerReturnAddress: where its method resumes after the P/Invoke; 0 when
+   * the Frame is inactive (no call in progress). Absent for other Frames, or when the descriptor
+   * does not publish the field.
+   */
+  callerReturnAddress?: number;
   /**
    * The method the Frame stands for (the DAC's Frame::GetFunction), where the descriptor says:
    * an InlinedCallFrame with an active call whose Datum is a MethodDesc (.NET 11 publishes Datum).
@@ -30,8 +38,17 @@ export class FrameChain {
       seen.add(frame);
       const identifier = this.t.memory.tryReadPointer(frame);
       const name = this.frameNames().get(identifier) ?? "Frame";
-      const methodDesc = name === "InlinedCallFrame" ? this.inlinedCallTarget(frame) : undefined;
-      out.push({ address: frame, name, ...(methodDesc ? { methodDesc } : {}) });
+      const entry: ExplicitFrame = { address: frame, name };
+      if (name === "InlinedCallFrame" && this.t.descriptor.hasField("InlinedCallFrame", "CallerReturnAddress")) {
+        const ra = this.t.memory.tryReadPointer(this.t.at(frame, "InlinedCallFrame", "CallerReturnAddress"));
+        if (!Number.isNaN(ra)) entry.callerReturnAddress = ra;
+        else warn(`InlinedCallFrame ${hex(frame)}: its CallerReturnAddress is unreadable or no address (damaged Frame): the frame below it shows the unwound return address`);
+      }
+      if (name === "InlinedCallFrame") {
+        const methodDesc = this.inlinedCallTarget(frame);
+        if (methodDesc) entry.methodDesc = methodDesc;
+      }
+      out.push(entry);
       frame = this.t.memory.tryReadPointer(this.t.at(frame, "Frame", "Next"));
     }
     return out;

@@ -249,6 +249,23 @@ export class Loader {
     return m;
   }
 
+  /**
+   * The managed AssemblyLoadContext object of a module's binder (PEAssembly -> AssemblyBinder ->
+   * its ALC handle, read): 0 while the runtime has not created it; undefined when the descriptor
+   * does not publish the chain.
+   */
+  assemblyLoadContext(module: number): number | undefined {
+    const t = this.t;
+    const d = t.descriptor;
+    if (!d.hasField("PEAssembly", "AssemblyBinder") || !d.hasField("AssemblyBinder", "AssemblyLoadContext")) return undefined;
+    const peAssembly = this.module(module).peAssembly;
+    if (peAssembly === 0) return undefined;
+    const binder = t.pointerField(peAssembly, "PEAssembly", "AssemblyBinder");
+    if (binder === 0) return undefined;
+    const handle = t.pointerField(binder, "AssemblyBinder", "AssemblyLoadContext");
+    return handle === 0 ? 0 : t.pointer(handle);
+  }
+
   /** PEAssembly -> PEImage -> loaded PEImageLayout (TryGetLoadedImageContents). */
   private imageLayout(peAssembly: number): ImageLayoutInfo | undefined {
     const t = this.t;
