@@ -71,3 +71,9 @@ export const MAX_EXCEPTION_STACK_FRAMES = 100_000;
 
 /** Bytes of one method's debug-info bounds table read at most (real ones are a few hundred). */
 export const MAX_DEBUG_INFO_BYTES = 1 << 20;
+
+/** FieldDescs of one type read at most (EEClass counts are 16-bit). */
+export const MAX_FIELDS_PER_TYPE = 65_536;
+
+/** Levels of embedded structs whose fields dumpobj lists. */
+export const MAX_STRUCT_FIELD_DEPTH = 4;

@@ -3,9 +3,9 @@
 // .NET 10's data descriptor publishes no FieldDesc layout, only the String and System.Exception
 // fields; every other type's fields come from the runtime's DAC (SOS's DisplayFields: parents'
 // fields first, statics included) when it can be loaded, and are otherwise not listed.
-import { ClrscopeError, CommandError } from "../../errors.js";
+import { ClrscopeError, CommandError, tryOrUndefined } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
-import type { ClrRuntime } from "../../runtime/clr-runtime.js";
+import type { ClrRuntime, ContractField } from "../../runtime/clr-runtime.js";
 import type { ExceptionField } from "../../runtime/contracts/object.js";
 import { MissingRuntimeDataError } from "../../runtime/contracts/descriptor.js";
 import { GlobalUnreadableError } from "../../runtime/contracts/target.js";
@@ -86,7 +86,7 @@ export interface DumpobjResult {
   /** The fields listed (from the descriptor or the DAC); null when they cannot be listed. */
   fields: DumpobjField[] | null;
   /** Where the fields come from. */
-  fieldsSource?: "descriptor" | "dac";
+  fieldsSource?: "descriptor" | "dac" | "contracts";
   /** Which fields are listed, or why none are. */
   fieldsNote: string;
   /** Where listing the fields stopped early (SOS: "Unable to display fields"). */
@@ -227,6 +227,9 @@ export function dumpObject(session: Session, address: number): DumpobjResult {
       } catch (e) {
         if (!(e instanceof ClrscopeError)) throw e;
       }
+    } else if (a.elementTypeHandle !== 0 && (a.elementTypeHandle & 2) === 0) {
+      // Without the DAC: the element type's signature CorElementType from its MethodTable.
+      result.array.elementKind = tryOrUndefined(() => rt.typeSystemDetails().signatureElementType(a.elementTypeHandle));
     }
     const kind = result.array.elementKind;
     if (kind === ET.I1 || kind === ET.U1 || kind === ET.CHAR) {
@@ -250,6 +253,18 @@ export function dumpObject(session: Session, address: number): DumpobjResult {
     } catch (e) {
       if (!(e instanceof ClrscopeError)) throw e;
       dacFailure = e.message;
+    }
+  }
+  // .NET 11 publishes the FieldDesc layout: every field, as SOS lists them, from the contracts alone.
+  if (rt.fields) {
+    const naming: FieldNaming = { metadata: (m) => names.moduleMetadata(m), describeRef: (ref) => describeRef(rt, names, ref, nameOf) };
+    const fields = rt.fields(info.methodTable, address, naming.metadata);
+    if (fields) {
+      if (info.isString) result.string = objects.stringValue(address);
+      result.fields = fields.map((f) => dacField({ methodTableName: (mt) => objectTypeName(rt, names, mt, nameOf) }, naming, f));
+      result.fieldsSource = "contracts";
+      result.fieldsNote = "fields from the runtime's FieldDescs (data contracts)";
+      return result;
     }
   }
   if (info.isString) {
@@ -368,7 +383,12 @@ function typeDefFullName(md: MetadataReader, rid: number): string {
 }
 
 /** A DAC field's Type column as SOS DisplayFields computes it. */
-function dacFieldType(dac: DacRuntime, naming: FieldNaming, f: DacField): string {
+/** What a field row needs to name types: the DAC, or the session's type source. */
+interface TypeNaming {
+  methodTableName(methodTable: number): string;
+}
+
+function dacFieldType(dac: TypeNaming, naming: FieldNaming, f: DacField | ContractField): string {
   try {
     if ((f.elementType === ET.VALUETYPE || f.elementType === ET.CLASS) && f.typeMethodTable !== 0) return dac.methodTableName(f.typeMethodTable);
     if (f.elementType === ET.CLASS && (f.typeToken & 0xffffff) !== 0) {
@@ -406,7 +426,7 @@ function dacValue(v: DacFieldValue): Pick<DumpobjField, "kind" | "value" | "note
   }
 }
 
-function dacField(dac: DacRuntime, naming: FieldNaming, f: DacField): DumpobjField {
+function dacField(dac: TypeNaming, naming: FieldNaming, f: DacField | ContractField): DumpobjField {
   let name = `<field 0x${f.token.toString(16)}>`;
   try {
     const md = naming.metadata(f.module);
@@ -553,14 +573,14 @@ export const dumpobj = defineCommand<DumpobjResult>({
     if (r.string !== undefined) lines.push(`String:      ${r.string}`);
     if (r.noFields) return lines.join("\n");
     lines.push("Fields:");
-    if (r.fields && r.fields.length > 0 && r.fieldsSource === "dac") {
+    if (r.fields && r.fields.length > 0 && (r.fieldsSource === "dac" || r.fieldsSource === "contracts")) {
       lines.push(...renderDacFields(r.fields));
       if (r.fieldsFailure) lines.push("Unable to display fields");
     } else if (r.fields && r.fields.length > 0) {
       lines.push(`(${r.fieldsNote})`);
       lines.push(...renderFields(r.fields));
     } else {
-      lines.push(r.fieldsSource === "dac" ? "None" : `<${r.fieldsNote || "None"}>`);
+      lines.push(r.fieldsSource === "dac" || r.fieldsSource === "contracts" ? "None" : `<${r.fieldsNote || "None"}>`);
     }
     return lines.join("\n");
   },
