@@ -3,7 +3,7 @@
 // .NET 10's data descriptor publishes no FieldDesc layout, only the String and System.Exception
 // fields; every other type's fields come from the runtime's DAC (SOS's DisplayFields: parents'
 // fields first, statics included) when it can be loaded, and are otherwise not listed.
-import { ClrscopeError, CommandError } from "../../errors.js";
+import { ClrscopeError, CommandError, tryOrUndefined } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
 import type { ClrRuntime } from "../../runtime/clr-runtime.js";
 import type { ExceptionField } from "../../runtime/contracts/object.js";
@@ -73,6 +73,11 @@ export interface DumpobjResult {
   isFree: boolean;
   /** Strings: the text. */
   string?: string;
+  /**
+   * A System.RuntimeType (or its RuntimeTypeCache): the type it stands for, from its m_handle field
+   * (SOS's PrintRuntimeTypeInfo): a MethodTable with its name, or a TypeDesc.
+   */
+  runtimeType?: { methodTable: string; name: string } | { typeDesc: string };
   array?: {
     rank: number | null;
     length: number;
@@ -242,7 +247,7 @@ export function dumpObject(session: Session, address: number): DumpobjResult {
   }
   if (dac.runtime) {
     // Every field, statics included, as SOS lists them: the DAC's FieldDescs (.NET 10's descriptor publishes none).
-    const naming: FieldNaming = { metadata: (m) => names.moduleMetadata(m), describeRef: (ref) => describeRef(rt, names, ref, nameOf) };
+    const naming: FieldNaming = { metadata: (m) => names.moduleMetadata(m), describeRef: (ref) => describeRef(rt, names, ref, nameOf), typeName: (mt) => objectTypeName(rt, names, mt, nameOf) };
     try {
       if (info.isString) result.string = objects.stringValue(address);
       listDacFields(result, dac.runtime, naming, info.methodTable, address);
@@ -281,6 +286,28 @@ function listDacFields(result: DumpobjResult, dac: DacRuntime, naming: FieldNami
   if (list.failure) result.fieldsFailure = list.failure;
   result.fieldsSource = "dac";
   result.fieldsNote = `fields from the DAC ${dac.path}`;
+  if (result.name === "System.RuntimeType") result.runtimeType = runtimeTypeOf(result.fields, naming.typeName);
+  else if (result.name === "System.RuntimeType+RuntimeTypeCache") {
+    // The cache's RuntimeType (m_runtimeType), as SOS follows it.
+    const ref = result.fields.find((f) => f.name === "m_runtimeType" && f.attr === "instance" && f.kind === "ref");
+    const runtimeType = ref ? Number(ref.value) : 0;
+    if (runtimeType !== 0) {
+      const fields = tryOrUndefined(() => dac.fieldList(dac.object(runtimeType).methodTable, runtimeType).fields.map((f) => dacField(dac, naming, f)));
+      if (fields) result.runtimeType = runtimeTypeOf(fields, naming.typeName);
+    }
+  }
+}
+
+/** TypeHandle bit 1: a TypeDesc, not a MethodTable (RUNTIMETYPE_HANDLE_IS_TYPEDESC). */
+const TYPE_HANDLE_TYPEDESC = 2;
+
+/** What a RuntimeType's m_handle field stands for (undefined when it has none). */
+function runtimeTypeOf(fields: DumpobjField[], typeName: (methodTable: number) => string): DumpobjResult["runtimeType"] {
+  const handleField = fields.find((f) => f.name === "m_handle" && f.attr === "instance" && f.kind === "pointer");
+  if (!handleField) return undefined;
+  const handle = Number(BigInt(handleField.value));
+  if (handle & TYPE_HANDLE_TYPEDESC) return { typeDesc: hexAddress(handle - TYPE_HANDLE_TYPEDESC) };
+  return { methodTable: hexAddress(handle), name: typeName(handle) };
 }
 
 /** The DAC's GetObjectData of `address`; CommandError(not-an-object) when the DAC rejects it. */
@@ -314,6 +341,14 @@ export function dumpObjectWithDac(dac: DacRuntime, address: number): DumpobjResu
   }
   const naming: FieldNaming = {
     metadata: (m) => dac.moduleMetadata(m),
+    typeName: (mt) => {
+      try {
+        return dac.methodTableName(mt);
+      } catch (e) {
+        if (!(e instanceof ClrscopeError)) throw e;
+        return `<Unloaded Type ${hexAddress(mt)}>`;
+      }
+    },
     describeRef: (ref) => {
       try {
         const r = dac.object(ref);
@@ -355,10 +390,11 @@ function sosElementTypeName(et: number): string {
   return ELEMENT_TYPE_NAMES[et] ?? primitiveTypeName(et)?.replace(/^System\./, "") ?? "";
 }
 
-/** What turning DAC fields into rows needs from a backend: module metadata (names) and referenced objects. */
+/** What turning DAC fields into rows needs from a backend: module metadata (names), referenced objects, type names. */
 interface FieldNaming {
   metadata(module: number): MetadataReader | undefined;
   describeRef(ref: number): { valueType?: string; string?: string };
+  typeName(methodTable: number): string;
 }
 
 /** A TypeDef's name as SOS's NameForToken spells it: namespace, enclosing types joined by "+". */
@@ -543,6 +579,9 @@ export const dumpobj = defineCommand<DumpobjResult>({
     if (r.isFree) return [`Free Object`, `Size:        ${r.size}(0x${r.size.toString(16)}) bytes`].join("\n");
     // SOS's PrintObj: no EEClass line (JSON has it), an Array line instead of File for arrays.
     const lines = [`Name:        ${r.name}`, `MethodTable: ${p(r.methodTable)}`, `Size:        ${r.size}(0x${r.size.toString(16)}) bytes`];
+    const rtype = r.runtimeType;
+    if (rtype && "typeDesc" in rtype) lines.push(`TypeDesc:    ${p(rtype.typeDesc).toUpperCase()}`);
+    else if (rtype) lines.push(`Type Name:   ${rtype.name}`, `Type MT:     ${p(rtype.methodTable)}`);
     if (r.array) {
       const type = r.array.elementKind !== undefined ? sosElementTypeName(r.array.elementKind) : r.array.elementType;
       lines.push(`Array:       Rank ${r.array.rank ?? "?"}, Number of elements ${r.array.length}, Type ${type}`);
