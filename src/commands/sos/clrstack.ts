@@ -9,7 +9,7 @@ import { ClrscopeError, CommandError, tryOrUndefined } from "../../errors.js";
 import { warnLiveThreadNotInDump, warnUnknownCodeBeforeFallback, warnScannedFrames, warnWalkEndedBelowFrames, warnWalkStoppedEarly } from "../../runtime/stack-checks.js";
 import type { ExplicitFrame, ManagedThread } from "../../runtime/clr-runtime.js";
 import { NoRuntimeError } from "../../runtime/open-runtime.js";
-import type { DacRuntime, DacWalkedFrame } from "../../runtime/dac/dac-runtime.js";
+import type { DacRuntime, DacThreadWalk, DacWalkedFrame } from "../../runtime/dac/dac-runtime.js";
 import type { DacValue } from "../../runtime/dac/xclrdata.js";
 import { SourceLines, type ManagedModuleRef } from "../../runtime/source-lines.js";
 import { warn, warningsOf } from "../../warnings.js";
@@ -170,6 +170,26 @@ function dacStackOf(session: Session, dac: DacRuntime, thread: ManagedThread, wa
   return { osId: thread.osId, managedId: thread.managedId, dbg: native ? native.index - 1 : null, frames };
 }
 
+/** The DAC's names of a walk's managed frames, asked for at once (dacStackOf then costs no round trips). */
+function prefetchNames(dac: DacRuntime, walked: DacWalkedFrame[]): void {
+  dac.prefetch("methodDescName", [...new Set(walked.filter((f) => f.frameAddress === 0 && f.methodDesc !== 0).map((f) => f.methodDesc))].map((md) => [md]));
+}
+
+/**
+ * What annotate asks the DAC, for every row at once: one round trip per kind of question (the
+ * method each explicit Frame stands for, each frame's MethodDesc, its module, the module's file),
+ * not one per row.
+ */
+function prefetchAnnotations(dac: DacRuntime, rows: ClrStackFrame[], walked: DacWalkedFrame[]): void {
+  const ask = <T>(items: Iterable<T>) => [...new Set(items)].map((x) => [x as number]);
+  dac.prefetch("methodDescFromFrame", ask(rows.filter((r) => r.kind === "frame").map((r) => parseInt(r.sp, 16))));
+  const methodDescs = [...new Set(walked.filter((f) => f.frameAddress === 0 && f.methodDesc !== 0).map((f) => f.methodDesc))];
+  dac.prefetch("methodDescData", ask(methodDescs));
+  const modules = methodDescs.flatMap((md) => tryOrUndefined(() => dac.methodDesc(md).module) ?? []);
+  dac.prefetch("moduleData", ask(modules));
+  dac.prefetch("peFileName", ask(modules.flatMap((m) => tryOrUndefined(() => dac.sos.moduleData(m).PEAssembly) || [])));
+}
+
 /** The SOS value of an argument or local: its first 1, 2, 4 or 8 bytes as a number, else 0. */
 function clrStackValue(v: DacValue, name: string | null): ClrStackValue {
   let value: string | null = null;
@@ -301,20 +321,38 @@ export const clrStack = defineCommand<ClrStackResult>({
     const walkOptions = { args: options.parameters, locals: options.locals, ilOffsets: options.lines || options.locals };
     // Method names as the rows of this walk have them: ours over metadata, or the DAC's.
     const nameOf = stacks ? (md: number) => session.names!.methodSignature(md) : (md: number) => dac.runtime!.sos.methodDescName(md);
-    threads.forEach((t, i) => {
+    // Every thread's walk in one round trip to the DAC host; if the host dies in it, thread by
+    // thread (the failing thread's call then says which walk killed it).
+    let walks: DacThreadWalk[] | undefined;
+    try {
+      walks = dac.runtime.stackWalks(threads.map((t) => t.osId), walkOptions);
+    } catch (e) {
+      if (!(e instanceof ClrscopeError)) throw e;
+    }
+    const walkedOf = threads.map((t, i) => () => {
       throwIfCancelled();
+      const w = walks?.[i];
+      if (w && "error" in w) throw w.error;
+      return (w ? w.frames : dac.runtime!.stackWalk(t.osId, walkOptions)) ?? [];
+    });
+    const rows: { stack: ClrStackResult["threads"][number]; walked: DacWalkedFrame[] }[] = [];
+    threads.forEach((t, i) => {
       let walked: DacWalkedFrame[] = [];
       try {
-        walked = dac.runtime!.stackWalk(t.osId, walkOptions) ?? [];
+        walked = walkedOf[i]!();
       } catch (e) {
         // The contracts walk stands without the DAC's; the DAC walk has nothing else.
         if (!stacks || !(e instanceof ClrscopeError)) throw e;
         result.note = `thread 0x${t.osId.toString(16)}: no parameters, locals or source lines: ${e.message}`;
       }
-      const stack = stacks ? stacks[i]! : dacStackOf(session, dac.runtime!, t, walked);
-      annotate(dac.runtime!, stack.frames, walked, options, lines, nameOf);
-      result.threads.push(stack);
+      if (!stacks) prefetchNames(dac.runtime!, walked);
+      rows.push({ stack: stacks ? stacks[i]! : dacStackOf(session, dac.runtime!, t, walked), walked });
     });
+    prefetchAnnotations(dac.runtime, rows.flatMap((r) => r.stack.frames), rows.flatMap((r) => r.walked));
+    for (const { stack, walked } of rows) {
+      annotate(dac.runtime, stack.frames, walked, options, lines, nameOf);
+      result.threads.push(stack);
+    }
     return result;
   },
   render(r) {

@@ -190,14 +190,58 @@ export class DacHost {
    * every caller); stack walks are large and asked once per thread, so they are not.
    */
   call(target: "sos" | "xclr", method: string, args: unknown[]): unknown {
-    const key = target === "sos" && args.every((a) => typeof a === "number") ? `${method}(${args.join(",")})` : undefined;
+    const key = answerKey(target, method, args);
     if (key !== undefined && this.answers.has(key)) return this.answers.get(key);
     const value = this.request(target, method, args);
     if (key !== undefined) {
-      if (this.answers.size >= MAX_KEPT_DAC_ANSWERS) this.answers.clear();
-      this.answers.set(key, deepFreeze(value));
+      this.keep(key, value);
+      return this.answers.get(key);
     }
     return value;
+  }
+
+  /**
+   * Many calls in one round trip: each one's value, or the error it threw in the host. ISOSDacInterface
+   * answers are kept as single calls keep them (so `prefetch` then single calls cost no more trips).
+   * A host that dies or hangs during the batch throws as a single call would.
+   */
+  callMany(target: "sos" | "xclr", method: string, argsList: unknown[][]): ({ value: unknown } | { error: Error })[] {
+    const out: ({ value: unknown } | { error: Error } | undefined)[] = argsList.map(() => undefined);
+    const pending: number[] = [];
+    argsList.forEach((args, i) => {
+      const key = answerKey(target, method, args);
+      if (key !== undefined && this.answers.has(key)) out[i] = { value: this.answers.get(key) };
+      else pending.push(i);
+    });
+    if (pending.length > 0) {
+      const c = this.started();
+      const what = `${pending.length} × ${method}`;
+      const t0 = performance.now();
+      this.send({ kind: "batch", calls: pending.map((i) => ({ kind: "call", target, method, args: argsList[i]! })) }, what);
+      const reply = this.await(c, what);
+      this.stats.requests++;
+      this.stats.byMethod.set(method, (this.stats.byMethod.get(method) ?? 0) + 1);
+      this.stats.waitMs += performance.now() - t0;
+      if (!reply.ok) throw fromWireError(reply.error);
+      const replies = reply.value as HostReply[];
+      pending.forEach((i, j) => {
+        const r = replies[j];
+        if (!r) throw new DacHostError("dac-host-failed", `the DAC host answered ${replies.length} of ${pending.length} calls of ${method}`);
+        if (!r.ok) {
+          out[i] = { error: fromWireError(r.error) };
+          return;
+        }
+        const key = answerKey(target, method, argsList[i]!);
+        if (key !== undefined) this.keep(key, r.value);
+        out[i] = { value: key !== undefined ? this.answers.get(key) : r.value };
+      });
+    }
+    return out as ({ value: unknown } | { error: Error })[];
+  }
+
+  private keep(key: string, value: unknown): void {
+    if (this.answers.size >= MAX_KEPT_DAC_ANSWERS) this.answers.clear();
+    this.answers.set(key, deepFreeze(value));
   }
 
   private request(target: "sos" | "xclr", method: string, args: unknown[]): unknown {
@@ -312,6 +356,11 @@ export class DacHost {
     }
     return out as unknown as T;
   }
+}
+
+/** The key an ISOSDacInterface answer is kept under (calls with numbers only); undefined: not kept. */
+function answerKey(target: "sos" | "xclr", method: string, args: unknown[]): string | undefined {
+  return target === "sos" && args.every((a) => typeof a === "number") ? `${method}(${args.join(",")})` : undefined;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -38,6 +38,7 @@ function call(request: HostCall): unknown {
 function answer(request: HostRequest): HostReply {
   try {
     if (request.kind === "call") return { ok: true, value: call(request) };
+    if (request.kind === "batch") return { ok: true, value: request.calls.map((c) => answer(c)) };
     const loaded = loadDac(openCoreDump(request.dump, request.options), request.dacPath, request.version);
     if (!loaded.dac) return { ok: true, value: { error: loaded.error } };
     dac = loaded.dac;

@@ -30,7 +30,13 @@ export interface HostCall {
   args: unknown[];
 }
 
-export type HostRequest = HostInit | HostCall;
+/** Several calls in one round trip, answered in order, each with its value or its error. */
+export interface HostBatch {
+  kind: "batch";
+  calls: HostCall[];
+}
+
+export type HostRequest = HostInit | HostCall | HostBatch;
 
 export interface WireError {
   name: string;
