@@ -35,7 +35,17 @@ export interface Session {
  * runtime and a trusted DAC: the first command that needs it then finds it ready.
  */
 export function startSessionDac(session: Session): void {
-  if (!session.dacHost && session.process.runtime) session.dacHost = startDac(session.process, session.dacPath);
+  if (!session.dacHost && runtimeFile(session.process)) session.dacHost = startDac(session.process, session.dacPath);
+}
+
+/**
+ * The dump's libcoreclr.so as its NT_FILE note names it, and the version its path shows: enough to
+ * decide about the DAC host before the module list is built (the host builds its own).
+ */
+function runtimeFile(process: NativeProcess): { path: string; version?: string } | undefined {
+  const file = process.core.files.find((f) => f.path.endsWith("/libcoreclr.so"));
+  if (!file) return undefined;
+  return { path: file.path, version: /\/Microsoft\.NETCore\.App\/([^/]+)\/libcoreclr\.so$/.exec(file.path)?.[1] };
 }
 
 /** The first .NET major version whose data contracts answer the commands that declare mayAskDac false. */
@@ -46,7 +56,7 @@ const CONTRACTS_SUFFICE_FROM_MAJOR = 10;
  * have the data contracts they need and each command says it does not (Command.mayAskDac).
  */
 export function batchMayAskDac(session: Session, commands: { command: Command<unknown>; args: string[] }[]): boolean {
-  const major = Number(/^(\d+)\./.exec(session.process.runtime?.version ?? "")?.[1]);
+  const major = Number(/^(\d+)\./.exec(runtimeFile(session.process)?.version ?? "")?.[1]);
   if (!(major >= CONTRACTS_SUFFICE_FROM_MAJOR)) return true;
   return commands.some(({ command, args }) => command.mayAskDac?.(args) ?? true);
 }

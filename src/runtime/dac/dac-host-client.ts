@@ -16,6 +16,7 @@ import { MAX_KEPT_DAC_ANSWERS } from "../../limits.js";
 import { encodeFrame, FrameReader, HOST_REPLY_FD, HOST_REQUEST_FD, sleepMs, writeAllSync, type HostInit, type HostReply, type HostRequest, fromWireError } from "./host-protocol.js";
 import { SosDac } from "./sos-dac.js";
 import { XclrDataProcess } from "./xclrdata.js";
+import type { TrustedDac } from "./dac-provenance.js";
 
 /** How long one DAC call may take before the host is taken for hung (CLRSCOPE_DAC_TIMEOUT seconds overrides). */
 const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
@@ -98,6 +99,8 @@ export class DacHost {
   private readonly buffer = Buffer.alloc(READ_CHUNK);
   /** Milliseconds the DAC took to load in the current host. */
   private initMs?: number;
+  /** The DAC the host loaded, and why it may be loaded (when the host chose it). */
+  private trusted?: TrustedDac;
   /** ISOSDacInterface answers already given, by method and arguments. */
   private readonly answers = new Map<string, unknown>();
   /** Requests answered, and milliseconds spent waiting for them (bench/). */
@@ -159,10 +162,10 @@ export class DacHost {
   }
 
   /** Waits until the DAC is loaded: its load time, or why it did not load (one line). */
-  ready(): { initMs: number } | { error: string } {
+  ready(): { initMs: number; trusted?: TrustedDac } | { error: string } {
     try {
       this.started();
-      return { initMs: this.initMs ?? 0 };
+      return { initMs: this.initMs ?? 0, trusted: this.trusted };
     } catch (e) {
       if (e instanceof DacHostError) return { error: e.message };
       throw e;
@@ -264,12 +267,13 @@ export class DacHost {
     if (c.starting) {
       const reply = this.await(c, "start");
       c.starting = false;
-      const value = reply.ok ? (reply.value as { initMs?: number; error?: string }) : { error: fromWireError(reply.error).message };
+      const value = reply.ok ? (reply.value as { initMs?: number; trusted?: TrustedDac; error?: string }) : { error: fromWireError(reply.error).message };
       if (value.error !== undefined) {
         this.close();
         throw new DacHostError("dac-host-failed", value.error);
       }
       this.initMs = value.initMs;
+      this.trusted = value.trusted;
     }
     return c;
   }

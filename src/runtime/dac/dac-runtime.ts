@@ -10,7 +10,7 @@ import type { ManagedThread, ThreadStoreCounts } from "../clr-runtime.js";
 import { readImageMetadata } from "../managed-names.js";
 import { resolve } from "node:path";
 import { DacHost } from "./dac-host-client.js";
-import { findTrustedDac, type TrustedDac } from "./dac-provenance.js";
+import type { TrustedDac } from "./dac-provenance.js";
 import type { DacFieldDescData, SosDac } from "./sos-dac.js";
 import type { DacStackFrame, StackWalkOptions, XclrDataProcess } from "./xclrdata.js";
 
@@ -537,26 +537,29 @@ export interface StartedDac {
   error?: string;
 }
 
-/** Finds the trusted DAC for a dump and starts loading it in a host process; returns at once. */
+/**
+ * Starts a host process that finds the trusted DAC for a dump (findTrustedDac, there: the module
+ * list and build-id checks cost this process nothing) and loads it; returns at once.
+ */
 export function startDac(process: NativeProcess, userPath?: string): StartedDac {
-  const trusted = findTrustedDac(process, userPath);
-  if ("error" in trusted) return { error: trusted.error };
-  const host = new DacHost({ kind: "init", dump: resolve(process.core.source.name), options: process.options, dacPath: trusted.path, version: trusted.version });
+  const host = new DacHost({ kind: "init", dump: resolve(process.core.source.name), options: process.options, userDacPath: userPath });
   try {
     host.start();
   } catch (e) {
     if (!(e instanceof ClrscopeError)) throw e;
     return { error: e.message };
   }
-  return { host, trusted };
+  return { host };
 }
 
 /** The DAC backend over a started host, once its DAC has loaded; or why not (one line). */
 export function dacRuntimeOf(started: StartedDac, memory: Memory): { dac?: DacRuntime; error?: string } {
-  const { host, trusted } = started;
-  if (!host || !trusted) return { error: started.error };
+  const { host } = started;
+  if (!host) return { error: started.error };
   const ready = host.ready();
   if ("error" in ready) return { error: ready.error };
+  const trusted = ready.trusted ?? started.trusted;
+  if (!trusted) return { error: "the DAC host did not say which DAC it loaded" };
   return { dac: new DacRuntime({ ...trusted, sos: host.sos, xclr: host.xclr, initMs: ready.initMs, batch: host }, memory) };
 }
 
