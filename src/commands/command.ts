@@ -35,6 +35,7 @@ export interface Session {
  * runtime and a trusted DAC: the first command that needs it then finds it ready.
  */
 export function startSessionDac(session: Session): void {
+  if (session.backend === "contracts") return;
   if (!session.dacHost && runtimeFile(session.process)) session.dacHost = startDac(session.process, session.dacPath);
 }
 
@@ -61,6 +62,9 @@ export function batchMayAskDac(session: Session, commands: { command: Command<un
   return commands.some(({ command, args }) => command.mayAskDac?.(args) ?? true);
 }
 
+/** Why the DAC is not there when `--backend contracts` disables it: never started nor consulted. */
+export const DAC_DISABLED = "--backend contracts disables the DAC";
+
 /** Ends the DAC host process, if any (the session is over). */
 export function closeSessionDac(session: Session): void {
   session.dacHost?.host?.close();
@@ -68,6 +72,7 @@ export function closeSessionDac(session: Session): void {
 
 /** The DAC backend (the runtime's own libmscordaccore.so, in its host process), or why it is not available. */
 export function dacRuntime(session: Session): { runtime?: DacRuntime; error?: string } {
+  if (session.backend === "contracts") return { error: DAC_DISABLED };
   if (!session.dac) {
     session.dacHost ??= startDac(session.process, session.dacPath);
     const { dac, error } = dacRuntimeOf(session.dacHost, session.process.memory);

@@ -7,48 +7,22 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Memory } from "../../src/dump/address-space.js";
-import { ClrscopeError, CorruptDataError, MemoryNotInDump } from "../../src/errors.js";
+import { ClrscopeError, CorruptDataError } from "../../src/errors.js";
 import { CodeVersions } from "../../src/runtime/contracts/code-versions.js";
 import { RuntimeDescriptor, type TypeLayout } from "../../src/runtime/contracts/descriptor.js";
 import type { Loader } from "../../src/runtime/contracts/loader.js";
 import type { RuntimeTypeSystemDetails } from "../../src/runtime/contracts/runtime-type-system.js";
 import { RuntimeTarget } from "../../src/runtime/contracts/target.js";
+import { SyntheticMemory } from "../support/descriptor-writer.js";
 
 const BASE = 0x10000;
 const SIZE = 0x1000;
 
-/** Little-endian memory from BASE to BASE+SIZE; everything else is not in the dump. */
-class SyntheticMemory implements Memory {
-  readonly bytes = new Uint8Array(SIZE);
-  private readonly view = new DataView(this.bytes.buffer);
-  u64(at: number, v: number): void {
-    this.view.setBigUint64(at - BASE, BigInt(v), true);
-  }
-  u32(at: number, v: number): void {
-    this.view.setUint32(at - BASE, v, true);
-  }
-  u8(at: number, v: number): void {
-    this.view.setUint8(at - BASE, v);
-  }
-  tryRead(address: number, length: number): Uint8Array | undefined {
-    return address >= BASE && address + length <= BASE + SIZE ? this.bytes.slice(address - BASE, address - BASE + length) : undefined;
-  }
-  read(address: number, length: number): Uint8Array {
-    const b = this.tryRead(address, length);
-    if (!b) throw new MemoryNotInDump(address, length);
-    return b;
-  }
-  readU64(address: number): bigint {
-    const b = this.read(address, 8);
-    return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
-  }
-  tryReadPointer(address: number): number {
-    const b = this.tryRead(address, 8);
-    return b ? Number(new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true)) : NaN;
-  }
-  origin(address: number): "dump" | "missing" {
-    return this.tryRead(address, 1) ? "dump" : "missing";
-  }
+/** Memory from BASE to BASE+SIZE (structures placed by hand below); everything else is not in the dump. */
+function syntheticMemory(): SyntheticMemory {
+  const m = new SyntheticMemory(BASE, SIZE);
+  m.map(BASE, SIZE);
+  return m;
 }
 
 const layout = (fields: Record<string, number>): TypeLayout => ({ fields: new Map(Object.entries(fields).map(([f, offset]) => [f, { offset }])) });
@@ -81,7 +55,7 @@ const REJIT_IL = 0x6000_1234;
 const TOKEN = 0x06000005;
 
 function rejittedMethod(): SyntheticMemory {
-  const m = new SyntheticMemory();
+  const m = syntheticMemory();
   m.u64(MD + 0x18, CODE_DATA);
   m.u64(MT + 0x28, MODULE);
   m.u64(CODE_DATA + 0x10, VERSIONING);

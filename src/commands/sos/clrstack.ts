@@ -114,9 +114,9 @@ function walkStack(session: Session, thread: ManagedThread): ThreadStack {
   // that context, then again with the context the Frame restores (its CallerReturnAddress), which
   // is also the IP of the managed frame it sits in.
   const pushFrame = (fr: ExplicitFrame, ip: number): number | undefined => {
-    out.push(frameRow(fr.address, fr.name, ip));
+    out.push(frameRow(session, fr, ip));
     if (!fr.callerReturnAddress) return undefined;
-    out.push(frameRow(fr.address, fr.name, fr.callerReturnAddress));
+    out.push(frameRow(session, fr, fr.callerReturnAddress));
     return fr.callerReturnAddress;
   };
   let next = 0;
@@ -142,8 +142,42 @@ function walkStack(session: Session, thread: ManagedThread): ThreadStack {
   return { osId: thread.osId, managedId: thread.managedId, dbg: native ? native.index - 1 : null, frames: out };
 }
 
-function frameRow(address: number, name: string, ip: number): ClrStackFrame {
-  return { kind: "frame", sp: hexAddress(address), ip: hexAddress(ip), callSite: `[${name}: ${hexDigits(address, 16)}]`, methodDesc: null, frameName: name };
+function frameRow(session: Session, frame: ExplicitFrame, ip: number): ClrStackFrame {
+  const { address, name } = frame;
+  const row: ClrStackFrame = { kind: "frame", sp: hexAddress(address), ip: hexAddress(ip), callSite: `[${name}: ${hexDigits(address, 16)}]`, methodDesc: null, frameName: name };
+  // SOS names the method the Frame stands for after it, when the runtime says which (GetMethodDescPtrFromFrame).
+  const method = frame.methodDesc ? tryOrUndefined(() => session.names!.methodSignature(frame.methodDesc!)) : undefined;
+  if (method !== undefined) {
+    row.methodDesc = hexAddress(frame.methodDesc!);
+    row.callSite = `${row.callSite} ${method}`;
+  }
+  return row;
+}
+
+/**
+ * Source lines from the runtime's own DebugInfo contract (.NET 11), when the DAC is not there:
+ * each managed row's IL offset (of the return address minus one, but in the leaf frame, as SOS)
+ * mapped through the module's portable PDB.
+ */
+function annotateFromContracts(session: Session, rows: ClrStackFrame[], lines: SourceLines): void {
+  const rt = clrRuntime(session);
+  if (!rt.ilOffsetsAt) return;
+  let leaf = true;
+  for (const row of rows) {
+    if (row.kind !== "managed" || row.methodDesc === null) continue;
+    const ip = parseInt(row.ip, 16);
+    const isLeaf = leaf;
+    leaf = false;
+    const il = tryOrUndefined(() => (isLeaf ? undefined : rt.ilOffsetsAt!(ip - 1)) ?? rt.ilOffsetsAt!(ip))?.find((x) => x >= 0);
+    if (il === undefined) continue;
+    const md = parseInt(row.methodDesc, 16);
+    const src = tryOrUndefined(() => {
+      const desc = rt.methodDesc(md);
+      const module = rt.module(rt.methodTable(desc.methodTable).module);
+      return lines.sourceLine({ base: module.base, path: module.path }, desc.token, il);
+    });
+    if (src) row.source = src;
+  }
 }
 
 /**
@@ -155,7 +189,7 @@ function dacStackOf(session: Session, dac: DacRuntime, thread: ManagedThread, wa
   const frames: ClrStackFrame[] = [];
   walked.forEach((f) => {
     if (f.frameAddress !== 0) {
-      frames.push(frameRow(f.frameAddress, f.frameName, f.ip));
+      frames.push(frameRow(session, { address: f.frameAddress, name: f.frameName }, f.ip));
     } else if (f.methodDesc !== 0) {
       let name: string;
       try {
@@ -219,6 +253,7 @@ function annotate(dac: DacRuntime, rows: ClrStackFrame[], walked: DacWalkedFrame
   for (const f of walked) if (f.frameAddress === 0 && !bySp.has(f.sp)) bySp.set(f.sp, f);
   for (const row of rows) {
     if (row.kind === "frame") {
+      if (row.methodDesc !== null) continue; // named from the runtime's own Frame (frameRow)
       // SOS (ClrStack): the method an explicit Frame stands for, after the Frame (GetMethodDescPtrFromFrame).
       const md = dac.sos.methodDescFromFrame(parseInt(row.sp, 16));
       const name = md === 0 ? undefined : tryOrUndefined(() => nameOf(md));
@@ -314,6 +349,10 @@ export const clrStack = defineCommand<ClrStackResult>({
     const result: ClrStackResult = { walker, threads: [] };
     if (!dac.runtime) {
       if (options.parameters || options.locals) result.note = `parameters and locals need the runtime's DAC: ${dac.error}`;
+      if (options.lines) {
+        const lines = new SourceLines(session.process.memory, session.process.symbolDirs);
+        for (const t of stacks!) annotateFromContracts(session, t.frames, lines);
+      }
       result.threads = stacks!;
       return result;
     }

@@ -16,6 +16,11 @@ export interface ExplicitFrame {
    * does not publish the field.
    */
   callerReturnAddress?: number;
+  /**
+   * The method the Frame stands for (the DAC's Frame::GetFunction), where the descriptor says:
+   * an InlinedCallFrame with an active call whose Datum is a MethodDesc (.NET 11 publishes Datum).
+   */
+  methodDesc?: number;
 }
 
 const IDENTIFIER_SUFFIX = "Identifier";
@@ -33,7 +38,8 @@ export class FrameChain {
       seen.add(frame);
       const identifier = this.t.memory.tryReadPointer(frame);
       const name = this.frameNames().get(identifier) ?? "Frame";
-      const entry: ExplicitFrame = { address: frame, name };
+      const methodDesc = name === "InlinedCallFrame" ? this.inlinedCallTarget(frame) : undefined;
+      const entry: ExplicitFrame = { address: frame, name, ...(methodDesc ? { methodDesc } : {}) };
       if (name === "InlinedCallFrame" && this.t.descriptor.hasField("InlinedCallFrame", "CallerReturnAddress")) {
         const ra = this.t.memory.tryReadPointer(this.t.at(frame, "InlinedCallFrame", "CallerReturnAddress"));
         if (!Number.isNaN(ra)) entry.callerReturnAddress = ra;
@@ -43,6 +49,19 @@ export class FrameChain {
       frame = this.t.memory.tryReadPointer(this.t.at(frame, "Frame", "Next"));
     }
     return out;
+  }
+
+  /**
+   * An InlinedCallFrame's P/Invoke target: its Datum while the call is active (CallerReturnAddress
+   * set), unless Datum's low bit marks it as something else than a MethodDesc (a calli cookie).
+   */
+  private inlinedCallTarget(frame: number): number | undefined {
+    const t = this.t;
+    if (!t.descriptor.hasField("InlinedCallFrame", "Datum")) return undefined;
+    const active = t.memory.tryReadPointer(t.at(frame, "InlinedCallFrame", "CallerReturnAddress"));
+    const datum = t.memory.tryReadPointer(t.at(frame, "InlinedCallFrame", "Datum"));
+    if (!active || Number.isNaN(active) || !datum || Number.isNaN(datum) || datum % 2 === 1) return undefined;
+    return datum;
   }
 
   private frameNames(): Map<number, string> {
