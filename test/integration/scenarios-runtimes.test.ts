@@ -193,13 +193,14 @@ describe("backend agreement on .NET 10 (scenarios, full dump)", { skip, timeout:
     const d = scenarioDump("full");
     const commands = typeCommands(d.truth);
     const named = namedMethods(d.truth);
-    const contracts = runCliJson(d.core, [...commands, ...named.map((m) => `dumpmd ${m.methodDesc}`)], ["--backend", "contracts"]).docs;
-    // Left to choose, clrscope uses the contracts on .NET 10.
-    assert.deepEqual(resultOf<RuntimeInfoResult>(runCliJson(d.core, ["runtime"]).docs, "runtime").typeCommands, { backend: "contracts" });
+    // Left to choose (auto), clrscope answers the type commands from the contracts on .NET 10, and
+    // asks the DAC only for what the descriptor lacks (tiers, fields): those are compared too.
+    const contracts = runCliJson(d.core, [...commands, ...named.map((m) => `dumpmd ${m.methodDesc}`), "runtime"]).docs;
+    assert.deepEqual(resultOf<RuntimeInfoResult>(contracts, "runtime").typeCommands, { backend: "contracts" });
     // ip2md at each parked method's code start, as the contracts backend reports it.
     const ips = named.map((m) => resultOf<DumpmdResult>(contracts, `dumpmd ${m.methodDesc}`).codeAddress);
     const all = [...commands, ...ips.map((ip) => `ip2md ${ip}`)];
-    const ours = runCliJson(d.core, ips.map((ip) => `ip2md ${ip}`), ["--backend", "contracts"]).docs;
+    const ours = runCliJson(d.core, ips.map((ip) => `ip2md ${ip}`)).docs;
     const scenariosModule = resultOf<DumpmtResult>(contracts, dumpmtCommand(d.truth.methodTables.find((e) => e.name === "Scenarios.Outer+Leaf")!)).module;
     const corelibModule = resultOf<DumpmtResult>(contracts, dumpmtCommand(d.truth.methodTables.find((e) => e.name === "System.String[]")!)).module;
     const loaderCommands = ["clrmodules", "dumpdomain", `dumpmodule -mt ${scenariosModule}`, `dumpmodule -mt ${corelibModule}`];
@@ -273,5 +274,20 @@ describe("--backend", { skip, timeout: 900_000 }, () => {
     const doc = docs.find((x) => x.command === "clrmodules")!;
     assert.equal(doc.error?.code, "no-runtime");
     assert.match(doc.error!.message, /DotNetRuntimeContractDescriptor/);
+  });
+
+  test("--backend contracts never starts nor asks the DAC: no tiers, no DAC fields", () => {
+    const d = scenarioDump("full");
+    const method = namedMethods(d.truth)[0]!;
+    const { docs, status, stderr } = runCliJson(d.core, ["runtime", `dumpmd ${method.methodDesc}`], ["--backend", "contracts"]);
+    assert.equal(status, 0, stderr);
+    const info = resultOf<RuntimeInfoResult>(docs, "runtime");
+    assert.deepEqual(info.dac, { active: false, error: "--backend contracts disables the DAC" });
+    assert.equal(info.requestedBackend, "contracts");
+    const md = resultOf<DumpmdResult>(docs, `dumpmd ${method.methodDesc}`);
+    assert.equal(md.backend, "contracts");
+    // .NET 10's descriptor publishes no tiers: without the DAC they are unknown, and the notes say why.
+    assert.equal(md.tierSource, null);
+    assert.ok(md.versionNotes.some((n) => n.includes("--backend contracts")), md.versionNotes.join("; "));
   });
 });

@@ -14,7 +14,7 @@ import { hexDigits } from "../../hex.js";
 import { dumpIl } from "../../metadata/dumpil.js";
 import { decodeInstruction, parseMethodBody } from "../../metadata/il.js";
 import { defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
-import { methodDescWithType, typeSource } from "./type-source.js";
+import { methodDescWithType } from "../../runtime/type-source.js";
 
 const TINY_FORMAT = 0x2;
 const FAT_MORE_SECTS = 0x8;
@@ -66,7 +66,7 @@ export const dumpIlCommand = defineCommand<DumpIlResult>({
     const a = parseArgs(args, []);
     if (a.positional.length !== 1) throw new CommandError("usage: dumpil METHODDESC", "usage");
     const address = parseNumber(a.positional[0]!);
-    const src = typeSource(session);
+    const src = session.managed.typeSource();
     const { md, mt } = methodDescWithType(src, address);
     const result: DumpIlResult = {
       methodDesc: hexAddress(address),

@@ -7,7 +7,6 @@ import { hexDigits } from "../../hex.js";
 import type { MetadataReader } from "../../metadata/metadata.js";
 import { findTypeByName } from "../../metadata/type-names.js";
 import { defineCommand, hexAddress } from "../command.js";
-import { typeSource } from "./type-source.js";
 import { fileNameOf } from "../../native/modules.js";
 
 export interface Name2eeMatch {
@@ -82,7 +81,7 @@ export const name2ee = defineCommand<Name2eeResult>({
       throw new CommandError("usage: name2ee MODULE|* TYPE[.METHOD]  (or MODULE!TYPE[.METHOD])", "usage");
     }
     if (!moduleQuery || !nameQuery) throw new CommandError("usage: name2ee MODULE|* TYPE[.METHOD]", "usage");
-    const src = typeSource(session);
+    const src = session.managed.typeSource();
     const modules = src.modules().filter((m) => moduleMatches(moduleQuery, m.path, m.fileName));
     if (modules.length === 0) throw new CommandError(`Failed to find module matching '${moduleQuery}'.`, "no-such-module");
     const matches: Name2eeMatch[] = [];
