@@ -59,3 +59,15 @@ export const MAX_VERSION_STAMP_SCAN_BYTES = 64 << 20;
 
 /** ISOSDacInterface answers the DAC host client keeps per session (a few hundred bytes each). */
 export const MAX_KEPT_DAC_ANSWERS = 50_000;
+
+/** Distinct mapped files listed as images by `modules` (NT_FILE of a real process holds a few hundred). */
+export const MAX_DUMP_IMAGES = 100_000;
+
+/** Threads walked in the thread store for one thread static's values (a corrupt list must not loop forever). */
+export const MAX_THREAD_STATIC_THREADS = 65_536;
+
+/** Frames of an exception's captured stack trace read at most (real ones hold hundreds). */
+export const MAX_EXCEPTION_STACK_FRAMES = 100_000;
+
+/** Bytes of one method's debug-info bounds table read at most (real ones are a few hundred). */
+export const MAX_DEBUG_INFO_BYTES = 1 << 20;

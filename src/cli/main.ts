@@ -93,7 +93,7 @@ async function analyze(args: AnalyzeArgs, options: MainOptions): Promise<number>
   sessionOptions.alterations = options.alterations;
   // Interactive: a failed command was already reported; exit 0 as lldb does.
   if (commands.length === 0) return await runRepl(sessionOptions);
-  const session = openSession(sessionOptions);
+  const session = openSession(sessionOptions, undefined, commands);
   try {
     for (const c of commands) session.execute(c);
   } finally {

@@ -1,10 +1,10 @@
 // One analyze session over an open dump: runs command lines, shared by batch (-c, on the main
 // thread) and the REPL (in its session worker).
 import { CancelledError } from "../cancellation.js";
-import { ClrscopeError, ExitCode, OutputError } from "../errors.js";
-import { closeSessionDac, startSessionDac, type Session } from "../commands/command.js";
+import { ClrscopeError, ExitCode, OutputError, tryOrUndefined } from "../errors.js";
+import { batchMayAskDac, closeSessionDac, startSessionDac, type Session } from "../commands/command.js";
 import { status } from "../commands/native/status.js";
-import { runCommand } from "../commands/registry.js";
+import { findCommand, runCommand } from "../commands/registry.js";
 import type { DumpAlterations } from "../dump/byte-source.js";
 import { openCoreDump, type NativeProcess } from "../native/process.js";
 import { withWarnings } from "../warnings.js";
@@ -31,10 +31,12 @@ export class AnalyzeSession {
     private readonly process: NativeProcess,
     private readonly mode: OutputMode,
     private readonly debug: boolean,
-    dacPath?: string,
+    options: { dacPath?: string; backend?: Session["backend"]; batch?: string[] },
   ) {
-    this.state = { process, currentThread: 1, dacPath };
-    startSessionDac(this.state);
+    this.state = { process, currentThread: 1, dacPath: options.dacPath, backend: options.backend };
+    // Interactive sessions load the DAC while the user types; a batch only when it may need it.
+    const batch = options.batch?.flatMap((line) => tryOrUndefined(() => findCommand(line)) ?? []);
+    if (!batch || options.backend === "dac" || batchMayAskDac(this.state, batch)) startSessionDac(this.state);
   }
 
   /** Run one command line; errors are reported, counted and never thrown, but for a broken stdout (the run ends). */
@@ -65,10 +67,9 @@ export class AnalyzeSession {
  * Opens the dump, says what it is (warnings, then the open summary) and returns the session.
  * `reopenAt`: the REPL reopens after abandoning a command: quietly, on the thread selected then.
  */
-export function openSession(options: SessionOptions, reopenAt?: number): AnalyzeSession {
+export function openSession(options: SessionOptions, reopenAt?: number, batch?: string[]): AnalyzeSession {
   const process = openCoreDump(options.dump, { exe: options.exe, symbolDirs: options.symbolDirs, alterations: options.alterations });
-  const session = new AnalyzeSession(process, options.mode, options.debug, options.dac);
-  session.state.backend = options.backend;
+  const session = new AnalyzeSession(process, options.mode, options.debug, { dacPath: options.dac, backend: options.backend, batch });
   if (reopenAt !== undefined) {
     session.state.currentThread = reopenAt;
     return session;

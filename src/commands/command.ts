@@ -35,8 +35,25 @@ export interface Session {
  * runtime and a trusted DAC: the first command that needs it then finds it ready.
  */
 export function startSessionDac(session: Session): void {
+  if (session.backend === "contracts") return;
   if (!session.dacHost && session.process.runtime) session.dacHost = startDac(session.process, session.dacPath);
 }
+
+/** The first .NET major version whose data contracts answer the commands that declare mayAskDac false. */
+const CONTRACTS_SUFFICE_FROM_MAJOR = 10;
+
+/**
+ * Whether a batch of commands may ask the DAC: yes unless the dump's runtime version is known to
+ * have the data contracts they need and each command says it does not (Command.mayAskDac).
+ */
+export function batchMayAskDac(session: Session, commands: { command: Command<unknown>; args: string[] }[]): boolean {
+  const major = Number(/^(\d+)\./.exec(session.process.runtime?.version ?? "")?.[1]);
+  if (!(major >= CONTRACTS_SUFFICE_FROM_MAJOR)) return true;
+  return commands.some(({ command, args }) => command.mayAskDac?.(args) ?? true);
+}
+
+/** Why the DAC is not there when `--backend contracts` disables it: never started nor consulted. */
+export const DAC_DISABLED = "--backend contracts disables the DAC";
 
 /** Ends the DAC host process, if any (the session is over). */
 export function closeSessionDac(session: Session): void {
@@ -45,6 +62,7 @@ export function closeSessionDac(session: Session): void {
 
 /** The DAC backend (the runtime's own libmscordaccore.so, in its host process), or why it is not available. */
 export function dacRuntime(session: Session): { runtime?: DacRuntime; error?: string } {
+  if (session.backend === "contracts") return { error: DAC_DISABLED };
   if (!session.dac) {
     session.dacHost ??= startDac(session.process, session.dacPath);
     const { dac, error } = dacRuntimeOf(session.dacHost, session.process.memory);
@@ -113,6 +131,12 @@ export interface Command<R = unknown> {
   usage: string;
   run(session: Session, args: string[]): R;
   render(result: R): string;
+  /**
+   * False when, on a runtime whose data contracts answer it (.NET 10 and later), the command never
+   * asks the DAC with these arguments: a batch of such commands starts no DAC host (it costs a
+   * process start). Absent: it may. A wrong false costs time only (the DAC starts on first need).
+   */
+  mayAskDac?(args: string[]): boolean;
 }
 
 export function defineCommand<R>(c: Command<R>): Command<R> {

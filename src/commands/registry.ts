@@ -20,6 +20,7 @@ import { dumpmt } from "./sos/dumpmt.js";
 import { dumpmd } from "./sos/dumpmd.js";
 import { clrStack } from "./sos/clrstack.js";
 import { modules } from "./sos/modules.js";
+import { clrModules } from "./sos/clrmodules.js";
 import { dumpDomain } from "./sos/dumpdomain.js";
 import { dumpModule } from "./sos/dumpmodule.js";
 import { dumpIlCommand } from "./sos/dumpil.js";
@@ -27,7 +28,7 @@ import { pstacks } from "./sos/pstacks.js";
 import { dumpobj } from "./sos/dumpobj.js";
 import { printexception } from "./sos/printexception.js";
 
-export const COMMANDS: Command<any>[] = [status, threadList, threadSelect, setThread, backtrace, registerRead, memoryRead, imageList, imageLookup, disassembleCommand, runtimeInfo, clrThreads, clrStack, pstacks, ip2md, modules, dumpDomain, dumpModule, dumpIlCommand, name2ee, dumpmt, dumpmd, dumpobj, printexception, help];
+export const COMMANDS: Command<any>[] = [status, threadList, threadSelect, setThread, backtrace, registerRead, memoryRead, imageList, imageLookup, disassembleCommand, runtimeInfo, clrThreads, clrStack, pstacks, ip2md, modules, clrModules, dumpDomain, dumpModule, dumpIlCommand, name2ee, dumpmt, dumpmd, dumpobj, printexception, help];
 
 export interface Invocation {
   command: Command<unknown>;

@@ -64,6 +64,8 @@ export function parsePrPsInfo(desc: Uint8Array): PrPsInfo {
 export const AT_NULL = 0;
 export const AT_PHDR = 3;
 export const AT_PHNUM = 5;
+/** Load address of the program interpreter (the dynamic loader). */
+export const AT_BASE = 7;
 export const AT_ENTRY = 9;
 export const AT_SYSINFO_EHDR = 33;
 

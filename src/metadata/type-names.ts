@@ -18,7 +18,10 @@
 //    dumpheap -stat "Class Name" in dotnet-dump — print C#-like names without assemblies:
 //    `System.Collections.Generic.Dictionary<System.String, System.Int32>`, args distributed over
 //    nested generic types (`Outer<A>+Inner<B>`), open generics as `List<T1>`.
-// (dumpil has a fourth, ILDasm-derived form: see dumpil.ts.)
+// 4. The pstacks form (dotnet-dump's ParallelStacks over ClrMD): `<ClrMD type>.<method>(<short
+//    parameters>)`, each parameter type without namespace or generic arity (`String[]`,
+//    `Span<Byte>`, `Int32 ByRef`); IL stubs and DynamicMethods on the type `(dynamicClass)`.
+// (dumpil has a fifth, ILDasm-derived form: see dumpil.ts.)
 import { CorruptDataError } from "../errors.js";
 import type { MetadataReader } from "./metadata.js";
 import { decodeMethodSig, ET, type MethodSig, type SigType } from "./signatures.js";
@@ -359,6 +362,18 @@ export function sigFormatRuntime(t: RuntimeType, depth: number): string {
 
 function dotted(ns: string, name: string): string {
   return ns ? `${ns}.${name}` : name;
+}
+
+// ---- 4. pstacks form ---------------------------------------------------------------------------------
+
+/**
+ * A SigFormat parameter list ("(System.String[], Scenarios.Pair`2<Int32,System.String>)") as
+ * dotnet-dump's pstacks prints it: every type name without its namespace and generic arity
+ * ("(String[], Pair<Int32,String>)"). (dotnet-dump cuts "Int32[,]" to "Int32[" by splitting at
+ * the comma; the whole type is kept here: docs/sos-differences.md.)
+ */
+export function shortParameterList(params: string): string {
+  return params.replace(/[^<>,[\]*&() ]+/g, (name) => name.slice(name.lastIndexOf(".") + 1).replace(/`\d+$/, ""));
 }
 
 // ---- 3. ClrMD form ----------------------------------------------------------------------------------

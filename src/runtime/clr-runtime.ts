@@ -84,4 +84,10 @@ export interface ClrRuntime {
   objects(): ObjectContract;
   /** The CodeVersions contract: a method's IL and native code versions, which are active, their code and IL (contracts/code-versions.ts). */
   codeVersions(methodDesc: number): MethodCodeVersions;
+  /**
+   * The IL offsets the JIT mapped the code at `ip` to (the DebugInfo contract, .NET 11), as the
+   * DAC's GetILOffsetsByAddress gives them; undefined where this runtime does not publish the
+   * contract or the code has no debug info (IL stubs, ReadyToRun code).
+   */
+  ilOffsetsAt?(ip: number): number[] | undefined;
 }

@@ -9,7 +9,7 @@ import { MetadataReader } from "../metadata/metadata.js";
 import { loadedImageSource, PeImage } from "../metadata/pe.js";
 import { decodeMethodSig, type MethodSig, type SigType } from "../metadata/signatures.js";
 import { COL, T } from "../metadata/tables.js";
-import { dacMethodName, dacTypeName, sigFormatParams, type RuntimeType } from "../metadata/type-names.js";
+import { clrmdTypeName, dacMethodName, dacTypeName, shortParameterList, sigFormatParams, type RuntimeType } from "../metadata/type-names.js";
 import type { ClrRuntime } from "./clr-runtime.js";
 import type { DynamicMethodInfo } from "./contracts/runtime-type-system.js";
 import { fileNameOf } from "../native/modules.js";
@@ -184,6 +184,35 @@ export class ManagedNames {
     const name = ARRAY_METHOD_NAMES[funcIndex] ?? ".ctor";
     const sig = decodeMethodSig(signature, `signature of array method ${name}`);
     return `${dacTypeName(owner)}.${name}${sigFormatParams(undefined, sig, { classInst: [owner.elem] })}`;
+  }
+
+  /**
+   * dotnet-dump's pstacks name of a method: ClrMD's type name, the method's name, short parameter
+   * types ("Scenarios.Outer+Inner<System.Int32>.Park(Int32, __Canon, String, Object[])",
+   * "(dynamicClass).IL_STUB_PInvoke(Int32, Byte*, IntPtr)"). Generic methods are named by their own
+   * name where dotnet-dump repeats their type's (docs/sos-differences.md).
+   */
+  parallelStacksName(methodDesc: number): string {
+    const signature = this.methodSignature(methodDesc);
+    const paren = signature.lastIndexOf("(");
+    const params = paren < 0 ? "()" : shortParameterList(signature.slice(paren));
+    const head = tryOrUndefined(() => this.parallelStacksMethod(methodDesc));
+    return head === undefined ? (paren < 0 ? signature : signature.slice(0, paren)) + params : head + params;
+  }
+
+  /** "<ClrMD type>.<method name>" of a MethodDesc, undefined when its type or metadata is unknown. */
+  private parallelStacksMethod(methodDesc: number): string | undefined {
+    const dynamic = this.rt.typeNames().dynamicMethod(methodDesc);
+    // ClrMD names the type of IL stubs and DynamicMethods "(dynamicClass)".
+    if (dynamic) return `(dynamicClass).${dynamic.name}`;
+    const md = this.rt.methodDesc(methodDesc);
+    const owner = this.runtimeType(md.methodTable);
+    if (!owner) return undefined;
+    const array = this.rt.typeNames().arrayMethod(methodDesc);
+    if (array) return `${clrmdTypeName(owner)}.${ARRAY_METHOD_NAMES[array.funcIndex] ?? ".ctor"}`;
+    const meta = this.metadataOf(this.rt.methodTable(md.methodTable).module);
+    const method = meta?.methodName(md.token & 0xffffff);
+    return method === undefined ? undefined : `${clrmdTypeName(owner)}.${method}`;
   }
 
   /** "Namespace.Type.Method" of a MethodDesc (SOS's form without the signature). */

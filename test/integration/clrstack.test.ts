@@ -13,20 +13,18 @@ interface Row {
   kind: "managed" | "frame";
   sp: bigint;
   what: string;
-  ip: bigint | "after a Frame";
+  ip: bigint;
 }
 
-/** ClrMD lists an active InlinedCallFrame twice (native IP, then call-site IP): keep the first. */
+/** ClrMD's rows; like SOS (and clrscope), it lists an active InlinedCallFrame twice (native IP, then call-site IP). */
 function clrmdRows(frames: ClrmdFrame[]): Row[] {
   const rows: Row[] = [];
-  frames.forEach((f, i) => {
-    const prev = frames[i - 1];
+  frames.forEach((f) => {
     if (f.kind === "Runtime") {
-      if (prev?.kind === "Runtime" && prev.sp === f.sp && prev.frameName === f.frameName) return;
       rows.push({ kind: "frame", sp: BigInt(f.sp), what: f.frameName ?? "?", ip: BigInt(f.ip) });
     } else if (f.kind === "ManagedMethod" && f.method) {
-      // Below a Frame ClrMD takes the IP from the Frame's call site, not the return address.
-      rows.push({ kind: "managed", sp: BigInt(f.sp), what: f.method.signature ?? "?", ip: prev?.kind === "Runtime" ? "after a Frame" : BigInt(f.ip) });
+      // Below a Frame the IP is the one the Frame recorded (an InlinedCallFrame's call site), on both sides.
+      rows.push({ kind: "managed", sp: BigInt(f.sp), what: f.method.signature ?? "?", ip: BigInt(f.ip) });
     }
   });
   return rows;
@@ -45,11 +43,11 @@ for (const type of ["full", "heap"] as const) {
         const mine = ours.find((x) => x.osId === t.osThreadId);
         assert.ok(mine, `thread ${t.osThreadId} missing from clrstack -all`);
         const expected = clrmdRows(t.frames);
-        const got: Row[] = mine.frames.map((f, i) => ({
+        const got: Row[] = mine.frames.map((f) => ({
           kind: f.kind,
           sp: BigInt(f.sp),
           what: f.kind === "frame" ? f.frameName! : f.callSite,
-          ip: f.kind === "managed" && mine.frames[i - 1]?.kind === "frame" ? "after a Frame" : BigInt(f.ip),
+          ip: BigInt(f.ip),
         }));
         assert.deepEqual(got, expected, `thread ${t.osThreadId}`);
         managed += expected.filter((r) => r.kind === "managed").length;

@@ -147,7 +147,7 @@ for (const { label, dump, hasInstall } of DUMPS) {
         `dumpmt -md ${d.truth.methodTables["Hello.Program"]}`,
         "pstacks",
         "bt",
-        "modules",
+        "clrmodules",
       ];
     });
 

@@ -39,7 +39,9 @@ for (const type of ["full", "heap"] as const) {
       assert.equal(theirs.string, s.value);
       assert.equal(r.size, theirs.size, "size");
       assert.equal(big(r.methodTable), big(theirs.methodTable!));
-      const length = r.fields!.find((f) => f.name === "m_StringLength")!;
+      // Fields come from the DAC (as SOS lists them: metadata names, statics too).
+      assert.equal(r.fieldsSource, "dac");
+      const length = r.fields!.find((f) => f.name === "_stringLength")!;
       assert.equal(length.offset, field(theirs, "_stringLength").objectOffset);
       assert.equal(Number(length.value), s.value.length);
     });

@@ -15,7 +15,7 @@ import type { PrintexceptionResult } from "../../src/commands/sos/printexception
 import type { RuntimeInfoResult } from "../../src/commands/runtime-info.js";
 import type { DumpDomainResult } from "../../src/commands/sos/dumpdomain.js";
 import type { DumpModuleResult } from "../../src/commands/sos/dumpmodule.js";
-import type { ModulesResult } from "../../src/commands/sos/modules.js";
+import type { ModulesResult } from "../../src/commands/sos/clrmodules.js";
 import { statSync } from "node:fs";
 import { resultOf, runCli, runCliJson, type CliDoc } from "../support/cli.js";
 import { hasDotnet, scenarioDump, type ScenarioTruth } from "../support/dotnet-fixtures.js";
@@ -117,9 +117,9 @@ for (const framework of ["net9.0", "net8.0"]) {
       const leaf = d.truth.methodTables.find((e) => e.name === "Scenarios.Outer+Leaf")!;
       const first = runCliJson(d.core, [`dumpmt ${leaf.methodTable}`]).docs;
       const module = resultOf<DumpmtResult>(first, `dumpmt ${leaf.methodTable}`).module;
-      const { docs, status, stderr } = runCliJson(d.core, ["modules", "dumpdomain", `dumpmodule -mt ${module}`]);
+      const { docs, status, stderr } = runCliJson(d.core, ["clrmodules", "dumpdomain", `dumpmodule -mt ${module}`]);
       assert.equal(status, 0, stderr);
-      const modules = resultOf<ModulesResult>(docs, "modules");
+      const modules = resultOf<ModulesResult>(docs, "clrmodules");
       assert.equal(modules.backend, "dac");
       for (const p of Object.values(d.truth.modules)) assert.ok(modules.modules.some((m) => m.path === p), `${p} not among the modules`);
       // A flat (file-layout) image is as long as its file on disk.
@@ -140,9 +140,9 @@ for (const framework of ["net9.0", "net8.0"]) {
 
     test("precompiled CoreLib code: dumpmt -md's PreJIT methods lie in CoreLib's image and ip2md maps them back", () => {
       const d = scenarioDump("full", framework);
-      const first = runCliJson(d.core, ["name2ee System.Private.CoreLib.dll!System.String", "modules"]).docs;
+      const first = runCliJson(d.core, ["name2ee System.Private.CoreLib.dll!System.String", "clrmodules"]).docs;
       const string = resultOf<Name2eeResult>(first, "name2ee System.Private.CoreLib.dll!System.String").matches[0]!.methodTable!;
-      const corelib = resultOf<ModulesResult>(first, "modules").modules.find((m) => m.path === d.truth.modules["System.Private.CoreLib"])!;
+      const corelib = resultOf<ModulesResult>(first, "clrmodules").modules.find((m) => m.path === d.truth.modules["System.Private.CoreLib"])!;
       const { docs } = runCliJson(d.core, [`dumpmt -md ${string}`]);
       const table = resultOf<DumpmtResult>(docs, `dumpmt -md ${string}`);
       assert.equal(table.name, "System.String");
@@ -202,7 +202,7 @@ describe("backend agreement on .NET 10 (scenarios, full dump)", { skip, timeout:
     const ours = runCliJson(d.core, ips.map((ip) => `ip2md ${ip}`), ["--backend", "contracts"]).docs;
     const scenariosModule = resultOf<DumpmtResult>(contracts, dumpmtCommand(d.truth.methodTables.find((e) => e.name === "Scenarios.Outer+Leaf")!)).module;
     const corelibModule = resultOf<DumpmtResult>(contracts, dumpmtCommand(d.truth.methodTables.find((e) => e.name === "System.String[]")!)).module;
-    const loaderCommands = ["modules", "dumpdomain", `dumpmodule -mt ${scenariosModule}`, `dumpmodule -mt ${corelibModule}`];
+    const loaderCommands = ["clrmodules", "dumpdomain", `dumpmodule -mt ${scenariosModule}`, `dumpmodule -mt ${corelibModule}`];
     const loaderDocs = runCliJson(d.core, loaderCommands, ["--backend", "contracts"]).docs;
     const dac = runCliJson(d.core, [...all, ...loaderCommands], ["--backend", "dac"]).docs;
     checkAgainstTruth(d.truth, contracts, "contracts");
@@ -266,11 +266,11 @@ describe("backend agreement on .NET 10 (scenarios, full dump)", { skip, timeout:
 describe("--backend", { skip, timeout: 900_000 }, () => {
   test("an unknown backend is a usage error; --backend contracts on .NET 8 says the descriptor is missing", () => {
     const d = scenarioDump("full", "net8.0");
-    const bad = runCli(["analyze", d.core, "--backend", "cdac", "-c", "modules"]);
+    const bad = runCli(["analyze", d.core, "--backend", "cdac", "-c", "clrmodules"]);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--backend cdac: use auto, contracts or dac/);
-    const { docs } = runCliJson(d.core, ["modules"], ["--backend", "contracts"]);
-    const doc = docs.find((x) => x.command === "modules")!;
+    const { docs } = runCliJson(d.core, ["clrmodules"], ["--backend", "contracts"]);
+    const doc = docs.find((x) => x.command === "clrmodules")!;
     assert.equal(doc.error?.code, "no-runtime");
     assert.match(doc.error!.message, /DotNetRuntimeContractDescriptor/);
   });

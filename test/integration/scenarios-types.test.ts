@@ -8,7 +8,7 @@ import { describe, test } from "node:test";
 import type { DumpmdResult } from "../../src/commands/sos/dumpmd.js";
 import type { DumpmtResult } from "../../src/commands/sos/dumpmt.js";
 import type { DumpobjResult } from "../../src/commands/sos/dumpobj.js";
-import type { ModulesResult } from "../../src/commands/sos/modules.js";
+import type { ModulesResult } from "../../src/commands/sos/clrmodules.js";
 import type { Name2eeResult } from "../../src/commands/sos/name2ee.js";
 import { dacNameToClrmd } from "../../src/metadata/type-names.js";
 import { resultOf, runCliJson } from "../support/cli.js";
@@ -124,9 +124,9 @@ for (const type of ["full", "heap"] as const) {
       const d = scenarioDump(type);
       const list = d.truth.methodTables.find((e) => e.name.startsWith("System.Collections.Generic.List`1[[Scenarios."))!;
       const leaf = d.truth.methodTables.find((e) => e.name === "Scenarios.Outer+Leaf")!;
-      const { docs, status, stderr } = runCliJson(d.core, ["modules", `dumpmt ${list.methodTable}`, `dumpmt ${leaf.methodTable}`]);
+      const { docs, status, stderr } = runCliJson(d.core, ["clrmodules", `dumpmt ${list.methodTable}`, `dumpmt ${leaf.methodTable}`]);
       assert.equal(status, 0, stderr);
-      const paths = resultOf<ModulesResult>(docs, "modules").modules.map((m) => m.path);
+      const paths = resultOf<ModulesResult>(docs, "clrmodules").modules.map((m) => m.path);
       for (const p of Object.values(d.truth.modules)) assert.ok(paths.includes(p), `${p} not among ${JSON.stringify(paths)}`);
       // A generic instantiation over the app's type lives in the generic definition's module.
       assert.equal(resultOf<DumpmtResult>(docs, `dumpmt ${list.methodTable}`).file, d.truth.modules["System.Private.CoreLib"]);

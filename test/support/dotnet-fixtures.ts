@@ -110,6 +110,8 @@ export interface ScenarioTruth {
   objectCounts: { name: string; methodTable: string; count: number }[];
   /** Heap strings "<prefix>0".."<prefix>N-1". */
   strings: { prefix: string; count: number };
+  /** Types whose objects the SOS oracle dumps (FieldKinds, CodedFailure, the pending async method's box, SemaphoreSlim+TaskNode, SemaphoreSlim). */
+  sosObjectTypes: { name: string; methodTable: string }[];
   /** A thrown-and-caught exception, pinned: its address is exact. */
   exception: { address: string; type: string; message: string };
 }
@@ -369,11 +371,28 @@ export function dotnetDump(target = "hello", type: DumpType = "full", framework?
 }
 
 /**
+ * The build framework and properties for a runtime name. "net11.0" has no SDK here (the machine's
+ * SDK is .NET 10), so it is a net10.0 app published self-contained against the 11.0.0 runtime pack
+ * (Microsoft.NETCore.App.Runtime.linux-x64 11.0.0), which the 10 SDK restores and the app runs on.
+ */
+function runtimeFramework(framework: string | undefined): [string | undefined, string[]] {
+  if (framework === "net11.0") return ["net10.0", ["RuntimeFrameworkVersion=11.0.0"]];
+  return [framework, []];
+}
+
+/** A core dump of test/targets/hello on `framework` ("net11.0": see runtimeFramework). */
+export function helloDump(type: DumpType = "full", framework?: string): DotnetDump {
+  const [fw, props] = runtimeFramework(framework);
+  return dotnetDump("hello", type, fw, props);
+}
+
+/**
  * A core dump of test/targets/scenarios (threads parked in known call chains, known objects);
- * `framework` ("net9.0", "net8.0") runs it self-contained on that runtime, as dotnetDump does.
+ * `framework` ("net9.0", "net8.0", "net11.0") runs it self-contained on that runtime, as dotnetDump does.
  */
 export function scenarioDump(type: DumpType = "full", framework?: string): DotnetDump<ScenarioTruth> {
-  const d = dotnetDump("scenarios", type, framework);
+  const [fw, props] = runtimeFramework(framework);
+  const d = dotnetDump("scenarios", type, fw, props);
   return { ...d, truth: d.truth as unknown as ScenarioTruth };
 }
 

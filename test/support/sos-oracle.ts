@@ -163,12 +163,13 @@ export function sosAnswers(dump: string, commands: string[]): Map<string, SosAns
 }
 
 /**
- * clrscope's text for each of `commands` on `dump`, from ONE `analyze --json` run: each result is
+ * clrscope's text for each of `commands` on `dump`, from ONE `analyze --json` run (`extraArgs`
+ * such as `--backend contracts` go before the commands): each result is
  * rendered by its command's own renderer, which is what text mode prints (text mode has no marker
  * between commands to split on). Warnings follow as text mode prints them. Fails on any command error.
  */
-export function clrscopeTexts(dump: string, commands: string[]): Map<string, string[]> {
-  const { docs, status, stderr } = runCliJson(dump, commands);
+export function clrscopeTexts(dump: string, commands: string[], extraArgs: string[] = []): Map<string, string[]> {
+  const { docs, status, stderr } = runCliJson(dump, commands, extraArgs);
   if (status !== 0) throw new Error(`clrscope analyze ${dump}: exit ${status}\n${stderr}`);
   const texts = new Map<string, string[]>();
   for (const doc of docs) {

@@ -7,11 +7,12 @@
 import { throwIfCancelled } from "../../cancellation.js";
 import { ClrscopeError, CommandError, tryOrUndefined } from "../../errors.js";
 import { warnLiveThreadNotInDump, warnUnknownCodeBeforeFallback, warnScannedFrames, warnWalkEndedBelowFrames, warnWalkStoppedEarly } from "../../runtime/stack-checks.js";
-import type { ManagedThread } from "../../runtime/clr-runtime.js";
+import type { ExplicitFrame, ManagedThread } from "../../runtime/clr-runtime.js";
 import { NoRuntimeError } from "../../runtime/open-runtime.js";
 import type { DacRuntime, DacWalkedFrame } from "../../runtime/dac/dac-runtime.js";
 import type { DacValue } from "../../runtime/dac/xclrdata.js";
 import { SourceLines, type ManagedModuleRef } from "../../runtime/source-lines.js";
+import { warn, warningsOf } from "../../warnings.js";
 import { clrRuntime, dacRuntime, defineCommand, hexAddress, parseArgs, type Session } from "../command.js";
 import { hex, hexDigits, hexPadded } from "../../hex.js";
 
@@ -63,7 +64,29 @@ interface StackOptions {
   lines: boolean;
 }
 
-function stackOf(session: Session, thread: ManagedThread): ClrStackResult["threads"][number] {
+type ThreadStack = ClrStackResult["threads"][number];
+
+/**
+ * The contracts walk of each thread, kept for the session (a dump does not change): pstacks after
+ * clrstack, or clrstack -a after clrstack, walks once. Rows are copied out, as clrstack annotates
+ * them; the walk's warnings are raised again on each use.
+ */
+const walkedStacks = new WeakMap<Session, Map<number, { stack: ThreadStack; warnings: string[] }>>();
+
+function stackOf(session: Session, thread: ManagedThread): ThreadStack {
+  let bySession = walkedStacks.get(session);
+  if (!bySession) walkedStacks.set(session, (bySession = new Map()));
+  let kept = bySession.get(thread.address);
+  if (kept) for (const w of kept.warnings) warn(w);
+  else {
+    const { value, warnings } = warningsOf(() => walkStack(session, thread));
+    kept = { stack: value, warnings };
+    bySession.set(thread.address, kept);
+  }
+  return { ...kept.stack, frames: kept.stack.frames.map((f) => ({ ...f })) };
+}
+
+function walkStack(session: Session, thread: ManagedThread): ThreadStack {
   throwIfCancelled();
   const rt = clrRuntime(session);
   const native = session.process.threadByTid(thread.osId);
@@ -79,24 +102,32 @@ function stackOf(session: Session, thread: ManagedThread): ClrStackResult["threa
   warnScannedFrames(label, unwound);
   // The runtime reports a Frame when its walk leaves native code: before the managed frame
   // whose stack area holds it (an InlinedCallFrame sits inside its P/Invoking method's frame),
-  // or, holding none, after the managed frames below its address. Its IP is that of the first
-  // native frame of the run it ends.
+  // or, holding none, after the managed frames below its address. Its IP is the walk's context
+  // there: that of the first native frame of the run it ends (libcoreclr's, for a Frame the
+  // runtime's own code pushed, such as a SoftwareExceptionFrame).
   const firstOfNativeRunBefore = (i: number) => {
     let j = i;
     while (j > 0 && !blocks[j - 1]) j--;
     return unwound[j < i ? j : i]?.ip ?? 0;
+  };
+  // An active InlinedCallFrame is reported twice, as the runtime's walk (and SOS) does: once at
+  // that context, then again with the context the Frame restores (its CallerReturnAddress), which
+  // is also the IP of the managed frame it sits in.
+  const pushFrame = (fr: ExplicitFrame, ip: number): number | undefined => {
+    out.push(frameRow(session, fr, ip));
+    if (!fr.callerReturnAddress) return undefined;
+    out.push(frameRow(session, fr, fr.callerReturnAddress));
+    return fr.callerReturnAddress;
   };
   let next = 0;
   unwound.forEach((f, i) => {
     const block = blocks[i];
     if (!block) return;
     const callerSp = unwound[i + 1]?.sp ?? Infinity;
-    for (; next < frames.length && frames[next]!.address < callerSp; next++) {
-      const fr = frames[next]!;
-      out.push(frameRow(fr.address, fr.name, fr.address >= f.sp ? firstOfNativeRunBefore(i) : f.ip));
-    }
+    let resumeIp: number | undefined;
+    for (; next < frames.length && frames[next]!.address < callerSp; next++) resumeIp = pushFrame(frames[next]!, firstOfNativeRunBefore(i));
     out.push({
-      kind: "managed", sp: hexAddress(f.sp), ip: hexAddress(f.ip),
+      kind: "managed", sp: hexAddress(f.sp), ip: hexAddress(resumeIp ?? f.ip),
       callSite: session.names!.methodSignature(block.methodDesc), methodDesc: hexAddress(block.methodDesc), frameName: null,
     });
   });
@@ -106,26 +137,59 @@ function stackOf(session: Session, thread: ManagedThread): ClrStackResult["threa
     blocks.forEach((b, i) => {
       if (b && unwound[i]!.sp < fr.address) lastManagedBelow = i;
     });
-    out.push(frameRow(fr.address, fr.name, unwound[lastManagedBelow + 1]?.ip ?? 0));
+    pushFrame(fr, unwound[lastManagedBelow + 1]?.ip ?? 0);
   }
   return { osId: thread.osId, managedId: thread.managedId, dbg: native ? native.index - 1 : null, frames: out };
 }
 
-function frameRow(address: number, name: string, ip: number): ClrStackFrame {
-  return { kind: "frame", sp: hexAddress(address), ip: hexAddress(ip), callSite: `[${name}: ${hexDigits(address, 16)}]`, methodDesc: null, frameName: name };
+function frameRow(session: Session, frame: ExplicitFrame, ip: number): ClrStackFrame {
+  const { address, name } = frame;
+  const row: ClrStackFrame = { kind: "frame", sp: hexAddress(address), ip: hexAddress(ip), callSite: `[${name}: ${hexDigits(address, 16)}]`, methodDesc: null, frameName: name };
+  // SOS names the method the Frame stands for after it, when the runtime says which (GetMethodDescPtrFromFrame).
+  const method = frame.methodDesc ? tryOrUndefined(() => session.names!.methodSignature(frame.methodDesc!)) : undefined;
+  if (method !== undefined) {
+    row.methodDesc = hexAddress(frame.methodDesc!);
+    row.callSite = `${row.callSite} ${method}`;
+  }
+  return row;
 }
 
 /**
- * A thread's rows from the DAC's own stack walk. Like the contracts walk (and ClrMD), an
- * InlinedCallFrame the walk reports twice in a row (at the native IP, then at its call site)
- * is listed once.
+ * Source lines from the runtime's own DebugInfo contract (.NET 11), when the DAC is not there:
+ * each managed row's IL offset (of the return address minus one, but in the leaf frame, as SOS)
+ * mapped through the module's portable PDB.
+ */
+function annotateFromContracts(session: Session, rows: ClrStackFrame[], lines: SourceLines): void {
+  const rt = clrRuntime(session);
+  if (!rt.ilOffsetsAt) return;
+  let leaf = true;
+  for (const row of rows) {
+    if (row.kind !== "managed" || row.methodDesc === null) continue;
+    const ip = parseInt(row.ip, 16);
+    const isLeaf = leaf;
+    leaf = false;
+    const il = tryOrUndefined(() => (isLeaf ? undefined : rt.ilOffsetsAt!(ip - 1)) ?? rt.ilOffsetsAt!(ip))?.find((x) => x >= 0);
+    if (il === undefined) continue;
+    const md = parseInt(row.methodDesc, 16);
+    const src = tryOrUndefined(() => {
+      const desc = rt.methodDesc(md);
+      const module = rt.module(rt.methodTable(desc.methodTable).module);
+      return lines.sourceLine({ base: module.base, path: module.path }, desc.token, il);
+    });
+    if (src) row.source = src;
+  }
+}
+
+/**
+ * A thread's rows from the DAC's own stack walk, as SOS lists them: an active InlinedCallFrame
+ * the walk reports twice in a row (at the native IP, then at its call site) is listed twice.
  */
 function dacStackOf(session: Session, dac: DacRuntime, thread: ManagedThread, walked: DacWalkedFrame[]): ClrStackResult["threads"][number] {
   const native = session.process.threadByTid(thread.osId);
   const frames: ClrStackFrame[] = [];
-  walked.forEach((f, i) => {
+  walked.forEach((f) => {
     if (f.frameAddress !== 0) {
-      if (walked[i - 1]?.frameAddress !== f.frameAddress) frames.push(frameRow(f.frameAddress, f.frameName, f.ip));
+      frames.push(frameRow(session, { address: f.frameAddress, name: f.frameName }, f.ip));
     } else if (f.methodDesc !== 0) {
       let name: string;
       try {
@@ -169,6 +233,7 @@ function annotate(dac: DacRuntime, rows: ClrStackFrame[], walked: DacWalkedFrame
   for (const f of walked) if (f.frameAddress === 0 && !bySp.has(f.sp)) bySp.set(f.sp, f);
   for (const row of rows) {
     if (row.kind === "frame") {
+      if (row.methodDesc !== null) continue; // named from the runtime's own Frame (frameRow)
       // SOS (ClrStack): the method an explicit Frame stands for, after the Frame (GetMethodDescPtrFromFrame).
       const md = dac.sos.methodDescFromFrame(parseInt(row.sp, 16));
       const name = md === 0 ? undefined : tryOrUndefined(() => nameOf(md));
@@ -216,6 +281,8 @@ export const clrStack = defineCommand<ClrStackResult>({
   names: ["clrstack"],
   summary: "SOS: managed call stack of the current thread (or of every managed thread with -all); -p parameters, -l locals, -a both",
   usage: "clrstack [-all] [-p] [-l] [-a] [-n]",
+  // Source lines, parameters and locals come from the DAC; -n alone walks with the contracts.
+  mayAskDac: (args) => !args.includes("-n") || args.some((a) => a === "-p" || a === "-l" || a === "-a"),
   run(session, args) {
     const sw = parseArgs(args, [], ["-all", "-p", "-l", "-a", "-n"]).switches;
     const options: StackOptions = { parameters: sw.has("-p") || sw.has("-a"), locals: sw.has("-l") || sw.has("-a"), lines: !sw.has("-n") };
@@ -262,6 +329,10 @@ export const clrStack = defineCommand<ClrStackResult>({
     const result: ClrStackResult = { walker, threads: [] };
     if (!dac.runtime) {
       if (options.parameters || options.locals) result.note = `parameters and locals need the runtime's DAC: ${dac.error}`;
+      if (options.lines) {
+        const lines = new SourceLines(session.process.memory, session.process.symbolDirs);
+        for (const t of stacks!) annotateFromContracts(session, t.frames, lines);
+      }
       result.threads = stacks!;
       return result;
     }

@@ -75,6 +75,7 @@ export const clrThreads = defineCommand<ClrThreadsResult>({
   names: ["clrthreads"],
   summary: "SOS: managed threads (thread store counts, ids, state, GC mode, alloc context)",
   usage: "clrthreads [-live]",
+  mayAskDac: () => false,
   run(session, args) {
     const live = parseArgs(args, [], ["-live"]).switches.has("-live");
     const store = threadStore(session);

@@ -10,7 +10,7 @@ import { ModuleFlags } from "../../runtime/contracts/loader.js";
 import { hexAddress } from "../command.js";
 import type { DomainAssembly, DomainBlock } from "./dumpdomain.js";
 import type { DumpModuleResult, ModuleTypeRow } from "./dumpmodule.js";
-import type { ModuleRow } from "./modules.js";
+import type { ModuleRow } from "./clrmodules.js";
 import { fileNameOf } from "../../native/modules.js";
 
 /** IMAGE_DIRECTORY_ENTRY_SECURITY: its VirtualAddress is a file offset (the certificates end the file). */

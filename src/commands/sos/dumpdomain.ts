@@ -64,8 +64,13 @@ function domainBlocks(rt: ClrRuntime): DomainBlock[] {
     };
   });
   const id = loader.defaultDomainId();
+  // From .NET 11 the runtime reports no System Domain (address 0) and answers every domain query
+  // with the one AppDomain (dotnet/runtime#129476): SOS's System Domain block then shows the
+  // AppDomain's name and assemblies.
+  const systemDomain = loader.reportedSystemDomain();
+  const systemContents = systemDomain === 0 ? { name: loader.appDomainFriendlyName(appDomain), assemblies } : { name: "", assemblies: [] };
   return [
-    { kind: "system", address: hexAddress(loader.systemDomain()), ...common, name: "", assemblies: [] },
+    { kind: "system", address: hexAddress(systemDomain), ...common, ...systemContents },
     { kind: "app", address: hexAddress(appDomain), id, ...common, name: loader.appDomainFriendlyName(appDomain), assemblies },
   ];
 }
@@ -74,6 +79,7 @@ export const dumpDomain = defineCommand<DumpDomainResult>({
   names: ["dumpdomain"],
   summary: "SOS: the System Domain and the AppDomain with their assemblies and modules",
   usage: "dumpdomain [DOMAIN]",
+  mayAskDac: () => false,
   run(session, args) {
     const a = parseArgs(args, []);
     if (a.positional.length > 1) throw new CommandError("usage: dumpdomain [DOMAIN]", "usage");

@@ -36,8 +36,13 @@ export interface DumpmdResult {
   methodDesc: string;
   /** SOS's method name with parameter types. */
   name: string;
-  /** EEClass of the method's type (SOS "Class:"). */
+  /** EEClass of the method's type. */
   eeClass: string;
+  /**
+   * What SOS prints as `Class:`: the DAC's MethodTableData.Class, the EEClass up to .NET 8 and the
+   * canonical MethodTable since .NET 9 (the runtime prefers it over the EEClass).
+   */
+  sosClass: string;
   methodTable: string;
   /** MethodDef token, "0x06xxxxxx". */
   token: string;
@@ -78,9 +83,10 @@ export const dumpmd = defineCommand<DumpmdResult>({
     const p = (h: string) => hexDigits(parseInt(h, 16), 16);
     return [
       `Method Name:          ${r.name}`,
-      `Class:                ${p(r.eeClass)}`,
+      `Class:                ${p(r.sosClass)}`,
       `MethodTable:          ${p(r.methodTable)}`,
-      `mdToken:              ${p(r.token)}`,
+      // SOS prints the token with %p: upper case on Linux.
+      `mdToken:              ${p(r.token).toUpperCase()}`,
       `Module:               ${p(r.module)}`,
       `IsJitted:             ${r.isJitted ? "yes" : "no"}`,
       `Current CodeAddr:     ${r.codeAddress === "0x0" ? "ffffffffffffffff" : p(r.codeAddress)}`,
@@ -116,6 +122,7 @@ export function dumpMethodDesc(session: Session, address: number, requestedCode?
     methodDesc: hexAddress(address),
     name: src.methodSignature(address),
     eeClass: hexAddress(mt.eeClass),
+    sosClass: hexAddress(mt.prefersCanonicalMethodTable ? mt.canonical ?? md.methodTable : mt.eeClass),
     methodTable: hexAddress(md.methodTable),
     token: hexAddress(md.token),
     module: hexAddress(mt.module),

@@ -53,6 +53,7 @@ export const dumpModule = defineCommand<DumpModuleResult>({
   names: ["dumpmodule"],
   summary: "SOS: a Module's attributes, lookup maps and metadata (-mt: its loaded types)",
   usage: "dumpmodule [-mt] MODULE",
+  mayAskDac: () => false,
   run(session, args) {
     const a = parseArgs(args, [], ["-mt"]);
     if (a.positional.length !== 1) throw new CommandError("Usage: DumpModule [-mt] <Module Address>", "usage");

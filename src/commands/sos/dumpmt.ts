@@ -27,6 +27,13 @@ export interface DumpmtResult {
   eeClass: string;
   /** Set when this MethodTable is not canonical (SOS prints "Canonical:" then). */
   canonical?: string;
+  /**
+   * The runtime (.NET 9+) hands SOS the canonical MethodTable in place of the EEClass: SOS prints
+   * `Canonical:` (when not canonical) instead of `EEClass:`.
+   */
+  prefersCanonicalMethodTable: boolean;
+  /** The module's managed AssemblyLoadContext object ("0x0": not created yet); null when the backend cannot tell (no row then). */
+  assemblyLoadContext: string | null;
   module: string;
   name: string;
   /** TypeDef token, "0x02xxxxxx" (0x0 for arrays). */
@@ -46,7 +53,7 @@ export interface DumpmtResult {
   numVirtuals: number;
   numVtableSlots: number;
   numInterfaces: number;
-  /** Only with -md: slots with an entry point, vtable slots first, then the methods' own slots. */
+  /** Only with -md: every slot, vtable slots first, then the methods' own slots (entry "0x0": none yet). */
   methods?: DumpmtMethod[];
   /** The backend that answered: the contracts (data-contract descriptor) or the runtime's DAC. */
   backend: "contracts" | "dac";
@@ -67,6 +74,7 @@ export const dumpmt = defineCommand<DumpmtResult>({
   names: ["dumpmt"],
   summary: "SOS: a MethodTable's type, sizes and counts; -md lists its methods",
   usage: "dumpmt [-md] METHODTABLE",
+  mayAskDac: () => false,
   run(session, args) {
     const a = parseArgs(args.map((x) => (x.toLowerCase() === "-md" ? "-md" : x)), [], ["-md"]);
     if (a.positional.length !== 1) throw new CommandError("Missing MethodTable address (usage: dumpmt [-md] METHODTABLE)", "usage");
@@ -83,10 +91,13 @@ export const dumpmt = defineCommand<DumpmtResult>({
     if (!mt.isFree && (mt.eeClass === 0 || mt.module === 0)) throw new CommandError(`${hexAddress(address)} is not a MethodTable`, "not-a-methodtable");
     const unavailable: string[] = (["isCollectible", "numVirtuals", "numVtableSlots"] as const).filter((k) => mt[k] === null);
     if (mt.eeClassIsCanonicalMethodTable) unavailable.unshift("eeClass");
+    const alc = mt.isFree ? undefined : src.assemblyLoadContext(address);
     const result: DumpmtResult = {
       methodTable: hexAddress(address),
       parent: hexAddress(mt.parent),
       eeClass: hexAddress(mt.eeClass),
+      prefersCanonicalMethodTable: mt.prefersCanonicalMethodTable,
+      assemblyLoadContext: alc === undefined ? null : hexAddress(alc),
       module: hexAddress(mt.module),
       name: mt.isFree ? "Free" : src.typeName(address) ?? `<Unloaded Type ${hexAddress(address)}>`,
       token: hexAddress(mt.token),
@@ -106,9 +117,8 @@ export const dumpmt = defineCommand<DumpmtResult>({
     if (unavailable.length > 0) result.unavailable = unavailable;
     if (mt.canonical !== undefined) result.canonical = hexAddress(mt.canonical);
     if (a.switches.has("-md") && !mt.isFree) {
-      // Like the DAC's slot enumerator (what SOS and ClrMD list), slots the runtime has not given
-      // an entry point yet (0) are left out.
-      result.methods = src.slots(address).filter((s) => s.entry !== 0).map((s) => {
+      // Every slot, as the DAC's slot enumerator gives SOS, with or without an entry point yet.
+      result.methods = src.slots(address).map((s) => {
         if (s.methodDesc === 0) return { entry: hexAddress(s.entry), methodDesc: hexAddress(0), jit: "NONE" as const, slot: s.slot, name: "<unknown>", token: hexAddress(0), nativeCode: hexAddress(0) };
         try {
           const md = src.methodDesc(s.methodDesc);
@@ -132,26 +142,33 @@ export const dumpmt = defineCommand<DumpmtResult>({
   render(r) {
     if (r.isFree) return "Free MethodTable";
     const p = (h: string) => hexDigits(parseInt(h, 16), 16);
+    // SOS prints pointers (Module, mdToken, the MethodDesc table) with %p, upper case on Linux.
+    const P = (h: string) => p(h).toUpperCase();
     // TableOutput: a 20-wide left-aligned label column, then one space.
     const row = (label: string, value: string, width = 20) => `${label.padEnd(width)} ${value}`;
-    const lines = [
-      row("Parent:", p(r.parent)),
-      r.canonical ? row("Canonical:", p(r.canonical)) : row("EEClass:", p(r.eeClass)),
-      row("Module:", p(r.module)),
+    const lines = [row("Parent:", p(r.parent))];
+    if (!r.prefersCanonicalMethodTable) lines.push(row("EEClass:", p(r.eeClass)));
+    else if (r.canonical) lines.push(row("Canonical:", p(r.canonical)));
+    lines.push(
+      row("Module:", P(r.module)),
       row("Name:", r.name),
-      row("mdToken:", p(r.token)),
+      // Arrays have no TypeDef: SOS prints the DAC's mdTypeDefNil.
+      row("mdToken:", P(r.token === "0x0" ? "0x2000000" : r.token)),
       row("File:", r.file || "Unknown Module"),
-      row("BaseSize:", "0x" + r.baseSize.toString(16)),
-    ];
+    );
+    if (r.assemblyLoadContext !== null) {
+      lines.push(row("AssemblyLoadContext:", r.assemblyLoadContext === "0x0" ? "Default ALC - The managed instance of this context doesn't exist yet." : p(r.assemblyLoadContext)));
+    }
+    lines.push(row("BaseSize:", "0x" + r.baseSize.toString(16)));
     if (r.componentSize !== 0) lines.push(row("ComponentSize:", "0x" + r.componentSize.toString(16)));
     lines.push(row("Has GC Pointers:", r.containsGCPointers ? "true" : "false"));
     lines.push(row("Number of Methods:", String(r.numMethods)));
     lines.push(row("Number of IFaces in IFaceMap:", String(r.numInterfaces), 29));
     if (r.methods) {
       lines.push("--------------------------------------", "MethodDesc Table");
-      lines.push(`${"Entry".padStart(16)} ${"MethodDesc".padStart(16)} ${"JIT".padStart(6)} ${"Slot".padStart(16)} Name`);
+      lines.push(`${"Entry".padStart(16)} ${"MethodDesc".padStart(16)} ${"JIT".padStart(6)} ${"Slot".padEnd(16)} Name`);
       for (const m of r.methods) {
-        lines.push(`${p(m.entry)} ${p(m.methodDesc)} ${m.jit.padStart(6)} ${hexDigits(m.slot, 16)} ${m.name}`);
+        lines.push(`${P(m.entry)} ${P(m.methodDesc)} ${m.jit.padStart(6)} ${hexDigits(m.slot, 16).toUpperCase()} ${m.name}`);
       }
     }
     return lines.join("\n");

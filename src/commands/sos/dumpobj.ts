@@ -9,13 +9,13 @@ import type { ClrRuntime } from "../../runtime/clr-runtime.js";
 import type { ExceptionField } from "../../runtime/contracts/object.js";
 import { MissingRuntimeDataError } from "../../runtime/contracts/descriptor.js";
 import { GlobalUnreadableError } from "../../runtime/contracts/target.js";
-import type { DacField, DacObject, DacRuntime } from "../../runtime/dac/dac-runtime.js";
+import type { DacField, DacFieldValue, DacObject, DacRuntime } from "../../runtime/dac/dac-runtime.js";
 import type { ManagedNames } from "../../runtime/managed-names.js";
 import type { MetadataReader } from "../../metadata/metadata.js";
 import { ET } from "../../metadata/signatures.js";
-import { primitiveTypeName } from "../../metadata/type-names.js";
+import { nameParts, primitiveTypeName } from "../../metadata/type-names.js";
 import { clrRuntime, dacRuntime, defineCommand, hexAddress, managedBackend, parseArgs, parseNumber, type Session } from "../command.js";
-import { typeNameOf } from "./dumpmt.js";
+import { typeSource } from "./type-source.js";
 
 export interface DumpobjField {
   /** Field name as the metadata (or, for descriptor-published fields, the descriptor) spells it. */
@@ -27,10 +27,14 @@ export interface DumpobjField {
   /**
    * How `value` reads: "ref" and "pointer" "0x...", "int32"/"int" decimal (64-bit ones too),
    * "char" the UTF-16 code unit in decimal, "float" a JS number, "bool" "true"/"false",
-   * "struct" the embedded value type's address, "unavailable" "" (see `note`).
+   * "struct" the embedded value type's address (a static struct: its static's address),
+   * "unallocated" "" (a static whose type's statics are not allocated yet), "perThread" ""
+   * (a thread static: see `threadValues`), "unavailable" "" (see `note`).
    */
-  kind: "ref" | "int32" | "char" | "int" | "float" | "bool" | "pointer" | "struct" | "unavailable";
+  kind: "ref" | "int32" | "char" | "int" | "float" | "bool" | "pointer" | "struct" | "unallocated" | "perThread" | "unavailable";
   value: string;
+  /** Thread statics: the value on each thread that has the type's thread statics allocated. */
+  threadValues?: { osThreadId: number; kind: DumpobjField["kind"]; value: string }[];
   /** For non-null references: the referenced object's type. */
   valueType?: string;
   /** For references to strings: the text (at most 256 chars). */
@@ -51,6 +55,8 @@ export interface DumpobjField {
   address?: string;
   /** Why there is no value ("unavailable"). */
   note?: string;
+  /** A generic instantiation's static the DAC cannot locate before .NET 9 (SOS: "dynamic statics NYI"). */
+  dynamicStatics?: boolean;
 }
 
 export interface DumpobjResult {
@@ -67,13 +73,40 @@ export interface DumpobjResult {
   isFree: boolean;
   /** Strings: the text. */
   string?: string;
-  array?: { rank: number | null; length: number; elementTypeHandle: string; elementType: string };
+  array?: {
+    rank: number | null;
+    length: number;
+    elementTypeHandle: string;
+    elementType: string;
+    /** The elements' CorElementType as the runtime stores it (SOS's `Type` on the Array line), when known. */
+    elementKind?: number;
+    /** Arrays of bytes and chars: their first elements as SOS shows them (non-printable as "."). */
+    content?: string;
+  };
   /** The fields listed (from the descriptor or the DAC); null when they cannot be listed. */
   fields: DumpobjField[] | null;
   /** Where the fields come from. */
   fieldsSource?: "descriptor" | "dac";
   /** Which fields are listed, or why none are. */
   fieldsNote: string;
+  /** Where listing the fields stopped early (SOS: "Unable to display fields"). */
+  fieldsFailure?: string;
+  /** `-nofields`: the Fields section is left out. */
+  noFields?: boolean;
+}
+
+/** Array elements shown on SOS's Content line at most. */
+const ARRAY_CONTENT_CHARS = 128;
+
+/** SOS's Content line: bytes or UTF-16 units, each outside printable ASCII shown as ".". */
+function arrayContent(bytes: Uint8Array, wide: boolean): string {
+  let out = "";
+  const step = wide ? 2 : 1;
+  for (let i = 0; i + step <= bytes.length; i += step) {
+    const c = wide ? bytes[i]! | (bytes[i + 1]! << 8) : bytes[i]!;
+    out += c >= 32 && c <= 126 ? String.fromCharCode(c) : ".";
+  }
+  return out;
 }
 
 const STRING_PREVIEW = 256;
@@ -94,24 +127,27 @@ export function checkObject(rt: ClrRuntime, address: number): void {
 }
 
 /** A reference field's object: its type name and, for strings, text. */
-function describeRef(rt: ClrRuntime, names: ManagedNames, ref: number): { valueType?: string; string?: string } {
+function describeRef(rt: ClrRuntime, names: ManagedNames, ref: number, nameOf?: TypeNamer): { valueType?: string; string?: string } {
   if (ref === 0) return {};
   try {
     const objects = rt.objects();
     const mt = objects.methodTableOf(ref);
     const info = objects.info(ref);
-    return { valueType: objectTypeName(rt, names, mt), string: info.isString ? objects.stringValue(ref, STRING_PREVIEW) : undefined };
+    return { valueType: objectTypeName(rt, names, mt, nameOf), string: info.isString ? objects.stringValue(ref, STRING_PREVIEW) : undefined };
   } catch (e) {
     if (!(e instanceof ClrscopeError)) throw e;
     return { valueType: "<invalid object>" };
   }
 }
 
+/** A type's name by its MethodTable, from whichever backend names types in this session. */
+type TypeNamer = (methodTable: number) => string | undefined;
+
 /** The DAC's type name of an object's MethodTable ("Free" for free space; arrays "System.Int32[]", "System.Int32[,]"). */
-export function objectTypeName(rt: ClrRuntime, names: ManagedNames, methodTable: number): string {
+export function objectTypeName(rt: ClrRuntime, names: ManagedNames, methodTable: number, nameOf?: TypeNamer): string {
   const d = rt.typeSystemDetails().methodTableDetails(methodTable);
   if (d.isFree) return "Free";
-  return typeNameOf(names, methodTable);
+  return (nameOf ?? ((mt) => names.typeName(mt)))(methodTable) ?? `<Unloaded Type ${hexAddress(methodTable)}>`;
 }
 
 /** FieldDef tokens of System.Exception's fields by name, from CoreLib's metadata. */
@@ -154,12 +190,15 @@ export function dumpObject(session: Session, address: number): DumpobjResult {
   const rt = clrRuntime(session);
   const names = session.names!;
   checkObject(rt, address);
+  // Types are named by the session's type source: the contracts where this runtime's descriptor
+  // can name them, else the DAC (.NET 9's descriptor cannot name generic instantiations).
+  const nameOf: TypeNamer = (mt) => typeSource(session).typeName(mt);
   const objects = rt.objects();
   const info = objects.info(address);
   const d = rt.typeSystemDetails().methodTableDetails(info.methodTable);
   const result: DumpobjResult = {
     address: hexAddress(address),
-    name: objectTypeName(rt, names, info.methodTable),
+    name: objectTypeName(rt, names, info.methodTable, nameOf),
     methodTable: hexAddress(info.methodTable),
     eeClass: hexAddress(d.eeClass),
     size: info.size,
@@ -173,6 +212,46 @@ export function dumpObject(session: Session, address: number): DumpobjResult {
     result.fieldsNote = "Free Object";
     return result;
   }
+  const dac = dacRuntime(session);
+  let dacFailure = dac.error;
+  if (info.isArray) {
+    const a = objects.arrayInfo(address);
+    const elementType = a.elementTypeHandle !== 0 && (a.elementTypeHandle & 2) === 0 ? objectTypeName(rt, names, a.elementTypeHandle, nameOf) : "<TypeDesc>";
+    result.array = { rank: a.rank ?? null, length: a.length, elementTypeHandle: hexAddress(a.elementTypeHandle), elementType };
+    // The elements' CorElementType and a multi-dimensional array's rank: the DAC's GetObjectData.
+    if (dac.runtime) {
+      try {
+        const o = dac.runtime.object(address);
+        result.array.rank = o.rank || result.array.rank;
+        result.array.elementKind = o.elementType;
+      } catch (e) {
+        if (!(e instanceof ClrscopeError)) throw e;
+      }
+    }
+    const kind = result.array.elementKind;
+    if (kind === ET.I1 || kind === ET.U1 || kind === ET.CHAR) {
+      const wide = kind === ET.CHAR;
+      const count = Math.min(a.length, ARRAY_CONTENT_CHARS);
+      const bytes = session.process.memory.tryRead(a.dataAddress, count * (wide ? 2 : 1));
+      if (bytes) result.array.content = arrayContent(bytes, wide);
+    }
+    result.fields = [];
+    result.fieldsSource = "dac";
+    result.fieldsNote = "array";
+    return result;
+  }
+  if (dac.runtime) {
+    // Every field, statics included, as SOS lists them: the DAC's FieldDescs (.NET 10's descriptor publishes none).
+    const naming: FieldNaming = { metadata: (m) => names.moduleMetadata(m), describeRef: (ref) => describeRef(rt, names, ref, nameOf) };
+    try {
+      if (info.isString) result.string = objects.stringValue(address);
+      listDacFields(result, dac.runtime, naming, info.methodTable, address);
+      return result;
+    } catch (e) {
+      if (!(e instanceof ClrscopeError)) throw e;
+      dacFailure = e.message;
+    }
+  }
   if (info.isString) {
     result.string = objects.stringValue(address);
     const layout = objects.stringLayout();
@@ -182,26 +261,7 @@ export function dumpObject(session: Session, address: number): DumpobjResult {
     ];
     result.fieldsSource = "descriptor";
     result.fieldsNote = "the String fields this runtime's data descriptor publishes";
-  } else if (info.isArray) {
-    const a = objects.arrayInfo(address);
-    const elementType = a.elementTypeHandle !== 0 && (a.elementTypeHandle & 2) === 0 ? objectTypeName(rt, names, a.elementTypeHandle) : "<TypeDesc>";
-    result.array = { rank: a.rank ?? null, length: a.length, elementTypeHandle: hexAddress(a.elementTypeHandle), elementType };
-    result.fieldsNote = "array";
   } else {
-    const dac = dacRuntime(session);
-    let dacFailure = dac.error;
-    if (dac.runtime) {
-      try {
-        const naming: FieldNaming = { metadata: (m) => names.moduleMetadata(m), describeRef: (ref) => describeRef(rt, names, ref) };
-        result.fields = dac.runtime.fields(info.methodTable, address).map((f) => dacField(dac.runtime!, naming, f));
-        result.fieldsSource = "dac";
-        result.fieldsNote = `fields from the DAC ${dac.runtime.path}`;
-        return result;
-      } catch (e) {
-        if (!(e instanceof ClrscopeError)) throw e;
-        dacFailure = e.message;
-      }
-    }
     if (objects.isException(info.methodTable)) {
       result.fields = exceptionFields(rt, names, address, info.methodTable);
       result.fieldsSource = "descriptor";
@@ -211,6 +271,16 @@ export function dumpObject(session: Session, address: number): DumpobjResult {
     }
   }
   return result;
+}
+
+/** The DAC's fields of an object into `result` (SOS DisplayFields), with where the walk stopped if it did. */
+function listDacFields(result: DumpobjResult, dac: DacRuntime, naming: FieldNaming, methodTable: number, address: number): void {
+  const list = dac.fieldList(methodTable, address);
+  if (list.failure && list.fields.length === 0) throw new ClrscopeError("dac-fields", list.failure);
+  result.fields = list.fields.map((f) => dacField(dac, naming, f));
+  if (list.failure) result.fieldsFailure = list.failure;
+  result.fieldsSource = "dac";
+  result.fieldsNote = `fields from the DAC ${dac.path}`;
 }
 
 /** The DAC's GetObjectData of `address`; CommandError(not-an-object) when the DAC rejects it. */
@@ -257,14 +327,20 @@ export function dumpObjectWithDac(dac: DacRuntime, address: number): DumpobjResu
   if (o.kind === "array") {
     const handle = o.elementTypeHandle;
     const elementType = handle !== 0 && (handle & 2) === 0 ? dac.methodTableName(handle) : primitiveTypeName(o.elementType) ?? "<TypeDesc>";
-    result.array = { rank: o.rank || null, length: o.components, elementTypeHandle: hexAddress(handle), elementType };
+    result.array = { rank: o.rank || null, length: o.components, elementTypeHandle: hexAddress(handle), elementType, elementKind: o.elementType };
+    if (o.elementType === ET.I1 || o.elementType === ET.U1 || o.elementType === ET.CHAR) {
+      const wide = o.elementType === ET.CHAR;
+      const count = Math.min(o.components, ARRAY_CONTENT_CHARS);
+      const bytes = dac.tryRead(o.arrayData, count * (wide ? 2 : 1));
+      if (bytes) result.array.content = arrayContent(bytes, wide);
+    }
+    result.fields = [];
+    result.fieldsSource = "dac";
     result.fieldsNote = "array";
     return result;
   }
   if (o.kind === "string") result.string = dac.stringValue(address, 1 << 20);
-  result.fields = dac.fields(o.methodTable, address).map((f) => dacField(dac, naming, f));
-  result.fieldsSource = "dac";
-  result.fieldsNote = `fields from the DAC ${dac.path}`;
+  listDacFields(result, dac, naming, o.methodTable, address);
   return result;
 }
 
@@ -274,10 +350,21 @@ const ELEMENT_TYPE_NAMES: Record<number, string> = {
   [ET.ARRAY]: "ARRAY", [ET.FNPTR]: "FNPTR", [ET.SZARRAY]: "SZARRAY", [ET.MVAR]: "MVAR",
 };
 
+/** SOS's ElementTypeName: the element type's name without namespace ("Int32", "CLASS", "VALUETYPE"). */
+function sosElementTypeName(et: number): string {
+  return ELEMENT_TYPE_NAMES[et] ?? primitiveTypeName(et)?.replace(/^System\./, "") ?? "";
+}
+
 /** What turning DAC fields into rows needs from a backend: module metadata (names) and referenced objects. */
 interface FieldNaming {
   metadata(module: number): MetadataReader | undefined;
   describeRef(ref: number): { valueType?: string; string?: string };
+}
+
+/** A TypeDef's name as SOS's NameForToken spells it: namespace, enclosing types joined by "+". */
+function typeDefFullName(md: MetadataReader, rid: number): string {
+  const { chain } = nameParts(md, (0x02000000 | rid) >>> 0);
+  return chain.map(([ns, name]) => (ns ? `${ns}.${name}` : name)).join("+");
 }
 
 /** A DAC field's Type column as SOS DisplayFields computes it. */
@@ -287,13 +374,36 @@ function dacFieldType(dac: DacRuntime, naming: FieldNaming, f: DacField): string
     if (f.elementType === ET.CLASS && (f.typeToken & 0xffffff) !== 0) {
       const md = naming.metadata(f.module);
       const rid = f.typeToken & 0xffffff;
-      if (md) return md.typeDefNamespace(rid) ? `${md.typeDefNamespace(rid)}.${md.typeDefName(rid)}` : md.typeDefName(rid);
+      if (md) return typeDefFullName(md, rid);
     }
   } catch (e) {
     if (!(e instanceof ClrscopeError)) throw e;
   }
   const et = f.elementType !== f.sigElementType ? f.sigElementType : f.elementType;
   return primitiveTypeName(et) ?? ELEMENT_TYPE_NAMES[et] ?? "";
+}
+
+/** SOS's IsElementValueType: the VT column. */
+function isElementValueType(et: number): boolean {
+  return (et >= ET.BOOLEAN && et <= ET.R8) || et === ET.VALUETYPE || et === ET.I || et === ET.U;
+}
+
+/** A DAC value as a row's kind and value text (see DumpobjField). */
+function dacValue(v: DacFieldValue): Pick<DumpobjField, "kind" | "value" | "note" | "dynamicStatics"> {
+  switch (v.kind) {
+    case "ref":
+      return { kind: "ref", value: hexAddress(v.value) };
+    case "struct":
+      return { kind: "struct", value: hexAddress(v.address) };
+    case "unallocated":
+      return { kind: "unallocated", value: "" };
+    case "perThread":
+      return { kind: "perThread", value: "" };
+    case "unavailable":
+      return { kind: "unavailable", value: "", note: v.reason, ...(v.dynamicStatics ? { dynamicStatics: true } : {}) };
+    default:
+      return { kind: v.kind, value: String(v.value) };
+  }
 }
 
 function dacField(dac: DacRuntime, naming: FieldNaming, f: DacField): DumpobjField {
@@ -312,7 +422,7 @@ function dacField(dac: DacRuntime, naming: FieldNaming, f: DacField): DumpobjFie
     value: "",
     methodTable: hexAddress(f.typeMethodTable),
     type: dacFieldType(dac, naming, f),
-    isValueType: f.elementType !== ET.CLASS && f.elementType !== ET.STRING && f.elementType !== ET.OBJECT && f.elementType !== ET.SZARRAY && f.elementType !== ET.ARRAY,
+    isValueType: isElementValueType(f.elementType),
     attr: f.isThreadStatic ? "TLstatic" : f.isStatic ? "static" : "instance",
   };
   if (f.address !== 0) out.address = hexAddress(f.address);
@@ -322,39 +432,81 @@ function dacField(dac: DacRuntime, naming: FieldNaming, f: DacField): DumpobjFie
     if (!(e instanceof ClrscopeError)) throw e;
   }
   const v = f.value;
-  switch (v.kind) {
-    case "ref":
-      Object.assign(out, { kind: "ref", value: hexAddress(v.value) }, v.value === 0 ? {} : naming.describeRef(v.value));
-      break;
-    case "struct":
-      Object.assign(out, { kind: "struct", value: hexAddress(v.address), fields: v.fields.map((x) => dacField(dac, naming, x)) });
-      break;
-    case "unavailable":
-      out.note = v.reason;
-      break;
-    default:
-      Object.assign(out, { kind: v.kind, value: String(v.value) });
-  }
+  Object.assign(out, dacValue(v));
+  if (v.kind === "ref" && v.value !== 0) Object.assign(out, naming.describeRef(v.value));
+  if (v.kind === "struct" && v.fields.length > 0) out.fields = v.fields.map((x) => dacField(dac, naming, x));
+  if (v.kind === "perThread") out.threadValues = v.values.map((t) => ({ osThreadId: t.osThreadId, ...dacValue(t.value) }));
   return out;
 }
 
-/** A value as SOS's DisplayDataMember prints it (addresses as 16 hex digits, booleans as 1/0). */
-function fieldValueText(f: DumpobjField): string {
-  if (f.kind === "ref" || f.kind === "struct" || f.kind === "pointer") return hexDigits(BigInt(f.value), 16);
-  if (f.kind === "bool") return f.value === "true" ? "1" : "0";
-  if (f.kind === "unavailable") return "<no information>";
-  return f.value;
+/** C's %f, which SOS prints floating-point fields with: six decimals, "nan"/"inf" spelled as glibc does. */
+function cFixed(text: string): string {
+  const x = Number(text);
+  if (Number.isNaN(x)) return "nan";
+  if (!Number.isFinite(x)) return x > 0 ? "inf" : "-inf";
+  if (x === 0 && Object.is(x, -0)) return "-0.000000";
+  // toFixed switches to exponent notation from 1e21; %f never does.
+  if (Math.abs(x) < 1e21) return x.toFixed(6);
+  const whole = BigInt(Math.trunc(x)).toString();
+  return `${whole}.000000`;
 }
 
-/** SOS DisplayFields: MT, Field, Offset, Type, VT, Attr, Value, Name. */
+/**
+ * A value as SOS's DisplayDataMember prints it: aligned (a row's Value column, 16 wide) or not (a
+ * thread static's per-thread value): integers and booleans in decimal, chars in hex, floating
+ * point with %f (never padded), references, pointers and structs as 16 hex digits.
+ */
+function fieldValueText(kind: DumpobjField["kind"], value: string, aligned: boolean): string {
+  const pad = (t: string) => (aligned ? t.padStart(16) : t);
+  switch (kind) {
+    case "ref":
+    case "struct":
+      return hexDigits(BigInt(value), 16);
+    case "pointer":
+      // SOS prints native-sized integers with %p, which its output layer writes in upper case.
+      return hexDigits(BigInt(value), 16).toUpperCase();
+    case "bool":
+      return pad(value === "true" ? "1" : "0");
+    case "char":
+      return pad(Number(value).toString(16));
+    case "float":
+      return cFixed(value);
+    case "unallocated":
+      return " ".repeat(16);
+    case "unavailable":
+      return "<no information>";
+    case "perThread":
+      return "";
+    default:
+      return pad(value);
+  }
+}
+
+/** SOS DisplayFields: MT, Field, Offset, Type, VT, Attr, Value, Name; each thread static's values below it. */
 export function renderDacFields(fields: DumpobjField[]): string[] {
-  const lines = [`${"MT".padStart(16)} ${"Field".padStart(8)} ${"Offset".padStart(8)} ${"Type".padStart(20)} VT ${"Attr".padStart(8)} ${"Value".padStart(16)} Name`];
+  const lines = [`${"MT".padStart(16)} ${"Field".padStart(8)} ${"Offset".padStart(8)} ${"Type".padStart(20)} ${"VT".padStart(4)} ${"Attr".padStart(8)} ${"Value".padStart(16)} Name`];
   for (const f of fields) {
     const type = f.type ?? "";
     const shown = type.length > 20 ? "..." + type.slice(type.length - 17) : type;
-    const text = `${hexDigits(BigInt(f.methodTable ?? "0"), 16)} ${hexDigits(BigInt(f.token ?? "0"))
-      .padStart(8)} ${f.offset.toString(16).padStart(8)} ${shown.padStart(20)} ${(f.isValueType ? "1" : "0").padStart(2)} ${(f.attr ?? "").padStart(8)} ${fieldValueText(f).padStart(16)} ${f.name}`;
-    lines.push(text + (f.string !== undefined ? ` "${f.string}"` : ""));
+    const row = `${hexDigits(BigInt(f.methodTable ?? "0"), 16)} ${hexDigits(BigInt(f.token ?? "0"), 8)} ${f.offset.toString(16).padStart(8)} ${shown.padStart(20)} ${(f.isValueType ? "Yes" : "No").padStart(4)} ${(f.attr ?? "").padStart(8)}`;
+    if (f.attr === "TLstatic") {
+      // SOS: no Value column; the values follow, one line per thread that has them, then a blank line.
+      lines.push(`${row}  ${f.name}`);
+      if (f.kind === "unavailable") {
+        lines.push(" <no information>");
+        continue;
+      }
+      lines.push("    Thread static values (Thread:Value)");
+      for (const t of f.threadValues ?? []) lines.push(`        ${t.osThreadId.toString(16)}:${fieldValueText(t.kind, t.value, false)}`);
+      lines.push("");
+      continue;
+    }
+    if (f.kind === "unavailable" && f.attr === "static") {
+      // SOS names no field it cannot locate; before .NET 9 it says why for dynamic statics.
+      lines.push(`${row} ${f.dynamicStatics ? "dynamic statics NYI" : ""} <no information>`);
+      continue;
+    }
+    lines.push(`${row} ${fieldValueText(f.kind, f.value, true)} ${f.name}`);
   }
   return lines;
 }
@@ -380,25 +532,30 @@ export const dumpobj = defineCommand<DumpobjResult>({
     const address = parseNumber(a.positional[0]!);
     const { dac } = managedBackend(session);
     const r = dac ? dumpObjectWithDac(dac, address) : dumpObject(session, address);
-    if (a.switches.has("-nofields")) r.fields = null;
+    if (a.switches.has("-nofields")) {
+      r.fields = null;
+      r.noFields = true;
+    }
     return r;
   },
   render(r) {
     const p = (h: string) => hexDigits(parseInt(h, 16), 16);
     if (r.isFree) return [`Free Object`, `Size:        ${r.size}(0x${r.size.toString(16)}) bytes`].join("\n");
-    const lines = [`Name:        ${r.name}`, `MethodTable: ${p(r.methodTable)}`];
-    lines.push(r.canonicalMethodTable ? `Canonical MethodTable: ${p(r.canonicalMethodTable)}` : `EEClass:     ${p(r.eeClass)}`);
-    lines.push("Tracked Type: false");
-    lines.push(`Size:        ${r.size}(0x${r.size.toString(16)}) bytes`);
+    // SOS's PrintObj: no EEClass line (JSON has it), an Array line instead of File for arrays.
+    const lines = [`Name:        ${r.name}`, `MethodTable: ${p(r.methodTable)}`, `Size:        ${r.size}(0x${r.size.toString(16)}) bytes`];
     if (r.array) {
-      lines.push(`Array:       Rank ${r.array.rank ?? "?"}, Number of elements ${r.array.length}, Type ${r.array.elementType}`);
-      return lines.join("\n");
+      const type = r.array.elementKind !== undefined ? sosElementTypeName(r.array.elementKind) : r.array.elementType;
+      lines.push(`Array:       Rank ${r.array.rank ?? "?"}, Number of elements ${r.array.length}, Type ${type}`);
+      if (r.array.content !== undefined) lines.push(`Content:     ${r.array.content}`);
+    } else {
+      lines.push(`File:        ${r.file || "Unknown Module"}`);
     }
-    lines.push(`File:        ${r.file || "Unknown Module"}`);
     if (r.string !== undefined) lines.push(`String:      ${r.string}`);
+    if (r.noFields) return lines.join("\n");
     lines.push("Fields:");
     if (r.fields && r.fields.length > 0 && r.fieldsSource === "dac") {
       lines.push(...renderDacFields(r.fields));
+      if (r.fieldsFailure) lines.push("Unable to display fields");
     } else if (r.fields && r.fields.length > 0) {
       lines.push(`(${r.fieldsNote})`);
       lines.push(...renderFields(r.fields));

@@ -13,6 +13,8 @@ export interface Ip2mdResult extends DumpmdResult {
   offset: number;
   /** "jit" for code JIT'd at run time, "readytorun" for precompiled code. */
   codeKind: "jit" | "readytorun";
+  /** Source file and line of the address (the JIT's IL map and the module's portable PDB); null when unknown. */
+  source: { file: string; line: number } | null;
 }
 
 export const ip2md = defineCommand<Ip2mdResult>({
@@ -23,15 +25,23 @@ export const ip2md = defineCommand<Ip2mdResult>({
     const a = parseArgs(args, []);
     if (a.positional.length !== 1) throw new CommandError("usage: ip2md ADDRESS", "usage");
     const address = parseNumber(a.positional[0]!);
-    const block = typeSource(session).codeBlock(address);
+    const src = typeSource(session);
+    const block = src.codeBlock(address);
     if (!block) throw new CommandError(`${hexAddress(address)} is not in managed code (no JIT'd or ReadyToRun method holds it)`, "not-managed-code");
+    const md = dumpMethodDesc(session, block.methodDesc, block.start);
     return {
-      ...dumpMethodDesc(session, block.methodDesc, block.start),
+      ...md,
       address: hexAddress(address),
       codeStart: hexAddress(block.start),
       offset: block.offset,
       codeKind: block.kind,
+      source: src.sourceLine(address, parseInt(md.module, 16)) ?? null,
     };
   },
-  render: (r) => `MethodDesc:   ${hexDigits(parseInt(r.methodDesc, 16), 16)}\n${dumpmd.render(r)}`,
+  render: (r) =>
+    [
+      `MethodDesc:   ${hexDigits(parseInt(r.methodDesc, 16), 16)}`,
+      dumpmd.render(r),
+      ...(r.source ? [`Source file:  ${r.source.file} @ ${r.source.line}`] : []),
+    ].join("\n"),
 });

@@ -1,93 +1,39 @@
-// `modules` / `lm` (SOS, Host/ModulesCommand.cs), for the managed modules of the runtime: one
-// line per module, `{base:X16} {size:X8} {path}`, then `Total image size: {n}`. With -v, SOS's
-// verbose block (Address, ImageSize, IsPEImage, IsManaged, IsFileLayout) plus the Module and
-// Assembly addresses, the metadata location, and where the image's pages come from: the dump
-// itself or the file on disk (AddressSpace.origin). SOS lists native modules too; clrscope
-// lists those with `image list`.
+// `modules` / `lm` (SOS, Host/ModulesCommand.cs): every image the dump maps, native (ELF) and PE
+// files alike, as dotnet-dump lists them (src/native/dump-images.ts): `{base:X16} {size:X8} {path}`
+// per image, by address, then `Total image size: {n}` (of every image, filtered or not).
+// `-n REGEX` keeps images whose file name matches, `-a ADDRESS` the one holding an address.
+// The managed modules are `clrmodules`; `image list` gives build-ids and symbol sources.
 //
-// JSON: { modules: ModuleRow[], totalImageSize: number } (see ModuleRow; addresses "0x...").
+// JSON: { images: [{ index, base, size, path, kind }], totalImageSize } (numbers).
 import { CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
-import type { ClrRuntime } from "../../runtime/clr-runtime.js";
-import { clrRuntime, defineCommand, hexAddress, parseArgs, parseNumber, type Session } from "../command.js";
-import { dacModuleRows } from "./dac-loader.js";
-import { typeSource } from "./type-source.js";
+import { dumpImages, type DumpImage } from "../../native/dump-images.js";
 import { fileNameOf } from "../../native/modules.js";
+import { defineCommand, parseArgs, parseNumber } from "../command.js";
 
-const PAGE = 0x1000;
-
-export interface ModuleRow {
-  /** Position in the AppDomain's assembly list (load order). */
+export interface ModulesImage extends DumpImage {
+  /** Position in the address-ordered list (SOS's ModuleIndex). */
   index: number;
-  module: string;
-  assembly: string;
-  path: string;
-  fileName: string;
-  imageBase: string;
-  /** Bytes of the loaded image layout (the file size when flat, SizeOfImage when mapped). */
-  imageSize: number;
-  /** The image lies flat (file layout) rather than section by section. Null without an image. */
-  isFileLayout: boolean | null;
-  isDynamic: boolean;
-  metadata: { address: string; size: number } | null;
-  /** With -v: how many of the image's pages the dump holds, the file supplies, or neither. */
-  pages?: { dump: number; file: number; missing: number };
 }
 
-export interface ModulesResult {
-  modules: ModuleRow[];
+export interface NativeModulesResult {
+  images: ModulesImage[];
+  /** Sum of every image's size, including those a filter left out (as SOS). */
   totalImageSize: number;
-  /** The backend that answered: the contracts (data-contract descriptor) or the runtime's DAC. */
-  backend?: "contracts" | "dac";
+  /** With -a: the address looked up (SOS then prints no total). */
+  address?: number;
 }
 
-/** The modules from the session's backend (type-source.ts chooses; the DAC's in dac-loader.ts). */
-function moduleRows(session: Session): { rows: ModuleRow[]; backend: "contracts" | "dac" } {
-  const src = typeSource(session);
-  if (src.dac) return { rows: dacModuleRows(src.dac, session.process.memory), backend: "dac" };
-  return { rows: managedModules(clrRuntime(session)), backend: "contracts" };
-}
-
-/** Every managed module of the AppDomain, in load order. */
-export function managedModules(rt: ClrRuntime): ModuleRow[] {
-  const loader = rt.loader();
-  return loader.moduleAddresses().map((address, index) => {
-    const m = loader.module(address);
-    const md = loader.metadataLocation(address);
-    const imageBase = m.image?.base ?? m.base;
-    return {
-      index,
-      module: hexAddress(address),
-      assembly: hexAddress(m.assembly),
-      path: m.path,
-      fileName: m.fileName,
-      imageBase: hexAddress(imageBase),
-      imageSize: m.image?.size ?? 0,
-      isFileLayout: m.image ? !m.image.mapped : null,
-      isDynamic: m.isReflectionEmit || m.peAssembly === 0 || m.base === 0,
-      metadata: md ? { address: hexAddress(md.address), size: md.size } : null,
-    };
-  });
-}
-
-function pageOrigins(session: Session, base: number, size: number): { dump: number; file: number; missing: number } {
-  const out = { dump: 0, file: 0, missing: 0 };
-  const memory = session.process.memory;
-  const start = Math.floor(base / PAGE) * PAGE;
-  for (let a = start; a < base + size; a += PAGE) out[memory.origin(a)]++;
-  return out;
-}
-
-export const modules = defineCommand<ModulesResult>({
+export const modules = defineCommand<NativeModulesResult>({
   names: ["modules", "lm"],
-  summary: "SOS: the managed modules (image base, size, path)",
-  usage: "modules [-v] [-n REGEX] [-a ADDRESS]",
+  summary: "SOS: every image the dump maps, native and managed (base, size, path)",
+  usage: "modules [-n REGEX] [-a ADDRESS]   (managed modules: clrmodules [-v])",
   run(session, args) {
-    const a = parseArgs(args, ["-n", "--name", "-a", "--address"], ["-v", "--verbose"]);
+    const a = parseArgs(args, ["-n", "--name", "-a", "--address"], []);
     if (a.positional.length > 0) throw new CommandError(`usage: ${this.usage}`, "usage");
-    const source = moduleRows(session);
-    let rows = source.rows;
-    const totalImageSize = rows.reduce((s, r) => s + r.imageSize, 0);
+    const all = dumpImages(session.process.core, session.process.memory).map((m, index) => ({ ...m, index }));
+    const totalImageSize = all.reduce((s, m) => s + m.size, 0);
+    let images = all;
     const nameFilter = a.values.get("-n") ?? a.values.get("--name");
     if (nameFilter !== undefined) {
       let re: RegExp;
@@ -96,44 +42,20 @@ export const modules = defineCommand<ModulesResult>({
       } catch (e) {
         throw new CommandError(`-n ${nameFilter}: not a valid regular expression (${(e as Error).message})`, "usage");
       }
-      rows = rows.filter((r) => r.path !== "" && re.test(fileNameOf(r.path)));
+      images = images.filter((m) => m.path !== "" && re.test(fileNameOf(m.path)));
     }
     const addressText = a.values.get("-a") ?? a.values.get("--address");
     if (addressText !== undefined) {
       const address = parseNumber(addressText);
-      rows = rows.filter((r) => address >= parseInt(r.imageBase, 16) && address < parseInt(r.imageBase, 16) + r.imageSize);
-      if (rows.length === 0) throw new CommandError(`Address 0x${hexDigits(address, 16)} not found`, "not-found");
+      images = images.filter((m) => address >= m.base && address < m.base + m.size);
+      if (images.length === 0) throw new CommandError(`Address 0x${hexDigits(address, 16).toUpperCase()} not found`, "not-found");
+      return { images, totalImageSize, address };
     }
-    if (a.switches.has("-v") || a.switches.has("--verbose")) {
-      for (const r of rows) r.pages = pageOrigins(session, parseInt(r.imageBase, 16), r.imageSize);
-    }
-    return { modules: rows, totalImageSize, backend: source.backend };
+    return { images, totalImageSize };
   },
   render(r) {
-    const out: string[] = [];
-    const x16 = (h: string) => hexDigits(parseInt(h, 16), 16).toUpperCase();
-    for (const m of r.modules) {
-      const name = m.path || (m.isDynamic ? "Dynamic Module" : "Unknown Module");
-      if (!m.pages) {
-        out.push(`${x16(m.imageBase)} ${m.imageSize.toString(16).toUpperCase().padStart(8, "0")} ${name}`);
-        continue;
-      }
-      const p = m.pages;
-      const from = [p.dump && `${p.dump} in the dump`, p.file && `${p.file} from the file on disk`, p.missing && `${p.missing} missing`].filter(Boolean).join(", ");
-      out.push(
-        `${m.index} ${name}`,
-        `    Address:         ${x16(m.imageBase)}`,
-        `    ImageSize:       ${m.imageSize.toString(16).toUpperCase().padStart(8, "0")}`,
-        `    IsPEImage:       ${m.isDynamic ? "False" : "True"}`,
-        `    IsManaged:       True`,
-        `    IsFileLayout:    ${m.isFileLayout === null ? "<unknown>" : m.isFileLayout ? "True" : "False"}`,
-        `    Module:          ${x16(m.module)}`,
-        `    Assembly:        ${x16(m.assembly)}`,
-        `    MetaData:        ${m.metadata ? `${x16(m.metadata.address)} (${m.metadata.size} bytes)` : "<none>"}`,
-        `    Pages:           ${from || "none"}`,
-      );
-    }
-    out.push(`Total image size: ${r.totalImageSize}`);
+    const out = r.images.map((m) => `${hexDigits(m.base, 16).toUpperCase()} ${hexDigits(m.size, 8).toUpperCase()} ${m.path}`);
+    if (r.address === undefined) out.push(`Total image size: ${r.totalImageSize}`);
     return out.join("\n");
   },
 });

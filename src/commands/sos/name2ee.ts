@@ -67,6 +67,7 @@ export const name2ee = defineCommand<Name2eeResult>({
   names: ["name2ee"],
   summary: "SOS: the MethodTable or MethodDesc of a type or method, by name",
   usage: "name2ee MODULE|* TYPE[.METHOD]   or   name2ee MODULE!TYPE[.METHOD]",
+  mayAskDac: () => false,
   run(session, args) {
     let moduleQuery: string;
     let nameQuery: string;

@@ -16,14 +16,27 @@ export interface PrintexceptionResult {
   /** null: _message is null (SOS "<none>"). */
   message: string | null;
   innerException: { address: string; type: string } | null;
-  /** _stackTrace: null when the exception was never thrown; else the object, not decoded. */
-  stackTrace: { address: string; type: string; decoded: false } | null;
+  /**
+   * _stackTrace: null when the exception was never thrown; else the object, with its frames when
+   * the runtime publishes the stack trace element layout (.NET 11), innermost first.
+   */
+  stackTrace: { address: string; type: string; decoded: boolean; frames?: ExceptionStackRow[] } | null;
   stackTraceString: string | null;
   remoteStackTraceString: string | null;
   /** _HResult as 8 hex digits, e.g. "80131509". */
   hResult: string;
   /** The backend that answered: the contracts (data-contract descriptor) or the runtime's DAC (no descriptor: .NET 8). */
   backend: "contracts" | "dac";
+}
+
+/** One frame of an exception's stack trace as SOS prints it. */
+export interface ExceptionStackRow {
+  /** The frame's stack pointer: null where the runtime does not publish it (the .NET 11 descriptor's StackTraceElement has no SP). */
+  sp: string | null;
+  ip: string;
+  methodDesc: string;
+  /** "module.dll!Namespace.Type.Method(Args)+0xOFFSET", as SOS. */
+  function: string;
 }
 
 /** What printexception reads, from whichever backend the session uses (managedBackend). */
@@ -35,6 +48,8 @@ interface ExceptionSource {
   /** System.Exception's fields, or undefined when the object is not an exception. */
   exception(address: number): { message: number; innerException: number; stackTrace: number; stackTraceString: number; remoteStackTraceString: number; hResult: number } | undefined;
   stringValue(address: number): string;
+  /** The decoded frames of `_stackTrace`, or undefined when this backend cannot decode them. */
+  stackFrames(stackTrace: number): ExceptionStackRow[] | undefined;
 }
 
 function exceptionSource(session: Session): ExceptionSource {
@@ -61,6 +76,14 @@ function exceptionSource(session: Session): ExceptionSource {
         }
         return rt.objects().stringValue(address, MAX_EXCEPTION_MESSAGE_CHARS);
       },
+      stackFrames: (stackTrace) =>
+        rt.objects().exceptionStackTrace(stackTrace)?.map((f) => {
+          const block = rt.codeBlock(f.ip);
+          const md = block?.methodDesc ?? f.methodDesc;
+          const module = tryOrUndefined(() => rt.module(rt.methodTable(rt.methodDesc(md).methodTable).module).path) ?? "";
+          const offset = block ? `+0x${(f.ip - block.start).toString(16)}` : "";
+          return { sp: null, ip: hexAddress(f.ip), methodDesc: hexAddress(md), function: `${module.split("/").at(-1)}!${names.methodSignature(md)}${offset}` };
+        }),
     };
   }
   return {
@@ -81,6 +104,7 @@ function exceptionSource(session: Session): ExceptionSource {
       }
     },
     stringValue: (address) => dac.stringValue(address, MAX_EXCEPTION_MESSAGE_CHARS),
+    stackFrames: () => undefined,
   };
 }
 
@@ -93,6 +117,11 @@ function lastThrown(session: Session, src: ExceptionSource): number {
   const object = handle === 0 ? 0 : session.process.memory.tryReadPointer(handle);
   if (!object || Number.isNaN(object)) throw new CommandError("There is no current managed exception on this thread", "no-exception");
   return object;
+}
+
+function stackTraceOf(src: ExceptionSource, stackTrace: number): NonNullable<PrintexceptionResult["stackTrace"]> {
+  const frames = src.stackFrames(stackTrace);
+  return { address: hexAddress(stackTrace), type: src.typeName(stackTrace), decoded: frames !== undefined, ...(frames ? { frames } : {}) };
 }
 
 export const printexception = defineCommand<PrintexceptionResult>({
@@ -113,7 +142,7 @@ export const printexception = defineCommand<PrintexceptionResult>({
       type,
       message: str(e.message),
       innerException: e.innerException === 0 ? null : { address: hexAddress(e.innerException), type: src.typeName(e.innerException) },
-      stackTrace: e.stackTrace === 0 ? null : { address: hexAddress(e.stackTrace), type: src.typeName(e.stackTrace), decoded: false },
+      stackTrace: e.stackTrace === 0 ? null : stackTraceOf(src, e.stackTrace),
       stackTraceString: str(e.stackTraceString),
       remoteStackTraceString: str(e.remoteStackTraceString),
       hResult: hexDigits(e.hResult >>> 0, 8),
@@ -130,7 +159,11 @@ export const printexception = defineCommand<PrintexceptionResult>({
       "StackTrace (generated):",
     ];
     if (!r.stackTrace) lines.push("    <none>");
-    else lines.push(`    <not decoded: _stackTrace is ${r.stackTrace.type} ${p(r.stackTrace.address)}; this runtime's descriptor does not publish the stack trace element layout>`);
+    else if (r.stackTrace.frames) {
+      // SOS's columns; an SP the runtime does not publish shows as question marks.
+      lines.push("    SP               IP               Function");
+      for (const f of r.stackTrace.frames) lines.push(`    ${f.sp === null ? "?".repeat(16) : hexDigits(parseInt(f.sp, 16), 16).toUpperCase()} ${hexDigits(parseInt(f.ip, 16), 16).toUpperCase()} ${f.function}`);
+    } else lines.push(`    <not decoded: _stackTrace is ${r.stackTrace.type} ${p(r.stackTrace.address)}; this runtime's descriptor does not publish the stack trace element layout>`);
     lines.push("", `StackTraceString: ${r.stackTraceString ?? "<none>"}`);
     if (r.remoteStackTraceString) lines.push(`RemoteStackTraceString: ${r.remoteStackTraceString}`);
     lines.push(`HResult: ${r.hResult}`);

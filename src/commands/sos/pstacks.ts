@@ -5,10 +5,14 @@
 import { defineCommand, parseArgs, type Session } from "../command.js";
 import { clrStack } from "./clrstack.js";
 import { MAX_PSTACKS_THREAD_IDS } from "../../limits.js";
+import { tryOrUndefined } from "../../errors.js";
+import { shortParameterList } from "../../metadata/type-names.js";
 
 export interface StackNode {
-  /** The frame (method signature) this node stands for. */
+  /** The frame (method signature, SOS's clrstack form) this node stands for: stacks merge on it. */
   frame: string;
+  /** The frame as dotnet-dump's pstacks names it: short parameter types, `(dynamicClass)` for stubs. */
+  name: string;
   /** OS thread ids whose stacks pass through this frame (at this position from the root). */
   threads: number[];
   /** Callees: deeper frames. */
@@ -23,15 +27,20 @@ export interface PStacksResult {
 /** dotnet-dump's indentation per level, and the width its frame counts are right-aligned in. */
 const PADDING = 5;
 
-function mergeStacks(stacks: { osId: number; frames: string[] }[]): StackNode[] {
+interface StackFrameName {
+  frame: string;
+  name: string;
+}
+
+function mergeStacks(stacks: { osId: number; frames: StackFrameName[] }[]): StackNode[] {
   const roots: StackNode[] = [];
   for (const s of stacks) {
     let level = roots;
     // Outermost frame first: clrstack lists innermost first.
-    for (const frame of [...s.frames].reverse()) {
+    for (const { frame, name } of [...s.frames].reverse()) {
       let node = level.find((n) => n.frame === frame);
       if (!node) {
-        node = { frame, threads: [], children: [] };
+        node = { frame, name, threads: [], children: [] };
         level.push(node);
       }
       node.threads.push(s.osId);
@@ -42,17 +51,35 @@ function mergeStacks(stacks: { osId: number; frames: string[] }[]): StackNode[] 
 }
 
 /** Every managed thread's managed frames, innermost first, from clrstack's walk (contracts, or the DAC's where the descriptor cannot walk). */
-function managedStacks(session: Session): { osId: number; frames: string[] }[] {
+function managedStacks(session: Session): { osId: number; frames: StackFrameName[] }[] {
+  const names = new Map<string, string>();
+  const nameOf = (frame: string, methodDesc: string | null) => {
+    let name = names.get(frame);
+    if (name === undefined) {
+      const md = methodDesc === null ? 0 : parseInt(methodDesc, 16);
+      const viaMetadata = session.names && md !== 0 ? tryOrUndefined(() => session.names!.parallelStacksName(md)) : undefined;
+      name = viaMetadata ?? shortenedSignature(frame);
+      names.set(frame, name);
+    }
+    return name;
+  };
   return clrStack
     .run(session, ["-all", "-n"])
-    .threads.map((t) => ({ osId: t.osId, frames: t.frames.filter((f) => f.kind === "managed").map((f) => f.callSite) }))
+    .threads.map((t) => ({ osId: t.osId, frames: t.frames.filter((f) => f.kind === "managed").map((f) => ({ frame: f.callSite, name: nameOf(f.callSite, f.methodDesc) })) }))
     .filter((s) => s.frames.length > 0);
+}
+
+/** A signature whose type is not known apart from its method (the DAC walk's names): its parameter types shortened. */
+function shortenedSignature(signature: string): string {
+  const paren = signature.lastIndexOf("(");
+  return paren < 0 ? signature : signature.slice(0, paren) + shortParameterList(signature.slice(paren));
 }
 
 export const pstacks = defineCommand<PStacksResult & { allIds: boolean }>({
   names: ["pstacks", "parallelstacks"],
   summary: "Managed stacks of all threads merged into trees (dotnet-dump parallelstacks)",
   usage: "pstacks [-a]",
+  mayAskDac: () => false,
   run(session, args) {
     const allIds = parseArgs(args, [], ["-a", "--allthreads"]).switches.size > 0;
     const stacks = managedStacks(session);
@@ -78,7 +105,7 @@ export const pstacks = defineCommand<PStacksResult & { allIds: boolean }>({
       for (const c of children) renderNode(c, depth + 1);
       if (children.length === 0) lines.push(`${pad} ~~~~ ${ids(last.threads)}`);
       const count = String(node.threads.length).padStart(PADDING);
-      for (const n of chain.reverse()) lines.push(`${pad}${count} ${n.frame}`);
+      for (const n of chain.reverse()) lines.push(`${pad}${count} ${n.name}`);
     };
     // dotnet-dump's blank lines: one before the first root, two after each root, one after the summary.
     lines.push("");

@@ -15,6 +15,7 @@ import { NoRuntimeError } from "../../runtime/open-runtime.js";
 import { clrRuntime, dacRuntime, hexAddress, type Session } from "../command.js";
 import { fileNameOf } from "../../native/modules.js";
 import { MAX_METHODS_PER_TYPE } from "../../limits.js";
+import { SourceLines, type ManagedModuleRef } from "../../runtime/source-lines.js";
 
 /** How SOS classifies a method's code: JIT'd, ReadyToRun ("PreJIT"), an FCall into libcoreclr, or none. */
 export type JitKind = "JIT" | "PreJIT" | "FCALL" | "NONE";
@@ -39,6 +40,12 @@ export interface SourceMethodTable {
   numInterfaces: number;
   /** `eeClass` holds the canonical MethodTable: the DAC of .NET 9+ reports that in place of the EEClass. */
   eeClassIsCanonicalMethodTable: boolean;
+  /**
+   * The runtime (.NET 9+) hands SOS the canonical MethodTable where it used to hand the EEClass
+   * (SOS's PreferCanonMTOverEEClass): SOS's dumpmt then prints `Canonical:` (only when it is not
+   * the MethodTable itself) instead of `EEClass:`, and dumpmd prints it as `Class:`.
+   */
+  prefersCanonicalMethodTable: boolean;
   /** null where this backend does not say (the DAC reports 0 vtable counts since .NET 9; collectibility needs ISOSDacInterface6). */
   isCollectible: boolean | null;
   numVirtuals: number | null;
@@ -60,8 +67,13 @@ export interface SourceMethodDesc {
 
 export interface SourceSlot {
   slot: number;
+  /** 0 while the runtime has given the slot no entry point. */
   entry: number;
+  /** 0 when the slot has no MethodDesc yet (SOS then names the method by token and module). */
   methodDesc: number;
+  /** MethodDef token and module of the slot's method, where the backend gives them (the DAC's slot enumerator). */
+  token?: number;
+  definingModule?: number;
 }
 
 export interface SourceCodeBlock {
@@ -103,6 +115,34 @@ export interface TypeSource {
   slots(methodTable: number): SourceSlot[];
   codeBlock(ip: number): SourceCodeBlock | undefined;
   jitKind(nativeCode: number, module: number): JitKind;
+  /**
+   * The managed AssemblyLoadContext object of a MethodTable's module (SOS's dumpmt
+   * `AssemblyLoadContext:`): 0 while the runtime has not created it; undefined when unknown.
+   */
+  assemblyLoadContext(methodTable: number): number | undefined;
+  /**
+   * Source file and line of a code address in a module's method (SOS's ip2md `Source file:`): the
+   * IL offset the JIT mapped to the address, then the module's portable PDB. Undefined when
+   * either is unknown.
+   */
+  sourceLine(ip: number, module: number): { file: string; line: number } | undefined;
+}
+
+/** CLRDATA_IL_OFFSET_PROLOG (xclrdata.idl). */
+const IL_OFFSET_PROLOG = -2;
+
+/**
+ * A code address's source line through the DAC's IL map (IXCLRDataMethodInstance) and the module's
+ * portable PDB; `image`: the module's image base and path.
+ */
+function dacSourceLine(lines: SourceLines, dac: DacRuntime, ip: number, image: ManagedModuleRef): { file: string; line: number } | undefined {
+  const map = tryOrUndefined(() => dac.ilOffsetsAt(ip));
+  // As SOS (ConvertNativeToIlOffset): the first offset; the prolog counts as the first line, no
+  // mapping has none (and the epilog, which SOS maps to the method's last IL offset, is left out).
+  const first = map?.ilOffsets[0];
+  const il = first === IL_OFFSET_PROLOG ? 0 : first;
+  if (!map || il === undefined || il < 0 || image.base === 0) return undefined;
+  return lines.sourceLine(image, map.methodToken, il);
 }
 
 /** Code inside libcoreclr.so is an FCall (SOS's "FCALL"). */
@@ -113,6 +153,7 @@ function isInCoreclr(session: Session, address: number): boolean {
 
 class ContractsTypeSource implements TypeSource {
   readonly backend = "contracts";
+  private lines?: SourceLines;
   constructor(
     private readonly session: Session,
     private readonly rt: ClrRuntime,
@@ -135,6 +176,8 @@ class ContractsTypeSource implements TypeSource {
       numMethods: mt.numMethods,
       numInterfaces: mt.numInterfaces,
       eeClassIsCanonicalMethodTable: false,
+      // Only runtimes from .NET 9 on publish a descriptor, and they all hand SOS the canonical MethodTable.
+      prefersCanonicalMethodTable: true,
       isCollectible: mt.isCollectible,
       numVirtuals: mt.numVirtuals,
       numVtableSlots: mt.numVtableSlots,
@@ -202,6 +245,21 @@ class ContractsTypeSource implements TypeSource {
     return this.rt.typeSystemDetails().methodTableSlots(methodTable);
   }
 
+  assemblyLoadContext(methodTable: number): number | undefined {
+    const module = this.rt.methodTable(methodTable).module;
+    return module ? this.rt.loader().assemblyLoadContext(module) : undefined;
+  }
+
+  /** The descriptor of .NET 9/10 has no IL map of JIT'd code (DebugInfo): the DAC's, when it loads. */
+  sourceLine(ip: number, module: number): { file: string; line: number } | undefined {
+    const dac = dacRuntime(this.session).runtime;
+    if (!dac) return undefined;
+    const m = tryOrUndefined(() => this.rt.loader().module(module));
+    if (!m) return undefined;
+    this.lines ??= new SourceLines(this.session.process.memory, this.session.process.symbolDirs);
+    return dacSourceLine(this.lines, dac, ip, { base: m.image?.base ?? m.base, path: m.path });
+  }
+
   codeBlock(ip: number): SourceCodeBlock | undefined {
     const b = this.rt.codeBlock(ip);
     return b && { methodDesc: b.methodDesc, start: b.start, offset: b.offset, kind: b.kind };
@@ -235,6 +293,7 @@ const METHOD_ATTR_STATIC = 0x0010;
 
 class DacTypeSource implements TypeSource {
   readonly backend = "dac";
+  private lines?: SourceLines;
   constructor(
     private readonly session: Session,
     readonly dac: DacRuntime,
@@ -246,7 +305,7 @@ class DacTypeSource implements TypeSource {
     if (d.bIsFree) {
       return {
         address, module: 0, eeClass: 0, parent: 0, token: 0, rawBaseSize: d.BaseSize, baseSize: d.BaseSize, componentSize: d.ComponentSize,
-        containsGCPointers: false, isFree: true, numMethods: 0, numInterfaces: 0, eeClassIsCanonicalMethodTable: false, isCollectible: null, numVirtuals: null, numVtableSlots: null,
+        containsGCPointers: false, isFree: true, numMethods: 0, numInterfaces: 0, eeClassIsCanonicalMethodTable: false, prefersCanonicalMethodTable: false, isCollectible: null, numVirtuals: null, numVtableSlots: null,
       };
     }
     // Up to .NET 8 the DAC's Class is the EEClass, whose GetMethodTableForEEClass is the canonical
@@ -277,6 +336,7 @@ class DacTypeSource implements TypeSource {
       numMethods: d.wNumMethods,
       numInterfaces: d.wNumInterfaces,
       eeClassIsCanonicalMethodTable: classIsMethodTable,
+      prefersCanonicalMethodTable: classIsMethodTable,
       isCollectible: null,
       // Since .NET 9 the DAC reports 0 for both (dacprivate.h): unknown then, not 0.
       numVirtuals: d.wNumVtableSlots === 0 ? null : d.wNumVirtuals,
@@ -388,7 +448,7 @@ class DacTypeSource implements TypeSource {
   slots(methodTable: number): SourceSlot[] {
     const sos = this.dac.sos;
     const enumerated = sos.methodTableSlots(methodTable);
-    if (enumerated) return enumerated.filter((s) => s.Entrypoint !== 0).map((s) => ({ slot: s.Slot, entry: s.Entrypoint, methodDesc: s.MethodDesc }));
+    if (enumerated) return enumerated.map((s) => ({ slot: s.Slot, entry: s.Entrypoint, methodDesc: s.MethodDesc, token: s.Token >>> 0, definingModule: s.DefiningModule }));
     // Before .NET 9: GetMethodTableSlot answers vtable slots, then the type's own methods' slots
     // beyond the vtable (its introduced-method walk); SOS asks for each.
     const d = sos.methodTableData(methodTable);
@@ -416,6 +476,22 @@ class DacTypeSource implements TypeSource {
       if (!(e instanceof ClrscopeError)) throw e;
     }
     return this.dac.sos.methodDescFromIp(entry);
+  }
+
+  sourceLine(ip: number, module: number): { file: string; line: number } | undefined {
+    const base = tryOrUndefined(() => this.dac.sos.moduleData(module).ilBase);
+    if (base === undefined) return undefined;
+    this.lines ??= new SourceLines(this.session.process.memory, this.session.process.symbolDirs);
+    return dacSourceLine(this.lines, this.dac, ip, { base, path: this.dac.modulePath(module) });
+  }
+
+  assemblyLoadContext(methodTable: number): number | undefined {
+    try {
+      return this.dac.sos.assemblyLoadContext(methodTable);
+    } catch (e) {
+      if (e instanceof ClrscopeError) return undefined;
+      throw e;
+    }
   }
 
   codeBlock(ip: number): SourceCodeBlock | undefined {

@@ -3,6 +3,7 @@
 import type { ClrRuntime, CodeBlock, ManagedThread, MethodDescInfo, MethodTableInfo, ModuleInfo, RuntimeDescription, ThreadStoreCounts } from "../clr-runtime.js";
 import type { ManagedFunction } from "../../native/windows-unwind.js";
 import { CodeVersions, type MethodCodeVersions } from "./code-versions.js";
+import { DebugInfoContract } from "./debug-info.js";
 import { ExecutionManager } from "./execution-manager.js";
 import { FrameChain, type ExplicitFrame } from "./frames.js";
 import { Loader } from "./loader.js";
@@ -114,5 +115,15 @@ export class ContractsRuntime implements ClrRuntime {
   codeVersions(methodDesc: number): MethodCodeVersions {
     this.codeVersionsContract ??= new CodeVersions(this.target, this.typeSystemDetails(), this.loader());
     return this.codeVersionsContract.versions(methodDesc);
+  }
+
+  private debugInfoContract?: DebugInfoContract | null;
+
+  ilOffsetsAt(ip: number): number[] | undefined {
+    this.debugInfoContract ??= DebugInfoContract.isPublished(this.target) ? new DebugInfoContract(this.target) : null;
+    if (!this.debugInfoContract) return undefined;
+    const block = this.codeBlock(ip);
+    if (!block?.debugInfo) return undefined;
+    return DebugInfoContract.ilOffsetsAt(this.debugInfoContract.bounds(block.debugInfo, block.size), block.offset);
   }
 }

@@ -101,6 +101,15 @@ export class RuntimeDescriptor {
   contractVersion(name: string): number | string | undefined {
     return this.contracts.get(name);
   }
+
+  /**
+   * Whether `name` is versioned the .NET 11 way: runtimes up to .NET 10 publish integer versions
+   * (1, 2, 3), .NET 11 strings ("c1" = CoreCLR implementation 1, dotnet/runtime#127020), restarting
+   * the count: "c1" of .NET 11 is not integer 1 of .NET 10, so each contract maps both itself.
+   */
+  hasStringVersion(name: string): boolean {
+    return typeof this.contracts.get(name) === "string" && !/^[0-9]+$/.test(String(this.contracts.get(name)));
+  }
 }
 
 /** Read and merge the descriptor at `address` and its sub-descriptors. */

@@ -27,6 +27,8 @@ export interface CodeBlock {
   unwindBase: number;
   /** The RUNTIME_FUNCTION entry covering the address (the method, a funclet or a cold part), 0 if none. */
   runtimeFunction: number;
+  /** JIT'd code: its debug info blob (RealCodeHeader.DebugInfo; 0 for none, e.g. IL stubs). */
+  debugInfo?: number;
 }
 
 // Range section map geometry (64-bit): 5 levels of 256 entries over address bits 56..17.
@@ -58,7 +60,8 @@ export class ExecutionManager {
   private mapEmpty?: boolean;
 
   constructor(private readonly t: RuntimeTarget) {
-    this.version = Number(t.descriptor.contractVersion("ExecutionManager") ?? 1);
+    // .NET 11's "c1" is the .NET 10 implementation 2 (the constant-time nibble map) renamed.
+    this.version = t.descriptor.hasStringVersion("ExecutionManager") ? 2 : Number(t.descriptor.contractVersion("ExecutionManager") ?? 1);
   }
 
   /** The managed code block holding `ip`, or undefined for native code, stubs and unknown addresses. */
@@ -179,6 +182,7 @@ export class ExecutionManager {
     return {
       start, methodDesc, offset: ip - start, size: end !== undefined && end > start ? end - start : undefined,
       kind: "jit", rangeSection: section, unwindBase, runtimeFunction: covering?.address ?? 0,
+      debugInfo: t.descriptor.hasField("RealCodeHeader", "DebugInfo") ? t.pointerField(header, "RealCodeHeader", "DebugInfo") : undefined,
     };
   }
 

@@ -3,11 +3,24 @@
 // the descriptor's `<FrameType>Identifier` globals (StackWalk contract, "Capital F Frame handling").
 import type { RuntimeTarget } from "./target.js";
 import { MAX_EXPLICIT_FRAMES } from "../../limits.js";
+import { hex } from "../../hex.js";
+import { warn } from "../../warnings.js";
 
 export interface ExplicitFrame {
   address: number;
   /** e.g. "InlinedCallFrame", "DebuggerU2MCatchHandlerFrame"; "Frame" when the identifier is unknown. */
   name: string;
+  /**
+   * An InlinedCallFrame's CallerReturnAddress: where its method resumes after the P/Invoke; 0 when
+   * the Frame is inactive (no call in progress). Absent for other Frames, or when the descriptor
+   * does not publish the field.
+   */
+  callerReturnAddress?: number;
+  /**
+   * The method the Frame stands for (the DAC's Frame::GetFunction), where the descriptor says:
+   * an InlinedCallFrame with an active call whose Datum is a MethodDesc (.NET 11 publishes Datum).
+   */
+  methodDesc?: number;
 }
 
 const IDENTIFIER_SUFFIX = "Identifier";
@@ -24,10 +37,31 @@ export class FrameChain {
     for (let frame = firstFrame; frame > 0 && Number.isSafeInteger(frame) && !seen.has(frame) && out.length < MAX_EXPLICIT_FRAMES; ) {
       seen.add(frame);
       const identifier = this.t.memory.tryReadPointer(frame);
-      out.push({ address: frame, name: this.frameNames().get(identifier) ?? "Frame" });
+      const name = this.frameNames().get(identifier) ?? "Frame";
+      const methodDesc = name === "InlinedCallFrame" ? this.inlinedCallTarget(frame) : undefined;
+      const entry: ExplicitFrame = { address: frame, name, ...(methodDesc ? { methodDesc } : {}) };
+      if (name === "InlinedCallFrame" && this.t.descriptor.hasField("InlinedCallFrame", "CallerReturnAddress")) {
+        const ra = this.t.memory.tryReadPointer(this.t.at(frame, "InlinedCallFrame", "CallerReturnAddress"));
+        if (!Number.isNaN(ra)) entry.callerReturnAddress = ra;
+        else warn(`InlinedCallFrame ${hex(frame)}: its CallerReturnAddress is unreadable or no address (damaged Frame): the frame below it shows the unwound return address`);
+      }
+      out.push(entry);
       frame = this.t.memory.tryReadPointer(this.t.at(frame, "Frame", "Next"));
     }
     return out;
+  }
+
+  /**
+   * An InlinedCallFrame's P/Invoke target: its Datum while the call is active (CallerReturnAddress
+   * set), unless Datum's low bit marks it as something else than a MethodDesc (a calli cookie).
+   */
+  private inlinedCallTarget(frame: number): number | undefined {
+    const t = this.t;
+    if (!t.descriptor.hasField("InlinedCallFrame", "Datum")) return undefined;
+    const active = t.memory.tryReadPointer(t.at(frame, "InlinedCallFrame", "CallerReturnAddress"));
+    const datum = t.memory.tryReadPointer(t.at(frame, "InlinedCallFrame", "Datum"));
+    if (!active || Number.isNaN(active) || !datum || Number.isNaN(datum) || datum % 2 === 1) return undefined;
+    return datum;
   }
 
   private frameNames(): Map<number, string> {

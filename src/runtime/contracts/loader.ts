@@ -30,8 +30,8 @@ export interface AssemblyInfo {
   address: number;
   module: number;
   isCollectible: boolean;
-  /** File load level (FileLoadLevel); >= 4 is loaded. */
-  level: number;
+  /** File load level (FileLoadLevel); >= 4 is loaded. Undefined where the runtime publishes only IsLoaded (.NET 11). */
+  level?: number;
   isLoaded: boolean;
   notifyFlags: number;
   /** Exception of a failed load, 0 when none. */
@@ -103,6 +103,15 @@ export class Loader {
     return this.t.globalVariable("SystemDomain");
   }
 
+  /**
+   * The System Domain's address as the runtime's debugging interface reports it (SOS prints it):
+   * from .NET 11 (Loader "c1") the DAC's GetAppDomainStoreData reports none (0), the SystemDomain
+   * being no domain any more, only the holder of the global LoaderAllocator (seen with the 11.0.0 DAC).
+   */
+  reportedSystemDomain(): number {
+    return this.t.descriptor.hasStringVersion("Loader") ? 0 : this.systemDomain();
+  }
+
   /** AppDomain::m_friendlyName ("" when unset). */
   appDomainFriendlyName(appDomain = this.appDomain()): string {
     if (!this.t.descriptor.hasField("AppDomain", "FriendlyName")) return "";
@@ -123,7 +132,8 @@ export class Loader {
     return {
       lowFrequency: t.pointerField(loaderAllocator, "LoaderAllocator", "LowFrequencyHeap"),
       highFrequency: t.pointerField(loaderAllocator, "LoaderAllocator", "HighFrequencyHeap"),
-      stub: t.pointerField(loaderAllocator, "LoaderAllocator", "StubHeap"),
+      // .NET 11 has no stub heap (its stubs live in the precode heaps): 0, as the DAC reports it.
+      stub: t.descriptor.hasField("LoaderAllocator", "StubHeap") ? t.pointerField(loaderAllocator, "LoaderAllocator", "StubHeap") : 0,
     };
   }
 
@@ -148,10 +158,15 @@ export class Loader {
   }
 
   /**
-   * The Assemblies of the AppDomain in load order (each list element is a DomainAssembly, whose
-   * first field points at the Assembly). Unused (null) slots are skipped.
+   * The Assemblies of the AppDomain in load order. Up to .NET 10 each list element is a
+   * DomainAssembly, whose first field points at the Assembly (AppDomain.DomainAssemblyList); .NET 11
+   * removed DomainAssembly and lists the Assemblies themselves (AppDomain.AssemblyList). Unused
+   * (null) slots are skipped.
    */
   assemblies(appDomain = this.appDomain()): number[] {
+    if (!this.t.descriptor.hasField("AppDomain", "DomainAssemblyList")) {
+      return this.arrayList(this.t.at(appDomain, "AppDomain", "AssemblyList")).filter((a) => a !== 0);
+    }
     const list = this.t.at(appDomain, "AppDomain", "DomainAssemblyList");
     const out: number[] = [];
     for (const da of this.arrayList(list)) {
@@ -166,13 +181,14 @@ export class Loader {
 
   assembly(address: number): AssemblyInfo {
     const t = this.t;
-    const level = t.u32Field(address, "Assembly", "Level");
+    // .NET 11 replaced the load level with an IsLoaded flag.
+    const level = t.descriptor.hasField("Assembly", "Level") ? t.u32Field(address, "Assembly", "Level") : undefined;
     return {
       address,
       module: t.pointerField(address, "Assembly", "Module"),
       isCollectible: t.u8(t.at(address, "Assembly", "IsCollectible")) !== 0,
       level,
-      isLoaded: level >= ASSEMBLY_LEVEL_LOADED,
+      isLoaded: level !== undefined ? level >= ASSEMBLY_LEVEL_LOADED : t.u8(t.at(address, "Assembly", "IsLoaded")) !== 0,
       notifyFlags: t.u32Field(address, "Assembly", "NotifyFlags"),
       error: t.pointerField(address, "Assembly", "Error"),
     };
@@ -231,6 +247,23 @@ export class Loader {
     };
     this.modules.set(address, m);
     return m;
+  }
+
+  /**
+   * The managed AssemblyLoadContext object of a module's binder (PEAssembly -> AssemblyBinder ->
+   * its ALC handle, read): 0 while the runtime has not created it; undefined when the descriptor
+   * does not publish the chain.
+   */
+  assemblyLoadContext(module: number): number | undefined {
+    const t = this.t;
+    const d = t.descriptor;
+    if (!d.hasField("PEAssembly", "AssemblyBinder") || !d.hasField("AssemblyBinder", "AssemblyLoadContext")) return undefined;
+    const peAssembly = this.module(module).peAssembly;
+    if (peAssembly === 0) return undefined;
+    const binder = t.pointerField(peAssembly, "PEAssembly", "AssemblyBinder");
+    if (binder === 0) return undefined;
+    const handle = t.pointerField(binder, "AssemblyBinder", "AssemblyLoadContext");
+    return handle === 0 ? 0 : t.pointer(handle);
   }
 
   /** PEAssembly -> PEImage -> loaded PEImageLayout (TryGetLoadedImageContents). */

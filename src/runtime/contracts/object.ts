@@ -6,7 +6,7 @@
 import { CorruptDataError } from "../../errors.js";
 import type { RuntimeTypeSystemDetails } from "./runtime-type-system.js";
 import type { RuntimeTarget } from "./target.js";
-import { MAX_STRING_CHARS } from "../../limits.js";
+import { MAX_EXCEPTION_STACK_FRAMES, MAX_STRING_CHARS } from "../../limits.js";
 
 /** Objects are at least three pointers (MethodTable, one field or sync block, next header). */
 const MIN_OBJECT_SIZE = 24;
@@ -55,6 +55,13 @@ export interface ExceptionInfo {
 }
 
 const INT32_EXCEPTION_FIELDS = new Set(["_xcode", "_HResult"]);
+
+/** One frame of an exception's captured stack trace (a StackTraceElement). */
+export interface ExceptionStackFrame {
+  ip: number;
+  methodDesc: number;
+  flags: number;
+}
 
 export class ObjectContract {
   constructor(
@@ -128,7 +135,9 @@ export class ObjectContract {
     const mt = this.types.methodTableDetails(methodTable);
     if (!mt.isArray) throw new CorruptDataError(`object 0x${address.toString(16)} is not an array`);
     const length = this.t.u32Field(address, "Array", "m_NumComponents");
-    const objectHeaderSize = this.t.descriptor.global("ObjectHeaderSize");
+    // .NET 11 dropped the ObjectHeaderSize global for an ObjectHeader type with its size.
+    const d = this.t.descriptor;
+    const objectHeaderSize = d.hasGlobal("ObjectHeaderSize") ? d.global("ObjectHeaderSize") : d.size("ObjectHeader");
     // Single-dimensional arrays carry no bounds; the descriptor's Array size then equals the SZARRAY header.
     const isSzArray = mt.baseSize - objectHeaderSize === this.t.descriptor.size("Array");
     return {
@@ -149,6 +158,37 @@ export class ObjectContract {
       mt = this.t.pointerField(mt, "MethodTable", "ParentMethodTable");
     }
     return false;
+  }
+
+  /**
+   * The frames of an exception's `_stackTrace` (Exception contract "c1", .NET 11): a byte array
+   * holding a StackTraceArrayHeader and `Size` StackTraceElements, or an object[] whose slot 0 is
+   * that byte array (when frames need keep-alive objects). Undefined when this runtime's
+   * descriptor does not publish those layouts (.NET 10 and older).
+   */
+  exceptionStackTrace(stackTrace: number): ExceptionStackFrame[] | undefined {
+    const t = this.t;
+    const d = t.descriptor;
+    if (!d.types.has("StackTraceArrayHeader") || !d.types.has("StackTraceElement") || stackTrace === 0) return undefined;
+    let bytes = stackTrace;
+    if (this.types.methodTableDetails(this.methodTableOf(stackTrace)).containsGCPointers) {
+      bytes = t.pointer(this.arrayInfo(stackTrace).dataAddress);
+      if (bytes === 0) return [];
+    }
+    const array = this.arrayInfo(bytes);
+    const count = t.u32Field(array.dataAddress, "StackTraceArrayHeader", "Size");
+    const headerSize = d.size("StackTraceArrayHeader");
+    const elementSize = d.size("StackTraceElement");
+    // The elements live in the byte array: more than it holds is damage.
+    if (headerSize + count * elementSize > array.length || count > MAX_EXCEPTION_STACK_FRAMES) {
+      throw new CorruptDataError(`the stack trace array at 0x${bytes.toString(16)} claims ${count} frames, more than its ${array.length} bytes hold (damaged)`);
+    }
+    const out: ExceptionStackFrame[] = [];
+    for (let i = 0; i < count; i++) {
+      const e = array.dataAddress + headerSize + i * elementSize;
+      out.push({ ip: t.pointerField(e, "StackTraceElement", "Ip"), methodDesc: t.pointerField(e, "StackTraceElement", "MethodDesc"), flags: t.u32Field(e, "StackTraceElement", "Flags") });
+    }
+    return out;
   }
 
   /** The System.Exception fields the descriptor publishes (the Exception type). */

@@ -47,7 +47,11 @@ export class ThreadContract {
 
   /** Addresses of every runtime Thread, in the thread store's order (up to a loop, with a warning). */
   threadAddresses(): number[] {
-    const linkOffset = this.t.descriptor.offset("Thread", "LinkNext");
+    // Up to .NET 10 the list is an SList: ThreadStore.FirstThreadLink and Thread.LinkNext point at
+    // the next thread's link field. .NET 11 (Thread "c1") links the Thread objects themselves: its
+    // FirstThreadLink holds the first Thread (Id 1, the main thread) and LinkNext the next Thread.
+    const linkOffset = this.t.descriptor.hasStringVersion("Thread") ? 0 : this.t.descriptor.offset("Thread", "LinkNext");
+    const nextOffset = this.t.descriptor.offset("Thread", "LinkNext");
     const out: number[] = [];
     const seen = new Set<number>();
     let link = this.t.pointerField(this.store(), "ThreadStore", "FirstThreadLink");
@@ -59,7 +63,7 @@ export class ThreadContract {
       }
       seen.add(thread);
       out.push(thread);
-      const next = this.t.memory.tryReadPointer(thread + linkOffset);
+      const next = this.t.memory.tryReadPointer(thread + nextOffset);
       if (Number.isNaN(next)) {
         warn(`the runtime's thread list is cut at Thread ${hex(thread)} (its link is unreadable): threads after it are missing`);
         break;
@@ -144,14 +148,18 @@ export class ThreadContract {
   /**
    * The exception in flight, else Thread.LastThrownObject. ExceptionInfo.ThrownObject is the
    * tracker's m_hThrowable in the runtimes that publish it (9 and 10): a handle, so the field's
-   * value is the handle. (dotnet/runtime main's Thread.md, after m_hThrowable's removal, makes the
-   * field ExInfo.m_exception and its address the handle: a runtime with that layout needs its own
-   * case here.)
+   * value is the handle. From .NET 11, after m_hThrowable's removal, the field is ExInfo.m_exception
+   * and its address the handle.
    */
   private lastThrownObjectHandle(thread: number): number {
     const t = this.t;
     const d = t.descriptor;
-    if (d.hasField("ExceptionInfo", "ThrownObject")) {
+    if (d.hasField("ExceptionInfo", "ThrownObject") && d.hasStringVersion("Thread")) {
+      // .NET 11 (Thread "c1"): ThrownObject is ExInfo.m_exception, the object itself; the field's
+      // address serves as the handle (Thread.md's GetCurrentExceptionHandle).
+      const tracker = this.exceptionTracker(thread);
+      if (tracker !== 0 && t.pointerField(tracker, "ExceptionInfo", "ThrownObject") !== 0) return t.at(tracker, "ExceptionInfo", "ThrownObject");
+    } else if (d.hasField("ExceptionInfo", "ThrownObject")) {
       const tracker = this.exceptionTracker(thread);
       if (tracker !== 0) {
         const handle = t.pointerField(tracker, "ExceptionInfo", "ThrownObject");

@@ -5,6 +5,7 @@ import type { Memory } from "../../dump/address-space.js";
 import { ClrscopeError } from "../../errors.js";
 import type { MetadataReader } from "../../metadata/metadata.js";
 import { ET } from "../../metadata/signatures.js";
+import { MAX_THREAD_STATIC_THREADS } from "../../limits.js";
 import type { NativeProcess } from "../../native/process.js";
 import type { ManagedThread, ThreadStoreCounts } from "../clr-runtime.js";
 import { readImageMetadata } from "../managed-names.js";
@@ -72,6 +73,8 @@ export interface DacObject {
   rank: number;
   elementTypeHandle: number;
   elementType: number;
+  /** Arrays: where the elements start. */
+  arrayData: number;
 }
 
 /** A field value read from the dump: numbers as JS numbers, 64-bit integers as decimal strings. */
@@ -84,7 +87,12 @@ export type DacFieldValue =
   | { kind: "pointer"; value: string }
   | { kind: "ref"; value: number }
   | { kind: "struct"; address: number; fields: DacField[] }
-  | { kind: "unavailable"; reason: string };
+  /** A static whose type's statics are not allocated (class constructor not run). */
+  | { kind: "unallocated" }
+  /** A thread static: its value on each thread that has it allocated. */
+  | { kind: "perThread"; values: { osThreadId: number; value: DacFieldValue }[] }
+  /** `dynamicStatics`: a generic instantiation's static before .NET 9, which SOS cannot locate either ("dynamic statics NYI"). */
+  | { kind: "unavailable"; reason: string; dynamicStatics?: boolean };
 
 /** One field as SOS's DisplayFields lists it. */
 export interface DacField {
@@ -112,8 +120,9 @@ export interface DacField {
   value: DacFieldValue;
 }
 
-function isValueElement(et: number): boolean {
-  return et === ET.VALUETYPE || (et >= ET.BOOLEAN && et <= ET.R8) || et === ET.I || et === ET.U || et === ET.PTR || et === ET.FNPTR;
+/** Where SOS looks for a static: classes and structs in the GC statics, primitives in the non-GC ones. */
+function isGcStatic(et: number): boolean {
+  return et === ET.VALUETYPE || et === ET.CLASS;
 }
 
 const OBJECT_KINDS = ["string", "free", "object", "array", "other"] as const;
@@ -149,6 +158,11 @@ export class DacRuntime {
   }
   get sos(): SosDac {
     return this.dac.sos;
+  }
+
+  /** The IL offsets the JIT mapped to a code address, with its method's token (XclrDataProcess.ilOffsetsAt). */
+  ilOffsetsAt(address: number): { methodToken: number; ilOffsets: number[] } | undefined {
+    return this.dac.xclr.ilOffsetsAt(address);
   }
 
   /**
@@ -297,34 +311,53 @@ export class DacRuntime {
       rank: d.dwRank,
       elementTypeHandle: d.ElementTypeHandle,
       elementType: d.ElementType,
+      arrayData: d.ArrayDataPtr,
     };
   }
 
   /**
    * The fields of an object (SOS DisplayFields): the parents' first, then the type's own, each
    * type's in FieldDesc order, statics included. `address` is the object, or for a value type
-   * (`valueType`) the start of its data.
+   * (`valueType`) the start of its data. Throws when the first FieldDesc cannot be read.
    */
   fields(methodTable: number, address: number, valueType = false, depth = 0): DacField[] {
+    const list = this.fieldList(methodTable, address, valueType, depth);
+    if (list.failure && list.fields.length === 0) throw new ClrscopeError("dac-fields", list.failure);
+    return list.fields;
+  }
+
+  /**
+   * The fields of an object as SOS's DisplayFields walks them, and where the walk stopped early
+   * (`failure`: SOS prints "Unable to display fields" there). A type's FieldDesc list holds its
+   * own instance fields, then its statics; GetMethodTableFieldData's instance count includes the
+   * parents' fields, so the instance fields already listed for the parents count against it (SOS
+   * keeps that count across its recursion): a derived type lists only its own after its parents'.
+   */
+  fieldList(methodTable: number, address: number, valueType = false, depth = 0): { fields: DacField[]; failure?: string } {
     const chain: number[] = [];
     for (let mt = methodTable; mt !== 0 && chain.length < MAX_TYPE_DEPTH; mt = this.sos.methodTableData(mt).ParentMethodTable) chain.unshift(mt);
-    const out: DacField[] = [];
+    const fields: DacField[] = [];
+    let instanceFields = 0;
     for (const mt of chain) {
       const data = this.sos.methodTableData(mt);
       const counts = this.sos.methodTableFieldData(mt);
-      // Like SOS: a type's FieldDescs hold its own instance fields, then its statics.
-      let instance = 0;
       let statics = 0;
       let fd = counts.FirstField;
-      for (let i = 0; (instance < counts.wNumInstanceFields || statics < counts.wNumStaticFields) && fd !== 0 && i < MAX_FIELDS_PER_TYPE; i++) {
-        const f = this.sos.fieldDescData(fd);
+      for (let i = 0; (instanceFields < counts.wNumInstanceFields || statics < counts.wNumStaticFields) && i < MAX_FIELDS_PER_TYPE; i++) {
+        let f: DacFieldDescData;
+        try {
+          f = this.sos.fieldDescData(fd);
+        } catch (e) {
+          if (!(e instanceof ClrscopeError)) throw e;
+          return { fields, failure: `the fields of ${this.methodTableName(mt)} cannot be read: ${e.message}` };
+        }
         if (f.bIsStatic) statics++;
-        else instance++;
-        out.push(this.field(mt, data.Module, fd, f, address, valueType, depth));
+        else instanceFields++;
+        fields.push(this.field(mt, data.Module, fd, f, address, valueType, depth));
         fd = f.NextField;
       }
     }
-    return out;
+    return { fields };
   }
 
   private field(mt: number, module: number, fieldDesc: number, f: DacFieldDescData, base: number, valueType: boolean, depth: number): DacField {
@@ -340,14 +373,16 @@ export class DacRuntime {
       sigElementType: f.sigType,
       typeMethodTable: f.MTOfType,
       typeToken: f.TokenOfType >>> 0,
-      offset: isThreadStatic ? f.dwOffset : f.dwOffset + (isStatic ? 0 : headerBytes),
+      // As SOS's Offset column: statics too count the object header (their offset is from the
+      // static base, but SOS adds it all the same); thread statics do not.
+      offset: isThreadStatic ? f.dwOffset : f.dwOffset + headerBytes,
       isStatic,
       isThreadStatic,
       address: 0,
       value: { kind: "unavailable", reason: "" },
     };
     if (isThreadStatic) {
-      field.value = { kind: "unavailable", reason: "thread static (one value per thread)" };
+      field.value = this.threadStaticValues(mt, f);
       return field;
     }
     if (isStatic) {
@@ -360,18 +395,17 @@ export class DacRuntime {
         return field;
       }
       if (!bases) {
-        field.value = { kind: "unavailable", reason: "statics of generic instantiations (dynamic statics) are not located without ISOSDacInterface14" };
+        field.value = { kind: "unavailable", reason: "statics of generic instantiations (dynamic statics) are not located without ISOSDacInterface14", dynamicStatics: true };
         return field;
       }
-      // Primitive statics live in the type's non-GC statics; references and structs (boxed) in its GC statics.
-      const isPrimitive = isValueElement(f.Type) && f.Type !== ET.VALUETYPE;
-      const staticBase = isPrimitive ? bases.nonGC : bases.gc;
+      // As SOS's GetStaticFieldPTR: classes and structs (boxed) live in the GC statics, the rest in the non-GC statics.
+      const staticBase = isGcStatic(f.Type) ? bases.gc : bases.nonGC;
       if (staticBase === 0) {
-        field.value = { kind: "unavailable", reason: "the type's statics are not allocated (class constructor not run)" };
+        field.value = { kind: "unallocated" };
         return field;
       }
       field.address = staticBase + f.dwOffset;
-      field.value = f.Type === ET.VALUETYPE ? this.readValue(ET.CLASS, field.address) : this.readValue(f.Type, field.address);
+      field.value = this.staticValue(f.Type, field.address);
       return field;
     }
     field.address = base + f.dwOffset + headerBytes;
@@ -389,6 +423,62 @@ export class DacRuntime {
     return field;
   }
 
+  /** A static's value; a static struct is boxed: SOS shows the static's own address when the box exists, else 0. */
+  private staticValue(et: number, at: number): DacFieldValue {
+    if (et !== ET.VALUETYPE) return this.readValue(et, at);
+    const box = this.readValue(ET.CLASS, at);
+    if (box.kind !== "ref") return box;
+    return box.value === 0 ? { kind: "ref", value: 0 } : { kind: "struct", address: at, fields: [] };
+  }
+
+  /**
+   * A thread static's value on each thread that has its type's thread statics allocated (SOS's
+   * DisplayThreadStatic over ISOSDacInterface14), in the thread store's order.
+   */
+  private threadStaticValues(mt: number, f: DacFieldDescData): DacFieldValue {
+    const values: { osThreadId: number; value: DacFieldValue }[] = [];
+    try {
+      let thread = this.sos.threadStoreData().firstThread;
+      for (let i = 0; thread !== 0 && i < MAX_THREAD_STATIC_THREADS; i++) {
+        const t = this.sos.threadData(thread);
+        if (t.osThreadId !== 0) {
+          const base = this.threadStaticBase(mt, thread, isGcStatic(f.Type));
+          if (base !== 0) values.push({ osThreadId: t.osThreadId, value: this.staticValue(f.Type, base + f.dwOffset) });
+        }
+        thread = t.nextThread;
+      }
+    } catch (e) {
+      if (!(e instanceof ClrscopeError)) throw e;
+      return { kind: "unavailable", reason: e.message };
+    }
+    return { kind: "perThread", values };
+  }
+
+  /**
+   * Where one thread's thread statics of a type live, 0 when not allocated there:
+   * ISOSDacInterface14 (.NET 9+), else as SOS's DisplayThreadStatic reads the thread's
+   * ThreadLocalModule: allocated when its class flags say so (4) and the type's class
+   * constructor has run (the DomainLocalModule's flag 1). Dynamic statics are not located (SOS
+   * cannot either).
+   */
+  private threadStaticBase(mt: number, thread: number, gc: boolean): number {
+    const modern = this.sos.threadStaticBaseAddress(mt, thread);
+    if (modern) return gc ? modern.gc : modern.nonGC;
+    const data = this.sos.methodTableData(mt);
+    if (data.bIsDynamic) return 0;
+    const classFlag = (classData: number): number => this.memory.tryRead(classData + (data.cl & 0xffffff) - 1, 1)?.[0] ?? 0;
+    let dlm, tlm;
+    try {
+      dlm = this.sos.domainLocalModuleData(data.Module);
+      tlm = this.sos.threadLocalModuleData(thread, this.sos.moduleData(data.Module).dwModuleIndex);
+    } catch (e) {
+      if (e instanceof ClrscopeError) return 0; // not allocated on this thread
+      throw e;
+    }
+    if ((classFlag(tlm.pClassData) & 4) === 0 || (classFlag(dlm.pClassData) & 1) === 0) return 0;
+    return gc ? tlm.pGCStaticDataStart : tlm.pNonGCStaticDataStart;
+  }
+
   /**
    * Where a type's statics live: ISOSDacInterface14::GetStaticBaseAddress (.NET 9+), else the
    * module's DomainLocalModule as SOS's GetStaticFieldPTR reads it (not for dynamic statics:
@@ -400,6 +490,11 @@ export class DacRuntime {
     if (this.sos.methodTableData(mt).bIsDynamic) return undefined;
     const dlm = this.sos.domainLocalModuleData(module);
     return { nonGC: dlm.pNonGCStaticDataStart, gc: dlm.pGCStaticDataStart };
+  }
+
+  /** Bytes of the dump's memory (undefined where the dump lacks them). */
+  tryRead(address: number, length: number): Uint8Array | undefined {
+    return this.memory.tryRead(address, length) ?? undefined;
   }
 
   private readValue(et: number, at: number): DacFieldValue {

@@ -40,6 +40,7 @@ export interface DacReJitData2 {
 }
 export const IID_ISOSDacInterface2 = guidBytes("a16026ec-96f4-40ba-87fb-5575986fb7af");
 export const IID_ISOSDacInterface15 = guidBytes("7ed81261-52a9-4a23-a358-c3313dea30a8");
+export const IID_ISOSDacInterface8 = guidBytes("c12f35a9-e55c-4520-a894-b3dc5165dfce");
 
 /** ISOSDacInterface methods in vtable order, after IUnknown's three (sospriv.idl). */
 const SOS_METHODS = [
@@ -54,16 +55,20 @@ const SOS_METHODS = [
   "GetFieldDescData", "GetFrameName", "GetPEFileBase", "GetPEFileName", "GetGCHeapData", "GetGCHeapList", "GetGCHeapDetails",
   "GetGCHeapStaticData", "GetHeapSegmentData", "GetOOMData", "GetOOMStaticData", "GetHeapAnalyzeData", "GetHeapAnalyzeStaticData",
   "GetDomainLocalModuleData", "GetDomainLocalModuleDataFromAppDomain", "GetDomainLocalModuleDataFromModule",
+  "GetThreadLocalModuleData",
 ] as const;
 type SosMethod = (typeof SOS_METHODS)[number];
 const slot = (m: SosMethod) => 3 + SOS_METHODS.indexOf(m);
 
 /** ISOSDacInterface14 (.NET 9+): GetStaticBaseAddress, GetThreadStaticBaseAddress, GetMethodTableInitializationFlags. */
 const SOS14_GET_STATIC_BASE_ADDRESS = 3;
+const SOS14_GET_THREAD_STATIC_BASE_ADDRESS = 4;
 
 /** ISOSDacInterface2::GetObjectExceptionData, ISOSDacInterface15::GetMethodTableSlotEnumerator (after IUnknown). */
 const SOS2_GET_OBJECT_EXCEPTION_DATA = 3;
 const SOS15_GET_METHOD_TABLE_SLOT_ENUMERATOR = 3;
+/** ISOSDacInterface8::GetAssemblyLoadContext: after IUnknown and five generation-table methods (sospriv.idl). */
+const SOS8_GET_ASSEMBLY_LOAD_CONTEXT = 8;
 /** ISOSMethodEnum: IUnknown, ISOSEnum (Skip, Reset, GetCount), then Next. */
 const SOS_METHOD_ENUM_NEXT = 6;
 const IUNKNOWN_RELEASE = 2;
@@ -95,6 +100,8 @@ export interface DacModuleData {
   dwTransientFlags: number;
   TypeDefToMethodTableMap: number;
   TypeRefToMethodTableMap: number;
+  /** Before .NET 9: the module's index in each thread's ThreadLocalModule table. */
+  dwModuleIndex: number;
   MethodDefToDescMap: number;
   FieldDefToDescMap: number;
   MemberRefToDescMap: number;
@@ -245,7 +252,7 @@ export interface DacMethodSlot {
 
 /** sizeof of each request struct, from dacprivate.h's static_asserts ("Dacp structs cannot be modified"). */
 export const DACP_STRUCT_SIZES = {
-  Module: 0xa0, DomainLocalModule: 0x30, ThreadStore: 0x38, Thread: 0x68, MethodTable: 0x48, MethodTableField: 0x18, FieldDesc: 0x40, MethodDesc: 0x98, Object: 0x60,
+  Module: 0xa0, DomainLocalModule: 0x30, ThreadLocalModule: 0x30, ThreadStore: 0x38, Thread: 0x68, MethodTable: 0x48, MethodTableField: 0x18, FieldDesc: 0x40, MethodDesc: 0x98, Object: 0x60,
   AppDomainStore: 0x18, AppDomain: 0x48, Assembly: 0x40, CodeHeader: 0x38, ExceptionObject: 0x38,
 } as const;
 
@@ -262,6 +269,9 @@ export function structs(k: Koffi) {
     }),
     DomainLocalModule: k.struct({
       appDomainAddr: A, ModuleID: "uint64_t", pClassData: A, pDynamicClassTable: A, pGCStaticDataStart: A, pNonGCStaticDataStart: A,
+    }),
+    ThreadLocalModule: k.struct({
+      threadAddr: A, ModuleIndex: "uint64_t", pClassData: A, pDynamicClassTable: A, pGCStaticDataStart: A, pNonGCStaticDataStart: A,
     }),
     ThreadStore: k.struct({
       threadCount: "int32_t", unstartedThreadCount: "int32_t", backgroundThreadCount: "int32_t", pendingThreadCount: "int32_t",
@@ -334,6 +344,7 @@ export class SosDac {
   private sos7?: ComPtr | null;
   private sos2?: ComPtr | null;
   private sos15?: ComPtr | null;
+  private sos8?: ComPtr | null;
 
   constructor(
     private readonly koffi: Koffi,
@@ -596,9 +607,22 @@ export class SosDac {
     return this.text("GetObjectStringData", address);
   }
 
-  /** GetDomainLocalModuleDataFromModule (runtimes before .NET 9): where a module's statics live. */
-  domainLocalModuleData(module: number): { pGCStaticDataStart: number; pNonGCStaticDataStart: number } {
+  /** GetDomainLocalModuleDataFromModule (runtimes before .NET 9): where a module's statics live, and its per-class flags. */
+  domainLocalModuleData(module: number): { pClassData: number; pGCStaticDataStart: number; pNonGCStaticDataStart: number } {
     return this.request("GetDomainLocalModuleDataFromModule", this.s.DomainLocalModule, module);
+  }
+
+  /**
+   * GetThreadLocalModuleData (runtimes before .NET 9): where one thread's thread statics of a
+   * module live, and its per-class flags.
+   */
+  threadLocalModuleData(thread: number, moduleIndex: number): { pClassData: number; pGCStaticDataStart: number; pNonGCStaticDataStart: number } {
+    const type = this.s.ThreadLocalModule;
+    const buf = Buffer.alloc(this.koffi.sizeof(type as never));
+    const method = "GetThreadLocalModuleData";
+    const hr = this.sos.call(slot(method), `int ${method}(void *self, uint64_t thread, uint32_t index, void *data)`, BigInt(thread), moduleIndex, buf);
+    if (!succeeded(hr)) throw new DacCallError(method, hr, `${hex(thread)}, ${moduleIndex}`);
+    return numbers(this.koffi.decode(buf, type as never) as Record<string, unknown>);
   }
 
   /**
@@ -613,5 +637,32 @@ export class SosDac {
     if (!succeeded(hr)) throw new DacCallError("GetStaticBaseAddress", hr, hex(mt));
     return { nonGC: Number(out[0]!), gc: Number(out[1]!) };
   }
-}
 
+  /**
+   * ISOSDacInterface14::GetThreadStaticBaseAddress (.NET 9+): where one thread's non-GC and GC
+   * thread statics of a type live (0 when not allocated on that thread); undefined when this DAC
+   * has no such interface.
+   */
+  threadStaticBaseAddress(mt: number, thread: number): { nonGC: number; gc: number } | undefined {
+    if (this.sos14 === undefined) this.sos14 = this.sos.queryInterface(IID_ISOSDacInterface14).itf ?? null;
+    if (!this.sos14) return undefined;
+    const out = new BigUint64Array(2);
+    const hr = this.sos14.call(SOS14_GET_THREAD_STATIC_BASE_ADDRESS, "int GetThreadStaticBaseAddress(void *self, uint64_t mt, uint64_t thread, void *nonGC, void *gc)",
+      BigInt(mt), BigInt(thread), out.subarray(0, 1), out.subarray(1, 2));
+    if (!succeeded(hr)) throw new DacCallError("GetThreadStaticBaseAddress", hr, `${hex(mt)}, ${hex(thread)}`);
+    return { nonGC: Number(out[0]!), gc: Number(out[1]!) };
+  }
+
+  /**
+   * ISOSDacInterface8::GetAssemblyLoadContext: the managed AssemblyLoadContext object of a
+   * MethodTable's module (0 while the runtime has not created it); undefined when this DAC lacks it.
+   */
+  assemblyLoadContext(mt: number): number | undefined {
+    if (this.sos8 === undefined) this.sos8 = this.sos.queryInterface(IID_ISOSDacInterface8).itf ?? null;
+    if (!this.sos8) return undefined;
+    const out = new BigUint64Array(1);
+    const hr = this.sos8.call(SOS8_GET_ASSEMBLY_LOAD_CONTEXT, "int GetAssemblyLoadContext(void *self, uint64_t mt, void *alc)", BigInt(mt), out);
+    if (!succeeded(hr)) throw new DacCallError("GetAssemblyLoadContext", hr, hex(mt));
+    return Number(out[0]!);
+  }
+}

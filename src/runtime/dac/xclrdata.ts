@@ -9,7 +9,7 @@ import type { Koffi } from "./koffi.js";
 /** HRESULT_FROM_WIN32(ERROR_BUFFER_OVERFLOW): IXCLRDataValue::GetBytes's answer to a zero-length buffer. */
 const HRESULT_CODE_BUFFER_OVERFLOW = 111;
 
-const PROCESS = { GetTaskByOSThreadID: 7 } as const;
+const PROCESS = { GetTaskByOSThreadID: 7, StartEnumMethodInstancesByAddress: 27, EnumMethodInstanceByAddress: 28, EndEnumMethodInstancesByAddress: 29 } as const;
 const TASK = { CreateStackWalk: 11 } as const;
 const STACK_WALK = { GetContext: 3, Next: 5, GetFrameType: 7, GetFrame: 8, Request: 9 } as const;
 const FRAME = { GetNumArguments: 6, GetArgumentByIndex: 7, GetNumLocalVariables: 8, GetLocalVariableByIndex: 9, GetMethodInstance: 11 } as const;
@@ -117,6 +117,38 @@ export class XclrDataProcess {
       }
     } finally {
       release(task);
+    }
+  }
+
+  /**
+   * The IL offsets the JIT mapped to a code address (IXCLRDataMethodInstance::GetILOffsetsByAddress
+   * of the first method instance holding it), with the method's token: what SOS's ip2md maps to a
+   * source line. Undefined when no method instance holds the address.
+   */
+  ilOffsetsAt(address: number): { methodToken: number; ilOffsets: number[] } | undefined {
+    const k = this.koffi;
+    const handle = new BigUint64Array(1);
+    const hr = this.process.call(PROCESS.StartEnumMethodInstancesByAddress, "int StartEnumMethodInstancesByAddress(void *self, uint64_t addr, void *appDomain, void *handle)", BigInt(address), null, handle);
+    if (!succeeded(hr) || hr !== 0) return undefined;
+    try {
+      const out = new BigUint64Array(1);
+      const method = outInterface(k, this.process.call(PROCESS.EnumMethodInstanceByAddress, "int EnumMethodInstanceByAddress(void *self, void *handle, void *method)", handle, out), out);
+      if (!method) return undefined;
+      try {
+        const token = new Uint32Array(1);
+        const mod = new BigUint64Array(1);
+        if (!succeeded(method.call(METHOD_INSTANCE.GetTokenAndScope, "int GetTokenAndScope(void *self, uint32_t *token, void *mod)", token, mod))) return undefined;
+        if (mod[0]! !== 0n) release(new ComPtr(k, mod[0]!));
+        const offsets = new Uint32Array(MAX_IL_OFFSETS);
+        const needed = new Uint32Array(1);
+        const r = method.call(METHOD_INSTANCE.GetILOffsetsByAddress, "int GetILOffsetsByAddress(void *self, uint64_t addr, uint32_t len, uint32_t *needed, uint32_t *offsets)", BigInt(address), MAX_IL_OFFSETS, needed, offsets);
+        if (!succeeded(r)) return undefined;
+        return { methodToken: token[0]!, ilOffsets: [...offsets.subarray(0, Math.min(needed[0]!, MAX_IL_OFFSETS))].map((x) => x | 0) };
+      } finally {
+        release(method);
+      }
+    } finally {
+      this.process.call(PROCESS.EndEnumMethodInstancesByAddress, "int EndEnumMethodInstancesByAddress(void *self, uint64_t handle)", handle[0]!);
     }
   }
 

@@ -377,6 +377,7 @@ public static class Program
                 dynamicMethod = new { name = FrameName(Dynamic!), methodDesc = DynamicMethodDesc() },
                 objectCounts = Roots.Counts.Select(c => new { name = SosNames.TypeName(c.Key), methodTable = Hex(c.Key.TypeHandle.Value), count = c.Value }).ToList(),
                 strings = new { prefix = Roots.StringPrefix, count = Roots.Labels.Length },
+                sosObjectTypes = Roots.SosObjectTypes.Select(TypeEntry).ToList(),
                 exception = new
                 {
                     address = Hex(exceptionAddress),
@@ -416,6 +417,25 @@ public static class Roots
     public static Dictionary<string, Outer.Inner<int>> InnerByName = null!;
     public static GenericDerived<int>[] Derived = null!;
     public static Outer2<string>.Inner2<int> NestedGeneric = null!;
+    /** Objects for the SOS oracle's dumpobj tests (not counted: the runtime allocates some of these types too). */
+    public static FieldKinds Kinds = null!;
+    public static CodedFailure Coded = null!;
+    public static SemaphoreSlim NeverReleased = null!;
+    /** An async method waiting on NeverReleased: an AsyncStateMachineBox (a Task<int>) and a SemaphoreSlim+TaskNode. */
+    public static System.Threading.Tasks.Task<int> Pending = null!;
+
+    /** Types the SOS oracle dumps objects of (Task<int> here is the pending async method's box type). */
+    public static Type[] SosObjectTypes => new[]
+    {
+        typeof(FieldKinds), typeof(CodedFailure), Pending.GetType(), typeof(SemaphoreSlim).GetNestedType("TaskNode", BindingFlags.NonPublic)!,
+        typeof(SemaphoreSlim),
+    };
+
+    static async System.Threading.Tasks.Task<int> WaitForever(SemaphoreSlim gate, int extra)
+    {
+        await gate.WaitAsync();
+        return extra;
+    }
 
     /** Types whose every instance the app allocates itself: exact counts (after a GC). */
     public static Dictionary<Type, int> Counts = new();
@@ -446,6 +466,11 @@ public static class Roots
         InnerByName = new Dictionary<string, Outer.Inner<int>> { ["zero"] = InnerInts[0] };
         Derived = new[] { new GenericDerived<int>(), new GenericDerived<int>() };
         NestedGeneric = new Outer2<string>.Inner2<int> { First = "first", Second = 2 };
+        Kinds = new FieldKinds();
+        try { throw new CodedFailure("coded-failure-message", 17, new InvalidOperationException("coded-inner-message")); }
+        catch (CodedFailure e) { Coded = e; }
+        NeverReleased = new SemaphoreSlim(0);
+        Pending = WaitForever(NeverReleased, 5);
         Counts = new Dictionary<Type, int>
         {
             [typeof(Outer.Leaf)] = 4, [typeof(Outer.Inner<int>)] = 3, [typeof(Outer.Inner<string>)] = 2,

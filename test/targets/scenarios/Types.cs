@@ -48,3 +48,36 @@ public sealed class ScenarioFailure : Exception
 {
     public ScenarioFailure(string message) : base(message) { }
 }
+
+/** One field of each primitive kind SOS formats its own way (dumpobj: %f, hex chars, Yes/No), and statics. */
+public sealed class FieldKinds
+{
+    public double Ratio = 3.25;
+    public float Half = 0.5f;
+    public char Letter = 'B';
+    public bool Yes = true, No;
+    public byte Small = 200;
+    public sbyte Negative = -5;
+    public short Short = -300;
+    public ushort UShort = 60000;
+    public long Long = -123456789012;
+    public ulong ULong = 18446744073709551615;
+    public IntPtr Native = (IntPtr)0x1234;
+    public Coord Where = new Coord { Row = 3, Column = 4 };
+    public string Text = "field-kinds-text";
+    public object? Nothing;
+    public static int StaticCount = 42;
+    public static string StaticText = "static-text";
+    public static Coord StaticWhere = new Coord { Row = 5, Column = 6 };
+    public static double StaticRatio = -1.5;
+}
+
+/** A struct only FieldKinds uses (Point's counts stay exact). */
+public struct Coord { public int Row, Column; }
+
+/** A derived exception with a field of its own (dumpobj lists it after System.Exception's). */
+public sealed class CodedFailure : Exception
+{
+    public int Code;
+    public CodedFailure(string message, int code, Exception inner) : base(message, inner) { Code = code; }
+}
