@@ -1,4 +1,4 @@
-// Golden tests of the dumpdomain, dumpmodule and modules/lm renderers on hand-written results, in
+// Golden tests of the dumpdomain, dumpmodule, modules/lm and clrmodules renderers on hand-written results, in
 // SOS's layout (dotnet-dump 10.0.750501). Lines marked "SOS" are copied verbatim from dotnet-dump's
 // answers on the scenarios dump (~/.cache/clrscope-tests/dotnet-dump/*/core.sos-*.json); the others
 // push the layout with unusual values (dynamic modules, empty names and lists, a two-digit domain
@@ -8,7 +8,8 @@ import { describe, test } from "node:test";
 import { escapeForTerminal } from "../../src/cli/terminal-text.js";
 import { dumpDomain, type DomainBlock } from "../../src/commands/sos/dumpdomain.js";
 import { dumpModule, type DumpModuleResult } from "../../src/commands/sos/dumpmodule.js";
-import { modules, type ModuleRow } from "../../src/commands/sos/modules.js";
+import { clrModules, type ModuleRow } from "../../src/commands/sos/clrmodules.js";
+import { modules } from "../../src/commands/sos/modules.js";
 
 const NETCORE = "/usr/share/dotnet/shared/Microsoft.NETCore.App/10.0.12";
 const BUILD = "/root/.cache/clrscope-tests/dotnet-build/ff5d1b82b335f9f8/bin";
@@ -142,27 +143,44 @@ describe("dumpmodule renderer", () => {
   });
 });
 
-describe("modules / lm renderer", () => {
+describe("modules / lm renderer (every mapped image)", () => {
+  test("base, size and path of each image by address, then the total, as SOS; with -a no total", () => {
+    const images = [
+      { index: 0, base: 0x55e325818000, size: 0x14000, path: "/usr/share/dotnet/dotnet", kind: "elf" as const },
+      { index: 1, base: 0x7f927e800000, size: 0xf28800, path: `${NETCORE}/System.Private.CoreLib.dll`, kind: "pe" as const },
+      { index: 2, base: 0x1fffffffff0000, size: 0xffffffff, path: "/tmp/odd\u001b[0mname.so", kind: "elf" as const },
+    ];
+    assert.equal(escapeForTerminal(modules.render({ images, totalImageSize: 38422528 })), [
+      "000055E325818000 00014000 /usr/share/dotnet/dotnet", // SOS
+      `00007F927E800000 00F28800 ${NETCORE}/System.Private.CoreLib.dll`, // SOS
+      "001FFFFFFFFF0000 FFFFFFFF /tmp/odd\\x1b[0mname.so",
+      "Total image size: 38422528", // SOS
+    ].join("\n"));
+    assert.equal(modules.render({ images: images.slice(1, 2), totalImageSize: 38422528, address: 0x7f927e800010 }), `00007F927E800000 00F28800 ${NETCORE}/System.Private.CoreLib.dll`);
+    assert.equal(modules.render({ images: [], totalImageSize: 0 }), "Total image size: 0");
+  });
+});
+
+describe("clrmodules renderer (managed modules)", () => {
   const row = (over: Partial<ModuleRow>): ModuleRow => ({
     index: 0, module: "0x7f9e76e54000", assembly: "0x55e355c2fcd0", path: `${NETCORE}/System.Private.CoreLib.dll`, fileName: "System.Private.CoreLib.dll",
     imageBase: "0x7f9e76e70000", imageSize: 0xf28800, isFileLayout: false, isDynamic: false, metadata: { address: "0x7f9e7768faf0", size: 3341888 }, ...over,
   });
 
-  test("one line per module: base, size, path (SOS's clrmodules rows), then the total", () => {
+  test("one line per module in load order: base, size, path, as SOS; dynamic modules marked; no total", () => {
     const r = { modules: [row({}), row({ index: 1, path: `${BUILD}/scenarios.dll`, imageBase: "0x7f9e75e02000", imageSize: 0xbe00 }), row({ index: 2, path: "", isDynamic: true, imageBase: "0x0", imageSize: 0 }), row({ index: 3, path: "", imageBase: "0x1fffffffffffff", imageSize: 0xffffffff })], totalImageSize: 15_960_064 };
-    assert.equal(modules.render(r), [
-      `00007F9E76E70000 00F28800 ${NETCORE}/System.Private.CoreLib.dll`, // SOS (clrmodules)
-      `00007F9E75E02000 0000BE00 ${BUILD}/scenarios.dll`, // SOS (clrmodules)
-      "0000000000000000 00000000 Dynamic Module",
-      "001FFFFFFFFFFFFF FFFFFFFF Unknown Module",
-      "Total image size: 15960064",
+    assert.equal(clrModules.render(r), [
+      `00007F9E76E70000 00F28800 ${NETCORE}/System.Private.CoreLib.dll`, // SOS
+      `00007F9E75E02000 0000BE00 ${BUILD}/scenarios.dll`, // SOS
+      "0000000000000000 00000000 (Dynamic)",
+      "001FFFFFFFFFFFFF FFFFFFFF ",
     ].join("\n"));
-    assert.equal(modules.render({ modules: [], totalImageSize: 0 }), "Total image size: 0");
+    assert.equal(clrModules.render({ modules: [], totalImageSize: 0 }), "");
   });
 
-  test("-v: a block per module with where its pages came from", () => {
+  test("-v: a block per module with where its pages came from, then the total", () => {
     const r = { modules: [row({ pages: { dump: 3, file: 0x3e0, missing: 1 } }), row({ index: 7, path: "", isDynamic: true, isFileLayout: null, metadata: null, pages: { dump: 0, file: 0, missing: 0 } })], totalImageSize: 1 };
-    assert.equal(modules.render(r), [
+    assert.equal(clrModules.render(r), [
       `0 ${NETCORE}/System.Private.CoreLib.dll`,
       "    Address:         00007F9E76E70000",
       "    ImageSize:       00F28800",

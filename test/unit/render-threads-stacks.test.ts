@@ -187,7 +187,8 @@ describe("clrstack renderer", () => {
 });
 
 describe("pstacks renderer", () => {
-  const node = (frame: string, threads: number[], children: StackNode[] = []): StackNode => ({ frame, threads, children });
+  /** A node whose dotnet-dump name is its frame, or `name` when given. */
+  const node = (frame: string, threads: number[], children: StackNode[] = [], name = frame): StackNode => ({ frame, name, threads, children });
 
   test("dotnet-dump's trees: roots, leaves headed by '~~~~ ids', 5 blanks per level, right-aligned counts, blank lines", () => {
     const main = node("Scenarios.Program.Main(String[])", [0x3ea4], [node("System.Threading.Thread.Sleep(Int32)", [0x3ea4])]);

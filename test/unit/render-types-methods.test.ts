@@ -1,9 +1,9 @@
 // Golden tests of the dumpmd, ip2md, name2ee, dumpil and dumpmt renderers on hand-written
 // results, in SOS's layout (dotnet-dump 10.0.750501). Lines marked "SOS" are copied verbatim from
 // dotnet-dump's answers on the scenarios dump (~/.cache/clrscope-tests/dotnet-dump/*/core.sos-*.json).
-// Where clrscope's renderer does not produce SOS's layout yet (issue 9: dumpmt's header and
-// casing, name2ee's matches within one module), the test holds SOS's text and is marked todo:
-// it runs, reports, and passes once the renderer matches.
+// Where clrscope's renderer does not produce SOS's layout yet (issue 9: dumpil's first lines,
+// name2ee's matches within one module), the test holds SOS's text and is marked todo: it runs,
+// reports, and passes once the renderer matches.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { escapeForTerminal } from "../../src/cli/terminal-text.js";
@@ -18,7 +18,7 @@ const BUILD = "/root/.cache/clrscope-tests/dotnet-build/ff5d1b82b335f9f8/bin";
 const SLEEP_WITH_ARGS = "Scenarios.Parking.SleepWithArgs(Int32 ByRef, System.String[], Int32[,], Leaf, Scenarios.Pair`2<Int32,System.String>)";
 
 const sleepWithArgs: DumpmdResult = {
-  methodDesc: "0x7f9e77f4ab10", name: SLEEP_WITH_ARGS, eeClass: "0x7f9e77f4ac88", methodTable: "0x7f9e77f4ac88", token: "0x600004f",
+  methodDesc: "0x7f9e77f4ab10", name: SLEEP_WITH_ARGS, eeClass: "0x7f9e77f4ac00", sosClass: "0x7f9e77f4ac88", methodTable: "0x7f9e77f4ac88", token: "0x600004f",
   module: "0x7f9e77f41a30", modulePath: `${BUILD}/scenarios.dll`, classification: "IL", slot: 5, isStatic: true, isJitted: true, jit: "JIT",
   codeAddress: "0x7f9e77e97b10",
   versionHistory: [{ ilCodeVersion: "0x0", rejitId: 0, ilAddress: "0x7f9e75e03624", isActive: true, nativeCodeVersions: [{ codeAddress: "0x7f9e77e97b10", nativeCodeVersion: "0x0", isActive: true, tier: "QuickJitted" }] }],
@@ -41,13 +41,13 @@ const sleepWithArgsText = [
 ];
 
 describe("dumpmd renderer", () => {
-  test("a JIT'd method as SOS", { todo: "issue 9: SOS prints dumpmd's mdToken in upper case (000000000600004F)" }, () => {
+  test("a JIT'd method as SOS", () => {
     assert.equal(dumpmd.render(sleepWithArgs), sleepWithArgsText.join("\n"));
   });
 
   test("a DynamicMethod, as SOS", () => {
     const dynamic: DumpmdResult = {
-      ...sleepWithArgs, methodDesc: "0x7f9e785f4728", name: "DynamicClass.ParkInDynamicMethod(Int32, Leaf)", eeClass: "0x7f9e785f46b8", methodTable: "0x7f9e785f46b8", token: "0x6000000",
+      ...sleepWithArgs, methodDesc: "0x7f9e785f4728", name: "DynamicClass.ParkInDynamicMethod(Int32, Leaf)", eeClass: "0x7f9e785f46b8", sosClass: "0x7f9e785f46b8", methodTable: "0x7f9e785f46b8", token: "0x6000000",
       classification: "Dynamic", codeAddress: "0x7f9e78760040",
       versionHistory: [{ ilCodeVersion: "0x0", rejitId: 0, ilAddress: "0x0", isActive: true, nativeCodeVersions: [{ codeAddress: "0x7f9e78760040", nativeCodeVersion: "0x0", isActive: true, tier: "Optimized" }] }],
     };
@@ -83,7 +83,7 @@ describe("dumpmd renderer", () => {
       "Method Name:          Evil.\\x9b31mName()",
       "Class:                00007f9e77f4ac88",
       "MethodTable:          001fffffffffffff",
-      "mdToken:              000000000600004f",
+      "mdToken:              000000000600004F",
       "Module:               00007f9e77f41a30",
       "IsJitted:             no",
       "Current CodeAddr:     ffffffffffffffff",
@@ -103,13 +103,13 @@ describe("dumpmd renderer", () => {
 });
 
 describe("ip2md renderer", () => {
-  test("the MethodDesc line, then dumpmd's block, as SOS", { todo: "issue 9: SOS prints the mdToken in upper case, and a last line 'Source file:  .../Program.cs @ 46'" }, () => {
-    const text = ip2md.render({ ...sleepWithArgs, address: "0x7f9e77e97b10", codeStart: "0x7f9e77e97b10", offset: 0, codeKind: "jit" });
+  test("the MethodDesc line, dumpmd's block and the source line, as SOS", () => {
+    const text = ip2md.render({ ...sleepWithArgs, address: "0x7f9e77e97b10", codeStart: "0x7f9e77e97b10", offset: 0, codeKind: "jit", source: { file: "/root/.cache/clrscope-tests/dotnet-build/ff5d1b82b335f9f8/src/Program.cs", line: 46 } });
     assert.equal(text, ["MethodDesc:   00007f9e77f4ab10", ...sleepWithArgsText, "Source file:  /root/.cache/clrscope-tests/dotnet-build/ff5d1b82b335f9f8/src/Program.cs @ 46"].join("\n")); // SOS
   });
 
-  test("the MethodDesc line, then dumpmd's block", () => {
-    const r = { ...sleepWithArgs, address: "0x7f9e77e97b13", codeStart: "0x7f9e77e97b10", offset: 3, codeKind: "jit" as const };
+  test("no source line without one (no PDB, or an IL stub)", () => {
+    const r = { ...sleepWithArgs, address: "0x7f9e77e97b13", codeStart: "0x7f9e77e97b10", offset: 3, codeKind: "jit" as const, source: null };
     assert.equal(ip2md.render(r), `MethodDesc:   00007f9e77f4ab10\n${dumpmd.render(sleepWithArgs)}`);
   });
 });
@@ -202,7 +202,7 @@ describe("dumpmt renderer", () => {
   const outer: DumpmtResult = {
     methodTable: "0x7f9e785b57b0", parent: "0x7f9e76e547b0", eeClass: "0x7f9e785b57b0", module: "0x7f9e77f41a30", name: "Scenarios.Outer", token: "0x200000f",
     file: `${BUILD}/scenarios.dll`, baseSize: 0x18, rawBaseSize: 0x18, componentSize: 0, containsGCPointers: false, isCollectible: false, isFree: false,
-    numMethods: 4, numVirtuals: 4, numVtableSlots: 4, numInterfaces: 0, backend: "contracts", unavailable: ["eeClass"],
+    numMethods: 4, numVirtuals: 4, numVtableSlots: 4, numInterfaces: 0, backend: "contracts", unavailable: ["eeClass"], prefersCanonicalMethodTable: true, assemblyLoadContext: "0x0",
     methods: [
       { entry: "0x7f9e77e40000", methodDesc: "0x7f9e76e54710", jit: "NONE", slot: 0, name: "System.Object.Finalize()", token: "0x6000001", nativeCode: "0x0" },
       { entry: "0x7f9e77e400a8", methodDesc: "0x7f9e76e54728", jit: "NONE", slot: 1, name: "System.Object.ToString()", token: "0x6000002", nativeCode: "0x0" },
@@ -214,7 +214,7 @@ describe("dumpmt renderer", () => {
     assert.equal(dumpmt.render({ ...outer, isFree: true }), "Free MethodTable");
   });
 
-  test("a type and its MethodDesc table, as SOS", { todo: "issue 9: SOS 10 prints no EEClass line but an AssemblyLoadContext line, and the table's addresses and slots in upper case" }, () => {
+  test("a type and its MethodDesc table, as SOS", () => {
     assert.equal(escapeForTerminal(dumpmt.render(outer)), [
       "Parent:              00007f9e76e547b0", // SOS, and every line to the slot 1 row
       "Module:              00007F9E77F41A30",
@@ -235,7 +235,7 @@ describe("dumpmt renderer", () => {
     ].join("\n"));
   });
 
-  test("an array type: ComponentSize after BaseSize, as SOS", { todo: "issue 9: SOS 10 prints no EEClass line but an AssemblyLoadContext line" }, () => {
+  test("an array type: ComponentSize after BaseSize, as SOS", () => {
     const array: DumpmtResult = { ...outer, methods: undefined, parent: "0x7f9e77e51960", module: "0x7f9e76e54000", name: "System.Int32[,]", token: "0x2000000", file: `${NETCORE}/System.Private.CoreLib.dll`, baseSize: 0x28, componentSize: 4, numMethods: 29, numInterfaces: 6 };
     assert.equal(dumpmt.render(array), [
       "Parent:              00007f9e77e51960", // SOS, and every line below
@@ -250,5 +250,20 @@ describe("dumpmt renderer", () => {
       "Number of Methods:   29",
       "Number of IFaces in IFaceMap: 6",
     ].join("\n"));
+  });
+
+  test("a runtime with EEClasses (before .NET 9): EEClass line; a non-default AssemblyLoadContext; none known; a non-canonical instantiation", () => {
+    const r: DumpmtResult = { ...outer, methods: undefined, prefersCanonicalMethodTable: false, eeClass: "0x7f9e785b5700", assemblyLoadContext: "0x7f929d00ab00" };
+    assert.deepEqual(dumpmt.render(r).split("\n").slice(0, 7), [
+      "Parent:              00007f9e76e547b0",
+      "EEClass:             00007f9e785b5700",
+      "Module:              00007F9E77F41A30",
+      "Name:                Scenarios.Outer",
+      "mdToken:             000000000200000F",
+      `File:                ${BUILD}/scenarios.dll`,
+      "AssemblyLoadContext: 00007f929d00ab00",
+    ]);
+    assert.ok(!dumpmt.render({ ...r, assemblyLoadContext: null }).includes("AssemblyLoadContext"));
+    assert.equal(dumpmt.render({ ...outer, methods: undefined, canonical: "0x7f9e77e8a380" }).split("\n")[1], "Canonical:           00007f9e77e8a380"); // SOS (Dictionary`2's instantiation)
   });
 });
