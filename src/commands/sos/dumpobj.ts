@@ -5,17 +5,14 @@
 // fields first, statics included) when it can be loaded, and are otherwise not listed.
 import { ClrscopeError, CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
-import type { ClrRuntime } from "../../runtime/clr-runtime.js";
-import type { ExceptionField } from "../../runtime/contracts/object.js";
-import { MissingRuntimeDataError } from "../../runtime/contracts/descriptor.js";
-import { GlobalUnreadableError } from "../../runtime/contracts/target.js";
-import type { DacField, DacFieldValue, DacObject, DacRuntime } from "../../runtime/dac/dac-runtime.js";
+import type { ClrRuntime, ExceptionField } from "../../runtime/clr-runtime.js";
 import type { ManagedNames } from "../../runtime/managed-names.js";
+import type { FieldValue, ManagedField, ObjectReader } from "../../runtime/model.js";
+import { checkObject, objectTypeName, type TypeNamer } from "../../runtime/objects.js";
 import type { MetadataReader } from "../../metadata/metadata.js";
 import { ET } from "../../metadata/signatures.js";
 import { nameParts, primitiveTypeName } from "../../metadata/type-names.js";
-import { clrRuntime, dacRuntime, defineCommand, hexAddress, managedBackend, parseArgs, parseNumber, type Session } from "../command.js";
-import { typeSource } from "./type-source.js";
+import { clrRuntime, defineCommand, hexAddress, parseArgs, parseNumber, type Session } from "../command.js";
 
 export interface DumpobjField {
   /** Field name as the metadata (or, for descriptor-published fields, the descriptor) spells it. */
@@ -111,21 +108,6 @@ function arrayContent(bytes: Uint8Array, wide: boolean): string {
 
 const STRING_PREVIEW = 256;
 
-/** Whether `address` holds an object: its MethodTable's EEClass points back at the canonical MethodTable. */
-export function checkObject(rt: ClrRuntime, address: number): void {
-  const bad = () => new CommandError(`${hexAddress(address)} is not a valid object`, "not-an-object");
-  try {
-    const mt = rt.objects().methodTableOf(address);
-    if (mt === 0) throw bad();
-    if (!rt.objects().isValidMethodTable(mt)) throw bad();
-  } catch (e) {
-    // A global the check needs that is missing or unreadable says nothing about the object: say which.
-    if (e instanceof CommandError || e instanceof GlobalUnreadableError || e instanceof MissingRuntimeDataError) throw e;
-    if (e instanceof ClrscopeError) throw bad();
-    throw e;
-  }
-}
-
 /** A reference field's object: its type name and, for strings, text. */
 function describeRef(rt: ClrRuntime, names: ManagedNames, ref: number, nameOf?: TypeNamer): { valueType?: string; string?: string } {
   if (ref === 0) return {};
@@ -138,16 +120,6 @@ function describeRef(rt: ClrRuntime, names: ManagedNames, ref: number, nameOf?: 
     if (!(e instanceof ClrscopeError)) throw e;
     return { valueType: "<invalid object>" };
   }
-}
-
-/** A type's name by its MethodTable, from whichever backend names types in this session. */
-type TypeNamer = (methodTable: number) => string | undefined;
-
-/** The DAC's type name of an object's MethodTable ("Free" for free space; arrays "System.Int32[]", "System.Int32[,]"). */
-export function objectTypeName(rt: ClrRuntime, names: ManagedNames, methodTable: number, nameOf?: TypeNamer): string {
-  const d = rt.typeSystemDetails().methodTableDetails(methodTable);
-  if (d.isFree) return "Free";
-  return (nameOf ?? ((mt) => names.typeName(mt)))(methodTable) ?? `<Unloaded Type ${hexAddress(methodTable)}>`;
 }
 
 /** FieldDef tokens of System.Exception's fields by name, from CoreLib's metadata. */
@@ -188,11 +160,11 @@ export function exceptionFields(rt: ClrRuntime, names: ManagedNames, address: nu
 
 export function dumpObject(session: Session, address: number): DumpobjResult {
   const rt = clrRuntime(session);
-  const names = session.names!;
+  const names = session.managed.names;
   checkObject(rt, address);
   // Types are named by the session's type source: the contracts where this runtime's descriptor
   // can name them, else the DAC (.NET 9's descriptor cannot name generic instantiations).
-  const nameOf: TypeNamer = (mt) => typeSource(session).typeName(mt);
+  const nameOf: TypeNamer = (mt) => session.managed.typeSource().typeName(mt);
   const objects = rt.objects();
   const info = objects.info(address);
   const d = rt.typeSystemDetails().methodTableDetails(info.methodTable);
@@ -212,21 +184,16 @@ export function dumpObject(session: Session, address: number): DumpobjResult {
     result.fieldsNote = "Free Object";
     return result;
   }
-  const dac = dacRuntime(session);
-  let dacFailure = dac.error;
+  let dacFailure: string | undefined;
   if (info.isArray) {
     const a = objects.arrayInfo(address);
     const elementType = a.elementTypeHandle !== 0 && (a.elementTypeHandle & 2) === 0 ? objectTypeName(rt, names, a.elementTypeHandle, nameOf) : "<TypeDesc>";
     result.array = { rank: a.rank ?? null, length: a.length, elementTypeHandle: hexAddress(a.elementTypeHandle), elementType };
-    // The elements' CorElementType and a multi-dimensional array's rank: the DAC's GetObjectData.
-    if (dac.runtime) {
-      try {
-        const o = dac.runtime.object(address);
-        result.array.rank = o.rank || result.array.rank;
-        result.array.elementKind = o.elementType;
-      } catch (e) {
-        if (!(e instanceof ClrscopeError)) throw e;
-      }
+    // The elements' CorElementType and a multi-dimensional array's rank (the DAC's GetObjectData).
+    const shape = session.managed.arrayShape(address);
+    if (shape) {
+      result.array.rank = shape.rank || result.array.rank;
+      result.array.elementKind = shape.elementType;
     }
     const kind = result.array.elementKind;
     if (kind === ET.I1 || kind === ET.U1 || kind === ET.CHAR) {
@@ -240,18 +207,15 @@ export function dumpObject(session: Session, address: number): DumpobjResult {
     result.fieldsNote = "array";
     return result;
   }
-  if (dac.runtime) {
-    // Every field, statics included, as SOS lists them: the DAC's FieldDescs (.NET 10's descriptor publishes none).
-    const naming: FieldNaming = { metadata: (m) => names.moduleMetadata(m), describeRef: (ref) => describeRef(rt, names, ref, nameOf) };
-    try {
-      if (info.isString) result.string = objects.stringValue(address);
-      listDacFields(result, dac.runtime, naming, info.methodTable, address);
-      return result;
-    } catch (e) {
-      if (!(e instanceof ClrscopeError)) throw e;
-      dacFailure = e.message;
-    }
+  // Every field, statics included, as SOS lists them (the DAC's FieldDescs: .NET 10's descriptor publishes none).
+  const answer = session.managed.instanceFields(info.methodTable, address);
+  if ("fields" in answer) {
+    const naming: FieldNaming = { metadata: (m) => names.moduleMetadata(m), typeName: (mt) => answer.typeName(mt), describeRef: (ref) => describeRef(rt, names, ref, nameOf) };
+    if (info.isString) result.string = objects.stringValue(address);
+    listFields(result, naming, answer);
+    return result;
   }
+  dacFailure = answer.error;
   if (info.isString) {
     result.string = objects.stringValue(address);
     const layout = objects.stringLayout();
@@ -273,33 +237,21 @@ export function dumpObject(session: Session, address: number): DumpobjResult {
   return result;
 }
 
-/** The DAC's fields of an object into `result` (SOS DisplayFields), with where the walk stopped if it did. */
-function listDacFields(result: DumpobjResult, dac: DacRuntime, naming: FieldNaming, methodTable: number, address: number): void {
-  const list = dac.fieldList(methodTable, address);
-  if (list.failure && list.fields.length === 0) throw new ClrscopeError("dac-fields", list.failure);
-  result.fields = list.fields.map((f) => dacField(dac, naming, f));
+/** An object's fields into `result` (SOS DisplayFields), with where the walk stopped if it did. */
+function listFields(result: DumpobjResult, naming: FieldNaming, list: { fields: ManagedField[]; failure?: string; from: string }): void {
+  result.fields = list.fields.map((f) => dacField(naming, f));
   if (list.failure) result.fieldsFailure = list.failure;
   result.fieldsSource = "dac";
-  result.fieldsNote = `fields from the DAC ${dac.path}`;
+  result.fieldsNote = `fields from ${list.from}`;
 }
 
-/** The DAC's GetObjectData of `address`; CommandError(not-an-object) when the DAC rejects it. */
-export function checkedDacObject(dac: DacRuntime, address: number): DacObject {
-  try {
-    return dac.object(address);
-  } catch (e) {
-    if (e instanceof ClrscopeError) throw new CommandError(`${hexAddress(address)} is not a valid object`, "not-an-object");
-    throw e;
-  }
-}
-
-/** dumpobj from the DAC alone, for runtimes without a data-contract descriptor (.NET 8 and older). */
-export function dumpObjectWithDac(dac: DacRuntime, address: number): DumpobjResult {
-  const o = checkedDacObject(dac, address);
+/** dumpobj from an object reader alone (the DAC's, for runtimes without a data-contract descriptor: .NET 8 and older). */
+export function dumpObjectWithReader(dac: ObjectReader, address: number): DumpobjResult {
+  const o = dac.object(address);
   const mt = dac.methodTable(o.methodTable);
   const result: DumpobjResult = {
     address: hexAddress(address),
-    name: o.kind === "free" ? "Free" : dac.methodTableName(o.methodTable),
+    name: o.kind === "free" ? "Free" : dac.typeName(o.methodTable),
     methodTable: hexAddress(o.methodTable),
     eeClass: hexAddress(mt.eeClass),
     size: o.size,
@@ -314,10 +266,11 @@ export function dumpObjectWithDac(dac: DacRuntime, address: number): DumpobjResu
   }
   const naming: FieldNaming = {
     metadata: (m) => dac.moduleMetadata(m),
+    typeName: (mt) => dac.typeName(mt),
     describeRef: (ref) => {
       try {
         const r = dac.object(ref);
-        return { valueType: dac.methodTableName(r.methodTable), string: r.kind === "string" ? dac.stringValue(ref, STRING_PREVIEW) : undefined };
+        return { valueType: dac.typeName(r.methodTable), string: r.kind === "string" ? dac.stringValue(ref, STRING_PREVIEW) : undefined };
       } catch (e) {
         if (!(e instanceof ClrscopeError)) throw e;
         return { valueType: "<invalid object>" };
@@ -326,7 +279,7 @@ export function dumpObjectWithDac(dac: DacRuntime, address: number): DumpobjResu
   };
   if (o.kind === "array") {
     const handle = o.elementTypeHandle;
-    const elementType = handle !== 0 && (handle & 2) === 0 ? dac.methodTableName(handle) : primitiveTypeName(o.elementType) ?? "<TypeDesc>";
+    const elementType = handle !== 0 && (handle & 2) === 0 ? dac.typeName(handle) : primitiveTypeName(o.elementType) ?? "<TypeDesc>";
     result.array = { rank: o.rank || null, length: o.components, elementTypeHandle: hexAddress(handle), elementType, elementKind: o.elementType };
     if (o.elementType === ET.I1 || o.elementType === ET.U1 || o.elementType === ET.CHAR) {
       const wide = o.elementType === ET.CHAR;
@@ -340,7 +293,9 @@ export function dumpObjectWithDac(dac: DacRuntime, address: number): DumpobjResu
     return result;
   }
   if (o.kind === "string") result.string = dac.stringValue(address, 1 << 20);
-  listDacFields(result, dac, naming, o.methodTable, address);
+  const list = dac.fieldList(o.methodTable, address);
+  if (list.failure && list.fields.length === 0) throw new ClrscopeError("dac-fields", list.failure);
+  listFields(result, naming, { ...list, from: `the DAC ${dac.from}` });
   return result;
 }
 
@@ -358,6 +313,8 @@ function sosElementTypeName(et: number): string {
 /** What turning DAC fields into rows needs from a backend: module metadata (names) and referenced objects. */
 interface FieldNaming {
   metadata(module: number): MetadataReader | undefined;
+  /** SOS's name of a type (the DAC's GetMethodTableName); throws ClrscopeError when it has none. */
+  typeName(methodTable: number): string;
   describeRef(ref: number): { valueType?: string; string?: string };
 }
 
@@ -368,9 +325,9 @@ function typeDefFullName(md: MetadataReader, rid: number): string {
 }
 
 /** A DAC field's Type column as SOS DisplayFields computes it. */
-function dacFieldType(dac: DacRuntime, naming: FieldNaming, f: DacField): string {
+function dacFieldType(naming: FieldNaming, f: ManagedField): string {
   try {
-    if ((f.elementType === ET.VALUETYPE || f.elementType === ET.CLASS) && f.typeMethodTable !== 0) return dac.methodTableName(f.typeMethodTable);
+    if ((f.elementType === ET.VALUETYPE || f.elementType === ET.CLASS) && f.typeMethodTable !== 0) return naming.typeName(f.typeMethodTable);
     if (f.elementType === ET.CLASS && (f.typeToken & 0xffffff) !== 0) {
       const md = naming.metadata(f.module);
       const rid = f.typeToken & 0xffffff;
@@ -389,7 +346,7 @@ function isElementValueType(et: number): boolean {
 }
 
 /** A DAC value as a row's kind and value text (see DumpobjField). */
-function dacValue(v: DacFieldValue): Pick<DumpobjField, "kind" | "value" | "note" | "dynamicStatics"> {
+function dacValue(v: FieldValue): Pick<DumpobjField, "kind" | "value" | "note" | "dynamicStatics"> {
   switch (v.kind) {
     case "ref":
       return { kind: "ref", value: hexAddress(v.value) };
@@ -406,7 +363,7 @@ function dacValue(v: DacFieldValue): Pick<DumpobjField, "kind" | "value" | "note
   }
 }
 
-function dacField(dac: DacRuntime, naming: FieldNaming, f: DacField): DumpobjField {
+function dacField(naming: FieldNaming, f: ManagedField): DumpobjField {
   let name = `<field 0x${f.token.toString(16)}>`;
   try {
     const md = naming.metadata(f.module);
@@ -421,20 +378,20 @@ function dacField(dac: DacRuntime, naming: FieldNaming, f: DacField): DumpobjFie
     kind: "unavailable",
     value: "",
     methodTable: hexAddress(f.typeMethodTable),
-    type: dacFieldType(dac, naming, f),
+    type: dacFieldType(naming, f),
     isValueType: isElementValueType(f.elementType),
     attr: f.isThreadStatic ? "TLstatic" : f.isStatic ? "static" : "instance",
   };
   if (f.address !== 0) out.address = hexAddress(f.address);
   try {
-    out.declaringType = dac.methodTableName(f.declaringMethodTable);
+    out.declaringType = naming.typeName(f.declaringMethodTable);
   } catch (e) {
     if (!(e instanceof ClrscopeError)) throw e;
   }
   const v = f.value;
   Object.assign(out, dacValue(v));
   if (v.kind === "ref" && v.value !== 0) Object.assign(out, naming.describeRef(v.value));
-  if (v.kind === "struct" && v.fields.length > 0) out.fields = v.fields.map((x) => dacField(dac, naming, x));
+  if (v.kind === "struct" && v.fields.length > 0) out.fields = v.fields.map((x) => dacField(naming, x));
   if (v.kind === "perThread") out.threadValues = v.values.map((t) => ({ osThreadId: t.osThreadId, ...dacValue(t.value) }));
   return out;
 }
@@ -530,8 +487,8 @@ export const dumpobj = defineCommand<DumpobjResult>({
     const a = parseArgs(args.map((x) => x.toLowerCase() === "-nofields" ? "-nofields" : x), [], ["-nofields"]);
     if (a.positional.length !== 1) throw new CommandError("Missing object address (usage: dumpobj ADDRESS)", "usage");
     const address = parseNumber(a.positional[0]!);
-    const { dac } = managedBackend(session);
-    const r = dac ? dumpObjectWithDac(dac, address) : dumpObject(session, address);
+    const reader = session.managed.dacObjects();
+    const r = reader ? dumpObjectWithReader(reader, address) : dumpObject(session, address);
     if (a.switches.has("-nofields")) {
       r.fields = null;
       r.noFields = true;

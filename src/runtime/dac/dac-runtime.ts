@@ -8,6 +8,7 @@ import { ET } from "../../metadata/signatures.js";
 import { MAX_THREAD_STATIC_THREADS } from "../../limits.js";
 import type { NativeProcess } from "../../native/process.js";
 import type { ManagedThread, ThreadStoreCounts } from "../clr-runtime.js";
+import type { FieldValue, ManagedField, ManagedObject } from "../model.js";
 import { readImageMetadata } from "../managed-names.js";
 import { resolve } from "node:path";
 import { DacHost } from "./dac-host-client.js";
@@ -63,62 +64,9 @@ export interface DacMethodDesc {
   nativeCode: number;
 }
 
-export interface DacObject {
-  address: number;
-  methodTable: number;
-  size: number;
-  kind: "string" | "free" | "object" | "array" | "other";
-  components: number;
-  /** Arrays: rank, element type handle (a MethodTable, or a TypeDesc) and CorElementType. */
-  rank: number;
-  elementTypeHandle: number;
-  elementType: number;
-  /** Arrays: where the elements start. */
-  arrayData: number;
-}
-
-/** A field value read from the dump: numbers as JS numbers, 64-bit integers as decimal strings. */
-export type DacFieldValue =
-  | { kind: "int"; value: number | string }
-  | { kind: "float"; value: number }
-  | { kind: "bool"; value: boolean }
-  | { kind: "char"; value: number }
-  /** Native-sized integers and pointers, "0x..." (they need not be addresses). */
-  | { kind: "pointer"; value: string }
-  | { kind: "ref"; value: number }
-  | { kind: "struct"; address: number; fields: DacField[] }
-  /** A static whose type's statics are not allocated (class constructor not run). */
-  | { kind: "unallocated" }
-  /** A thread static: its value on each thread that has it allocated. */
-  | { kind: "perThread"; values: { osThreadId: number; value: DacFieldValue }[] }
-  /** `dynamicStatics`: a generic instantiation's static before .NET 9, which SOS cannot locate either ("dynamic statics NYI"). */
-  | { kind: "unavailable"; reason: string; dynamicStatics?: boolean };
-
-/** One field as SOS's DisplayFields lists it. */
-export interface DacField {
-  /** MethodTable that declares the field (SOS prints the parents' fields first). */
-  declaringMethodTable: number;
-  fieldDesc: number;
-  /** FieldDef token (0x04xxxxxx). */
-  token: number;
-  /** Module whose metadata holds `token`. */
-  module: number;
-  /** CorElementType as the runtime stores the field (CLASS for strings). */
-  elementType: number;
-  /** CorElementType from the field's signature (STRING for strings). */
-  sigElementType: number;
-  /** The field type's MethodTable (0 when the type is not loaded). */
-  typeMethodTable: number;
-  /** TypeDef token of the field's type, for classes whose MethodTable is not loaded. */
-  typeToken: number;
-  /** SOS's Offset column: from the object's address (fields follow the MethodTable pointer), or from the struct's start. */
-  offset: number;
-  isStatic: boolean;
-  isThreadStatic: boolean;
-  /** Where the value lives (0 when unknown: statics of uninitialized types, thread statics). */
-  address: number;
-  value: DacFieldValue;
-}
+export type DacObject = ManagedObject;
+export type DacFieldValue = FieldValue;
+export type DacField = ManagedField;
 
 /** Where SOS looks for a static: classes and structs in the GC statics, primitives in the non-GC ones. */
 function isGcStatic(et: number): boolean {
