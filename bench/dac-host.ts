@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { openCoreDump, type NativeProcess } from "../src/native/process.js";
 import { runCommand } from "../src/commands/registry.js";
-import { startSessionDac, type Session } from "../src/commands/command.js";
+import { newSession } from "../src/commands/command.js";
 import { DacRuntime, startDac, dacRuntimeOf } from "../src/runtime/dac/dac-runtime.js";
 import { findTrustedDac } from "../src/runtime/dac/dac-provenance.js";
 import { loadDac } from "../src/runtime/dac/load-dac.js";
@@ -48,15 +48,15 @@ function openTimes(core: string): void {
     void p.runtime;
     provenance.push(ms(() => findTrustedDac(p))[1]);
     const t0 = performance.now();
-    const session: Session = { process: p, currentThread: 1 };
-    startSessionDac(session);
+    const session = newSession(p);
+    session.managed.startDac();
     blocking.push(performance.now() - t0);
     // The first commands a user runs need no DAC: the open summary and clrthreads (data contracts).
     runCommand(session, "status");
     runCommand(session, "clrthreads");
-    const [, wait] = ms(() => dacRuntimeOf(session.dacHost!, p.memory));
+    const [, wait] = ms(() => session.managed.dacRuntime());
     firstCallWait.push(wait);
-    session.dacHost!.host!.close();
+    session.managed.close();
     p.close();
 
     // Time to ready with nothing to hide it behind.
@@ -95,14 +95,13 @@ interface CommandCost {
 function measureCommand(mode: "host" | "local", core: string, command: string): CommandCost {
   setFlagsFromString("--no-opt"); // as the CLI runs (bin.ts)
   const p = openCoreDump(core);
-  const session: Session = { process: p, currentThread: 1 };
   if (mode === "local") {
-    session.dac = { runtime: inProcessDac(p) };
+    const session = newSession(p, { loadedDac: inProcessDac(p) });
     return { ms: ms(() => runCommand(session, command))[1], requests: 0, waitMs: 0, byMethod: [] };
   }
   const started = startDac(p);
-  session.dacHost = started;
-  session.dac = { runtime: dacRuntimeOf(started, p.memory).dac };
+  const session = newSession(p, { startedDac: started });
+  session.managed.dacRuntime();
   const t = ms(() => runCommand(session, command))[1];
   const stats = started.host!.stats;
   started.host!.close();

@@ -1,7 +1,9 @@
-// The library entry point: `import { openCoreDump, openClrRuntime } from "clrscope"`.
+// The library entry point: `import { openDump, openClrRuntime } from "clrscope"`.
 export { openCoreDump, NativeProcess, type OpenOptions, type ThreadInfo, type NativeFrame, type ThreadBacktrace, type Location } from "./native/process.js";
-export { openClrRuntime } from "./runtime/open-runtime.js";
-export type { ClrRuntime, ManagedThread, CodeBlock, MethodDescInfo, MethodTableInfo, ModuleInfo, ExplicitFrame } from "./runtime/clr-runtime.js";
+export { openDump, openClrRuntime, type OpenDumpOptions } from "./runtime/open-dump.js";
+export { ManagedRuntime, type ManagedRuntimeOptions } from "./runtime/managed-runtime.js";
+export type * from "./runtime/model.js";
+export type { ClrRuntime, CodeBlock, MethodDescInfo, MethodTableInfo, ModuleInfo, ExplicitFrame } from "./runtime/clr-runtime.js";
 export { ClrscopeError, CannotReadError, UnsupportedFormatError, CorruptDataError, MemoryNotInDump, CommandError, ExitCode } from "./errors.js";
 export type { Memory } from "./dump/address-space.js";
 export { runCommand, COMMANDS } from "./commands/registry.js";

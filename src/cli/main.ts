@@ -23,9 +23,9 @@ const USAGE = `usage: clrscope analyze DUMP [-c COMMAND]... [--json] [--exe PATH
   --exe PATH       the program's executable, if not at its recorded path
   --symbols DIR    extra directory with debug files or copies of the process's libraries
   --dac PATH       the runtime's DAC (libmscordaccore.so) to use, if not beside libcoreclr.so
-  --backend B      where dumpmt, dumpmd, name2ee, ip2md, modules, dumpdomain, dumpmodule and pe
-                   read the runtime: auto (default: the data-contract descriptor when it has what
-                   they need, else the DAC), contracts, or dac
+  --backend B      where the managed commands read the runtime: auto (default: the data-contract
+                   descriptor where it has what they need, else the DAC), contracts (the DAC is
+                   never started), or dac (the DAC first)
   --debug          show stack traces for internal errors
 
   ps               list the .NET processes with a diagnostics socket: pid, name, runtime, RID, command line

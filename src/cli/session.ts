@@ -2,10 +2,11 @@
 // thread) and the REPL (in its session worker).
 import { CancelledError } from "../cancellation.js";
 import { ClrscopeError, ExitCode, OutputError, tryOrUndefined } from "../errors.js";
-import { batchMayAskDac, closeSessionDac, startSessionDac, type Session } from "../commands/command.js";
+import { batchMayAskDac, newSession, type Session } from "../commands/command.js";
 import { status } from "../commands/native/status.js";
 import { findCommand, runCommand } from "../commands/registry.js";
 import type { DumpAlterations } from "../dump/byte-source.js";
+import type { BackendChoice } from "../runtime/model.js";
 import { openCoreDump, type NativeProcess } from "../native/process.js";
 import { withWarnings } from "../warnings.js";
 import { describeInternalError, writeCommandError, writeErrorLine, writeResult, type OutputMode } from "./output.js";
@@ -31,12 +32,12 @@ export class AnalyzeSession {
     private readonly process: NativeProcess,
     private readonly mode: OutputMode,
     private readonly debug: boolean,
-    options: { dacPath?: string; backend?: Session["backend"]; batch?: string[] },
+    options: { dacPath?: string; backend?: BackendChoice; batch?: string[] },
   ) {
-    this.state = { process, currentThread: 1, dacPath: options.dacPath, backend: options.backend };
+    this.state = newSession(process, { dacPath: options.dacPath, backend: options.backend });
     // Interactive sessions load the DAC while the user types; a batch only when it may need it.
     const batch = options.batch?.flatMap((line) => tryOrUndefined(() => findCommand(line)) ?? []);
-    if (!batch || options.backend === "dac" || batchMayAskDac(this.state, batch)) startSessionDac(this.state);
+    if (!batch || options.backend === "dac" || batchMayAskDac(this.state, batch)) this.state.managed.startDac();
   }
 
   /** Run one command line; errors are reported, counted and never thrown, but for a broken stdout (the run ends). */
@@ -58,7 +59,7 @@ export class AnalyzeSession {
 
   /** Ends what the session started (the DAC host process) and closes the dump. */
   close(): void {
-    closeSessionDac(this.state);
+    this.state.managed.close();
     this.process.close();
   }
 }

@@ -1,7 +1,7 @@
 // The command table and dispatch: finds the command whose (possibly multi-word) name is the
 // longest prefix of the line, runs it, and hands back its result object.
 import { CommandError } from "../errors.js";
-import { tokenize, type Command, type Session } from "./command.js";
+import { EXIT_COMMANDS, tokenize, type Command, type Session } from "./command.js";
 import { backtrace } from "./native/backtrace.js";
 import { disassembleCommand } from "./native/disassemble.js";
 import { imageList } from "./native/image-list.js";
@@ -11,7 +11,7 @@ import { registerRead } from "./native/register-read.js";
 import { status } from "./native/status.js";
 import { threadList } from "./native/thread-list.js";
 import { setThread, threadSelect } from "./native/thread-select.js";
-import { help } from "./help.js";
+import { helpCommand } from "./help.js";
 import { runtimeInfo } from "./runtime-info.js";
 import { clrThreads } from "./sos/clrthreads.js";
 import { ip2md } from "./sos/ip2md.js";
@@ -27,6 +27,8 @@ import { dumpIlCommand } from "./sos/dumpil.js";
 import { pstacks } from "./sos/pstacks.js";
 import { dumpobj } from "./sos/dumpobj.js";
 import { printexception } from "./sos/printexception.js";
+
+const help = helpCommand({ commands: () => COMMANDS, find: (line) => findCommand(line).command });
 
 export const COMMANDS: Command<any>[] = [status, threadList, threadSelect, setThread, backtrace, registerRead, memoryRead, imageList, imageLookup, disassembleCommand, runtimeInfo, clrThreads, clrStack, pstacks, ip2md, modules, clrModules, dumpDomain, dumpModule, dumpIlCommand, name2ee, dumpmt, dumpmd, dumpobj, printexception, help];
 
@@ -63,8 +65,7 @@ export function optionsOf(command: Command<unknown>): string[] {
   return [...new Set(command.usage.match(/(?<![\w-])-[A-Za-z][\w-]*/g) ?? [])];
 }
 
-/** The words that end an interactive session (the REPL handles them; help and completion list them). */
-export const EXIT_COMMANDS = ["exit", "quit", "q"] as const;
+export { EXIT_COMMANDS };
 
 /** Every word sequence a user can type, for tab completion. */
 export function commandNames(): string[] {

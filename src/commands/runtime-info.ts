@@ -2,25 +2,12 @@
 // descriptor; the runtime's DAC) and what the descriptor publishes (contracts and versions; with
 // -v every type layout and global).
 import { ClrscopeError } from "../errors.js";
-import { dacRuntime, defineCommand, hexAddress, hexPadded, managedBackend, parseArgs } from "./command.js";
+import { defineCommand, hexAddress, hexPadded, parseArgs, type Session } from "./command.js";
 import type { RuntimeDescription } from "../runtime/clr-runtime.js";
+import type { DacBackendInfo } from "../runtime/model.js";
 import { runtimeProductVersion } from "../runtime/product-version.js";
-import { typeSource } from "./sos/type-source.js";
 
-export interface DacBackendInfo {
-  /** Whether the DAC loaded and accepted the dump. */
-  active: boolean;
-  /** The libmscordaccore.so loaded (in the DAC host process). */
-  path?: string;
-  /** Why that file may be loaded: named by --dac, or found by the dump's libcoreclr build-id (where). */
-  source?: string;
-  /** Milliseconds from the build check to a usable ISOSDacInterface. */
-  initMs?: number;
-  /** The runtime build the DAC serves ("10.0.1226.42308 @Commit: ..."). */
-  version?: string;
-  /** Why the DAC backend is not active. */
-  error?: string;
-}
+export type { DacBackendInfo };
 
 export type RuntimeInfoResult = Omit<RuntimeDescription, "backend" | "descriptorAddress"> & {
   /** "0x..." (JSON addresses are strings); null when no descriptor answers. */
@@ -35,9 +22,9 @@ export type RuntimeInfoResult = Omit<RuntimeDescription, "backend" | "descriptor
   typeCommands: { backend: "contracts" | "dac"; reason?: string } | { error: string };
 };
 
-function typeCommandsBackend(session: Parameters<typeof typeSource>[0]): RuntimeInfoResult["typeCommands"] {
+function typeCommandsBackend(session: Session): RuntimeInfoResult["typeCommands"] {
   try {
-    const src = typeSource(session);
+    const src = session.managed.typeSource();
     return src.reason ? { backend: src.backend, reason: src.reason } : { backend: src.backend };
   } catch (e) {
     if (e instanceof ClrscopeError) return { error: e.message };
@@ -51,15 +38,12 @@ export const runtimeInfo = defineCommand<RuntimeInfoResult>({
   usage: "runtime [-v]",
   run(session, args) {
     const verbose = parseArgs(args, [], ["-v"]).switches.has("-v");
-    const { contracts } = managedBackend(session);
-    const { runtime: dac, error } = dacRuntime(session);
-    const dacInfo: DacBackendInfo = dac ? { active: true, path: dac.path, source: dac.source, initMs: Math.round(dac.initMs * 10) / 10, version: dac.version } : { active: false, error };
-    const common = { verbose, dac: dacInfo, requestedBackend: session.backend ?? "auto", typeCommands: typeCommandsBackend(session) } as const;
-    if (!contracts) {
+    const described = session.managed.describeContracts();
+    const common = { verbose, dac: session.managed.dacInfo(), requestedBackend: session.managed.choice, typeCommands: typeCommandsBackend(session) } as const;
+    if (!described) {
       const rt = session.process.runtime!;
       return { backend: "dac", version: runtimeProductVersion(session.process), libcoreclr: rt.path, descriptorAddress: null, contracts: [], types: [], globals: [], ...common };
     }
-    const described = contracts.describe();
     const d = { ...described, descriptorAddress: hexAddress(described.descriptorAddress) };
     return verbose ? { ...d, ...common } : { ...d, types: [], globals: [], ...common };
   },

@@ -89,6 +89,7 @@ export class NativeProcess {
   private codeMapCache?: ProcessCodeMap;
   private managedCode?: ManagedCodeProvider;
   private readonly locations = new Map<number, Location>();
+  private readonly closeHooks: (() => void)[] = [];
 
   constructor(
     readonly core: CoreFile,
@@ -250,7 +251,13 @@ export class NativeProcess {
     return entry !== undefined && this.core.files.some((f) => f.path === path && entry >= f.start && entry < f.end);
   }
 
+  /** Runs `onClose` when the dump is closed (the layers above end what they started for it: the DAC host). */
+  whenClosed(onClose: () => void): void {
+    this.closeHooks.push(onClose);
+  }
+
   close(): void {
+    for (const hook of this.closeHooks.splice(0)) hook();
     this.mapped.close();
     this.core.source.close();
   }

@@ -5,11 +5,11 @@ import type { ContractField } from "./contracts/field-desc.js";
 import type { MetadataReader } from "../metadata/metadata.js";
 import type { ExplicitFrame } from "./contracts/frames.js";
 import type { Loader } from "./contracts/loader.js";
-import type { ObjectContract } from "./contracts/object.js";
+import type { ExceptionField, ObjectContract } from "./contracts/object.js";
 import type { MethodDescInfo, MethodTableInfo, ModuleInfo } from "./contracts/runtime-type-system.js";
 import type { RuntimeTypeNames, RuntimeTypeSystemDetails } from "./contracts/runtime-type-system.js";
 
-export type { CodeBlock, ContractField, ExplicitFrame, MethodDescInfo, MethodTableInfo, ModuleInfo };
+export type { CodeBlock, ContractField, ExceptionField, ExplicitFrame, MethodDescInfo, MethodTableInfo, ModuleInfo };
 export type { ILCodeVersion, MethodCodeVersions, NativeCodeVersion, OptimizationTier } from "./contracts/code-versions.js";
 
 // The managed view of a dumped process: one interface for commands, implemented by the

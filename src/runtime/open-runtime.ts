@@ -16,7 +16,8 @@ export class NoRuntimeError extends ClrscopeError {
   }
 }
 
-export function openClrRuntime(process: NativeProcess): ClrRuntime {
+/** The contracts backend of the dump's runtime; NoRuntimeError when it has no runtime or no descriptor. */
+export function openContractsRuntime(process: NativeProcess): ClrRuntime {
   const rt = process.runtime;
   const candidates = process.modules.modules.filter((m) => m.name === "libcoreclr.so" || m === process.mainModule);
   for (const m of candidates) {

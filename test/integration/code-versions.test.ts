@@ -18,7 +18,7 @@ import type { DumpmdResult } from "../../src/commands/sos/dumpmd.js";
 import type { DumpmtResult } from "../../src/commands/sos/dumpmt.js";
 import type { Ip2mdResult } from "../../src/commands/sos/ip2md.js";
 import { openCoreDump } from "../../src/native/process.js";
-import { openClrRuntime } from "../../src/runtime/open-runtime.js";
+import { openContractsRuntime } from "../../src/runtime/open-runtime.js";
 import { openDacRuntime } from "../../src/runtime/dac/dac-runtime.js";
 import { DAC_OPTIMIZATION_TIERS, type DacReJitData2, type DacTieredVersion } from "../../src/runtime/dac/sos-dac.js";
 import { loadKoffi } from "../../src/runtime/dac/koffi.js";
@@ -170,7 +170,7 @@ describe("code versions on a dump of tiering (a method rejitted at tier 1)", { s
     const d = dump();
     const process = openCoreDump(d.core);
     try {
-      const rt = openClrRuntime(process);
+      const rt = openContractsRuntime(process);
       const { dac, error } = openDacRuntime(process);
       assert.ok(dac, error);
       const loader = rt.loader();

@@ -11,7 +11,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import type { Session } from "../../src/commands/command.js";
+import { newSession, type Session } from "../../src/commands/command.js";
 import { runCommand } from "../../src/commands/registry.js";
 import { openCoreDump } from "../../src/native/process.js";
 import { withWarnings } from "../../src/warnings.js";
@@ -40,7 +40,7 @@ interface Subject {
 function prepare(type: DumpType, seed: number): Subject {
   const { core, truth } = scenarioDump(type);
   const process_ = openCoreDump(core);
-  const session: Session = { process: process_, currentThread: 1, backend: "contracts", dac: { error: "kept out" } };
+  const session: Session = newSession(process_, { backend: "contracts" });
   try {
     const { commands, methodTables, objects } = campaignInputs(truth);
     // The exception's message string, from the intact dumpobj: pe and dumpobj must show it alike.

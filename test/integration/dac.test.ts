@@ -16,7 +16,7 @@ import { dotnetDump, hasDotnet, type TruthField } from "../support/dotnet-fixtur
 import type { DumpobjField, DumpobjResult } from "../../src/commands/sos/dumpobj.js";
 import type { RuntimeInfoResult } from "../../src/commands/runtime-info.js";
 import { openCoreDump } from "../../src/native/process.js";
-import { openClrRuntime } from "../../src/runtime/open-runtime.js";
+import { openContractsRuntime } from "../../src/runtime/open-runtime.js";
 import { ManagedNames } from "../../src/runtime/managed-names.js";
 import { openDacRuntime } from "../../src/runtime/dac/dac-runtime.js";
 import { loadKoffi } from "../../src/runtime/dac/koffi.js";
@@ -150,7 +150,7 @@ describe("DAC backend on a full dump of hello", { skip, timeout: 900_000 }, () =
     assert.ok(stackMethodDescs.size >= 10, `only ${stackMethodDescs.size} MethodDescs on the stacks`);
     const process = openCoreDump(d.core);
     try {
-      const contracts = openClrRuntime(process);
+      const contracts = openContractsRuntime(process);
       const { dac, error } = openDacRuntime(process);
       assert.ok(dac, error);
 

@@ -4,7 +4,7 @@
 // warn, or fail naming the real cause.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { clrRuntime, type Session } from "../../src/commands/command.js";
+import { clrRuntime, newSession, type Session } from "../../src/commands/command.js";
 import { runCommand } from "../../src/commands/registry.js";
 import type { ContractsRuntime } from "../../src/runtime/contracts/contracts-runtime.js";
 import { openCoreDump } from "../../src/native/process.js";
@@ -17,7 +17,7 @@ const { core, truth } = scenarioDump("full");
 /** The intact dump open in-process, the contracts backend forced and the DAC kept out. */
 function intactSession(): { session: Session; rt: ContractsRuntime; close: () => void } {
   const process_ = openCoreDump(core);
-  const session: Session = { process: process_, currentThread: 1, backend: "contracts", dac: { error: "kept out of this test" } };
+  const session: Session = newSession(process_, { backend: "contracts" });
   return { session, rt: clrRuntime(session) as ContractsRuntime, close: () => process_.close() };
 }
 

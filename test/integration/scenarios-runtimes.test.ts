@@ -11,6 +11,7 @@ import type { DumpmtResult } from "../../src/commands/sos/dumpmt.js";
 import type { DumpobjResult } from "../../src/commands/sos/dumpobj.js";
 import type { Ip2mdResult } from "../../src/commands/sos/ip2md.js";
 import type { Name2eeResult } from "../../src/commands/sos/name2ee.js";
+import { dacNameToClrmd } from "../../src/metadata/type-names.js";
 import type { PrintexceptionResult } from "../../src/commands/sos/printexception.js";
 import type { RuntimeInfoResult } from "../../src/commands/runtime-info.js";
 import type { DumpDomainResult } from "../../src/commands/sos/dumpdomain.js";
@@ -67,10 +68,11 @@ function checkAgainstTruth(truth: ScenarioTruth, docs: CliDoc[], backend: "contr
   }
   assert.equal(resultOf<DumpmdResult>(docs, `dumpmd ${truth.dynamicMethod.methodDesc}`).classification, "Dynamic");
   for (const e of namedTypes(truth)) {
+    // As SOS: every loaded type whose (ClrMD) name contains the query; the type itself is one of them.
     const r = resultOf<Name2eeResult>(docs, `name2ee scenarios.dll!${e.name}`);
-    assert.equal(r.matches.length, 1, `${e.name}: ${JSON.stringify(r.matches)}`);
-    assert.equal(big(r.matches[0]!.methodTable!), big(e.methodTable), `${e.name}: MethodTable`);
-    assert.equal(r.matches[0]!.name, e.name);
+    const match = r.matches.find((m) => m.kind === "type" && m.name === dacNameToClrmd(e.name));
+    assert.ok(match, `${e.name}: ${JSON.stringify(r.matches)}`);
+    assert.equal(big(match.methodTable), big(e.methodTable), `${e.name}: MethodTable`);
   }
   const named = namedMethods(truth);
   assert.ok(named.length >= 3, JSON.stringify(named));
@@ -193,13 +195,14 @@ describe("backend agreement on .NET 10 (scenarios, full dump)", { skip, timeout:
     const d = scenarioDump("full");
     const commands = typeCommands(d.truth);
     const named = namedMethods(d.truth);
-    const contracts = runCliJson(d.core, [...commands, ...named.map((m) => `dumpmd ${m.methodDesc}`)], ["--backend", "contracts"]).docs;
-    // Left to choose, clrscope uses the contracts on .NET 10.
-    assert.deepEqual(resultOf<RuntimeInfoResult>(runCliJson(d.core, ["runtime"]).docs, "runtime").typeCommands, { backend: "contracts" });
+    // Left to choose (auto), clrscope answers the type commands from the contracts on .NET 10, and
+    // asks the DAC only for what the descriptor lacks (tiers, fields): those are compared too.
+    const contracts = runCliJson(d.core, [...commands, ...named.map((m) => `dumpmd ${m.methodDesc}`), "runtime"]).docs;
+    assert.deepEqual(resultOf<RuntimeInfoResult>(contracts, "runtime").typeCommands, { backend: "contracts" });
     // ip2md at each parked method's code start, as the contracts backend reports it.
     const ips = named.map((m) => resultOf<DumpmdResult>(contracts, `dumpmd ${m.methodDesc}`).codeAddress);
     const all = [...commands, ...ips.map((ip) => `ip2md ${ip}`)];
-    const ours = runCliJson(d.core, ips.map((ip) => `ip2md ${ip}`), ["--backend", "contracts"]).docs;
+    const ours = runCliJson(d.core, ips.map((ip) => `ip2md ${ip}`)).docs;
     const scenariosModule = resultOf<DumpmtResult>(contracts, dumpmtCommand(d.truth.methodTables.find((e) => e.name === "Scenarios.Outer+Leaf")!)).module;
     const corelibModule = resultOf<DumpmtResult>(contracts, dumpmtCommand(d.truth.methodTables.find((e) => e.name === "System.String[]")!)).module;
     const loaderCommands = ["clrmodules", "dumpdomain", `dumpmodule -mt ${scenariosModule}`, `dumpmodule -mt ${corelibModule}`];
@@ -273,5 +276,20 @@ describe("--backend", { skip, timeout: 900_000 }, () => {
     const doc = docs.find((x) => x.command === "clrmodules")!;
     assert.equal(doc.error?.code, "no-runtime");
     assert.match(doc.error!.message, /DotNetRuntimeContractDescriptor/);
+  });
+
+  test("--backend contracts never starts nor asks the DAC: no tiers, no DAC fields", () => {
+    const d = scenarioDump("full");
+    const method = namedMethods(d.truth)[0]!;
+    const { docs, status, stderr } = runCliJson(d.core, ["runtime", `dumpmd ${method.methodDesc}`], ["--backend", "contracts"]);
+    assert.equal(status, 0, stderr);
+    const info = resultOf<RuntimeInfoResult>(docs, "runtime");
+    assert.deepEqual(info.dac, { active: false, error: "--backend contracts disables the DAC" });
+    assert.equal(info.requestedBackend, "contracts");
+    const md = resultOf<DumpmdResult>(docs, `dumpmd ${method.methodDesc}`);
+    assert.equal(md.backend, "contracts");
+    // .NET 10's descriptor publishes no tiers: without the DAC they are unknown, and the notes say why.
+    assert.equal(md.tierSource, null);
+    assert.ok(md.versionNotes.some((n) => n.includes("--backend contracts")), md.versionNotes.join("; "));
   });
 });

@@ -2,7 +2,7 @@
 // errors and summary (debugging a failure the campaign reports):
 //   node dist/test/support/campaign-replay.js "full#20 zero page of notes" [COMMAND]...
 import { statSync } from "node:fs";
-import type { Session } from "../../src/commands/command.js";
+import { newSession, type Session } from "../../src/commands/command.js";
 import { openCoreDump } from "../../src/native/process.js";
 import { scenarioDump } from "./dotnet-fixtures.js";
 import { campaignInputs, generateVariants, locateTargets, CAMPAIGN_SEED, VARIANTS_PER_DUMP } from "./corruption-campaign.js";
@@ -12,7 +12,7 @@ const [name, ...commands] = process.argv.slice(2);
 const type = name!.startsWith("heap") ? "heap" : "full";
 const { core, truth } = scenarioDump(type);
 const p = openCoreDump(core);
-const session: Session = { process: p, currentThread: 1, backend: "contracts", dac: { error: "kept out" } };
+const session: Session = newSession(p, { backend: "contracts" });
 const inputs = campaignInputs(truth);
 const variants = generateVariants(type, statSync(core).size, locateTargets(session, inputs), CAMPAIGN_SEED + (type === "heap" ? 1 : 0), VARIANTS_PER_DUMP);
 p.close();

@@ -6,13 +6,12 @@
 //   parent -> worker: CampaignJob     worker -> parent: CampaignReport
 // The DAC is kept out (its child-process isolation lands separately): the contracts backend only.
 import { ClrscopeError } from "../../src/errors.js";
-import type { Session } from "../../src/commands/command.js";
+import { newSession, type Session } from "../../src/commands/command.js";
 import { runCommand } from "../../src/commands/registry.js";
 import { openCoreDump } from "../../src/native/process.js";
 import { withWarnings } from "../../src/warnings.js";
 import { shownText, summarize, type CommandOutcome, type CampaignJob, type CampaignReport } from "./corruption-campaign.js";
 
-const NO_DAC = "the DAC is kept out of the corruption campaign";
 
 export function runJob(job: CampaignJob): CampaignReport {
   const alterations = {
@@ -26,7 +25,8 @@ export function runJob(job: CampaignJob): CampaignReport {
     if (e instanceof ClrscopeError) return { id: job.id, openError: e.message, openWarnings: [], outcomes: [] };
     return { id: job.id, openError: `internal error: ${describe(e)}`, internal: true, openWarnings: [], outcomes: [] };
   }
-  const session: Session = { process: process_, currentThread: 1, backend: "contracts", dac: { error: NO_DAC } };
+  // The DAC is kept out of the corruption campaign: --backend contracts never starts it.
+  const session: Session = newSession(process_, { backend: "contracts" });
   const outcomes: CommandOutcome[] = [];
   try {
     for (const line of job.commands) outcomes.push(runOne(session, line));

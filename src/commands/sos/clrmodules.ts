@@ -8,10 +8,8 @@
 // JSON: { modules: ModuleRow[], totalImageSize: number } (see ModuleRow; addresses "0x...").
 import { CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
-import type { ClrRuntime } from "../../runtime/clr-runtime.js";
-import { clrRuntime, defineCommand, hexAddress, parseArgs, parseNumber, type Session } from "../command.js";
-import { dacModuleRows } from "./dac-loader.js";
-import { typeSource } from "./type-source.js";
+import { defineCommand, hexAddress, parseArgs, parseNumber, type Session } from "../command.js";
+import type { ManagedModuleSummary } from "../../runtime/model.js";
 import { fileNameOf } from "../../native/modules.js";
 
 const PAGE = 0x1000;
@@ -41,33 +39,25 @@ export interface ModulesResult {
   backend?: "contracts" | "dac";
 }
 
-/** The modules from the session's backend (type-source.ts chooses; the DAC's in dac-loader.ts). */
+/** The modules from the session's backend (runtime/type-source.ts chooses). */
 function moduleRows(session: Session): { rows: ModuleRow[]; backend: "contracts" | "dac" } {
-  const src = typeSource(session);
-  if (src.dac) return { rows: dacModuleRows(src.dac, session.process.memory), backend: "dac" };
-  return { rows: managedModules(clrRuntime(session)), backend: "contracts" };
+  const src = session.managed.typeSource();
+  return { rows: src.moduleSummaries().map(moduleRow), backend: src.backend };
 }
 
-/** Every managed module of the AppDomain, in load order. */
-export function managedModules(rt: ClrRuntime): ModuleRow[] {
-  const loader = rt.loader();
-  return loader.moduleAddresses().map((address, index) => {
-    const m = loader.module(address);
-    const md = loader.metadataLocation(address);
-    const imageBase = m.image?.base ?? m.base;
-    return {
-      index,
-      module: hexAddress(address),
-      assembly: hexAddress(m.assembly),
-      path: m.path,
-      fileName: m.fileName,
-      imageBase: hexAddress(imageBase),
-      imageSize: m.image?.size ?? 0,
-      isFileLayout: m.image ? !m.image.mapped : null,
-      isDynamic: m.isReflectionEmit || m.peAssembly === 0 || m.base === 0,
-      metadata: md ? { address: hexAddress(md.address), size: md.size } : null,
-    };
-  });
+function moduleRow(m: ManagedModuleSummary): ModuleRow {
+  return {
+    index: m.index,
+    module: hexAddress(m.address),
+    assembly: hexAddress(m.assembly),
+    path: m.path,
+    fileName: m.fileName,
+    imageBase: hexAddress(m.imageBase),
+    imageSize: m.imageSize,
+    isFileLayout: m.isFileLayout,
+    isDynamic: m.isDynamic,
+    metadata: m.metadata ? { address: hexAddress(m.metadata.address), size: m.metadata.size } : null,
+  };
 }
 
 function pageOrigins(session: Session, base: number, size: number): { dump: number; file: number; missing: number } {

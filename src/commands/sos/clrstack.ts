@@ -9,11 +9,10 @@ import { ClrscopeError, CommandError, tryOrUndefined } from "../../errors.js";
 import { warnLiveThreadNotInDump, warnUnknownCodeBeforeFallback, warnScannedFrames, warnWalkEndedBelowFrames, warnWalkStoppedEarly } from "../../runtime/stack-checks.js";
 import type { ExplicitFrame, ManagedThread } from "../../runtime/clr-runtime.js";
 import { NoRuntimeError } from "../../runtime/open-runtime.js";
-import type { DacRuntime, DacWalkedFrame } from "../../runtime/dac/dac-runtime.js";
-import type { DacValue } from "../../runtime/dac/xclrdata.js";
-import { SourceLines, type ManagedModuleRef } from "../../runtime/source-lines.js";
+import type { DetailedStackWalker, FrameValue, WalkedFrame } from "../../runtime/model.js";
+import { SourceLines } from "../../runtime/source-lines.js";
 import { warn, warningsOf } from "../../warnings.js";
-import { clrRuntime, dacRuntime, defineCommand, hexAddress, parseArgs, type Session } from "../command.js";
+import { clrRuntime, defineCommand, hexAddress, parseArgs, type Session } from "../command.js";
 import { hex, hexDigits, hexPadded } from "../../hex.js";
 
 /** A parameter or local as SOS prints it. */
@@ -128,7 +127,7 @@ function walkStack(session: Session, thread: ManagedThread): ThreadStack {
     for (; next < frames.length && frames[next]!.address < callerSp; next++) resumeIp = pushFrame(frames[next]!, firstOfNativeRunBefore(i));
     out.push({
       kind: "managed", sp: hexAddress(f.sp), ip: hexAddress(resumeIp ?? f.ip),
-      callSite: session.names!.methodSignature(block.methodDesc), methodDesc: hexAddress(block.methodDesc), frameName: null,
+      callSite: session.managed.names.methodSignature(block.methodDesc), methodDesc: hexAddress(block.methodDesc), frameName: null,
     });
   });
   for (; next < frames.length; next++) {
@@ -146,7 +145,7 @@ function frameRow(session: Session, frame: ExplicitFrame, ip: number): ClrStackF
   const { address, name } = frame;
   const row: ClrStackFrame = { kind: "frame", sp: hexAddress(address), ip: hexAddress(ip), callSite: `[${name}: ${hexDigits(address, 16)}]`, methodDesc: null, frameName: name };
   // SOS names the method the Frame stands for after it, when the runtime says which (GetMethodDescPtrFromFrame).
-  const method = frame.methodDesc ? tryOrUndefined(() => session.names!.methodSignature(frame.methodDesc!)) : undefined;
+  const method = frame.methodDesc ? tryOrUndefined(() => session.managed.names.methodSignature(frame.methodDesc!)) : undefined;
   if (method !== undefined) {
     row.methodDesc = hexAddress(frame.methodDesc!);
     row.callSite = `${row.callSite} ${method}`;
@@ -184,7 +183,7 @@ function annotateFromContracts(session: Session, rows: ClrStackFrame[], lines: S
  * A thread's rows from the DAC's own stack walk, as SOS lists them: an active InlinedCallFrame
  * the walk reports twice in a row (at the native IP, then at its call site) is listed twice.
  */
-function dacStackOf(session: Session, dac: DacRuntime, thread: ManagedThread, walked: DacWalkedFrame[]): ClrStackResult["threads"][number] {
+function dacStackOf(session: Session, dac: DetailedStackWalker, thread: ManagedThread, walked: WalkedFrame[]): ClrStackResult["threads"][number] {
   const native = session.process.threadByTid(thread.osId);
   const frames: ClrStackFrame[] = [];
   walked.forEach((f) => {
@@ -193,7 +192,7 @@ function dacStackOf(session: Session, dac: DacRuntime, thread: ManagedThread, wa
     } else if (f.methodDesc !== 0) {
       let name: string;
       try {
-        name = dac.sos.methodDescName(f.methodDesc);
+        name = dac.methodName(f.methodDesc);
       } catch (e) {
         if (!(e instanceof ClrscopeError)) throw e;
         name = `<MethodDesc 0x${f.methodDesc.toString(16)}>`;
@@ -204,8 +203,13 @@ function dacStackOf(session: Session, dac: DacRuntime, thread: ManagedThread, wa
   return { osId: thread.osId, managedId: thread.managedId, dbg: native ? native.index - 1 : null, frames };
 }
 
+/** The methods of a walk's managed frames. */
+function walkedMethods(walked: WalkedFrame[]): number[] {
+  return walked.filter((f) => f.frameAddress === 0 && f.methodDesc !== 0).map((f) => f.methodDesc);
+}
+
 /** The SOS value of an argument or local: its first 1, 2, 4 or 8 bytes as a number, else 0. */
-function clrStackValue(v: DacValue, name: string | null): ClrStackValue {
+function clrStackValue(v: FrameValue, name: string | null): ClrStackValue {
   let value: string | null = null;
   if (v.bytes) {
     const b = v.bytes;
@@ -219,7 +223,7 @@ function clrStackValue(v: DacValue, name: string | null): ClrStackValue {
 }
 
 /** The IL offset SOS maps to a source line: of the return address minus one except in the leaf frame. */
-function lineIlOffset(f: DacWalkedFrame): number | undefined {
+function lineIlOffset(f: WalkedFrame): number | undefined {
   return (f.ilOffsetsBeforeIp ?? f.ilOffsets)?.find((x) => x >= 0);
 }
 
@@ -228,14 +232,14 @@ function lineIlOffset(f: DacWalkedFrame): number | undefined {
  * stack pointer (below an explicit Frame the contracts walk shows the Frame's call-site IP,
  * the DAC the return address, so IPs may differ).
  */
-function annotate(dac: DacRuntime, rows: ClrStackFrame[], walked: DacWalkedFrame[], options: StackOptions, lines: SourceLines, nameOf: (methodDesc: number) => string): void {
-  const bySp = new Map<number, DacWalkedFrame>();
+function annotate(dac: DetailedStackWalker, rows: ClrStackFrame[], walked: WalkedFrame[], options: StackOptions, lines: SourceLines, nameOf: (methodDesc: number) => string): void {
+  const bySp = new Map<number, WalkedFrame>();
   for (const f of walked) if (f.frameAddress === 0 && !bySp.has(f.sp)) bySp.set(f.sp, f);
   for (const row of rows) {
     if (row.kind === "frame") {
       if (row.methodDesc !== null) continue; // named from the runtime's own Frame (frameRow)
       // SOS (ClrStack): the method an explicit Frame stands for, after the Frame (GetMethodDescPtrFromFrame).
-      const md = dac.sos.methodDescFromFrame(parseInt(row.sp, 16));
+      const md = dac.frameMethodDesc(parseInt(row.sp, 16));
       const name = md === 0 ? undefined : tryOrUndefined(() => nameOf(md));
       if (name !== undefined) {
         row.methodDesc = hexAddress(md);
@@ -245,7 +249,7 @@ function annotate(dac: DacRuntime, rows: ClrStackFrame[], walked: DacWalkedFrame
     }
     const f = bySp.get(parseInt(row.sp, 16));
     if (!f) continue;
-    const module = moduleOf(dac, f.methodDesc);
+    const module = dac.methodModule(f.methodDesc);
     const token = f.methodToken;
     const il = lineIlOffset(f);
     if (options.lines && module && token !== undefined && il !== undefined) {
@@ -258,17 +262,6 @@ function annotate(dac: DacRuntime, rows: ClrStackFrame[], walked: DacWalkedFrame
       const names = module && token !== undefined && il !== undefined ? lines.localNames(module, token, il) : new Map();
       row.locals = (f.locals ?? []).map((l, i) => clrStackValue(l, l.name || names.get(i)?.name || null));
     }
-  }
-}
-
-function moduleOf(dac: DacRuntime, methodDesc: number): ManagedModuleRef | undefined {
-  if (methodDesc === 0) return undefined;
-  try {
-    const module = dac.methodDesc(methodDesc).module;
-    return { base: dac.sos.moduleData(module).ilBase, path: dac.modulePath(module) };
-  } catch (e) {
-    if (e instanceof ClrscopeError) return undefined;
-    throw e;
   }
 }
 
@@ -320,7 +313,12 @@ export const clrStack = defineCommand<ClrStackResult>({
     }
 
     const wantDac = options.parameters || options.locals || options.lines || stacks === undefined;
-    const dac = wantDac ? dacRuntime(session) : {};
+    const dac: { runtime?: DetailedStackWalker; error?: string } = {};
+    if (wantDac) {
+      const d = session.managed.detailedStackWalker();
+      dac.runtime = d.walker;
+      dac.error = d.error;
+    }
     if (stacks === undefined) {
       if (!dac.runtime) throw new NoRuntimeError(`${(contractsError as Error).message}; the DAC cannot walk the stacks either: ${dac.error}`);
       walker = "dac";
@@ -339,21 +337,38 @@ export const clrStack = defineCommand<ClrStackResult>({
     const lines = new SourceLines(session.process.memory, session.process.symbolDirs);
     const walkOptions = { args: options.parameters, locals: options.locals, ilOffsets: options.lines || options.locals };
     // Method names as the rows of this walk have them: ours over metadata, or the DAC's.
-    const nameOf = stacks ? (md: number) => session.names!.methodSignature(md) : (md: number) => dac.runtime!.sos.methodDescName(md);
+    const nameOf = stacks ? (md: number) => session.managed.names.methodSignature(md) : (md: number) => dac.runtime!.methodName(md);
+    // Every thread's walk in one round trip to the DAC host; if the host dies in it, thread by
+    // thread (the failing thread's call then says which walk killed it).
+    let walks: ({ frames: WalkedFrame[] | undefined } | { error: Error })[] | undefined;
+    try {
+      walks = dac.runtime.stackWalks?.(threads.map((t) => t.osId), walkOptions);
+    } catch (e) {
+      if (!(e instanceof ClrscopeError)) throw e;
+    }
+    const rows: { stack: ClrStackResult["threads"][number]; walked: WalkedFrame[] }[] = [];
     threads.forEach((t, i) => {
       throwIfCancelled();
-      let walked: DacWalkedFrame[] = [];
+      let walked: WalkedFrame[] = [];
       try {
-        walked = dac.runtime!.stackWalk(t.osId, walkOptions) ?? [];
+        const w = walks?.[i];
+        if (w && "error" in w) throw w.error;
+        walked = (w ? w.frames : dac.runtime!.stackWalk(t.osId, walkOptions)) ?? [];
       } catch (e) {
         // The contracts walk stands without the DAC's; the DAC walk has nothing else.
         if (!stacks || !(e instanceof ClrscopeError)) throw e;
         result.note = `thread 0x${t.osId.toString(16)}: no parameters, locals or source lines: ${e.message}`;
       }
-      const stack = stacks ? stacks[i]! : dacStackOf(session, dac.runtime!, t, walked);
-      annotate(dac.runtime!, stack.frames, walked, options, lines, nameOf);
-      result.threads.push(stack);
+      if (!stacks) dac.runtime!.prepare?.([], walkedMethods(walked), true);
+      rows.push({ stack: stacks ? stacks[i]! : dacStackOf(session, dac.runtime!, t, walked), walked });
     });
+    // What annotate asks, for every row at once: one round trip per kind of question, not one per row.
+    const frameRows = rows.flatMap((r) => r.stack.frames.filter((f) => f.kind === "frame" && f.methodDesc === null).map((f) => parseInt(f.sp, 16)));
+    dac.runtime.prepare?.(frameRows, rows.flatMap((r) => walkedMethods(r.walked)), false);
+    for (const { stack, walked } of rows) {
+      annotate(dac.runtime, stack.frames, walked, options, lines, nameOf);
+      result.threads.push(stack);
+    }
     return result;
   },
   render(r) {

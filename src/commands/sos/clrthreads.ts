@@ -1,9 +1,9 @@
 // `clrthreads` (SOS `Threads`): the runtime's thread store and every managed thread, in SOS's
 // layout (src/SOS/Strike/strike.cpp PrintThreadsFromThreadStore). From the data contracts, or on
 // runtimes without a descriptor (.NET 8 and older) from the runtime's DAC.
-import { ThreadStateFlags, type ManagedThread, type ThreadStoreCounts } from "../../runtime/clr-runtime.js";
-import { defineCommand, hexAddress, managedBackend, parseArgs, type Session } from "../command.js";
-import { objectTypeName } from "./dumpobj.js";
+import { ThreadStateFlags, type ThreadStoreCounts } from "../../runtime/clr-runtime.js";
+import type { ThreadStore } from "../../runtime/model.js";
+import { defineCommand, hexAddress, parseArgs, type Session } from "../command.js";
 import { tryOrUndefined } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
 import { warnLiveThreadNotInDump } from "../../runtime/stack-checks.js";
@@ -38,29 +38,6 @@ export interface ClrThreadsResult {
 const LOCK_HEADER = " ".repeat(108) + "Lock  ";
 const COLUMNS = " DBG   ID     OSID ThreadOBJ           State GC Mode     GC Alloc Context                  Domain           Count Apt Exception";
 
-interface ThreadStore {
-  backend: "contracts" | "dac";
-  counts: ThreadStoreCounts;
-  threads: (ManagedThread & { domain: number })[];
-  /** The type name of the object at an address. */
-  typeNameOf(object: number): string;
-}
-
-/** The thread store from the contracts backend, or from the DAC when the runtime publishes no descriptor. */
-function threadStore(session: Session): ThreadStore {
-  const { contracts: rt, dac } = managedBackend(session);
-  if (dac) {
-    return { backend: "dac", counts: dac.threadStoreCounts(), threads: dac.threads(), typeNameOf: (o) => dac.methodTableName(dac.object(o).methodTable) };
-  }
-  const domain = rt.appDomain();
-  return {
-    backend: "contracts",
-    counts: rt.threadStoreCounts(),
-    threads: rt.threads().map((t) => ({ ...t, domain })),
-    typeNameOf: (o) => objectTypeName(rt, session.names!, rt.objects().methodTableOf(o)),
-  };
-}
-
 /** The object a last-thrown-object handle holds and its type name (null: no handle, empty, or not readable). */
 function lastThrownException(session: Session, store: ThreadStore, handle: number): { address: string; type: string } | null {
   if (handle === 0) return null;
@@ -78,7 +55,7 @@ export const clrThreads = defineCommand<ClrThreadsResult>({
   mayAskDac: () => false,
   run(session, args) {
     const live = parseArgs(args, [], ["-live"]).switches.has("-live");
-    const store = threadStore(session);
+    const store = session.managed.threadStore();
     const threads = store.threads.filter((t) => !live || (t.state & (ThreadStateFlags.Dead | ThreadStateFlags.Unstarted)) === 0);
     return {
       backend: store.backend,

@@ -7,10 +7,8 @@
 // and the others are AppDomains (kind "app", id 1). Addresses are "0x..." strings.
 import { CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
-import type { ClrRuntime } from "../../runtime/clr-runtime.js";
-import { clrRuntime, defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
-import { dacDomainBlocks } from "./dac-loader.js";
-import { typeSource } from "./type-source.js";
+import type { DomainSummary } from "../../runtime/model.js";
+import { defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
 
 export interface DomainAssembly {
   address: string;
@@ -42,37 +40,19 @@ export interface DumpDomainResult {
 
 const SEPARATOR = "--------------------------------------";
 
-function domainBlocks(rt: ClrRuntime): DomainBlock[] {
-  const loader = rt.loader();
-  const heaps = loader.loaderHeaps(loader.globalLoaderAllocator());
-  const common = {
-    lowFrequencyHeap: hexAddress(heaps.lowFrequency),
-    highFrequencyHeap: hexAddress(heaps.highFrequency),
-    stubHeap: hexAddress(heaps.stub),
-    stage: "OPEN",
+function domainBlock(d: DomainSummary): DomainBlock {
+  const out: DomainBlock = {
+    kind: d.kind,
+    address: hexAddress(d.address),
+    lowFrequencyHeap: hexAddress(d.lowFrequencyHeap),
+    highFrequencyHeap: hexAddress(d.highFrequencyHeap),
+    stubHeap: hexAddress(d.stubHeap),
+    stage: d.stage,
+    name: d.name,
+    assemblies: d.assemblies.map((a) => ({ address: hexAddress(a.address), name: a.name, isDynamic: a.isDynamic, modules: a.modules.map((m) => ({ address: hexAddress(m.address), name: m.name })) })),
   };
-  const appDomain = loader.appDomain();
-  const assemblies: DomainAssembly[] = loader.assemblies(appDomain).map((address) => {
-    const a = loader.assembly(address);
-    const m = a.module ? loader.module(a.module) : undefined;
-    const isDynamic = !m || m.isReflectionEmit || m.peAssembly === 0;
-    return {
-      address: hexAddress(address),
-      name: m?.path ?? "",
-      isDynamic,
-      modules: m ? [{ address: hexAddress(m.address), name: m.path || (m.isReflectionEmit ? "Dynamic Module" : "Unknown Module") }] : [],
-    };
-  });
-  const id = loader.defaultDomainId();
-  // From .NET 11 the runtime reports no System Domain (address 0) and answers every domain query
-  // with the one AppDomain (dotnet/runtime#129476): SOS's System Domain block then shows the
-  // AppDomain's name and assemblies.
-  const systemDomain = loader.reportedSystemDomain();
-  const systemContents = systemDomain === 0 ? { name: loader.appDomainFriendlyName(appDomain), assemblies } : { name: "", assemblies: [] };
-  return [
-    { kind: "system", address: hexAddress(systemDomain), ...common, ...systemContents },
-    { kind: "app", address: hexAddress(appDomain), id, ...common, name: loader.appDomainFriendlyName(appDomain), assemblies },
-  ];
+  if (d.id !== undefined) out.id = d.id;
+  return out;
 }
 
 export const dumpDomain = defineCommand<DumpDomainResult>({
@@ -83,9 +63,9 @@ export const dumpDomain = defineCommand<DumpDomainResult>({
   run(session, args) {
     const a = parseArgs(args, []);
     if (a.positional.length > 1) throw new CommandError("usage: dumpdomain [DOMAIN]", "usage");
-    // One data source per session (type-source.ts): the DAC's blocks come from dac-loader.ts.
-    const src = typeSource(session);
-    let domains = src.dac ? dacDomainBlocks(src.dac) : domainBlocks(clrRuntime(session));
+    // One data source per session (runtime/type-source.ts).
+    const src = session.managed.typeSource();
+    let domains = src.domains().map(domainBlock);
     if (a.positional.length === 1) {
       const address = parseNumber(a.positional[0]!);
       domains = domains.filter((d) => parseInt(d.address, 16) === address);

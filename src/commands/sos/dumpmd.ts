@@ -1,13 +1,11 @@
 // `dumpmd <MethodDesc>` (SOS DumpMD, util.cpp DumpMDInfoFromMethodDescData): a MethodDesc's name,
 // EEClass, MethodTable, token, module, current native code and its code version history (the
 // CodeVersions contract; tiers from the descriptor, or from the DAC where the descriptor has none).
-import { ClrscopeError, CommandError } from "../../errors.js";
+import { CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
-import type { ClrRuntime, MethodCodeVersions } from "../../runtime/clr-runtime.js";
-import type { DacRuntime } from "../../runtime/dac/dac-runtime.js";
-import { DAC_OPTIMIZATION_TIERS } from "../../runtime/dac/sos-dac.js";
-import { clrRuntime, dacRuntime, defineCommand, hexAddress, parseArgs, parseNumber, type Session } from "../command.js";
-import { methodDescWithType, typeSource, type JitKind } from "./type-source.js";
+import type { MethodCodeVersions } from "../../runtime/clr-runtime.js";
+import { defineCommand, hexAddress, parseArgs, parseNumber, type Session } from "../command.js";
+import { methodDescWithType, type JitKind } from "../../runtime/type-source.js";
 
 /** One native code version (SOS: `CodeAddr` and `NativeCodeVersion` lines). */
 export interface DumpmdNativeCodeVersion {
@@ -92,12 +90,13 @@ export const dumpmd = defineCommand<DumpmdResult>({
       `Current CodeAddr:     ${r.codeAddress === "0x0" ? "ffffffffffffffff" : p(r.codeAddress)}`,
       "Version History:",
       ...r.versionHistory.flatMap((il) => [
-        `  ILCodeVersion:      ${p(il.ilCodeVersion)}`,
+        // %p in SOS (upper case on Linux); the code and IL addresses are DML links, lower case.
+        `  ILCodeVersion:      ${p(il.ilCodeVersion).toUpperCase()}`,
         `  ReJIT ID:           ${il.rejitId}`,
         `  IL Addr:            ${il.ilAddress === null ? "<unknown>" : p(il.ilAddress)}`,
         ...[...il.nativeCodeVersions].reverse().flatMap((v) => [
           `     CodeAddr:           ${p(v.codeAddress)}  (${v.tier ?? "Unknown Tier"})`,
-          `     NativeCodeVersion:  ${p(v.nativeCodeVersion)}`,
+          `     NativeCodeVersion:  ${p(v.nativeCodeVersion).toUpperCase()}`,
         ]),
       ]),
     ].join("\n");
@@ -109,9 +108,9 @@ export const dumpmd = defineCommand<DumpmdResult>({
  * holding the address asked about, whose native code version is then the "Current CodeAddr".
  */
 export function dumpMethodDesc(session: Session, address: number, requestedCode?: number): DumpmdResult {
-  const src = typeSource(session);
+  const src = session.managed.typeSource();
   const { md, mt } = methodDescWithType(src, address);
-  const history = src.dac ? dacVersionHistory(src.dac, address) : versionHistory(session, clrRuntime(session), address);
+  const history = src.codeVersionHistory(address);
   const natives = history.versions?.ilVersions.flatMap((il) => il.nativeVersions) ?? [];
   const current = (requestedCode !== undefined ? natives.find((v) => v.nativeCode === requestedCode) : undefined) ?? history.versions?.activeNativeVersion;
   const codeAddress = current && current.nativeCode !== 0 ? current.nativeCode : md.nativeCode;
@@ -133,52 +132,11 @@ export function dumpMethodDesc(session: Session, address: number, requestedCode?
     isJitted: jit === "JIT" || jit === "PreJIT",
     jit,
     codeAddress: hexAddress(codeAddress),
-    versionHistory: history.rows,
+    versionHistory: history.versions ? historyRows(history.versions.ilVersions, history.dacTiers) : [],
     tierSource: history.tierSource,
     versionNotes: history.notes,
     backend: src.backend,
   };
-}
-
-interface VersionHistory {
-  versions?: MethodCodeVersions;
-  rows: DumpmdILCodeVersion[];
-  tierSource: DumpmdResult["tierSource"];
-  notes: string[];
-}
-
-/**
- * The version history as SOS reads it from the DAC (DumpMDInfoFromMethodDescData): the current
- * rejit's IL code version (ISOSDacInterface7::GetReJITInformation) and its native code versions
- * with tiers (ISOSDacInterface5::GetTieredVersions); the active one holds the MethodDesc's code.
- */
-function dacVersionHistory(dac: DacRuntime, methodDesc: number): VersionHistory {
-  try {
-    const data = dac.sos.methodDescData(methodDesc);
-    const rejitId = data.rejitDataCurrent.rejitID;
-    const tiered = dac.sos.tieredVersions(methodDesc, rejitId);
-    if (!tiered) return { rows: [], tierSource: null, notes: ["this DAC has no ISOSDacInterface5 (tiered versions)"] };
-    const il = dac.sos.reJitInformation(methodDesc, rejitId);
-    // The active version holds the MethodDesc's current code; with none compiled yet, the default one is.
-    const holding = tiered.findIndex((v) => v.NativeCodeAddr !== 0 && v.NativeCodeAddr === data.NativeCodeAddr);
-    const active = holding >= 0 ? holding : tiered.findIndex((v) => v.NativeCodeVersionNodePtr === 0);
-    const nativeVersions = tiered.map((v, i) => ({
-      node: v.NativeCodeVersionNodePtr,
-      nativeCode: v.NativeCodeAddr,
-      isActive: i === active,
-      tier: DAC_OPTIMIZATION_TIERS[v.OptimizationTier] ?? "Unknown Tier",
-    }));
-    const versions: MethodCodeVersions = {
-      methodDesc,
-      ilVersions: [{ node: il?.ilCodeVersionNodePtr ?? 0, rejitId, ilAddress: il?.il, isActive: true, nativeVersions }],
-      activeNativeVersion: nativeVersions.find((v) => v.isActive),
-      missing: [],
-    };
-    return { versions, rows: historyRows(versions.ilVersions, new Map()), tierSource: "dac", notes: [] };
-  } catch (e) {
-    if (!(e instanceof ClrscopeError)) throw e;
-    return { rows: [], tierSource: null, notes: [`code versions unavailable: ${e.message}`] };
-  }
 }
 
 /** SOS's rows of IL code versions, in the order given; tiers the versions lack are looked up in `dacTiers` ("rejitId:node"). */
@@ -195,40 +153,4 @@ function historyRows(ilVersions: MethodCodeVersions["ilVersions"], dacTiers: Map
       tier: v.tier ?? dacTiers.get(`${il.rejitId}:${v.node}`) ?? null,
     })),
   }));
-}
-
-function versionHistory(session: Session, rt: ClrRuntime, methodDesc: number): VersionHistory {
-  let versions: MethodCodeVersions;
-  try {
-    versions = rt.codeVersions(methodDesc);
-  } catch (e) {
-    if (!(e instanceof ClrscopeError)) throw e;
-    return { rows: [], tierSource: null, notes: [`code versions unavailable: ${e.message}`] };
-  }
-  const notes = versions.missing.map((m) => `this runtime's descriptor does not publish ${m}`);
-  const ordered = [...versions.ilVersions.filter((v) => v.isActive), ...versions.ilVersions.filter((v) => !v.isActive)];
-  const tiersKnown = versions.ilVersions.every((il) => il.nativeVersions.every((v) => v.tier !== undefined));
-  let tierSource: DumpmdResult["tierSource"] = tiersKnown ? "descriptor" : null;
-  // The descriptor of .NET 10 has no tiers; the runtime's DAC knows them (ISOSDacInterface5::GetTieredVersions).
-  const dacTiers = new Map<string, string>();
-  if (!tiersKnown) {
-    const dac = dacRuntime(session);
-    if (dac.runtime) {
-      try {
-        for (const il of ordered) {
-          for (const v of dac.runtime.sos.tieredVersions(methodDesc, il.rejitId) ?? []) {
-            dacTiers.set(`${il.rejitId}:${v.NativeCodeVersionNodePtr}`, DAC_OPTIMIZATION_TIERS[v.OptimizationTier] ?? "Unknown Tier");
-          }
-        }
-        if (dacTiers.size > 0) tierSource = "dac";
-      } catch (e) {
-        if (!(e instanceof ClrscopeError)) throw e;
-        notes.push(`tiers unavailable: ${e.message}`);
-      }
-    } else {
-      notes.push(`tiers unavailable: the DAC is not available (${dac.error})`);
-    }
-  }
-  const rows = historyRows(ordered, dacTiers);
-  return { versions, rows, tierSource, notes };
 }

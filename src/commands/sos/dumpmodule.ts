@@ -8,9 +8,8 @@
 // mdTypeDefNil for both maps; the text reproduces that).
 import { CommandError, ClrscopeError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
-import { clrRuntime, defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
-import { dacDumpModule } from "./dac-loader.js";
-import { typeSource } from "./type-source.js";
+import { defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
+import type { ModuleDetails, ModuleTypeEntry } from "../../runtime/model.js";
 
 export interface ModuleTypeRow {
   methodTable: string;
@@ -49,6 +48,35 @@ export interface DumpModuleResult {
 
 const DASHES = "-".repeat(78);
 
+const typeRow = (t: ModuleTypeEntry): ModuleTypeRow => ({ methodTable: hexAddress(t.methodTable), token: hexAddress(t.token), name: t.name });
+
+function dumpModuleResult(m: ModuleDetails, backend: "contracts" | "dac"): DumpModuleResult {
+  const result: DumpModuleResult = {
+    address: hexAddress(m.address),
+    name: m.name,
+    attributes: m.attributes,
+    assembly: hexAddress(m.assembly),
+    peAssembly: hexAddress(m.peAssembly),
+    baseAddress: hexAddress(m.baseAddress),
+    loaderAllocator: hexAddress(m.loaderAllocator),
+    typeDefToMethodTableMap: hexAddress(m.typeDefToMethodTableMap),
+    typeRefToMethodTableMap: hexAddress(m.typeRefToMethodTableMap),
+    methodDefToDescMap: hexAddress(m.methodDefToDescMap),
+    fieldDefToDescMap: hexAddress(m.fieldDefToDescMap),
+    memberRefToDescMap: hexAddress(m.memberRefToDescMap),
+    fileReferencesMap: hexAddress(m.fileReferencesMap),
+    assemblyReferencesMap: hexAddress(m.assemblyReferencesMap),
+    flags: m.flags,
+    readyToRunInfo: hexAddress(m.readyToRunInfo),
+    metadata: m.metadata ? { address: hexAddress(m.metadata.address), size: m.metadata.size } : null,
+    backend,
+  };
+  if (m.unavailable) result.unavailable = m.unavailable;
+  if (m.typeDefs) result.typeDefs = m.typeDefs.map(typeRow);
+  if (m.typeRefs) result.typeRefs = m.typeRefs.map(typeRow);
+  return result;
+}
+
 export const dumpModule = defineCommand<DumpModuleResult>({
   names: ["dumpmodule"],
   summary: "SOS: a Module's attributes, lookup maps and metadata (-mt: its loaded types)",
@@ -58,70 +86,16 @@ export const dumpModule = defineCommand<DumpModuleResult>({
     const a = parseArgs(args, [], ["-mt"]);
     if (a.positional.length !== 1) throw new CommandError("Usage: DumpModule [-mt] <Module Address>", "usage");
     const address = parseNumber(a.positional[0]!);
-    // One data source per session (type-source.ts): the DAC's answer comes from dac-loader.ts.
-    const src = typeSource(session);
-    if (src.dac) {
-      try {
-        return { ...dacDumpModule(src.dac, session.process.memory, address, a.switches.has("-mt")), backend: "dac" };
-      } catch (e) {
-        if (e instanceof ClrscopeError) throw new CommandError(`Fail to fill Module ${hexDigits(address, 16)} (${e.message})`, "not-a-module");
-        throw e;
-      }
-    }
-    const rt = clrRuntime(session);
-    const loader = rt.loader();
-    let m;
+    // One data source per session (runtime/type-source.ts).
+    const src = session.managed.typeSource();
+    let m: ModuleDetails;
     try {
-      m = loader.module(address);
+      m = src.moduleDetails(address, a.switches.has("-mt"));
     } catch (e) {
       if (e instanceof ClrscopeError) throw new CommandError(`Fail to fill Module ${hexDigits(address, 16)} (${e.message})`, "not-a-module");
       throw e;
     }
-    const attributes: string[] = [];
-    if (!m.isReflectionEmit) attributes.push("PEFile");
-    if (m.isReflectionEmit) attributes.push("Reflection");
-    if (m.isEditAndContinue) attributes.push("EditAndContinue");
-    if (m.isReflectionEmit) attributes.push("IsDynamic");
-    if (m.peAssembly !== 0 && m.path === "") attributes.push("IsInMemory");
-    if (m.image && !m.image.mapped) attributes.push("IsFileLayout");
-    const table = (map: number) => hexAddress(loader.lookupMapTable(map));
-    const md = loader.metadataLocation(address);
-    const result: DumpModuleResult = {
-      address: hexAddress(address),
-      name: m.path,
-      attributes,
-      assembly: hexAddress(m.assembly),
-      peAssembly: hexAddress(m.peAssembly),
-      baseAddress: hexAddress(m.base),
-      loaderAllocator: hexAddress(m.loaderAllocator),
-      typeDefToMethodTableMap: table(m.maps.typeDefToMethodTable),
-      typeRefToMethodTableMap: table(m.maps.typeRefToMethodTable),
-      methodDefToDescMap: table(m.maps.methodDefToDesc),
-      fieldDefToDescMap: table(m.maps.fieldDefToDesc),
-      memberRefToDescMap: table(m.maps.memberRefToDesc),
-      fileReferencesMap: hexAddress(0),
-      assemblyReferencesMap: table(m.maps.manifestModuleReferences),
-      flags: m.flags,
-      readyToRunInfo: hexAddress(m.readyToRunInfo),
-      metadata: md ? { address: hexAddress(md.address), size: md.size } : null,
-      backend: "contracts",
-    };
-    if (a.switches.has("-mt")) {
-      const names = session.names!;
-      const rows = (map: number, table: number): ModuleTypeRow[] =>
-        loader.lookupMapEntries(map).map((e) => {
-          let name: string | undefined;
-          try {
-            name = names.typeName(e.value);
-          } catch (err) {
-            if (!(err instanceof ClrscopeError)) throw err;
-          }
-          return { methodTable: hexAddress(e.value), token: hexAddress(((table << 24) | e.rid) >>> 0), name: name ?? "<unknown type>" };
-        });
-      result.typeDefs = rows(m.maps.typeDefToMethodTable, 0x02);
-      result.typeRefs = rows(m.maps.typeRefToMethodTable, 0x01);
-    }
-    return result;
+    return dumpModuleResult(m, src.backend);
   },
   render(r) {
     const p = (h: string) => hexDigits(parseInt(h, 16), 16);

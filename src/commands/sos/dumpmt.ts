@@ -3,9 +3,9 @@
 // vtable slot, then the methods with slots of their own, as the DAC's slot enumerator lists them).
 import { ClrscopeError, CommandError, MemoryNotInDump } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
-import type { ManagedNames } from "../../runtime/managed-names.js";
+import { typeNameOf } from "../../runtime/objects.js";
 import { defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
-import { typeSource, type JitKind } from "./type-source.js";
+import type { JitKind } from "../../runtime/type-source.js";
 
 export interface DumpmtMethod {
   /** The slot's code pointer (precode or native code). */
@@ -65,10 +65,7 @@ export interface DumpmtResult {
   unavailable?: string[];
 }
 
-/** A type's name as SOS prints it, falling back to the MethodTable address. */
-export function typeNameOf(names: ManagedNames, methodTable: number): string {
-  return names.typeName(methodTable) ?? `<Unloaded Type ${hexAddress(methodTable)}>`;
-}
+export { typeNameOf };
 
 export const dumpmt = defineCommand<DumpmtResult>({
   names: ["dumpmt"],
@@ -80,7 +77,7 @@ export const dumpmt = defineCommand<DumpmtResult>({
     if (a.positional.length !== 1) throw new CommandError("Missing MethodTable address (usage: dumpmt [-md] METHODTABLE)", "usage");
     const given = parseNumber(a.positional[0]!);
     const address = given - (given % 4); // SOS ignores the low two tag bits
-    const src = typeSource(session);
+    const src = session.managed.typeSource();
     let mt;
     try {
       mt = src.methodTable(address);
@@ -147,7 +144,7 @@ export const dumpmt = defineCommand<DumpmtResult>({
     // TableOutput: a 20-wide left-aligned label column, then one space.
     const row = (label: string, value: string, width = 20) => `${label.padEnd(width)} ${value}`;
     const lines = [row("Parent:", p(r.parent))];
-    if (!r.prefersCanonicalMethodTable) lines.push(row("EEClass:", p(r.eeClass)));
+    if (!r.prefersCanonicalMethodTable) lines.push(row("EEClass:", P(r.eeClass)));
     else if (r.canonical) lines.push(row("Canonical:", p(r.canonical)));
     lines.push(
       row("Module:", P(r.module)),

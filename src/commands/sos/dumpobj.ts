@@ -5,17 +5,14 @@
 // fields first, statics included) when it can be loaded, and are otherwise not listed.
 import { ClrscopeError, CommandError, tryOrUndefined } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
-import type { ClrRuntime, ContractField } from "../../runtime/clr-runtime.js";
-import type { ExceptionField } from "../../runtime/contracts/object.js";
-import { MissingRuntimeDataError } from "../../runtime/contracts/descriptor.js";
-import { GlobalUnreadableError } from "../../runtime/contracts/target.js";
-import type { DacField, DacFieldValue, DacObject, DacRuntime } from "../../runtime/dac/dac-runtime.js";
+import type { ClrRuntime, ExceptionField } from "../../runtime/clr-runtime.js";
 import type { ManagedNames } from "../../runtime/managed-names.js";
+import type { FieldValue, ManagedField, ObjectReader } from "../../runtime/model.js";
+import { checkObject, objectTypeName, type TypeNamer } from "../../runtime/objects.js";
 import type { MetadataReader } from "../../metadata/metadata.js";
 import { ET } from "../../metadata/signatures.js";
 import { nameParts, primitiveTypeName } from "../../metadata/type-names.js";
-import { clrRuntime, dacRuntime, defineCommand, hexAddress, managedBackend, parseArgs, parseNumber, type Session } from "../command.js";
-import { typeSource } from "./type-source.js";
+import { clrRuntime, defineCommand, hexAddress, parseArgs, parseNumber, type Session } from "../command.js";
 
 export interface DumpobjField {
   /** Field name as the metadata (or, for descriptor-published fields, the descriptor) spells it. */
@@ -73,6 +70,11 @@ export interface DumpobjResult {
   isFree: boolean;
   /** Strings: the text. */
   string?: string;
+  /**
+   * A System.RuntimeType (or its RuntimeTypeCache): the type it stands for, from its m_handle field
+   * (SOS's PrintRuntimeTypeInfo): a MethodTable with its name, or a TypeDesc.
+   */
+  runtimeType?: { methodTable: string; name: string } | { typeDesc: string };
   array?: {
     rank: number | null;
     length: number;
@@ -86,7 +88,7 @@ export interface DumpobjResult {
   /** The fields listed (from the descriptor or the DAC); null when they cannot be listed. */
   fields: DumpobjField[] | null;
   /** Where the fields come from. */
-  fieldsSource?: "descriptor" | "dac" | "contracts";
+  fieldsSource?: "descriptor" | "dac";
   /** Which fields are listed, or why none are. */
   fieldsNote: string;
   /** Where listing the fields stopped early (SOS: "Unable to display fields"). */
@@ -111,21 +113,6 @@ function arrayContent(bytes: Uint8Array, wide: boolean): string {
 
 const STRING_PREVIEW = 256;
 
-/** Whether `address` holds an object: its MethodTable's EEClass points back at the canonical MethodTable. */
-export function checkObject(rt: ClrRuntime, address: number): void {
-  const bad = () => new CommandError(`${hexAddress(address)} is not a valid object`, "not-an-object");
-  try {
-    const mt = rt.objects().methodTableOf(address);
-    if (mt === 0) throw bad();
-    if (!rt.objects().isValidMethodTable(mt)) throw bad();
-  } catch (e) {
-    // A global the check needs that is missing or unreadable says nothing about the object: say which.
-    if (e instanceof CommandError || e instanceof GlobalUnreadableError || e instanceof MissingRuntimeDataError) throw e;
-    if (e instanceof ClrscopeError) throw bad();
-    throw e;
-  }
-}
-
 /** A reference field's object: its type name and, for strings, text. */
 function describeRef(rt: ClrRuntime, names: ManagedNames, ref: number, nameOf?: TypeNamer): { valueType?: string; string?: string } {
   if (ref === 0) return {};
@@ -138,16 +125,6 @@ function describeRef(rt: ClrRuntime, names: ManagedNames, ref: number, nameOf?: 
     if (!(e instanceof ClrscopeError)) throw e;
     return { valueType: "<invalid object>" };
   }
-}
-
-/** A type's name by its MethodTable, from whichever backend names types in this session. */
-type TypeNamer = (methodTable: number) => string | undefined;
-
-/** The DAC's type name of an object's MethodTable ("Free" for free space; arrays "System.Int32[]", "System.Int32[,]"). */
-export function objectTypeName(rt: ClrRuntime, names: ManagedNames, methodTable: number, nameOf?: TypeNamer): string {
-  const d = rt.typeSystemDetails().methodTableDetails(methodTable);
-  if (d.isFree) return "Free";
-  return (nameOf ?? ((mt) => names.typeName(mt)))(methodTable) ?? `<Unloaded Type ${hexAddress(methodTable)}>`;
 }
 
 /** FieldDef tokens of System.Exception's fields by name, from CoreLib's metadata. */
@@ -188,11 +165,11 @@ export function exceptionFields(rt: ClrRuntime, names: ManagedNames, address: nu
 
 export function dumpObject(session: Session, address: number): DumpobjResult {
   const rt = clrRuntime(session);
-  const names = session.names!;
+  const names = session.managed.names;
   checkObject(rt, address);
   // Types are named by the session's type source: the contracts where this runtime's descriptor
   // can name them, else the DAC (.NET 9's descriptor cannot name generic instantiations).
-  const nameOf: TypeNamer = (mt) => typeSource(session).typeName(mt);
+  const nameOf: TypeNamer = (mt) => session.managed.typeSource().typeName(mt);
   const objects = rt.objects();
   const info = objects.info(address);
   const d = rt.typeSystemDetails().methodTableDetails(info.methodTable);
@@ -212,24 +189,16 @@ export function dumpObject(session: Session, address: number): DumpobjResult {
     result.fieldsNote = "Free Object";
     return result;
   }
-  const dac = dacRuntime(session);
-  let dacFailure = dac.error;
+  let dacFailure: string | undefined;
   if (info.isArray) {
     const a = objects.arrayInfo(address);
     const elementType = a.elementTypeHandle !== 0 && (a.elementTypeHandle & 2) === 0 ? objectTypeName(rt, names, a.elementTypeHandle, nameOf) : "<TypeDesc>";
     result.array = { rank: a.rank ?? null, length: a.length, elementTypeHandle: hexAddress(a.elementTypeHandle), elementType };
-    // The elements' CorElementType and a multi-dimensional array's rank: the DAC's GetObjectData.
-    if (dac.runtime) {
-      try {
-        const o = dac.runtime.object(address);
-        result.array.rank = o.rank || result.array.rank;
-        result.array.elementKind = o.elementType;
-      } catch (e) {
-        if (!(e instanceof ClrscopeError)) throw e;
-      }
-    } else if (a.elementTypeHandle !== 0 && (a.elementTypeHandle & 2) === 0) {
-      // Without the DAC: the element type's signature CorElementType from its MethodTable.
-      result.array.elementKind = tryOrUndefined(() => rt.typeSystemDetails().signatureElementType(a.elementTypeHandle));
+    // The elements' CorElementType and a multi-dimensional array's rank (the DAC's GetObjectData).
+    const shape = session.managed.arrayShape(address);
+    if (shape) {
+      result.array.rank = shape.rank || result.array.rank;
+      result.array.elementKind = shape.elementType;
     }
     const kind = result.array.elementKind;
     if (kind === ET.I1 || kind === ET.U1 || kind === ET.CHAR) {
@@ -243,30 +212,19 @@ export function dumpObject(session: Session, address: number): DumpobjResult {
     result.fieldsNote = "array";
     return result;
   }
-  if (dac.runtime) {
-    // Every field, statics included, as SOS lists them: the DAC's FieldDescs (.NET 10's descriptor publishes none).
-    const naming: FieldNaming = { metadata: (m) => names.moduleMetadata(m), describeRef: (ref) => describeRef(rt, names, ref, nameOf) };
-    try {
-      if (info.isString) result.string = objects.stringValue(address);
-      listDacFields(result, dac.runtime, naming, info.methodTable, address);
-      return result;
-    } catch (e) {
-      if (!(e instanceof ClrscopeError)) throw e;
-      dacFailure = e.message;
-    }
+  // Every field, statics included, as SOS lists them (the DAC's FieldDescs: .NET 10's descriptor publishes none).
+  const answer = session.managed.instanceFields(info.methodTable, address);
+  if ("fields" in answer) {
+    const naming: FieldNaming = { metadata: (m) => names.moduleMetadata(m), typeName: (mt) => answer.typeName(mt), describeRef: (ref) => describeRef(rt, names, ref, nameOf) };
+    if (info.isString) result.string = objects.stringValue(address);
+    listFields(result, naming, answer);
+    addRuntimeType(result, naming, (o) => {
+      const a = session.managed.instanceFields(objects.methodTableOf(o), o);
+      return "fields" in a ? a.fields.map((f) => dacField(naming, f)) : undefined;
+    });
+    return result;
   }
-  // .NET 11 publishes the FieldDesc layout: every field, as SOS lists them, from the contracts alone.
-  if (rt.fields) {
-    const naming: FieldNaming = { metadata: (m) => names.moduleMetadata(m), describeRef: (ref) => describeRef(rt, names, ref, nameOf) };
-    const fields = rt.fields(info.methodTable, address, naming.metadata);
-    if (fields) {
-      if (info.isString) result.string = objects.stringValue(address);
-      result.fields = fields.map((f) => dacField({ methodTableName: (mt) => objectTypeName(rt, names, mt, nameOf) }, naming, f));
-      result.fieldsSource = "contracts";
-      result.fieldsNote = "fields from the runtime's FieldDescs (data contracts)";
-      return result;
-    }
-  }
+  dacFailure = answer.error;
   if (info.isString) {
     result.string = objects.stringValue(address);
     const layout = objects.stringLayout();
@@ -288,33 +246,54 @@ export function dumpObject(session: Session, address: number): DumpobjResult {
   return result;
 }
 
-/** The DAC's fields of an object into `result` (SOS DisplayFields), with where the walk stopped if it did. */
-function listDacFields(result: DumpobjResult, dac: DacRuntime, naming: FieldNaming, methodTable: number, address: number): void {
-  const list = dac.fieldList(methodTable, address);
-  if (list.failure && list.fields.length === 0) throw new ClrscopeError("dac-fields", list.failure);
-  result.fields = list.fields.map((f) => dacField(dac, naming, f));
+/** An object's fields into `result` (SOS DisplayFields), with where the walk stopped if it did. */
+function listFields(result: DumpobjResult, naming: FieldNaming, list: { fields: ManagedField[]; failure?: string; from: string }): void {
+  result.fields = list.fields.map((f) => dacField(naming, f));
   if (list.failure) result.fieldsFailure = list.failure;
   result.fieldsSource = "dac";
-  result.fieldsNote = `fields from the DAC ${dac.path}`;
+  result.fieldsNote = `fields from ${list.from}`;
 }
 
-/** The DAC's GetObjectData of `address`; CommandError(not-an-object) when the DAC rejects it. */
-export function checkedDacObject(dac: DacRuntime, address: number): DacObject {
-  try {
-    return dac.object(address);
-  } catch (e) {
-    if (e instanceof ClrscopeError) throw new CommandError(`${hexAddress(address)} is not a valid object`, "not-an-object");
-    throw e;
+/** TypeHandle bit 1: a TypeDesc, not a MethodTable (RUNTIMETYPE_HANDLE_IS_TYPEDESC). */
+const TYPE_HANDLE_TYPEDESC = 2;
+
+/**
+ * SOS's PrintRuntimeTypeInfo: for a System.RuntimeType, the type its m_handle field stands for;
+ * for a RuntimeTypeCache, that of its m_runtimeType (whose fields `fieldsOf` lists).
+ */
+function addRuntimeType(result: DumpobjResult, naming: FieldNaming, fieldsOf: (object: number) => DumpobjField[] | undefined): void {
+  const instanceField = (fields: DumpobjField[] | null | undefined, name: string, kind: DumpobjField["kind"]) =>
+    fields?.find((f) => f.name === name && f.attr === "instance" && f.kind === kind);
+  let fields: DumpobjField[] | null | undefined = result.fields;
+  if (result.name === "System.RuntimeType+RuntimeTypeCache") {
+    const ref = instanceField(fields, "m_runtimeType", "ref");
+    const runtimeType = ref ? Number(ref.value) : 0;
+    fields = runtimeType === 0 ? undefined : tryOrUndefined(() => fieldsOf(runtimeType));
+  } else if (result.name !== "System.RuntimeType") return;
+  const handleField = instanceField(fields, "m_handle", "pointer");
+  if (!handleField) return;
+  const handle = Number(BigInt(handleField.value));
+  if (handle & TYPE_HANDLE_TYPEDESC) {
+    result.runtimeType = { typeDesc: hexAddress(handle - TYPE_HANDLE_TYPEDESC) };
+    return;
   }
+  let name: string;
+  try {
+    name = naming.typeName(handle);
+  } catch (e) {
+    if (!(e instanceof ClrscopeError)) throw e;
+    name = `<Unloaded Type ${hexAddress(handle)}>`;
+  }
+  result.runtimeType = { methodTable: hexAddress(handle), name };
 }
 
-/** dumpobj from the DAC alone, for runtimes without a data-contract descriptor (.NET 8 and older). */
-export function dumpObjectWithDac(dac: DacRuntime, address: number): DumpobjResult {
-  const o = checkedDacObject(dac, address);
+/** dumpobj from an object reader alone (the DAC's, for runtimes without a data-contract descriptor: .NET 8 and older). */
+export function dumpObjectWithReader(dac: ObjectReader, address: number): DumpobjResult {
+  const o = dac.object(address);
   const mt = dac.methodTable(o.methodTable);
   const result: DumpobjResult = {
     address: hexAddress(address),
-    name: o.kind === "free" ? "Free" : dac.methodTableName(o.methodTable),
+    name: o.kind === "free" ? "Free" : dac.typeName(o.methodTable),
     methodTable: hexAddress(o.methodTable),
     eeClass: hexAddress(mt.eeClass),
     size: o.size,
@@ -329,10 +308,11 @@ export function dumpObjectWithDac(dac: DacRuntime, address: number): DumpobjResu
   }
   const naming: FieldNaming = {
     metadata: (m) => dac.moduleMetadata(m),
+    typeName: (mt) => dac.typeName(mt),
     describeRef: (ref) => {
       try {
         const r = dac.object(ref);
-        return { valueType: dac.methodTableName(r.methodTable), string: r.kind === "string" ? dac.stringValue(ref, STRING_PREVIEW) : undefined };
+        return { valueType: dac.typeName(r.methodTable), string: r.kind === "string" ? dac.stringValue(ref, STRING_PREVIEW) : undefined };
       } catch (e) {
         if (!(e instanceof ClrscopeError)) throw e;
         return { valueType: "<invalid object>" };
@@ -341,7 +321,7 @@ export function dumpObjectWithDac(dac: DacRuntime, address: number): DumpobjResu
   };
   if (o.kind === "array") {
     const handle = o.elementTypeHandle;
-    const elementType = handle !== 0 && (handle & 2) === 0 ? dac.methodTableName(handle) : primitiveTypeName(o.elementType) ?? "<TypeDesc>";
+    const elementType = handle !== 0 && (handle & 2) === 0 ? dac.typeName(handle) : primitiveTypeName(o.elementType) ?? "<TypeDesc>";
     result.array = { rank: o.rank || null, length: o.components, elementTypeHandle: hexAddress(handle), elementType, elementKind: o.elementType };
     if (o.elementType === ET.I1 || o.elementType === ET.U1 || o.elementType === ET.CHAR) {
       const wide = o.elementType === ET.CHAR;
@@ -355,7 +335,10 @@ export function dumpObjectWithDac(dac: DacRuntime, address: number): DumpobjResu
     return result;
   }
   if (o.kind === "string") result.string = dac.stringValue(address, 1 << 20);
-  listDacFields(result, dac, naming, o.methodTable, address);
+  const list = dac.fieldList(o.methodTable, address);
+  if (list.failure && list.fields.length === 0) throw new ClrscopeError("dac-fields", list.failure);
+  listFields(result, naming, { ...list, from: `the DAC ${dac.from}` });
+  addRuntimeType(result, naming, (o) => dac.fieldList(dac.object(o).methodTable, o).fields.map((f) => dacField(naming, f)));
   return result;
 }
 
@@ -373,6 +356,8 @@ function sosElementTypeName(et: number): string {
 /** What turning DAC fields into rows needs from a backend: module metadata (names) and referenced objects. */
 interface FieldNaming {
   metadata(module: number): MetadataReader | undefined;
+  /** SOS's name of a type (the DAC's GetMethodTableName); throws ClrscopeError when it has none. */
+  typeName(methodTable: number): string;
   describeRef(ref: number): { valueType?: string; string?: string };
 }
 
@@ -383,14 +368,9 @@ function typeDefFullName(md: MetadataReader, rid: number): string {
 }
 
 /** A DAC field's Type column as SOS DisplayFields computes it. */
-/** What a field row needs to name types: the DAC, or the session's type source. */
-interface TypeNaming {
-  methodTableName(methodTable: number): string;
-}
-
-function dacFieldType(dac: TypeNaming, naming: FieldNaming, f: DacField | ContractField): string {
+function dacFieldType(naming: FieldNaming, f: ManagedField): string {
   try {
-    if ((f.elementType === ET.VALUETYPE || f.elementType === ET.CLASS) && f.typeMethodTable !== 0) return dac.methodTableName(f.typeMethodTable);
+    if ((f.elementType === ET.VALUETYPE || f.elementType === ET.CLASS) && f.typeMethodTable !== 0) return naming.typeName(f.typeMethodTable);
     if (f.elementType === ET.CLASS && (f.typeToken & 0xffffff) !== 0) {
       const md = naming.metadata(f.module);
       const rid = f.typeToken & 0xffffff;
@@ -409,7 +389,7 @@ function isElementValueType(et: number): boolean {
 }
 
 /** A DAC value as a row's kind and value text (see DumpobjField). */
-function dacValue(v: DacFieldValue): Pick<DumpobjField, "kind" | "value" | "note" | "dynamicStatics"> {
+function dacValue(v: FieldValue): Pick<DumpobjField, "kind" | "value" | "note" | "dynamicStatics"> {
   switch (v.kind) {
     case "ref":
       return { kind: "ref", value: hexAddress(v.value) };
@@ -426,7 +406,7 @@ function dacValue(v: DacFieldValue): Pick<DumpobjField, "kind" | "value" | "note
   }
 }
 
-function dacField(dac: TypeNaming, naming: FieldNaming, f: DacField | ContractField): DumpobjField {
+function dacField(naming: FieldNaming, f: ManagedField): DumpobjField {
   let name = `<field 0x${f.token.toString(16)}>`;
   try {
     const md = naming.metadata(f.module);
@@ -441,20 +421,20 @@ function dacField(dac: TypeNaming, naming: FieldNaming, f: DacField | ContractFi
     kind: "unavailable",
     value: "",
     methodTable: hexAddress(f.typeMethodTable),
-    type: dacFieldType(dac, naming, f),
+    type: dacFieldType(naming, f),
     isValueType: isElementValueType(f.elementType),
     attr: f.isThreadStatic ? "TLstatic" : f.isStatic ? "static" : "instance",
   };
   if (f.address !== 0) out.address = hexAddress(f.address);
   try {
-    out.declaringType = dac.methodTableName(f.declaringMethodTable);
+    out.declaringType = naming.typeName(f.declaringMethodTable);
   } catch (e) {
     if (!(e instanceof ClrscopeError)) throw e;
   }
   const v = f.value;
   Object.assign(out, dacValue(v));
   if (v.kind === "ref" && v.value !== 0) Object.assign(out, naming.describeRef(v.value));
-  if (v.kind === "struct" && v.fields.length > 0) out.fields = v.fields.map((x) => dacField(dac, naming, x));
+  if (v.kind === "struct" && v.fields.length > 0) out.fields = v.fields.map((x) => dacField(naming, x));
   if (v.kind === "perThread") out.threadValues = v.values.map((t) => ({ osThreadId: t.osThreadId, ...dacValue(t.value) }));
   return out;
 }
@@ -550,8 +530,8 @@ export const dumpobj = defineCommand<DumpobjResult>({
     const a = parseArgs(args.map((x) => x.toLowerCase() === "-nofields" ? "-nofields" : x), [], ["-nofields"]);
     if (a.positional.length !== 1) throw new CommandError("Missing object address (usage: dumpobj ADDRESS)", "usage");
     const address = parseNumber(a.positional[0]!);
-    const { dac } = managedBackend(session);
-    const r = dac ? dumpObjectWithDac(dac, address) : dumpObject(session, address);
+    const reader = session.managed.dacObjects();
+    const r = reader ? dumpObjectWithReader(reader, address) : dumpObject(session, address);
     if (a.switches.has("-nofields")) {
       r.fields = null;
       r.noFields = true;
@@ -563,6 +543,9 @@ export const dumpobj = defineCommand<DumpobjResult>({
     if (r.isFree) return [`Free Object`, `Size:        ${r.size}(0x${r.size.toString(16)}) bytes`].join("\n");
     // SOS's PrintObj: no EEClass line (JSON has it), an Array line instead of File for arrays.
     const lines = [`Name:        ${r.name}`, `MethodTable: ${p(r.methodTable)}`, `Size:        ${r.size}(0x${r.size.toString(16)}) bytes`];
+    const rtype = r.runtimeType;
+    if (rtype && "typeDesc" in rtype) lines.push(`TypeDesc:    ${p(rtype.typeDesc).toUpperCase()}`);
+    else if (rtype) lines.push(`Type Name:   ${rtype.name}`, `Type MT:     ${p(rtype.methodTable)}`);
     if (r.array) {
       const type = r.array.elementKind !== undefined ? sosElementTypeName(r.array.elementKind) : r.array.elementType;
       lines.push(`Array:       Rank ${r.array.rank ?? "?"}, Number of elements ${r.array.length}, Type ${type}`);
@@ -573,14 +556,14 @@ export const dumpobj = defineCommand<DumpobjResult>({
     if (r.string !== undefined) lines.push(`String:      ${r.string}`);
     if (r.noFields) return lines.join("\n");
     lines.push("Fields:");
-    if (r.fields && r.fields.length > 0 && (r.fieldsSource === "dac" || r.fieldsSource === "contracts")) {
+    if (r.fields && r.fields.length > 0 && r.fieldsSource === "dac") {
       lines.push(...renderDacFields(r.fields));
       if (r.fieldsFailure) lines.push("Unable to display fields");
     } else if (r.fields && r.fields.length > 0) {
       lines.push(`(${r.fieldsNote})`);
       lines.push(...renderFields(r.fields));
     } else {
-      lines.push(r.fieldsSource === "dac" || r.fieldsSource === "contracts" ? "None" : `<${r.fieldsNote || "None"}>`);
+      lines.push(r.fieldsSource === "dac" ? "None" : `<${r.fieldsNote || "None"}>`);
     }
     return lines.join("\n");
   },

@@ -4,7 +4,6 @@ import { CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
 import { defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
 import { dumpMethodDesc, dumpmd, type DumpmdResult } from "./dumpmd.js";
-import { typeSource } from "./type-source.js";
 
 export interface Ip2mdResult extends DumpmdResult {
   address: string;
@@ -25,7 +24,7 @@ export const ip2md = defineCommand<Ip2mdResult>({
     const a = parseArgs(args, []);
     if (a.positional.length !== 1) throw new CommandError("usage: ip2md ADDRESS", "usage");
     const address = parseNumber(a.positional[0]!);
-    const src = typeSource(session);
+    const src = session.managed.typeSource();
     const block = src.codeBlock(address);
     if (!block) throw new CommandError(`${hexAddress(address)} is not in managed code (no JIT'd or ReadyToRun method holds it)`, "not-managed-code");
     const md = dumpMethodDesc(session, block.methodDesc, block.start);

@@ -3,12 +3,10 @@
 // runtime's data descriptor publishes, or on runtimes without one (.NET 8) through the DAC's
 // GetObjectExceptionData. Without an address: the current thread's last thrown
 // exception (Thread.LastThrownObject, a handle: a pointer to the object).
-import { ClrscopeError, CommandError, tryOrUndefined } from "../../errors.js";
-import { warn } from "../../warnings.js";
+import { CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
-import { defineCommand, hexAddress, managedBackend, parseArgs, parseNumber, type Session } from "../command.js";
-import { checkedDacObject, checkObject, objectTypeName } from "./dumpobj.js";
-import { MAX_EXCEPTION_MESSAGE_CHARS } from "../../limits.js";
+import type { ExceptionSource, ExceptionStackFrame } from "../../runtime/model.js";
+import { defineCommand, hexAddress, parseArgs, parseNumber, type Session } from "../command.js";
 
 export interface PrintexceptionResult {
   address: string;
@@ -39,75 +37,6 @@ export interface ExceptionStackRow {
   function: string;
 }
 
-/** What printexception reads, from whichever backend the session uses (managedBackend). */
-interface ExceptionSource {
-  backend: "contracts" | "dac";
-  threads(): { osId: number; lastThrownObjectHandle: number }[];
-  /** Throws CommandError when `address` is not an object; the type name of an object otherwise. */
-  typeName(address: number): string;
-  /** System.Exception's fields, or undefined when the object is not an exception. */
-  exception(address: number): { message: number; innerException: number; stackTrace: number; stackTraceString: number; remoteStackTraceString: number; hResult: number } | undefined;
-  stringValue(address: number): string;
-  /** The decoded frames of `_stackTrace`, or undefined when this backend cannot decode them. */
-  stackFrames(stackTrace: number): ExceptionStackRow[] | undefined;
-}
-
-function exceptionSource(session: Session): ExceptionSource {
-  const { contracts: rt, dac } = managedBackend(session);
-  if (rt) {
-    const names = session.names!;
-    return {
-      backend: "contracts",
-      threads: () => rt.threads(),
-      typeName: (address) => {
-        checkObject(rt, address);
-        return objectTypeName(rt, names, rt.objects().methodTableOf(address));
-      },
-      exception: (address) => (rt.objects().isException(rt.objects().methodTableOf(address)) ? rt.objects().exception(address) : undefined),
-      stringValue: (address) => {
-        // As dumpobj would: text only from an object that is a valid System.String.
-        const info = tryOrUndefined(() => {
-          checkObject(rt, address);
-          return rt.objects().info(address);
-        });
-        if (!info?.isString) {
-          warn(`the string object at ${hexAddress(address)} is not a valid System.String (damaged): its text is not shown`);
-          return `<invalid string object ${hexAddress(address)}>`;
-        }
-        return rt.objects().stringValue(address, MAX_EXCEPTION_MESSAGE_CHARS);
-      },
-      stackFrames: (stackTrace) =>
-        rt.objects().exceptionStackTrace(stackTrace)?.map((f) => {
-          const block = rt.codeBlock(f.ip);
-          const md = block?.methodDesc ?? f.methodDesc;
-          const module = tryOrUndefined(() => rt.module(rt.methodTable(rt.methodDesc(md).methodTable).module).path) ?? "";
-          const offset = block ? `+0x${(f.ip - block.start).toString(16)}` : "";
-          return { sp: null, ip: hexAddress(f.ip), methodDesc: hexAddress(md), function: `${module.split("/").at(-1)}!${names.methodSignature(md)}${offset}` };
-        }),
-    };
-  }
-  return {
-    backend: "dac",
-    threads: () => dac.threads(),
-    typeName: (address) => {
-      const o = checkedDacObject(dac, address);
-      return o.kind === "free" ? "Free" : dac.methodTableName(o.methodTable);
-    },
-    exception: (address) => {
-      // GetObjectExceptionData fails (E_INVALIDARG) on objects that are not exceptions.
-      try {
-        const e = dac.sos.exceptionObjectData(address);
-        return { message: e.Message, innerException: e.InnerException, stackTrace: e.StackTrace, stackTraceString: e.StackTraceString, remoteStackTraceString: e.RemoteStackTraceString, hResult: e.HResult };
-      } catch (e) {
-        if (e instanceof ClrscopeError) return undefined;
-        throw e;
-      }
-    },
-    stringValue: (address) => dac.stringValue(address, MAX_EXCEPTION_MESSAGE_CHARS),
-    stackFrames: () => undefined,
-  };
-}
-
 /** The object the current thread's LastThrownObject handle points at. */
 function lastThrown(session: Session, src: ExceptionSource): number {
   const native = session.process.thread(session.currentThread);
@@ -119,8 +48,14 @@ function lastThrown(session: Session, src: ExceptionSource): number {
   return object;
 }
 
+/** SOS's row of a stack trace frame: "module.dll!Namespace.Type.Method(Args)+0xOFFSET". */
+function exceptionStackRow(f: ExceptionStackFrame): ExceptionStackRow {
+  const offset = f.offset === null ? "" : `+0x${f.offset.toString(16)}`;
+  return { sp: f.sp === null ? null : hexAddress(f.sp), ip: hexAddress(f.ip), methodDesc: hexAddress(f.methodDesc), function: `${f.moduleFileName}!${f.method}${offset}` };
+}
+
 function stackTraceOf(src: ExceptionSource, stackTrace: number): NonNullable<PrintexceptionResult["stackTrace"]> {
-  const frames = src.stackFrames(stackTrace);
+  const frames = src.stackFrames(stackTrace)?.map(exceptionStackRow);
   return { address: hexAddress(stackTrace), type: src.typeName(stackTrace), decoded: frames !== undefined, ...(frames ? { frames } : {}) };
 }
 
@@ -131,7 +66,7 @@ export const printexception = defineCommand<PrintexceptionResult>({
   run(session, args) {
     const a = parseArgs(args, []);
     if (a.positional.length > 1) throw new CommandError("usage: printexception [ADDRESS]", "usage");
-    const src = exceptionSource(session);
+    const src = session.managed.exceptionSource();
     const address = a.positional.length === 1 ? parseNumber(a.positional[0]!) : lastThrown(session, src);
     const type = src.typeName(address);
     const e = src.exception(address);
@@ -150,23 +85,26 @@ export const printexception = defineCommand<PrintexceptionResult>({
     };
   },
   render(r) {
+    // SOS's FormatException: the inner exception's address with %p (upper case), HResult with %lx,
+    // a blank line after a StackTraceString; RemoteStackTraceString is JSON only (SOS prints none).
     const p = (h: string) => hexDigits(parseInt(h, 16), 16);
     const lines = [
       `Exception object: ${p(r.address)}`,
       `Exception type:   ${r.type}`,
       `Message:          ${r.message ?? "<none>"}`,
-      `InnerException:   ${r.innerException ? `${r.innerException.type}, Use !PrintException ${p(r.innerException.address)} to see more.` : "<none>"}`,
+      `InnerException:   ${r.innerException ? `${r.innerException.type}, Use printexception ${p(r.innerException.address).toUpperCase()} to see more.` : "<none>"}`,
       "StackTrace (generated):",
     ];
-    if (!r.stackTrace) lines.push("    <none>");
+    if (!r.stackTrace) lines.push("<none>");
     else if (r.stackTrace.frames) {
       // SOS's columns; an SP the runtime does not publish shows as question marks.
       lines.push("    SP               IP               Function");
       for (const f of r.stackTrace.frames) lines.push(`    ${f.sp === null ? "?".repeat(16) : hexDigits(parseInt(f.sp, 16), 16).toUpperCase()} ${hexDigits(parseInt(f.ip, 16), 16).toUpperCase()} ${f.function}`);
-    } else lines.push(`    <not decoded: _stackTrace is ${r.stackTrace.type} ${p(r.stackTrace.address)}; this runtime's descriptor does not publish the stack trace element layout>`);
-    lines.push("", `StackTraceString: ${r.stackTraceString ?? "<none>"}`);
-    if (r.remoteStackTraceString) lines.push(`RemoteStackTraceString: ${r.remoteStackTraceString}`);
-    lines.push(`HResult: ${r.hResult}`);
+      lines.push("");
+    } else lines.push(`    <not decoded: _stackTrace is ${r.stackTrace.type} ${p(r.stackTrace.address)}; this runtime's descriptor does not publish the stack trace element layout>`, "");
+    if (r.stackTraceString !== null) lines.push(`StackTraceString: ${r.stackTraceString}`, "");
+    else lines.push("StackTraceString: <none>");
+    lines.push(`HResult: ${parseInt(r.hResult, 16).toString(16)}`);
     return lines.join("\n");
   },
 });

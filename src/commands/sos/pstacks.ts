@@ -57,7 +57,8 @@ function managedStacks(session: Session): { osId: number; frames: StackFrameName
     let name = names.get(frame);
     if (name === undefined) {
       const md = methodDesc === null ? 0 : parseInt(methodDesc, 16);
-      const viaMetadata = session.names && md !== 0 ? tryOrUndefined(() => session.names!.parallelStacksName(md)) : undefined;
+      const opened = session.managed.openedNames;
+      const viaMetadata = opened && md !== 0 ? tryOrUndefined(() => opened.parallelStacksName(md, frame)) : undefined;
       name = viaMetadata ?? shortenedSignature(frame);
       names.set(frame, name);
     }

@@ -1,21 +1,25 @@
-// Where dumpmt, dumpmd, name2ee, ip2md (and the loader commands) get their data: the contracts
-// backend when this runtime's descriptor publishes what they read, else the runtime's DAC
-// (ISOSDacInterface). Both answer in the same shapes, so the commands render one SOS layout
-// whichever backend answered; `analyze --backend dac|contracts` forces one (agreement tests).
-import { ClrscopeError, CommandError, MemoryNotInDump, tryOrUndefined } from "../../errors.js";
-import { MissingRuntimeDataError } from "../../runtime/contracts/descriptor.js";
-import type { MetadataReader } from "../../metadata/metadata.js";
-import { T, token, tokenTable } from "../../metadata/tables.js";
-import { dacMethodName } from "../../metadata/type-names.js";
-import type { ClrRuntime } from "../../runtime/clr-runtime.js";
-import type { DacRuntime } from "../../runtime/dac/dac-runtime.js";
-import { DAC_JIT_TYPES } from "../../runtime/dac/sos-dac.js";
-import type { ManagedNames } from "../../runtime/managed-names.js";
-import { NoRuntimeError } from "../../runtime/open-runtime.js";
-import { clrRuntime, dacRuntime, hexAddress, type Session } from "../command.js";
-import { fileNameOf } from "../../native/modules.js";
-import { MAX_METHODS_PER_TYPE } from "../../limits.js";
-import { SourceLines, type ManagedModuleRef } from "../../runtime/source-lines.js";
+// Where dumpmt, dumpmd, name2ee, ip2md and the loader commands (modules, dumpdomain, dumpmodule)
+// get their data: the contracts backend when this runtime's descriptor publishes what they read,
+// else the runtime's DAC (ISOSDacInterface). Both answer in the same shapes (model.ts), so the
+// commands render one SOS layout whichever backend answered; `analyze --backend dac|contracts`
+// forces one (agreement tests).
+import { ClrscopeError, CommandError, MemoryNotInDump, tryOrUndefined } from "../errors.js";
+import { MissingRuntimeDataError } from "./contracts/descriptor.js";
+import type { MetadataReader } from "../metadata/metadata.js";
+import { T, token, tokenTable } from "../metadata/tables.js";
+import { dacMethodName } from "../metadata/type-names.js";
+import type { ClrRuntime, MethodCodeVersions } from "./clr-runtime.js";
+import type { DacRuntime } from "./dac/dac-runtime.js";
+import { DAC_JIT_TYPES, DAC_OPTIMIZATION_TIERS } from "./dac/sos-dac.js";
+import type { ManagedNames } from "./managed-names.js";
+import { NoRuntimeError } from "./open-runtime.js";
+import { hex as hexAddress } from "../hex.js";
+import type { NativeProcess } from "../native/process.js";
+import { fileNameOf } from "../native/modules.js";
+import { MAX_METHODS_PER_TYPE } from "../limits.js";
+import type { BackendChoice, BackendName, DomainSummary, ManagedModuleSummary, ModuleDetails, ModuleTypeEntry } from "./model.js";
+import { dacDomainSummaries, dacModuleDetails, dacModuleSummaries } from "./dac-loader.js";
+import { SourceLines, type ManagedModuleRef } from "./source-lines.js";
 
 /** How SOS classifies a method's code: JIT'd, ReadyToRun ("PreJIT"), an FCall into libcoreclr, or none. */
 export type JitKind = "JIT" | "PreJIT" | "FCALL" | "NONE";
@@ -90,12 +94,27 @@ export interface SourceModule {
   fileName: string;
 }
 
+/** A method's code versions as dumpmd shows them, with where the tiers come from and what is missing. */
+export interface CodeVersionHistory {
+  versions?: MethodCodeVersions;
+  /** Tiers the versions lack, by "rejitId:node", from the DAC. */
+  dacTiers: Map<string, string>;
+  tierSource: "descriptor" | "dac" | null;
+  notes: string[];
+}
+
 export interface TypeSource {
-  backend: "contracts" | "dac";
-  /** The DAC backend's runtime (for the loader commands' DAC data functions, dac-loader.ts). */
-  dac?: DacRuntime;
+  backend: BackendName;
   /** Why the contracts backend was not used (absent when it was, or when the DAC was asked for). */
   reason?: string;
+  /** Every managed module of the AppDomain, in load order. */
+  moduleSummaries(): ManagedModuleSummary[];
+  /** The System Domain and the AppDomain with its assemblies. */
+  domains(): DomainSummary[];
+  /** A Module's details; `withTypes`: its loaded TypeDefs and TypeRefs. Throws ClrscopeError when `address` is not a Module. */
+  moduleDetails(address: number, withTypes: boolean): ModuleDetails;
+  /** A method's IL and native code versions with their tiers (the active IL version first). */
+  codeVersionHistory(methodDesc: number): CodeVersionHistory;
   methodTable(address: number): SourceMethodTable;
   methodDesc(address: number): SourceMethodDesc;
   /** SOS's type name ("Name:"), undefined when it cannot be named. */
@@ -111,6 +130,8 @@ export interface TypeSource {
   /** The loaded MethodTable of a TypeDef / MethodDesc of a MethodDef (0: not loaded). */
   typeDefMethodTable(module: number, rid: number): number;
   methodDefDesc(module: number, rid: number): number;
+  /** The module's loaded types: TypeDefToMethodTableMap's entries with a MethodTable, by TypeDef rid. */
+  typeDefMethodTables(module: number): { rid: number; methodTable: number }[];
   /** SOS's MethodDesc table: slots with an entry point, vtable slots first, then the type's own. */
   slots(methodTable: number): SourceSlot[];
   codeBlock(ip: number): SourceCodeBlock | undefined;
@@ -146,19 +167,153 @@ function dacSourceLine(lines: SourceLines, dac: DacRuntime, ip: number, image: M
 }
 
 /** Code inside libcoreclr.so is an FCall (SOS's "FCALL"). */
-function isInCoreclr(session: Session, address: number): boolean {
-  const coreclr = session.process.modules.modules.find((m) => m.name === "libcoreclr.so");
-  return coreclr !== undefined && session.process.modules.at(address) === coreclr;
+function isInCoreclr(process: NativeProcess, address: number): boolean {
+  const coreclr = process.modules.modules.find((m) => m.name === "libcoreclr.so");
+  return coreclr !== undefined && process.modules.at(address) === coreclr;
 }
 
 class ContractsTypeSource implements TypeSource {
   readonly backend = "contracts";
   private lines?: SourceLines;
   constructor(
-    private readonly session: Session,
+    private readonly process: NativeProcess,
     private readonly rt: ClrRuntime,
     private readonly names: ManagedNames,
+    /** The DAC, for what the descriptor lacks (tiers of code versions); opened on first need. */
+    private readonly dac: () => { runtime?: DacRuntime; error?: string },
   ) {}
+
+  moduleSummaries(): ManagedModuleSummary[] {
+    const loader = this.rt.loader();
+    return loader.moduleAddresses().map((address, index) => {
+      const m = loader.module(address);
+      const md = loader.metadataLocation(address);
+      return {
+        index,
+        address,
+        assembly: m.assembly,
+        path: m.path,
+        fileName: m.fileName,
+        imageBase: m.image?.base ?? m.base,
+        imageSize: m.image?.size ?? 0,
+        isFileLayout: m.image ? !m.image.mapped : null,
+        isDynamic: m.isReflectionEmit || m.peAssembly === 0 || m.base === 0,
+        metadata: md ? { address: md.address, size: md.size } : null,
+      };
+    });
+  }
+
+  /** Since .NET 9 both domains allocate from the global LoaderAllocator (SystemDomain's); their stage is always OPEN. */
+  domains(): DomainSummary[] {
+    const loader = this.rt.loader();
+    const heaps = loader.loaderHeaps(loader.globalLoaderAllocator());
+    const common = { lowFrequencyHeap: heaps.lowFrequency, highFrequencyHeap: heaps.highFrequency, stubHeap: heaps.stub, stage: "OPEN" };
+    const appDomain = loader.appDomain();
+    const assemblies = loader.assemblies(appDomain).map((address) => {
+      const a = loader.assembly(address);
+      const m = a.module ? loader.module(a.module) : undefined;
+      const isDynamic = !m || m.isReflectionEmit || m.peAssembly === 0;
+      return {
+        address,
+        name: m?.path ?? "",
+        isDynamic,
+        modules: m ? [{ address: m.address, name: m.path || (m.isReflectionEmit ? "Dynamic Module" : "Unknown Module") }] : [],
+      };
+    });
+    const id = loader.defaultDomainId();
+    // From .NET 11 the runtime reports no System Domain (address 0) and answers every domain query
+    // with the one AppDomain (dotnet/runtime#129476): SOS's System Domain block then shows the
+    // AppDomain's name and assemblies.
+    const systemDomain = loader.reportedSystemDomain();
+    const systemContents = systemDomain === 0 ? { name: loader.appDomainFriendlyName(appDomain), assemblies } : { name: "", assemblies: [] };
+    return [
+      { kind: "system", address: systemDomain, ...common, ...systemContents },
+      { kind: "app", address: appDomain, id, ...common, name: loader.appDomainFriendlyName(appDomain), assemblies },
+    ];
+  }
+
+  moduleDetails(address: number, withTypes: boolean): ModuleDetails {
+    const loader = this.rt.loader();
+    const m = loader.module(address);
+    const attributes: string[] = [];
+    if (!m.isReflectionEmit) attributes.push("PEFile");
+    if (m.isReflectionEmit) attributes.push("Reflection");
+    if (m.isEditAndContinue) attributes.push("EditAndContinue");
+    if (m.isReflectionEmit) attributes.push("IsDynamic");
+    if (m.peAssembly !== 0 && m.path === "") attributes.push("IsInMemory");
+    if (m.image && !m.image.mapped) attributes.push("IsFileLayout");
+    const table = (map: number) => loader.lookupMapTable(map);
+    const md = loader.metadataLocation(address);
+    const result: ModuleDetails = {
+      address,
+      name: m.path,
+      attributes,
+      assembly: m.assembly,
+      peAssembly: m.peAssembly,
+      baseAddress: m.base,
+      loaderAllocator: m.loaderAllocator,
+      typeDefToMethodTableMap: table(m.maps.typeDefToMethodTable),
+      typeRefToMethodTableMap: table(m.maps.typeRefToMethodTable),
+      methodDefToDescMap: table(m.maps.methodDefToDesc),
+      fieldDefToDescMap: table(m.maps.fieldDefToDesc),
+      memberRefToDescMap: table(m.maps.memberRefToDesc),
+      fileReferencesMap: 0,
+      assemblyReferencesMap: table(m.maps.manifestModuleReferences),
+      flags: m.flags,
+      readyToRunInfo: m.readyToRunInfo,
+      metadata: md ? { address: md.address, size: md.size } : null,
+    };
+    if (withTypes) {
+      const rows = (map: number, table: number): ModuleTypeEntry[] =>
+        loader.lookupMapEntries(map).map((e) => {
+          let name: string | undefined;
+          try {
+            name = this.names.typeName(e.value);
+          } catch (err) {
+            if (!(err instanceof ClrscopeError)) throw err;
+          }
+          return { methodTable: e.value, token: ((table << 24) | e.rid) >>> 0, name: name ?? "<unknown type>" };
+        });
+      result.typeDefs = rows(m.maps.typeDefToMethodTable, T.TypeDef);
+      result.typeRefs = rows(m.maps.typeRefToMethodTable, T.TypeRef);
+    }
+    return result;
+  }
+
+  codeVersionHistory(methodDesc: number): CodeVersionHistory {
+    let versions: MethodCodeVersions;
+    try {
+      versions = this.rt.codeVersions(methodDesc);
+    } catch (e) {
+      if (!(e instanceof ClrscopeError)) throw e;
+      return { dacTiers: new Map(), tierSource: null, notes: [`code versions unavailable: ${e.message}`] };
+    }
+    const notes = versions.missing.map((m) => `this runtime's descriptor does not publish ${m}`);
+    const ordered = [...versions.ilVersions.filter((v) => v.isActive), ...versions.ilVersions.filter((v) => !v.isActive)];
+    const tiersKnown = versions.ilVersions.every((il) => il.nativeVersions.every((v) => v.tier !== undefined));
+    let tierSource: CodeVersionHistory["tierSource"] = tiersKnown ? "descriptor" : null;
+    // The descriptor of .NET 10 has no tiers; the runtime's DAC knows them (ISOSDacInterface5::GetTieredVersions).
+    const dacTiers = new Map<string, string>();
+    if (!tiersKnown) {
+      const dac = this.dac();
+      if (dac.runtime) {
+        try {
+          for (const il of ordered) {
+            for (const v of dac.runtime.sos.tieredVersions(methodDesc, il.rejitId) ?? []) {
+              dacTiers.set(`${il.rejitId}:${v.NativeCodeVersionNodePtr}`, DAC_OPTIMIZATION_TIERS[v.OptimizationTier] ?? "Unknown Tier");
+            }
+          }
+          if (dacTiers.size > 0) tierSource = "dac";
+        } catch (e) {
+          if (!(e instanceof ClrscopeError)) throw e;
+          notes.push(`tiers unavailable: ${e.message}`);
+        }
+      } else {
+        notes.push(`tiers unavailable: the DAC is not available (${dac.error})`);
+      }
+    }
+    return { versions: { ...versions, ilVersions: ordered }, dacTiers, tierSource, notes };
+  }
 
   methodTable(address: number): SourceMethodTable {
     const mt = this.rt.typeSystemDetails().methodTableDetails(address);
@@ -241,6 +396,14 @@ class ContractsTypeSource implements TypeSource {
     return loader.lookupMapElement(loader.module(module).maps.methodDefToDesc, rid).value;
   }
 
+  typeDefMethodTables(module: number): { rid: number; methodTable: number }[] {
+    const loader = this.rt.loader();
+    return loader
+      .lookupMapEntries(loader.module(module).maps.typeDefToMethodTable)
+      .filter((e) => e.value !== 0)
+      .map((e) => ({ rid: e.rid, methodTable: e.value }));
+  }
+
   slots(methodTable: number): SourceSlot[] {
     return this.rt.typeSystemDetails().methodTableSlots(methodTable);
   }
@@ -252,11 +415,11 @@ class ContractsTypeSource implements TypeSource {
 
   /** The descriptor of .NET 9/10 has no IL map of JIT'd code (DebugInfo): the DAC's, when it loads. */
   sourceLine(ip: number, module: number): { file: string; line: number } | undefined {
-    const dac = dacRuntime(this.session).runtime;
+    const dac = this.dac().runtime;
     if (!dac) return undefined;
     const m = tryOrUndefined(() => this.rt.loader().module(module));
     if (!m) return undefined;
-    this.lines ??= new SourceLines(this.session.process.memory, this.session.process.symbolDirs);
+    this.lines ??= new SourceLines(this.process.memory, this.process.symbolDirs);
     return dacSourceLine(this.lines, dac, ip, { base: m.image?.base ?? m.base, path: m.path });
   }
 
@@ -274,7 +437,7 @@ class ContractsTypeSource implements TypeSource {
     try {
       const block = this.rt.codeBlock(nativeCode);
       if (block) return block.kind === "jit" ? "JIT" : "PreJIT";
-      return isInCoreclr(this.session, nativeCode) ? "FCALL" : "NONE";
+      return isInCoreclr(this.process, nativeCode) ? "FCALL" : "NONE";
     } catch (e) {
       if (!(e instanceof MemoryNotInDump)) throw e;
     }
@@ -295,10 +458,56 @@ class DacTypeSource implements TypeSource {
   readonly backend = "dac";
   private lines?: SourceLines;
   constructor(
-    private readonly session: Session,
-    readonly dac: DacRuntime,
+    private readonly process: NativeProcess,
+    private readonly dac: DacRuntime,
     readonly reason?: string,
   ) {}
+
+  moduleSummaries(): ManagedModuleSummary[] {
+    return dacModuleSummaries(this.dac, this.process.memory);
+  }
+
+  domains(): DomainSummary[] {
+    return dacDomainSummaries(this.dac);
+  }
+
+  moduleDetails(address: number, withTypes: boolean): ModuleDetails {
+    return dacModuleDetails(this.dac, this.process.memory, address, withTypes);
+  }
+
+  /**
+   * The version history as SOS reads it from the DAC (DumpMDInfoFromMethodDescData): the current
+   * rejit's IL code version (ISOSDacInterface7::GetReJITInformation) and its native code versions
+   * with tiers (ISOSDacInterface5::GetTieredVersions); the active one holds the MethodDesc's code.
+   */
+  codeVersionHistory(methodDesc: number): CodeVersionHistory {
+    try {
+      const data = this.dac.sos.methodDescData(methodDesc);
+      const rejitId = data.rejitDataCurrent.rejitID;
+      const tiered = this.dac.sos.tieredVersions(methodDesc, rejitId);
+      if (!tiered) return { dacTiers: new Map(), tierSource: null, notes: ["this DAC has no ISOSDacInterface5 (tiered versions)"] };
+      const il = this.dac.sos.reJitInformation(methodDesc, rejitId);
+      // The active version holds the MethodDesc's current code; with none compiled yet, the default one is.
+      const holding = tiered.findIndex((v) => v.NativeCodeAddr !== 0 && v.NativeCodeAddr === data.NativeCodeAddr);
+      const active = holding >= 0 ? holding : tiered.findIndex((v) => v.NativeCodeVersionNodePtr === 0);
+      const nativeVersions = tiered.map((v, i) => ({
+        node: v.NativeCodeVersionNodePtr,
+        nativeCode: v.NativeCodeAddr,
+        isActive: i === active,
+        tier: DAC_OPTIMIZATION_TIERS[v.OptimizationTier] ?? "Unknown Tier",
+      }));
+      const versions: MethodCodeVersions = {
+        methodDesc,
+        ilVersions: [{ node: il?.ilCodeVersionNodePtr ?? 0, rejitId, ilAddress: il?.il, isActive: true, nativeVersions }],
+        activeNativeVersion: nativeVersions.find((v) => v.isActive),
+        missing: [],
+      };
+      return { versions, dacTiers: new Map(), tierSource: "dac", notes: [] };
+    } catch (e) {
+      if (!(e instanceof ClrscopeError)) throw e;
+      return { dacTiers: new Map(), tierSource: null, notes: [`code versions unavailable: ${e.message}`] };
+    }
+  }
 
   methodTable(address: number): SourceMethodTable {
     const d = this.dac.sos.methodTableData(address);
@@ -436,6 +645,18 @@ class DacTypeSource implements TypeSource {
     return this.fromToken(module, token(T.MethodDef, rid));
   }
 
+  /** Asks the DAC for each TypeDef of the metadata (GetMethodDescFromToken answers MethodTables for TypeDefs). */
+  typeDefMethodTables(module: number): { rid: number; methodTable: number }[] {
+    const meta = this.dac.moduleMetadata(module);
+    const out: { rid: number; methodTable: number }[] = [];
+    const count = meta ? meta.rowCount(T.TypeDef) : 0;
+    for (let rid = 1; rid <= count; rid++) {
+      const methodTable = this.fromToken(module, token(T.TypeDef, rid));
+      if (methodTable !== 0) out.push({ rid, methodTable });
+    }
+    return out;
+  }
+
   private fromToken(module: number, token: number): number {
     try {
       return this.dac.sos.methodDescFromToken(module, token);
@@ -481,7 +702,7 @@ class DacTypeSource implements TypeSource {
   sourceLine(ip: number, module: number): { file: string; line: number } | undefined {
     const base = tryOrUndefined(() => this.dac.sos.moduleData(module).ilBase);
     if (base === undefined) return undefined;
-    this.lines ??= new SourceLines(this.session.process.memory, this.session.process.symbolDirs);
+    this.lines ??= new SourceLines(this.process.memory, this.process.symbolDirs);
     return dacSourceLine(this.lines, this.dac, ip, { base, path: this.dac.modulePath(module) });
   }
 
@@ -517,7 +738,7 @@ class DacTypeSource implements TypeSource {
     } catch (e) {
       if (!(e instanceof ClrscopeError)) throw e;
     }
-    return isInCoreclr(this.session, nativeCode) ? "FCALL" : "NONE";
+    return isInCoreclr(this.process, nativeCode) ? "FCALL" : "NONE";
   }
 }
 
@@ -567,29 +788,35 @@ export function methodDescWithType(src: TypeSource, address: number): { md: Sour
   return { md, mt };
 }
 
+/** What choosing a type source needs from the session's managed runtime (managed-runtime.ts). */
+export interface TypeSourceContext {
+  process: NativeProcess;
+  choice: BackendChoice;
+  contracts(): ClrRuntime;
+  names(): ManagedNames;
+  dac(): { runtime?: DacRuntime; error?: string };
+}
+
 /**
- * The type-system data source of this session: `--backend` when given, else the contracts
+ * The type-system data source of a session: `--backend` when given, else the contracts
  * backend if this runtime's descriptor has what the commands read, else the DAC.
  */
-export function typeSource(session: Session): TypeSource {
-  if (session.typeSource) return session.typeSource;
-  const choice = session.backend ?? "auto";
+export function createTypeSource(ctx: TypeSourceContext): TypeSource {
+  const choice = ctx.choice;
   let reason: string | undefined;
   if (choice !== "dac") {
     try {
-      const rt = clrRuntime(session);
+      const rt = ctx.contracts();
       if (choice === "auto") probeContracts(rt);
-      session.typeSource = new ContractsTypeSource(session, rt, session.names!);
-      return session.typeSource;
+      return new ContractsTypeSource(ctx.process, rt, ctx.names(), () => ctx.dac());
     } catch (e) {
-      if (choice === "contracts" || !(e instanceof MissingRuntimeDataError || e instanceof NoRuntimeError) || !session.process.runtime) throw e;
+      if (choice === "contracts" || !(e instanceof MissingRuntimeDataError || e instanceof NoRuntimeError) || !ctx.process.runtime) throw e;
       reason = e.message;
     }
   }
-  const d = dacRuntime(session);
+  const d = ctx.dac();
   if (!d.runtime) {
     throw new NoRuntimeError(reason ? `${reason}; the DAC is not available either: ${d.error}` : `the DAC is not available: ${d.error}`);
   }
-  session.typeSource = new DacTypeSource(session, d.runtime, reason);
-  return session.typeSource;
+  return new DacTypeSource(ctx.process, d.runtime, reason);
 }

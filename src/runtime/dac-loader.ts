@@ -1,17 +1,14 @@
 // modules, dumpdomain and dumpmodule from the runtime's DAC (GetAppDomainStoreData/List/Data,
-// GetAssemblyList/Data/ModuleList, GetModuleData, GetMethodDescFromToken), in the result shapes
-// the contracts backend fills, for runtimes whose descriptor lacks the Loader's parts (.NET 8, 9).
-import type { Memory } from "../../dump/address-space.js";
-import { ClrscopeError } from "../../errors.js";
-import { loadedImageSource, PeImage, type PeLayout } from "../../metadata/pe.js";
-import { T } from "../../metadata/tables.js";
-import type { DacRuntime } from "../../runtime/dac/dac-runtime.js";
-import { ModuleFlags } from "../../runtime/contracts/loader.js";
-import { hexAddress } from "../command.js";
-import type { DomainAssembly, DomainBlock } from "./dumpdomain.js";
-import type { DumpModuleResult, ModuleTypeRow } from "./dumpmodule.js";
-import type { ModuleRow } from "./clrmodules.js";
-import { fileNameOf } from "../../native/modules.js";
+// GetAssemblyList/Data/ModuleList, GetModuleData, GetMethodDescFromToken), in the model's shapes
+// the contracts backend fills too, for runtimes whose descriptor lacks the Loader's parts (.NET 8, 9).
+import type { Memory } from "../dump/address-space.js";
+import { ClrscopeError } from "../errors.js";
+import { loadedImageSource, PeImage, type PeLayout } from "../metadata/pe.js";
+import { T } from "../metadata/tables.js";
+import type { DacRuntime } from "./dac/dac-runtime.js";
+import { ModuleFlags } from "./contracts/loader.js";
+import type { DomainAssemblySummary, DomainSummary, ManagedModuleSummary, ModuleDetails, ModuleTypeEntry } from "./model.js";
+import { fileNameOf } from "../native/modules.js";
 
 /** IMAGE_DIRECTORY_ENTRY_SECURITY: its VirtualAddress is a file offset (the certificates end the file). */
 const DIR_SECURITY = 4;
@@ -49,38 +46,38 @@ export function imageLayout(memory: Memory, base: number, path: string): ImageLa
 }
 
 /** Every managed module of the AppDomain, in load order (modules / lm). */
-export function dacModuleRows(dac: DacRuntime, memory: Memory): ModuleRow[] {
+export function dacModuleSummaries(dac: DacRuntime, memory: Memory): ManagedModuleSummary[] {
   return dac.moduleAddresses().map((address, index) => {
     const m = dac.sos.moduleData(address);
     const path = dac.modulePath(address);
     const image = imageLayout(memory, m.ilBase, path);
     return {
       index,
-      module: hexAddress(address),
-      assembly: hexAddress(m.Assembly),
+      address,
+      assembly: m.Assembly,
       path,
       fileName: fileNameOf(path),
-      imageBase: hexAddress(m.ilBase),
+      imageBase: m.ilBase,
       imageSize: image?.size ?? 0,
       isFileLayout: image ? image.layout === "file" : null,
       isDynamic: m.bIsReflection !== 0 || m.PEAssembly === 0 || m.ilBase === 0,
-      metadata: m.metadataStart !== 0 && m.metadataSize !== 0 ? { address: hexAddress(m.metadataStart), size: m.metadataSize } : null,
+      metadata: m.metadataStart !== 0 && m.metadataSize !== 0 ? { address: m.metadataStart, size: m.metadataSize } : null,
     };
   });
 }
 
 /** The System Domain and the AppDomain with its assemblies (dumpdomain). */
-export function dacDomainBlocks(dac: DacRuntime): DomainBlock[] {
+export function dacDomainSummaries(dac: DacRuntime): DomainSummary[] {
   const sos = dac.sos;
   const store = sos.appDomainStoreData();
-  const block = (address: number, kind: "system" | "app"): DomainBlock => {
+  const block = (address: number, kind: "system" | "app"): DomainSummary => {
     const d = sos.appDomainData(address);
-    const out: DomainBlock = {
+    const out: DomainSummary = {
       kind,
-      address: hexAddress(address),
-      lowFrequencyHeap: hexAddress(d.pLowFrequencyHeap),
-      highFrequencyHeap: hexAddress(d.pHighFrequencyHeap),
-      stubHeap: hexAddress(d.pStubHeap),
+      address,
+      lowFrequencyHeap: d.pLowFrequencyHeap,
+      highFrequencyHeap: d.pHighFrequencyHeap,
+      stubHeap: d.pStubHeap,
       stage: STAGES[d.appDomainStage] ?? String(d.appDomainStage),
       name: "",
       assemblies: [],
@@ -92,15 +89,15 @@ export function dacDomainBlocks(dac: DacRuntime): DomainBlock[] {
     } catch (e) {
       if (!(e instanceof ClrscopeError)) throw e;
     }
-    out.assemblies = sos.assemblyList(address).map((assembly): DomainAssembly => {
+    out.assemblies = sos.assemblyList(address).map((assembly): DomainAssemblySummary => {
       const a = sos.assemblyData(address, assembly);
       const modules = sos.assemblyModuleList(assembly).map((m) => {
         const data = sos.moduleData(m);
         const path = dac.modulePath(m);
-        return { address: hexAddress(m), name: path || (data.bIsReflection ? "Dynamic Module" : "Unknown Module"), path, reflection: data.bIsReflection !== 0 };
+        return { address: m, name: path || (data.bIsReflection ? "Dynamic Module" : "Unknown Module"), path, reflection: data.bIsReflection !== 0 };
       });
       return {
-        address: hexAddress(assembly),
+        address: assembly,
         name: modules[0]?.path ?? "",
         isDynamic: a.isDynamic !== 0 || modules.length === 0 || modules[0]!.reflection,
         modules: modules.map((m) => ({ address: m.address, name: m.name })),
@@ -112,7 +109,7 @@ export function dacDomainBlocks(dac: DacRuntime): DomainBlock[] {
 }
 
 /** dumpmodule [-mt] from GetModuleData; -mt asks GetMethodDescFromToken for each TypeDef and TypeRef of the metadata. */
-export function dacDumpModule(dac: DacRuntime, memory: Memory, address: number, withTypes: boolean): DumpModuleResult {
+export function dacModuleDetails(dac: DacRuntime, memory: Memory, address: number, withTypes: boolean): ModuleDetails {
   const m = dac.sos.moduleData(address);
   const path = dac.modulePath(address);
   const image = imageLayout(memory, m.ilBase, path);
@@ -126,30 +123,30 @@ export function dacDumpModule(dac: DacRuntime, memory: Memory, address: number, 
   if (reflection) attributes.push("IsDynamic");
   if (m.PEAssembly !== 0 && path === "") attributes.push("IsInMemory");
   if (image?.layout === "file") attributes.push("IsFileLayout");
-  const result: DumpModuleResult = {
-    address: hexAddress(address),
+  const result: ModuleDetails = {
+    address: address,
     name: path,
     attributes,
-    assembly: hexAddress(m.Assembly),
-    peAssembly: hexAddress(peAssemblyKnown ? m.PEAssembly : 0),
-    baseAddress: hexAddress(m.ilBase),
-    loaderAllocator: hexAddress(m.LoaderAllocator),
-    typeDefToMethodTableMap: hexAddress(m.TypeDefToMethodTableMap),
-    typeRefToMethodTableMap: hexAddress(m.TypeRefToMethodTableMap),
-    methodDefToDescMap: hexAddress(m.MethodDefToDescMap),
-    fieldDefToDescMap: hexAddress(m.FieldDefToDescMap),
-    memberRefToDescMap: hexAddress(m.MemberRefToDescMap),
-    fileReferencesMap: hexAddress(0),
-    assemblyReferencesMap: hexAddress(m.ManifestModuleReferencesMap),
+    assembly: m.Assembly,
+    peAssembly: peAssemblyKnown ? m.PEAssembly : 0,
+    baseAddress: m.ilBase,
+    loaderAllocator: m.LoaderAllocator,
+    typeDefToMethodTableMap: m.TypeDefToMethodTableMap,
+    typeRefToMethodTableMap: m.TypeRefToMethodTableMap,
+    methodDefToDescMap: m.MethodDefToDescMap,
+    fieldDefToDescMap: m.FieldDefToDescMap,
+    memberRefToDescMap: m.MemberRefToDescMap,
+    fileReferencesMap: 0,
+    assemblyReferencesMap: m.ManifestModuleReferencesMap,
     flags: m.dwTransientFlags,
-    readyToRunInfo: hexAddress(0),
-    metadata: m.metadataStart !== 0 && m.metadataSize !== 0 ? { address: hexAddress(m.metadataStart), size: m.metadataSize } : null,
+    readyToRunInfo: 0,
+    metadata: m.metadataStart !== 0 && m.metadataSize !== 0 ? { address: m.metadataStart, size: m.metadataSize } : null,
     unavailable: peAssemblyKnown ? ["readyToRunInfo"] : ["peAssembly", "readyToRunInfo"],
   };
   if (withTypes) {
     const meta = dac.moduleMetadata(address);
-    const rows = (table: number): ModuleTypeRow[] => {
-      const out: ModuleTypeRow[] = [];
+    const rows = (table: number): ModuleTypeEntry[] => {
+      const out: ModuleTypeEntry[] = [];
       const count = meta ? meta.rowCount(table) : 0;
       for (let rid = 1; rid <= count; rid++) {
         const token = ((table << 24) | rid) >>> 0;
@@ -166,7 +163,7 @@ export function dacDumpModule(dac: DacRuntime, memory: Memory, address: number, 
         } catch (e) {
           if (!(e instanceof ClrscopeError)) throw e;
         }
-        out.push({ methodTable: hexAddress(mt), token: hexAddress(token), name: name ?? "<unknown type>" });
+        out.push({ methodTable: mt, token, name: name ?? "<unknown type>" });
       }
       return out;
     };
