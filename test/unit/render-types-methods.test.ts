@@ -115,11 +115,12 @@ describe("ip2md renderer", () => {
 });
 
 describe("name2ee renderer", () => {
-  const method: Name2eeMatch = { kind: "method", module: "0x7f9e77f41a30", assembly: "scenarios.dll", token: "0x600004f", name: SLEEP_WITH_ARGS, methodDesc: "0x7f9e77f4ab10", codeAddress: "0x7f9e77e97b10" };
-  const type = (token: string, methodTable: string | null, name: string): Name2eeMatch => ({ kind: "type", module: "0x7f9e77f41a30", assembly: "scenarios.dll", token, name, methodTable, eeClass: null });
+  const method: Name2eeMatch = { kind: "method", module: "0x7f9e77f41a30", assembly: "scenarios.dll", token: "0x600004f", name: SLEEP_WITH_ARGS, methodTable: "0x7f9e785b7000", methodDesc: "0x7f9e77f4ab10", codeAddress: "0x7f9e77e97b10" };
+  const type = (token: string, methodTable: string, name: string): Name2eeMatch => ({ kind: "type", module: "0x7f9e77f41a30", assembly: "scenarios.dll", token, name, methodTable });
+  const none = { modulesWithoutMatches: [] };
 
   test("a method and a type, as SOS", () => {
-    assert.equal(name2ee.render({ moduleQuery: "scenarios", nameQuery: "Scenarios.Parking.SleepWithArgs", modulesScanned: 1, matches: [method], backend: "contracts" }), [
+    assert.equal(name2ee.render({ moduleQuery: "scenarios", nameQuery: "Scenarios.Parking.SleepWithArgs", modulesScanned: 1, matches: [method], ...none, backend: "contracts" }), [
       "Module:      00007f9e77f41a30", // SOS, and every line below
       "Assembly:    scenarios.dll",
       "Token:       000000000600004f",
@@ -127,7 +128,7 @@ describe("name2ee renderer", () => {
       `Name:        ${SLEEP_WITH_ARGS}`,
       "JITTED Code Address: 00007f9e77e97b10",
     ].join("\n"));
-    assert.equal(name2ee.render({ moduleQuery: "scenarios", nameQuery: "Scenarios.Point", modulesScanned: 1, matches: [type("0x2000014", "0x7f9e785b7198", "Scenarios.Point")], backend: "contracts" }), [
+    assert.equal(name2ee.render({ moduleQuery: "scenarios", nameQuery: "Scenarios.Point", modulesScanned: 1, matches: [type("0x2000014", "0x7f9e785b7198", "Scenarios.Point")], ...none, backend: "contracts" }), [
       "Module:      00007f9e77f41a30", // SOS, and every line below
       "Assembly:    scenarios.dll",
       "Token:       0000000002000014",
@@ -136,19 +137,15 @@ describe("name2ee renderer", () => {
     ].join("\n"));
   });
 
-  test("a type not loaded yet, an EEClass where the backend has one, no match at all", () => {
-    const notLoaded = { ...type("0x2ffffff", null, "Scenarios.Never"), methodTable: null };
-    assert.equal(name2ee.render({ moduleQuery: "scenarios", nameQuery: "Scenarios.Never", modulesScanned: 1, matches: [notLoaded], backend: "contracts" }).split("\n").slice(2).join("\n"), [
-      "Token:       0000000002ffffff",
-      "MethodTable: <not loaded yet>",
-      "Name:        Scenarios.Never",
-    ].join("\n"));
-    const withClass = { ...type("0x2000014", "0x7f9e785b7198", "Scenarios.Point"), eeClass: "0x7f9e785b7000" };
-    assert.ok(name2ee.render({ moduleQuery: "scenarios", nameQuery: "x", modulesScanned: 1, matches: [withClass], backend: "dac" }).includes("\nMethodTable: 00007f9e785b7198\nEEClass:     00007f9e785b7000\nName:        Scenarios.Point"));
-    assert.equal(name2ee.render({ moduleQuery: "scenarios", nameQuery: "No.Such\u001b", modulesScanned: 1, matches: [], backend: "contracts" }), "No type or method named 'No.Such\u001b' in the matching module(s).");
+  test("a method not compiled yet, a named module without matches, no match at all, as SOS", () => {
+    const notCompiled = { ...method, codeAddress: null };
+    assert.equal(name2ee.render({ moduleQuery: "scenarios", nameQuery: "x", modulesScanned: 1, matches: [notCompiled], ...none, backend: "dac" }).split("\n").at(-1), "JITTED Code Address: ffffffffffffffff"); // SOS
+    const header = { module: "0x7f9e77f40000", assembly: "other.dll" };
+    assert.equal(name2ee.render({ moduleQuery: "other", nameQuery: "No.Such\u001b", modulesScanned: 1, matches: [], modulesWithoutMatches: [header], backend: "contracts" }), "Module:      00007f9e77f40000\nAssembly:    other.dll"); // SOS
+    assert.equal(name2ee.render({ moduleQuery: "*", nameQuery: "No.Such", modulesScanned: 3, matches: [], ...none, backend: "contracts" }), "\nScanned 3 modules which had no matches."); // SOS
   });
 
-  test("several matches in one module, and '*' with modules that had none, as SOS", { todo: "issue 9: SOS prints Module and Assembly once per module and '-----------------------' between its matches" }, () => {
+  test("several matches in one module, and '*' with modules that had none, as SOS", () => {
     const matches = [
       type("0x200000f", "0x7f9e785b57b0", "Scenarios.Outer"),
       type("0x2000013", "0x7f9e785b8f28", "Scenarios.Outer2<T1>"),
@@ -179,8 +176,8 @@ describe("name2ee renderer", () => {
       "MethodTable: 00007f9e785b8cd8",
       "Name:        Scenarios.Outer2<T1>+Inner2<T1>",
     ];
-    assert.equal(name2ee.render({ moduleQuery: "scenarios", nameQuery: "Scenarios.Outer", modulesScanned: 1, matches, backend: "contracts" }), block.join("\n")); // SOS
-    assert.equal(name2ee.render({ moduleQuery: "*", nameQuery: "Scenarios.Outer", modulesScanned: 23, matches, backend: "contracts" }), [...block, "--------------------------------------", "", "Scanned 22 modules which had no matches."].join("\n")); // SOS
+    assert.equal(name2ee.render({ moduleQuery: "scenarios", nameQuery: "Scenarios.Outer", modulesScanned: 1, matches, ...none, backend: "contracts" }), block.join("\n")); // SOS
+    assert.equal(name2ee.render({ moduleQuery: "*", nameQuery: "Scenarios.Outer", modulesScanned: 23, matches, ...none, backend: "contracts" }), [...block, "--------------------------------------", "", "Scanned 22 modules which had no matches."].join("\n")); // SOS
   });
 });
 
