@@ -97,6 +97,7 @@ const MDF = {
   hasNonVtableSlot: 0x0008,
   hasMethodImpl: 0x0010,
   hasNativeCodeSlot: 0x0020,
+  hasAsyncMethodData: 0x0040,
   static: 0x0080,
 } as const;
 
@@ -229,6 +230,8 @@ export class RuntimeTypeSystemDetails {
     if (flags & MDF.hasNonVtableSlot) size += d.size("NonVtableSlot");
     if (flags & MDF.hasMethodImpl) size += d.size("MethodImpl");
     if (flags & MDF.hasNativeCodeSlot) size += d.size("NativeCodeSlot");
+    // .NET 11's runtime-async methods carry an AsyncMethodData after the other optional slots.
+    if (flags & MDF.hasAsyncMethodData && d.types.has("AsyncMethodData")) size += d.size("AsyncMethodData");
     return { base, size };
   }
 
