@@ -28,17 +28,21 @@ interface DumpCase {
    * SOS's `do` dies after its MethodTable line on this dump (docs/sos-differences.md): our field
    * rows are then compared with SOS's on this full dump of the same build.
    */
-  sosDumpobjCrashes?: { fullDump: DumpCase };
+  sosDumpobjCrashes?: { fullDump: DumpCase; minCompared: number };
+  /** Also compare `do` through the DAC alone (`--backend dac`: the DAC's object reader, as on .NET 8). */
+  alsoDacBackend?: boolean;
 }
 
-const net10Full: DumpCase = { label: "scenarios, .NET 10 full dump", dump: () => scenarioDump("full") };
+const net10Full: DumpCase = { label: "scenarios, .NET 10 full dump", dump: () => scenarioDump("full"), alsoDacBackend: true };
+const helloFull: DumpCase = { label: "hello, .NET 10 full dump", dump: () => dotnetDump("hello", "full") };
 
 const dumps: DumpCase[] = [
   net10Full,
-  { label: "scenarios, .NET 10 heap dump", dump: () => scenarioDump("heap"), sosDumpobjCrashes: { fullDump: net10Full } },
+  { label: "scenarios, .NET 10 heap dump", dump: () => scenarioDump("heap"), sosDumpobjCrashes: { fullDump: net10Full, minCompared: 15 } },
   { label: "scenarios, .NET 9 full dump", dump: () => scenarioDump("full", "net9.0") },
   { label: "scenarios, .NET 8 full dump", dump: () => scenarioDump("full", "net8.0") },
-  { label: "hello, .NET 10 full dump", dump: () => dotnetDump("hello", "full") },
+  helloFull,
+  { label: "hello, .NET 10 heap dump", dump: () => dotnetDump("hello", "heap"), sosDumpobjCrashes: { fullDump: helloFull, minCompared: 3 } },
 ];
 
 const hex = (address: string) => address.replace(/^0x/, "").toLowerCase();
@@ -202,8 +206,17 @@ for (const c of dumps) {
           assert.deepEqual(dumpobjShape(mine), full, `${command}: field rows (but MT and value) as SOS's for ${mine[0]} on the full dump`);
           compared++;
         }
-        assert.ok(compared >= 15, `${compared} objects compared with the full dump's rows`);
+        assert.ok(compared >= c.sosDumpobjCrashes!.minCompared, `${compared} objects compared with the full dump's rows`);
         t.diagnostic(`${dumpobjs.length} objects: SOS's lines before its crash equal ours; ${compared} objects' field rows equal SOS's on the full dump`);
+      });
+    }
+
+    if (c.alsoDacBackend) {
+      test("do with --backend dac (the DAC's object reader): every line equals SOS's", () => {
+        const { plan: p } = answers();
+        const dumpobjs = p.commands.filter((x) => x.startsWith("do "));
+        const ours = clrscopeTexts(c.dump().core, dumpobjs, ["--backend", "dac"]);
+        for (const command of dumpobjs) assert.deepEqual(ours.get(command), answered(p.sos.get(command)), command);
       });
     }
 
