@@ -6,10 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { escapeForTerminal } from "../../src/cli/terminal-text.js";
-// The registry first: help.ts and registry.ts import each other (an import circle issue 9 removes),
-// and entering the circle at help.ts evaluates the registry before help exists.
-import "../../src/commands/registry.js";
-import { help } from "../../src/commands/help.js";
+import { helpCommand } from "../../src/commands/help.js";
 import { backtrace, type BacktraceResult } from "../../src/commands/native/backtrace.js";
 import { disassembleCommand } from "../../src/commands/native/disassemble.js";
 import { imageList, type ImageListResult } from "../../src/commands/native/image-list.js";
@@ -184,6 +181,9 @@ describe("image list, image lookup, disassemble renderers", () => {
   });
 });
 
+/** help over no command table: the renderer only reads the result. */
+const help = helpCommand({ commands: () => [], find: () => { throw new Error("not used by render"); } });
+
 describe("help and runtime renderers", () => {
   const commands = [
     { names: ["clrthreads"], usage: "clrthreads [-live]", summary: "SOS: managed threads" },
@@ -200,6 +200,11 @@ describe("help and runtime renderers", () => {
     ].join("\n"));
     assert.equal(help.render({ commands: [commands[1]!], all: false }), "SOS: an object's fields\nusage: dumpobj ADDRESS\naliases: do");
     assert.equal(help.render({ commands: [commands[0]!], all: false }), "SOS: managed threads\nusage: clrthreads [-live]");
+    // `help thread`: the commands under a first word, in two columns, without exit.
+    assert.equal(help.render({ commands: [commands[2]!, { names: ["thread list"], usage: "thread list", summary: "Threads" }], all: false }), [
+      "  bt [all] [-c COUNT]  Native backtrace (also: thread backtrace)",
+      "  thread list          Threads",
+    ].join("\n"));
   });
 
   test("runtime: the version, which backends answer and why not, the contracts; -v every type layout and global", () => {
