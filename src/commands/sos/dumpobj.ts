@@ -1,8 +1,10 @@
 // `dumpobj`/`do <object>` (SOS DumpObj -> PrintObj, strike.cpp): an object's type, MethodTable,
-// EEClass, size and module file; a string's text; an array's length and element type. Fields:
-// .NET 10's data descriptor publishes no FieldDesc layout, only the String and System.Exception
-// fields; every other type's fields come from the runtime's DAC (SOS's DisplayFields: parents'
-// fields first, statics included) when it can be loaded, and are otherwise not listed.
+// size and module file (EEClass in JSON only, as SOS prints none); a string's text; an array's
+// rank, length, element kind and (bytes, chars) content; a RuntimeType's type. Fields: .NET 10's
+// data descriptor publishes no FieldDesc layout, only the String and System.Exception fields;
+// every type's fields come from the runtime's DAC (SOS's DisplayFields: parents' fields first,
+// statics and thread statics included, SOS's value formats) when it can be loaded, and are
+// otherwise the descriptor's only.
 import { ClrscopeError, CommandError, tryOrUndefined } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
 import type { ClrRuntime, ExceptionField } from "../../runtime/clr-runtime.js";
@@ -17,7 +19,10 @@ import { clrRuntime, defineCommand, hexAddress, parseArgs, parseNumber, type Ses
 export interface DumpobjField {
   /** Field name as the metadata (or, for descriptor-published fields, the descriptor) spells it. */
   name: string;
-  /** Offset from the object's address (SOS's Offset column); for statics, from the type's static base. */
+  /**
+   * SOS's Offset column: from the object's address for instance fields; for statics their offset
+   * in the type's static storage plus the object header, as SOS adds it; thread statics without.
+   */
   offset: number;
   /** FieldDef token ("0x04xxxxxx"). */
   token?: string;

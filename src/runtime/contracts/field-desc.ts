@@ -7,7 +7,7 @@
 import { ClrscopeError, CorruptDataError } from "../../errors.js";
 import { ET } from "../../metadata/signatures.js";
 import type { MetadataReader } from "../../metadata/metadata.js";
-import { MAX_FIELDS_PER_TYPE, MAX_STRUCT_FIELD_DEPTH } from "../../limits.js";
+import { MAX_FIELDS_PER_TYPE, MAX_STRUCT_DEPTH } from "../../limits.js";
 import type { Loader } from "./loader.js";
 import type { RuntimeTypeSystemDetails } from "./runtime-type-system.js";
 import type { RuntimeTarget } from "./target.js";
@@ -162,7 +162,7 @@ export class FieldDescs {
     field.address = base + rawOffset + headerBytes;
     if (elementType === ET.VALUETYPE) {
       let nested: ContractField[] = [];
-      if (field.typeMethodTable !== 0 && depth < MAX_STRUCT_FIELD_DEPTH) {
+      if (field.typeMethodTable !== 0 && depth < MAX_STRUCT_DEPTH) {
         try {
           nested = this.fields(field.typeMethodTable, field.address, true, depth + 1).filter((x) => !x.isStatic);
         } catch (e) {
