@@ -20,6 +20,7 @@ import { decodeInstruction, hex4, type MethodBody } from "./il.js";
 import type { MetadataReader } from "./metadata.js";
 import { ET, PRIMITIVE_NAMES, SigReader } from "./signatures.js";
 import { COL, T, TOKEN_USER_STRING, tokenRid, tokenTable } from "./tables.js";
+import { MAX_IL_PRETTY_DEPTH } from "../limits.js";
 
 /** The bytes SOS's GetILSize reads to size a method body (sildasm.cpp). */
 const SOS_IL_HEADER_READ = 1024;
@@ -315,7 +316,6 @@ function typeList(md: MetadataReader, sig: RawSig): string {
   return out.join(",");
 }
 
-const MAX_DEPTH = 64;
 
 /** Recursion depth and a budget of expansions: TypeSpecs may refer to TypeSpecs (even in cycles). */
 export interface PrettyState {
@@ -331,7 +331,7 @@ const freshPrettyState = (): PrettyState => ({ depth: 0, budget: 10_000 });
  * `/* UNKNOWN TYPE (0x41)*\/` for bytes that are no type. Reads past the end of the heap as END.
  */
 export function prettyPrintType(md: MetadataReader, sig: RawSig, st: PrettyState = freshPrettyState()): { text: string; pos: number } {
-  if (--st.budget < 0 || st.depth > MAX_DEPTH) throw new CorruptDataError(`${md.name}: type signatures refer to each other too much (cycle or blow-up)`);
+  if (--st.budget < 0 || st.depth > MAX_IL_PRETTY_DEPTH) throw new CorruptDataError(`${md.name}: type signatures refer to each other too much (cycle or blow-up)`);
   st.depth++;
   try {
     return prettyType(md, sig, st);
@@ -454,7 +454,7 @@ const NAME_PREFIX: Record<number, string> = { [T.TypeRef]: "TR", [T.TypeDef]: "T
 export function prettyPrintClass(md: MetadataReader, tk: number, st: PrettyState = freshPrettyState()): string {
   if (tk === 0) return "[*]";
   if (!md.isValidToken(tk)) return ` [ERROR: INVALID TOKEN 0x${hex8(tk)}] `;
-  if (--st.budget < 0 || st.depth > MAX_DEPTH) throw new CorruptDataError(`${md.name}: type names refer to each other too much (cycle or blow-up)`);
+  if (--st.budget < 0 || st.depth > MAX_IL_PRETTY_DEPTH) throw new CorruptDataError(`${md.name}: type names refer to each other too much (cycle or blow-up)`);
   st.depth++;
   try {
     return prettyClass(md, tk, st);

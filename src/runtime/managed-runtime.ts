@@ -3,7 +3,7 @@
 // Each question goes to the first backend that can answer it (the contracts, then the DAC, as
 // `--backend` allows), and answers say which one did. Commands, analyses and the library see only
 // this object and the model's shapes (model.ts), never a backend.
-import { ClrscopeError } from "../errors.js";
+import { ClrscopeError, tryOrUndefined } from "../errors.js";
 import { describeUnreadableRuntime, type ManagedCodeProvider, type NativeProcess } from "../native/process.js";
 import { warn } from "../warnings.js";
 import type { ClrRuntime, RuntimeDescription } from "./clr-runtime.js";
@@ -54,7 +54,7 @@ export class ManagedRuntime {
    * runtime, a trusted DAC and `--backend` allows it: the first question that needs it then finds it ready.
    */
   startDac(): void {
-    if (this.choice !== "contracts" && !this.dacHost && this.process.runtime) this.dacHost = startDac(this.process, this.dacPath);
+    if (this.choice !== "contracts" && !this.dacHost && runtimeFileOf(this.process)) this.dacHost = startDac(this.process, this.dacPath);
   }
 
   /** Ends the DAC host process, if any (the session is over). */
@@ -237,6 +237,11 @@ export class ManagedRuntime {
 
   /** An object's fields (SOS DisplayFields: parents' first, statics included), or why they cannot be listed. */
   instanceFields(methodTable: number, address: number): FieldsAnswer {
+    // .NET 11's descriptor publishes the FieldDesc layout: the contracts list fields there.
+    if (this.choice !== "dac") {
+      const contracts = this.contractsFields(methodTable, address);
+      if (contracts) return contracts;
+    }
     // The descriptors of .NET 9 and 10 publish no FieldDesc layout: the DAC lists fields.
     const dac = this.dacRuntime();
     if (!dac.runtime) return { error: dac.error ?? "the DAC is not available" };
@@ -251,10 +256,25 @@ export class ManagedRuntime {
     }
   }
 
+  /** The fields from the runtime's FieldDescs, where its descriptor publishes them (undefined elsewhere). */
+  private contractsFields(methodTable: number, address: number): FieldsAnswer | undefined {
+    const rt = tryOrUndefined(() => this.contracts());
+    if (!rt?.fields) return undefined;
+    const names = this.names;
+    try {
+      const fields = rt.fields(methodTable, address, (m) => names.moduleMetadata(m));
+      if (!fields) return undefined;
+      return { fields, backend: "contracts", from: "the runtime's FieldDescs (data contracts)", typeName: (mt) => objectTypeName(rt, names, mt) };
+    } catch (e) {
+      if (!(e instanceof ClrscopeError)) throw e;
+      return { error: e.message };
+    }
+  }
+
   /** An array's rank and its elements' CorElementType (the DAC's GetObjectData; the descriptors publish no element type), undefined when unknown. */
   arrayShape(address: number): { rank: number; elementType: number } | undefined {
     const dac = this.dacRuntime().runtime;
-    if (!dac) return undefined;
+    if (!dac) return this.contractsArrayShape(address);
     try {
       const o = dac.object(address);
       return { rank: o.rank, elementType: o.elementType };
@@ -263,6 +283,20 @@ export class ManagedRuntime {
       throw e;
     }
   }
+  /** Without the DAC: the rank and the element type's signature CorElementType from the MethodTables. */
+  private contractsArrayShape(address: number): { rank: number; elementType: number } | undefined {
+    const rt = tryOrUndefined(() => this.contracts());
+    if (!rt) return undefined;
+    return tryOrUndefined(() => {
+      const objects = rt.objects();
+      const mt = objects.methodTableOf(address);
+      const shape = rt.typeNames().typeHandleShape(mt);
+      const element = objects.arrayInfo(address).elementTypeHandle;
+      if (shape.kind !== "array" || element === 0 || (element & 2) !== 0) return undefined;
+      return { rank: shape.rank, elementType: rt.typeSystemDetails().signatureElementType(element) };
+    });
+  }
+
 
   /** A stack walker that also gives parameters, locals and IL offsets (the DAC's), or why there is none. */
   detailedStackWalker(): { walker?: DetailedStackWalker; error?: string } {
@@ -289,6 +323,16 @@ function dacStackWalker(dac: DacRuntime): DetailedStackWalker {
     backend: "dac",
     threads: () => dac.threads(),
     stackWalk: (osThreadId, options) => dac.stackWalk(osThreadId, options),
+    stackWalks: (osThreadIds, options) => dac.stackWalks(osThreadIds, options),
+    prepare: (frameAddresses, methodDescs, names) => {
+      const each = (xs: number[]) => [...new Set(xs)].map((x) => [x]);
+      dac.prefetch("methodDescFromFrame", each(frameAddresses));
+      if (names) dac.prefetch("methodDescName", each(methodDescs));
+      dac.prefetch("methodDescData", each(methodDescs));
+      const modules = methodDescs.flatMap((md) => tryOrUndefined(() => dac.methodDesc(md).module) ?? []);
+      dac.prefetch("moduleData", each(modules));
+      dac.prefetch("peFileName", each(modules.flatMap((m) => tryOrUndefined(() => dac.sos.moduleData(m).PEAssembly) || [])));
+    },
     methodName: (methodDesc) => dac.sos.methodDescName(methodDesc),
     frameMethodDesc: (frameAddress) => dac.sos.methodDescFromFrame(frameAddress),
     methodModule: (methodDesc): ModuleImageRef | undefined => {
@@ -302,4 +346,14 @@ function dacStackWalker(dac: DacRuntime): DetailedStackWalker {
       }
     },
   };
+}
+
+/**
+ * The dump's libcoreclr.so as its NT_FILE note names it, and the version its path shows: enough to
+ * decide about the DAC host before the module list is built (the host builds its own).
+ */
+export function runtimeFileOf(process: NativeProcess): { path: string; version?: string } | undefined {
+  const file = process.core.files.find((f) => f.path.endsWith("/libcoreclr.so"));
+  if (!file) return undefined;
+  return { path: file.path, version: /\/Microsoft\.NETCore\.App\/([^/]+)\/libcoreclr\.so$/.exec(file.path)?.[1] };
 }

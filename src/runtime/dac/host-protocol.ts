@@ -7,19 +7,27 @@ import { CancelledError } from "../../cancellation.js";
 import { ClrscopeError, CommandError, CorruptDataError, MemoryNotInDump, type ExitCodeValue } from "../../errors.js";
 import type { OpenOptions } from "../../native/process.js";
 import { DacCallError } from "./sos-dac.js";
+import { MAX_DAC_HOST_MESSAGE_BYTES } from "../../limits.js";
 
 /** The host's fds for the two FIFOs (0-2 are left to the DAC, which may print). */
 export const HOST_REQUEST_FD = 3;
 export const HOST_REPLY_FD = 4;
 
-/** The first request: open this dump as clrscope did and load this (already trusted) DAC. */
+/**
+ * The first request: open this dump as clrscope did and load its DAC: `dacPath` when the parent
+ * already chose it (trusted), else the one findTrustedDac (dac-provenance.ts) finds here, from
+ * `userDacPath` (--dac) or the dump's runtime build-id: the parent then need not build the module
+ * list before the host starts. The reply: `{ initMs, trusted }` or `{ error }`.
+ */
 export interface HostInit {
   kind: "init";
   dump: string;
   options: OpenOptions;
-  dacPath: string;
-  /** The build stamp both the DAC and the dump's runtime carry (checked by the parent). */
+  dacPath?: string;
+  /** With dacPath: the build stamp both the DAC and the dump's runtime carry (checked by the parent). */
   version?: string;
+  /** Without dacPath: `--dac PATH`, checked here as the parent would. */
+  userDacPath?: string;
 }
 
 /** A call of a method of the DAC's ISOSDacInterface wrapper (SosDac) or IXCLRDataProcess wrapper (XclrDataProcess). */
@@ -30,7 +38,13 @@ export interface HostCall {
   args: unknown[];
 }
 
-export type HostRequest = HostInit | HostCall;
+/** Several calls in one round trip, answered in order, each with its value or its error. */
+export interface HostBatch {
+  kind: "batch";
+  calls: HostCall[];
+}
+
+export type HostRequest = HostInit | HostCall | HostBatch;
 
 export interface WireError {
   name: string;
@@ -44,8 +58,6 @@ export interface WireError {
 export type HostReply = { ok: true; value: unknown } | { ok: false; error: WireError };
 
 const FRAME_HEADER = 4;
-/** A reply larger than this is a broken host, not an answer (the largest, a 10,000-frame walk with values, is a few MB). */
-const MAX_FRAME_BYTES = 256 * 1024 * 1024;
 
 export function encodeFrame(message: HostRequest | HostReply): Buffer {
   const body = serialize(message);
@@ -70,7 +82,7 @@ export class FrameReader {
     if (this.length < FRAME_HEADER) return undefined;
     if (this.chunks[0]!.length < FRAME_HEADER) this.join();
     const size = this.chunks[0]!.readUInt32LE(0);
-    if (size > MAX_FRAME_BYTES) throw new CorruptDataError(`the DAC host sent a ${size}-byte message`);
+    if (size > MAX_DAC_HOST_MESSAGE_BYTES) throw new CorruptDataError(`the DAC host sent a ${size}-byte message`);
     if (this.length < FRAME_HEADER + size) return undefined;
     const all = this.join();
     const message = deserialize(all.subarray(FRAME_HEADER, FRAME_HEADER + size)) as T;
