@@ -212,33 +212,39 @@ for (const { label, dump, app } of dumps) {
       return counts;
     };
 
-    test("modules, lm, clrmodules: every line equals SOS's", () => {
+    test("modules, lm, clrmodules: every line equals SOS's", (t) => {
       const counts = compare(["modules", "lm", "clrmodules"]);
+      t.diagnostic(`lines compared: ${JSON.stringify(counts)}`);
       assert.ok((counts.modules ?? 0) >= 20 && (counts.clrmodules ?? 0) >= 10, JSON.stringify(counts));
     });
 
-    test("dumpmodule -mt of every module: every line equals SOS's", () => {
+    test("dumpmodule -mt of every module: every line equals SOS's", (t) => {
       const counts = compare(["dumpmodule -mt"]);
+      t.diagnostic(`lines compared: ${JSON.stringify(counts)}`);
       assert.ok((counts["dumpmodule -mt"] ?? 0) >= 200, JSON.stringify(counts));
     });
 
-    test("dumpmt and dumpmt -md of every MethodTable of the app's module and the truth file: every line, every slot", () => {
+    test("dumpmt and dumpmt -md of every MethodTable of the app's module and the truth file: every line, every slot", (t) => {
       const counts = compare(["dumpmt", "dumpmt -md"]);
+      t.diagnostic(`lines compared: ${JSON.stringify(counts)}`);
       assert.ok((counts.dumpmt ?? 0) >= 100 && (counts["dumpmt -md"] ?? 0) >= 300, JSON.stringify(counts));
     });
 
-    test("dumpmd of every MethodDesc of the app's types, ip2md of each one's code: every line", () => {
+    test("dumpmd of every MethodDesc of the app's types, ip2md of each one's code: every line", (t) => {
       const counts = compare(["dumpmd", "ip2md"]);
+      t.diagnostic(`lines compared: ${JSON.stringify(counts)}`);
       assert.ok((counts.dumpmd ?? 0) >= 200 && (counts.ip2md ?? 0) >= 50, JSON.stringify(counts));
     });
 
-    test("dumpil of every MethodDesc of the app's types: every line (but SOS's pImport and dynamic IL)", () => {
+    test("dumpil of every MethodDesc of the app's types: every line (but SOS's pImport and dynamic IL)", (t) => {
       const counts = compare(["dumpil"], (_c, lines) => (isDynamicIl(lines) ? undefined : withoutImporter(lines)));
+      t.diagnostic(`lines compared: ${JSON.stringify(counts)}`);
       assert.ok((counts.dumpil ?? 0) >= 100, JSON.stringify(counts));
     });
 
-    test("name2ee of every app type and method by name: every line", () => {
+    test("name2ee of every app type and method by name: every line", (t) => {
       const counts = compare(["name2ee"]);
+      t.diagnostic(`lines compared: ${JSON.stringify(counts)}`);
       assert.ok((counts.name2ee ?? 0) >= 50, JSON.stringify(counts));
     });
   });
