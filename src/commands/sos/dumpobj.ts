@@ -94,7 +94,7 @@ export interface DumpobjResult {
   /** The fields listed (from the descriptor or the DAC); null when they cannot be listed. */
   fields: DumpobjField[] | null;
   /** Where the fields come from. */
-  fieldsSource?: "descriptor" | "dac";
+  fieldsSource?: "descriptor" | "dac" | "contracts";
   /** Which fields are listed, or why none are. */
   fieldsNote: string;
   /** Where listing the fields stopped early (SOS: "Unable to display fields"). */
@@ -253,14 +253,15 @@ export function dumpObject(session: Session, address: number): DumpobjResult {
 }
 
 /** An object's fields into `result` (SOS DisplayFields), with where the walk stopped if it did. */
-function listFields(result: DumpobjResult, naming: FieldNaming, list: { fields: ManagedField[]; failure?: string; from: string }): void {
+function listFields(result: DumpobjResult, naming: FieldNaming, list: { fields: ManagedField[]; failure?: string; from: string; backend?: string }): void {
   result.fields = list.fields.map((f) => dacField(naming, f));
   if (list.failure) {
     // Damaged runtime data: SOS's "Unable to display fields" line, and a warning that says why.
     result.fieldsFailure = list.failure;
     warn(`the field list stops early: ${list.failure}`);
   }
-  result.fieldsSource = "dac";
+  // The runtime's FieldDescs, read by the DAC or (.NET 11) by the contracts.
+  result.fieldsSource = list.backend === "contracts" ? "contracts" : "dac";
   result.fieldsNote = `fields from ${list.from}`;
 }
 
@@ -566,14 +567,14 @@ export const dumpobj = defineCommand<DumpobjResult>({
     if (r.string !== undefined) lines.push(`String:      ${r.string}`);
     if (r.noFields) return lines.join("\n");
     lines.push("Fields:");
-    if (r.fields && r.fields.length > 0 && r.fieldsSource === "dac") {
+    if (r.fields && r.fields.length > 0 && (r.fieldsSource === "dac" || r.fieldsSource === "contracts")) {
       lines.push(...renderDacFields(r.fields));
       if (r.fieldsFailure) lines.push("Unable to display fields");
     } else if (r.fields && r.fields.length > 0) {
       lines.push(`(${r.fieldsNote})`);
       lines.push(...renderFields(r.fields));
     } else {
-      lines.push(r.fieldsSource === "dac" ? "None" : `<${r.fieldsNote || "None"}>`);
+      lines.push(r.fieldsSource === "dac" || r.fieldsSource === "contracts" ? "None" : `<${r.fieldsNote || "None"}>`);
     }
     return lines.join("\n");
   },
