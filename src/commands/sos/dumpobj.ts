@@ -7,6 +7,7 @@
 // otherwise the descriptor's only.
 import { ClrscopeError, CommandError, tryOrUndefined } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
+import { warn } from "../../warnings.js";
 import type { ClrRuntime, ExceptionField } from "../../runtime/clr-runtime.js";
 import type { ManagedNames } from "../../runtime/managed-names.js";
 import type { FieldValue, ManagedField, ObjectReader } from "../../runtime/model.js";
@@ -254,7 +255,11 @@ export function dumpObject(session: Session, address: number): DumpobjResult {
 /** An object's fields into `result` (SOS DisplayFields), with where the walk stopped if it did. */
 function listFields(result: DumpobjResult, naming: FieldNaming, list: { fields: ManagedField[]; failure?: string; from: string; backend?: string }): void {
   result.fields = list.fields.map((f) => dacField(naming, f));
-  if (list.failure) result.fieldsFailure = list.failure;
+  if (list.failure) {
+    // Damaged runtime data: SOS's "Unable to display fields" line, and a warning that says why.
+    result.fieldsFailure = list.failure;
+    warn(`the field list stops early: ${list.failure}`);
+  }
   // The runtime's FieldDescs, read by the DAC or (.NET 11) by the contracts.
   result.fieldsSource = list.backend === "contracts" ? "contracts" : "dac";
   result.fieldsNote = `fields from ${list.from}`;

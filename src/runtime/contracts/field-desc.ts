@@ -138,7 +138,8 @@ export class FieldDescs {
       sigElementType: sig.elementType ?? elementType,
       typeMethodTable: sig.resolvedMethodTable ?? this.typeMethodTable(module, elementType, sig),
       typeToken: sig.token ?? 0,
-      offset: isStatic ? rawOffset : rawOffset + headerBytes,
+      // SOS's Offset column: statics too count the object header (SOS adds it); thread statics do not.
+      offset: isThreadStatic ? rawOffset : rawOffset + headerBytes,
       isStatic, isThreadStatic, address: 0,
       value: { kind: "unavailable", reason: "" },
     };
@@ -154,8 +155,9 @@ export class FieldDescs {
         field.value = { kind: "unallocated" };
       } else {
         field.address = staticBase + rawOffset;
-        // A struct static lives boxed in the GC statics: SOS prints the box.
-        field.value = this.readValue(elementType === ET.VALUETYPE ? ET.CLASS : elementType, field.address);
+        // A struct static lives boxed in the GC statics: SOS prints the static's own address when the box exists, else 0.
+        const value = this.readValue(elementType === ET.VALUETYPE ? ET.CLASS : elementType, field.address);
+        field.value = elementType === ET.VALUETYPE && value.kind === "ref" && value.value !== 0 ? { kind: "struct", address: field.address, fields: [] } : value;
       }
       return field;
     }
