@@ -4,19 +4,26 @@
 // dotnet-dump and lldb. That includes SOS's quirks, reproduced in `exact` mode (the default):
 //   - every line has a space after the opcode name, even without an operand;
 //   - ldc.i4.s and short branch operands are read as unsigned bytes (ldc.i4.s -1 prints 255,
-//     br.s backwards prints a target 256 too far);
+//     br.s backwards prints a target 256 too far); ldc.i8 prints its low 32 bits under
+//     the sign of the whole value;
 //   - type, field and method names are cut to the 48/49 characters of SOS's name buffers;
 //   - a field MemberRef's type is read from the wrong place (SOS treats the field's element type
 //     byte as a parameter count and pretty-prints the bytes after it, even past the blob);
 //   - filter and fault handlers are both shown as `.catch`; filter blocks are not marked;
 //   - TypeSpec, MethodSpec and StandAloneSig tokens print `<unknown token type 1b000000>`;
-//   - ldstr shows at most 79 characters (+ "..."), "STRING <token>" past 80, non-ASCII as '.'.
+//   - ldstr shows at most 79 characters (+ "..."), "STRING <token>" past 80, non-ASCII as '.';
+//   - a body whose EH sections end past its first 1,024 bytes shows no .try blocks (GetILSize
+//     sizes the body from a 1,024-byte read, so the clauses beyond it are never read).
 // With `exact: false` the same layout is printed with correct values and full names.
 import { CorruptDataError } from "../errors.js";
 import { decodeInstruction, hex4, type MethodBody } from "./il.js";
 import type { MetadataReader } from "./metadata.js";
 import { ET, PRIMITIVE_NAMES, SigReader } from "./signatures.js";
 import { COL, T, TOKEN_USER_STRING, tokenRid, tokenTable } from "./tables.js";
+import { MAX_IL_PRETTY_DEPTH } from "../limits.js";
+
+/** The bytes SOS's GetILSize reads to size a method body (sildasm.cpp). */
+const SOS_IL_HEADER_READ = 1024;
 
 export interface DumpIlOptions {
   /** Reproduce SOS's output byte for byte, quirks included (default true). */
@@ -27,7 +34,7 @@ export interface DumpIlOptions {
 export function dumpIl(md: MetadataReader | undefined, body: MethodBody, options: DumpIlOptions = {}): string[] {
   const exact = options.exact ?? true;
   const out: string[] = [];
-  const clauses = exact ? body.clauses.slice(0, body.firstSectionClauseCount) : body.clauses;
+  const clauses = !exact ? body.clauses : body.totalSize > SOS_IL_HEADER_READ ? [] : body.clauses.slice(0, body.firstSectionClauseCount);
   let indent = 0;
   const pad = (): string => " ".repeat(indent);
   for (let pos = 0; pos < body.code.length; ) {
@@ -80,7 +87,10 @@ function operandDisplay(md: MetadataReader | undefined, kind: string, code: Uint
     case "ShortInlineR":
       return formatFixed(v.getFloat32(at, true));
     case "InlineI8":
-      return String(v.getBigInt64(at, true));
+      // SOS's printf("%ld") on Linux keeps the low 32 bits and the sign of the whole value (found by
+      // the SOS oracle: 0x123456789AB prints 1164413355, -123456789012 prints -3197704724).
+      if (!exact) return String(v.getBigInt64(at, true));
+      return String(BigInt.asIntN(64, ((v.getInt32(at + 4, true) < 0 ? 0xffffffffn : 0n) << 32n) | BigInt(v.getUint32(at, true))));
     case "ShortInlineI":
       return String(exact ? v.getUint8(at) : v.getInt8(at));
     case "InlineBrTarget":
@@ -122,6 +132,8 @@ function signBit(x: number): boolean {
 /** SOS name buffers: 50 WCHARs, of which the metadata API fills 48 or 49 characters plus NUL. */
 const NAME_49 = 48;
 const NAME_50 = 49;
+/** A TypeSpec parent's pretty-printed name: SOS keeps 50 characters of it (found by the SOS oracle). */
+const TYPESPEC_NAME = 50;
 
 /** The operand text SOS prints for a metadata token in IL. */
 export function ilTokenText(md: MetadataReader, tok: number, exact = true): string {
@@ -183,7 +195,7 @@ function memberRefParentText(md: MetadataReader, parent: number, exact: boolean)
     case T.TypeSpec: {
       if (!md.isValidToken(parent)) return "<Invalid record>";
       const text = prettyPrintType(md, blobRange(md, md.cell(T.TypeSpec, rid, COL.TypeSpec.Signature))).text;
-      return exact ? text.slice(0, NAME_50) : text;
+      return exact ? text.slice(0, TYPESPEC_NAME) : text;
     }
     default:
       return "<unknown type token>";
@@ -304,7 +316,6 @@ function typeList(md: MetadataReader, sig: RawSig): string {
   return out.join(",");
 }
 
-const MAX_DEPTH = 64;
 
 /** Recursion depth and a budget of expansions: TypeSpecs may refer to TypeSpecs (even in cycles). */
 export interface PrettyState {
@@ -320,7 +331,7 @@ const freshPrettyState = (): PrettyState => ({ depth: 0, budget: 10_000 });
  * `/* UNKNOWN TYPE (0x41)*\/` for bytes that are no type. Reads past the end of the heap as END.
  */
 export function prettyPrintType(md: MetadataReader, sig: RawSig, st: PrettyState = freshPrettyState()): { text: string; pos: number } {
-  if (--st.budget < 0 || st.depth > MAX_DEPTH) throw new CorruptDataError(`${md.name}: type signatures refer to each other too much (cycle or blow-up)`);
+  if (--st.budget < 0 || st.depth > MAX_IL_PRETTY_DEPTH) throw new CorruptDataError(`${md.name}: type signatures refer to each other too much (cycle or blow-up)`);
   st.depth++;
   try {
     return prettyType(md, sig, st);
@@ -443,7 +454,7 @@ const NAME_PREFIX: Record<number, string> = { [T.TypeRef]: "TR", [T.TypeDef]: "T
 export function prettyPrintClass(md: MetadataReader, tk: number, st: PrettyState = freshPrettyState()): string {
   if (tk === 0) return "[*]";
   if (!md.isValidToken(tk)) return ` [ERROR: INVALID TOKEN 0x${hex8(tk)}] `;
-  if (--st.budget < 0 || st.depth > MAX_DEPTH) throw new CorruptDataError(`${md.name}: type names refer to each other too much (cycle or blow-up)`);
+  if (--st.budget < 0 || st.depth > MAX_IL_PRETTY_DEPTH) throw new CorruptDataError(`${md.name}: type names refer to each other too much (cycle or blow-up)`);
   st.depth++;
   try {
     return prettyClass(md, tk, st);

@@ -1,9 +1,11 @@
 // `dumpobj`/`do <object>` (SOS DumpObj -> PrintObj, strike.cpp): an object's type, MethodTable,
-// EEClass, size and module file; a string's text; an array's length and element type. Fields:
-// .NET 10's data descriptor publishes no FieldDesc layout, only the String and System.Exception
-// fields; every other type's fields come from the runtime's DAC (SOS's DisplayFields: parents'
-// fields first, statics included) when it can be loaded, and are otherwise not listed.
-import { ClrscopeError, CommandError } from "../../errors.js";
+// size and module file (EEClass in JSON only, as SOS prints none); a string's text; an array's
+// rank, length, element kind and (bytes, chars) content; a RuntimeType's type. Fields: .NET 10's
+// data descriptor publishes no FieldDesc layout, only the String and System.Exception fields;
+// every type's fields come from the runtime's DAC (SOS's DisplayFields: parents' fields first,
+// statics and thread statics included, SOS's value formats) when it can be loaded, and are
+// otherwise the descriptor's only.
+import { ClrscopeError, CommandError, tryOrUndefined } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
 import type { ClrRuntime, ExceptionField } from "../../runtime/clr-runtime.js";
 import type { ManagedNames } from "../../runtime/managed-names.js";
@@ -17,7 +19,10 @@ import { clrRuntime, defineCommand, hexAddress, parseArgs, parseNumber, type Ses
 export interface DumpobjField {
   /** Field name as the metadata (or, for descriptor-published fields, the descriptor) spells it. */
   name: string;
-  /** Offset from the object's address (SOS's Offset column); for statics, from the type's static base. */
+  /**
+   * SOS's Offset column: from the object's address for instance fields; for statics their offset
+   * in the type's static storage plus the object header, as SOS adds it; thread statics without.
+   */
   offset: number;
   /** FieldDef token ("0x04xxxxxx"). */
   token?: string;
@@ -70,6 +75,11 @@ export interface DumpobjResult {
   isFree: boolean;
   /** Strings: the text. */
   string?: string;
+  /**
+   * A System.RuntimeType (or its RuntimeTypeCache): the type it stands for, from its m_handle field
+   * (SOS's PrintRuntimeTypeInfo): a MethodTable with its name, or a TypeDesc.
+   */
+  runtimeType?: { methodTable: string; name: string } | { typeDesc: string };
   array?: {
     rank: number | null;
     length: number;
@@ -83,7 +93,7 @@ export interface DumpobjResult {
   /** The fields listed (from the descriptor or the DAC); null when they cannot be listed. */
   fields: DumpobjField[] | null;
   /** Where the fields come from. */
-  fieldsSource?: "descriptor" | "dac";
+  fieldsSource?: "descriptor" | "dac" | "contracts";
   /** Which fields are listed, or why none are. */
   fieldsNote: string;
   /** Where listing the fields stopped early (SOS: "Unable to display fields"). */
@@ -213,6 +223,10 @@ export function dumpObject(session: Session, address: number): DumpobjResult {
     const naming: FieldNaming = { metadata: (m) => names.moduleMetadata(m), typeName: (mt) => answer.typeName(mt), describeRef: (ref) => describeRef(rt, names, ref, nameOf) };
     if (info.isString) result.string = objects.stringValue(address);
     listFields(result, naming, answer);
+    addRuntimeType(result, naming, (o) => {
+      const a = session.managed.instanceFields(objects.methodTableOf(o), o);
+      return "fields" in a ? a.fields.map((f) => dacField(naming, f)) : undefined;
+    });
     return result;
   }
   dacFailure = answer.error;
@@ -238,11 +252,45 @@ export function dumpObject(session: Session, address: number): DumpobjResult {
 }
 
 /** An object's fields into `result` (SOS DisplayFields), with where the walk stopped if it did. */
-function listFields(result: DumpobjResult, naming: FieldNaming, list: { fields: ManagedField[]; failure?: string; from: string }): void {
+function listFields(result: DumpobjResult, naming: FieldNaming, list: { fields: ManagedField[]; failure?: string; from: string; backend?: string }): void {
   result.fields = list.fields.map((f) => dacField(naming, f));
   if (list.failure) result.fieldsFailure = list.failure;
-  result.fieldsSource = "dac";
+  // The runtime's FieldDescs, read by the DAC or (.NET 11) by the contracts.
+  result.fieldsSource = list.backend === "contracts" ? "contracts" : "dac";
   result.fieldsNote = `fields from ${list.from}`;
+}
+
+/** TypeHandle bit 1: a TypeDesc, not a MethodTable (RUNTIMETYPE_HANDLE_IS_TYPEDESC). */
+const TYPE_HANDLE_TYPEDESC = 2;
+
+/**
+ * SOS's PrintRuntimeTypeInfo: for a System.RuntimeType, the type its m_handle field stands for;
+ * for a RuntimeTypeCache, that of its m_runtimeType (whose fields `fieldsOf` lists).
+ */
+function addRuntimeType(result: DumpobjResult, naming: FieldNaming, fieldsOf: (object: number) => DumpobjField[] | undefined): void {
+  const instanceField = (fields: DumpobjField[] | null | undefined, name: string, kind: DumpobjField["kind"]) =>
+    fields?.find((f) => f.name === name && f.attr === "instance" && f.kind === kind);
+  let fields: DumpobjField[] | null | undefined = result.fields;
+  if (result.name === "System.RuntimeType+RuntimeTypeCache") {
+    const ref = instanceField(fields, "m_runtimeType", "ref");
+    const runtimeType = ref ? Number(ref.value) : 0;
+    fields = runtimeType === 0 ? undefined : tryOrUndefined(() => fieldsOf(runtimeType));
+  } else if (result.name !== "System.RuntimeType") return;
+  const handleField = instanceField(fields, "m_handle", "pointer");
+  if (!handleField) return;
+  const handle = Number(BigInt(handleField.value));
+  if (handle & TYPE_HANDLE_TYPEDESC) {
+    result.runtimeType = { typeDesc: hexAddress(handle - TYPE_HANDLE_TYPEDESC) };
+    return;
+  }
+  let name: string;
+  try {
+    name = naming.typeName(handle);
+  } catch (e) {
+    if (!(e instanceof ClrscopeError)) throw e;
+    name = `<Unloaded Type ${hexAddress(handle)}>`;
+  }
+  result.runtimeType = { methodTable: hexAddress(handle), name };
 }
 
 /** dumpobj from an object reader alone (the DAC's, for runtimes without a data-contract descriptor: .NET 8 and older). */
@@ -296,6 +344,7 @@ export function dumpObjectWithReader(dac: ObjectReader, address: number): Dumpob
   const list = dac.fieldList(o.methodTable, address);
   if (list.failure && list.fields.length === 0) throw new ClrscopeError("dac-fields", list.failure);
   listFields(result, naming, { ...list, from: `the DAC ${dac.from}` });
+  addRuntimeType(result, naming, (o) => dac.fieldList(dac.object(o).methodTable, o).fields.map((f) => dacField(naming, f)));
   return result;
 }
 
@@ -500,6 +549,9 @@ export const dumpobj = defineCommand<DumpobjResult>({
     if (r.isFree) return [`Free Object`, `Size:        ${r.size}(0x${r.size.toString(16)}) bytes`].join("\n");
     // SOS's PrintObj: no EEClass line (JSON has it), an Array line instead of File for arrays.
     const lines = [`Name:        ${r.name}`, `MethodTable: ${p(r.methodTable)}`, `Size:        ${r.size}(0x${r.size.toString(16)}) bytes`];
+    const rtype = r.runtimeType;
+    if (rtype && "typeDesc" in rtype) lines.push(`TypeDesc:    ${p(rtype.typeDesc).toUpperCase()}`);
+    else if (rtype) lines.push(`Type Name:   ${rtype.name}`, `Type MT:     ${p(rtype.methodTable)}`);
     if (r.array) {
       const type = r.array.elementKind !== undefined ? sosElementTypeName(r.array.elementKind) : r.array.elementType;
       lines.push(`Array:       Rank ${r.array.rank ?? "?"}, Number of elements ${r.array.length}, Type ${type}`);
@@ -510,14 +562,14 @@ export const dumpobj = defineCommand<DumpobjResult>({
     if (r.string !== undefined) lines.push(`String:      ${r.string}`);
     if (r.noFields) return lines.join("\n");
     lines.push("Fields:");
-    if (r.fields && r.fields.length > 0 && r.fieldsSource === "dac") {
+    if (r.fields && r.fields.length > 0 && (r.fieldsSource === "dac" || r.fieldsSource === "contracts")) {
       lines.push(...renderDacFields(r.fields));
       if (r.fieldsFailure) lines.push("Unable to display fields");
     } else if (r.fields && r.fields.length > 0) {
       lines.push(`(${r.fieldsNote})`);
       lines.push(...renderFields(r.fields));
     } else {
-      lines.push(r.fieldsSource === "dac" ? "None" : `<${r.fieldsNote || "None"}>`);
+      lines.push(r.fieldsSource === "dac" || r.fieldsSource === "contracts" ? "None" : `<${r.fieldsNote || "None"}>`);
     }
     return lines.join("\n");
   },

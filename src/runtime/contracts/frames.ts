@@ -2,7 +2,7 @@
 // runtime pushes at managed/native transitions. A Frame's first word is its identifier, named by
 // the descriptor's `<FrameType>Identifier` globals (StackWalk contract, "Capital F Frame handling").
 import type { RuntimeTarget } from "./target.js";
-import { MAX_EXPLICIT_FRAMES } from "../../limits.js";
+import { MAX_STACK_FRAMES } from "../../limits.js";
 import { hex } from "../../hex.js";
 import { warn } from "../../warnings.js";
 
@@ -34,16 +34,19 @@ export class FrameChain {
     const out: ExplicitFrame[] = [];
     const seen = new Set<number>();
     // The chain ends at FRAME_TOP (all bits set), which is no address: tryReadPointer-safe NaN checks stop it.
-    for (let frame = firstFrame; frame > 0 && Number.isSafeInteger(frame) && !seen.has(frame) && out.length < MAX_EXPLICIT_FRAMES; ) {
+    for (let frame = firstFrame; frame > 0 && Number.isSafeInteger(frame) && !seen.has(frame) && out.length < MAX_STACK_FRAMES; ) {
       seen.add(frame);
       const identifier = this.t.memory.tryReadPointer(frame);
       const name = this.frameNames().get(identifier) ?? "Frame";
-      const methodDesc = name === "InlinedCallFrame" ? this.inlinedCallTarget(frame) : undefined;
-      const entry: ExplicitFrame = { address: frame, name, ...(methodDesc ? { methodDesc } : {}) };
+      const entry: ExplicitFrame = { address: frame, name };
       if (name === "InlinedCallFrame" && this.t.descriptor.hasField("InlinedCallFrame", "CallerReturnAddress")) {
         const ra = this.t.memory.tryReadPointer(this.t.at(frame, "InlinedCallFrame", "CallerReturnAddress"));
         if (!Number.isNaN(ra)) entry.callerReturnAddress = ra;
         else warn(`InlinedCallFrame ${hex(frame)}: its CallerReturnAddress is unreadable or no address (damaged Frame): the frame below it shows the unwound return address`);
+      }
+      if (name === "InlinedCallFrame") {
+        const methodDesc = this.inlinedCallTarget(frame);
+        if (methodDesc) entry.methodDesc = methodDesc;
       }
       out.push(entry);
       frame = this.t.memory.tryReadPointer(this.t.at(frame, "Frame", "Next"));
