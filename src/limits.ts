@@ -1,13 +1,12 @@
-// Every cap on what a user or a dump can make clrscope produce or walk, in one place: a number
-// that bounds output, memory or time for a user-sized request (`-c COUNT`) or a target-sized
-// list (frames, strings). Bounds that only guard a parser against corrupt input (signature
-// depth, table sizes, record lengths) stay beside the parser they protect.
+// Every cap in one place: the numbers that bound output, memory or time for a user-sized request
+// (`-c COUNT`) or a target-sized list (frames, strings), and those that guard a parser or a walk
+// against corrupt input (signature depth, table sizes, chain lengths).
 
-/** Native stack walk: frames per thread when `bt` gives no `-c` (lldb and gdb stop near here too). */
-export const MAX_NATIVE_FRAMES = 1024;
-
-/** The runtime's explicit Frame chain of one thread (Thread.Frame -> Frame.Next). */
-export const MAX_EXPLICIT_FRAMES = 100_000;
+/**
+ * Frames of one thread's stack, whoever walks it: the native unwinder (when `bt` gives no `-c`),
+ * the runtime's explicit Frame chain (Thread.Frame -> Frame.Next) and the DAC's stack walk.
+ */
+export const MAX_STACK_FRAMES = 10_000;
 
 /** CFI rows cached by the unwinder before the cache is dropped (memory, not output). */
 export const MAX_CACHED_CFI_ROWS = 100_000;
@@ -71,3 +70,135 @@ export const MAX_EXCEPTION_STACK_FRAMES = 100_000;
 
 /** Bytes of one method's debug-info bounds table read at most (real ones are a few hundred). */
 export const MAX_DEBUG_INFO_BYTES = 1 << 20;
+
+/** Nesting of try/catch/finally blocks shown by the IL disassembler (deeper is damage). */
+export const MAX_IL_PRETTY_DEPTH = 64;
+
+/** Sequence points of one method, at most (a corrupt blob must not run away). */
+export const MAX_SEQUENCE_POINTS = 1 << 20;
+
+/** Data directories of a PE optional header (the format defines 16). */
+export const MAX_DATA_DIRECTORIES = 16;
+
+/** A CodeView record holds a path; anything longer than this is damage, not a path. */
+export const MAX_CODEVIEW = 0x1_0000;
+
+/** Nesting of a metadata signature (generic instantiations, arrays of arrays) before it is damage. */
+export const MAX_SIGNATURE_DEPTH = 256;
+
+/** Rank of an array in a signature (the runtime allows 32; more is damage). */
+export const MAX_ARRAY_RANK = 1024;
+
+/**
+ * TypeSpecs can refer to TypeSpecs: names are expanded within a budget of expansions so that a
+ * damaged image cannot make a name exponentially long (or infinitely, through a cycle).
+ */
+export const MAX_SIGNATURE_EXPANSION = 10_000;
+
+/** Nesting of type names built from metadata (enclosing types, type arguments). */
+export const MAX_TYPE_NAME_NESTING = 64;
+
+/** Embedded PDBs larger than this (compressed or not) are not read. */
+export const MAX_EMBEDDED_PDB = 64 << 20;
+
+/** Nesting of runtime types named through TypeHandles (instantiations of instantiations). */
+export const MAX_RUNTIME_TYPE_NESTING = 64;
+
+/** Fields of one type are at most this many (a corrupt chain must not loop forever). */
+export const MAX_FIELDS_PER_TYPE = 65536;
+
+/** Parent chains (System.Object is reached long before). */
+export const MAX_PARENT_TYPES = 256;
+
+/** Nested value-type fields are expanded this deep. */
+export const MAX_STRUCT_DEPTH = 4;
+
+/** A reply larger than this is a broken host, not an answer (the largest, a 10,000-frame walk with values, is a few MB). */
+export const MAX_DAC_HOST_MESSAGE_BYTES = 256 * 1024 * 1024;
+
+/** GetTieredVersions fills at most this many entries (SOS asks for kcMaxTieredVersions). */
+export const MAX_TIERED_VERSIONS = 64;
+
+/** Bytes of a value read at most (arguments and locals are at most a few machine words, or a struct). */
+export const MAX_FRAME_VALUE_BYTES = 1 << 16;
+
+/** Arguments or locals of one frame, at most (a method has at most 65535 of each). */
+export const MAX_FRAME_VALUES = 65535;
+
+/** IL offsets one native address can map to, at most. */
+export const MAX_IL_OFFSETS = 64;
+
+/** More runtime threads than this means a corrupt list (real processes have thousands at most). */
+export const MAX_THREADS = 1 << 20;
+
+/** MethodDescChunks of one type walked at most. */
+export const MAX_METHOD_DESC_CHUNKS = 1 << 16;
+
+/** Type arguments of one instantiation read at most. */
+export const MAX_TYPE_ARGS = 1024;
+
+/** A dynamic method's stored name, bytes read at most. */
+export const MAX_DYNAMIC_METHOD_NAME_BYTES = 4096;
+
+/** A dynamic method's stored signature, bytes read at most. */
+export const MAX_STORED_SIG_BYTES = 1 << 16;
+
+/** RUNTIME_FUNCTIONs of one method (its body and funclets) read at most. */
+export const MAX_FUNCLETS = 1024;
+
+/** Runtime functions searched linearly beyond this many are a sign of corruption. */
+export const MAX_RUNTIME_FUNCTIONS = 1 << 22;
+
+/** Upper bounds against damaged lists and maps (a real process has far fewer). */
+export const MAX_ASSEMBLIES = 1 << 20;
+
+/** Segments of one module lookup map (TypeDefToMethodTable, ...) walked at most. */
+export const MAX_MAP_SEGMENTS = 1 << 16;
+
+/** Entries of one module lookup map read at most. */
+export const MAX_MAP_ENTRIES = 1 << 24;
+
+/** The data-contract descriptor's JSON, bytes at most. */
+export const MAX_DESCRIPTOR_JSON_BYTES = 16 << 20;
+
+/** The descriptor's pointer data (indirect globals), entries at most. */
+export const MAX_DESCRIPTOR_POINTERS = 1 << 16;
+
+/** Sub-descriptors nested within descriptors, at most. */
+export const MAX_SUB_DESCRIPTOR_DEPTH = 4;
+
+/** Version lists longer than this are corrupt (a method is rejitted or re-tiered a handful of times). */
+export const MAX_CODE_VERSIONS = 4096;
+
+/** Base relocations of one PE image applied at most. */
+export const MAX_PE_RELOCATIONS = 1 << 24;
+
+/** Largest note segment we accept: notes are KBs per thread; 256 MiB means a corrupt header. */
+export const MAX_NOTES_BYTES = 256 << 20;
+
+/** Row ids of a metadata table (24 bits by the format). */
+export const MAX_METADATA_RID = 0xffffff;
+
+/** UTF-16 strings read from the target (names, paths), characters at most. */
+export const MAX_UTF16_CHARS = 32 * 1024;
+
+/** Bounds of --timeout and --stall-timeout, in seconds: a day is more than any dump takes. */
+export const MAX_COLLECT_WAIT_SECS = 86_400;
+
+/** Operations of one DWARF expression evaluated at most (loops are damage). */
+export const MAX_DWARF_EXPRESSION_STEPS = 10_000;
+
+/** Chained Windows unwind infos followed at most. */
+export const MAX_UNWIND_INFO_CHAIN = 32;
+
+/** Entries of an ELF image's dynamic section read at most. */
+export const MAX_DYNAMIC_ENTRIES = 4096;
+
+/** Dynamic symbols of one ELF image read at most. */
+export const MAX_DYNSYMS = 1 << 20;
+
+/** Entries of the dynamic linker's link map walked at most. */
+export const MAX_LINK_MAP_ENTRIES = 10_000;
+
+/** Upper bound on one CIE/FDE record; real ones are tens to hundreds of bytes. */
+export const MAX_CFI_RECORD_BYTES = 1 << 20;

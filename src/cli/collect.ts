@@ -8,11 +8,10 @@ import { collectDump, resolveProcessName, type CollectResult } from "../collect/
 import { DUMP_TYPES, type DumpTypeName } from "../collect/ipc-protocol.js";
 import { forEachArg, UsageError } from "./args.js";
 import { escapeForTerminal, jsonLine } from "./terminal-text.js";
+import { MAX_COLLECT_WAIT_SECS } from "../limits.js";
 
 export const COLLECT_USAGE = "clrscope collect -p PID | -n NAME [--type full|heap|mini|triage] [-o PATH] [--overwrite] [--diag] [--crashreport] [--timeout SECS] [--stall-timeout SECS] [--json]";
 
-/** Bounds of --timeout and --stall-timeout, in seconds: a day is more than any dump takes. */
-const MAX_WAIT_SECS = 86_400;
 
 export interface CollectArgs {
   pid?: number;
@@ -27,10 +26,10 @@ export interface CollectArgs {
   json: boolean;
 }
 
-/** A decimal number of seconds within 1..MAX_WAIT_SECS, as ms; else a usage error. */
+/** A decimal number of seconds within 1..MAX_COLLECT_WAIT_SECS, as ms; else a usage error. */
 function seconds(option: string, v: string): number {
   const secs = /^\d+(\.\d+)?$/.test(v) ? Number(v) : NaN;
-  if (!(secs >= 1 && secs <= MAX_WAIT_SECS)) throw new UsageError(`collect: ${option} needs a number of seconds from 1 to ${MAX_WAIT_SECS}, not ${v}`);
+  if (!(secs >= 1 && secs <= MAX_COLLECT_WAIT_SECS)) throw new UsageError(`collect: ${option} needs a number of seconds from 1 to ${MAX_COLLECT_WAIT_SECS}, not ${v}`);
   return Math.round(secs * 1000);
 }
 

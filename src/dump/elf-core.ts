@@ -11,6 +11,7 @@ import {
   parseAuxv, parseFpRegs, parseNtFile, parsePrPsInfo, parsePrStatus, parseSigInfo,
   type FileMapping, type FpRegs, type PrPsInfo, type PrStatus, type SigInfo,
 } from "./notes.js";
+import { MAX_NOTES_BYTES } from "../limits.js";
 
 export interface CoreThread {
   /** Position in the dump (0-based); the kernel writes the signalled thread first. */
@@ -46,8 +47,6 @@ export interface CoreFile {
   warnings: string[];
 }
 
-/** Largest note segment we accept: notes are KBs per thread; 256 MiB means a corrupt header. */
-const MAX_NOTES_BYTES = 256 << 20;
 
 export function readCoreFile(source: ByteSource): CoreFile {
   const name = source.name;

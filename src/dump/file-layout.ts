@@ -9,6 +9,7 @@ import { u64OrNaN } from "./binary-reader.js";
 import type { ByteSource } from "./byte-source.js";
 import { ELF_HEADER_SIZE, PF_W, PHDR_SIZE, PT_DYNAMIC, PT_LOAD, parseElfHeader, parseProgramHeaders, type ProgramHeader } from "./elf-format.js";
 import { lastAtOrBelow } from "./sorted.js";
+import { MAX_PE_RELOCATIONS } from "../limits.js";
 
 const PT_GNU_RELRO = 0x6474e552;
 const DT_RELA = 7;
@@ -19,7 +20,6 @@ const DT_RELRSZ = 35;
 const DT_RELR = 36;
 const R_X86_64_RELATIVE = 8;
 const RELA_SIZE = 24;
-const MAX_RELOCATIONS = 1 << 24;
 const IMAGE_SCN_MEM_WRITE = 0x80000000;
 
 export interface FileRange {
@@ -106,7 +106,7 @@ function readRelocations(source: ByteSource, phdrs: ProgramHeader[], toOffset: (
     const size = tags.get(sizeTag) ?? 0;
     if (vaddr === undefined) continue;
     const offset = toOffset(vaddr);
-    if (offset === undefined || size > MAX_RELOCATIONS * RELA_SIZE) return;
+    if (offset === undefined || size > MAX_PE_RELOCATIONS * RELA_SIZE) return;
     const table = source.read(offset, size);
     if (table.length < size) return;
     const t = new DataView(table.buffer, table.byteOffset, table.byteLength);
@@ -130,7 +130,7 @@ function readRelocations(source: ByteSource, phdrs: ProgramHeader[], toOffset: (
  */
 function readRelr(source: ByteSource, vaddr: number, size: number, toOffset: (v: number) => number | undefined, out: [number, number][]): boolean {
   const offset = toOffset(vaddr);
-  if (offset === undefined || size > MAX_RELOCATIONS * 8) return false;
+  if (offset === undefined || size > MAX_PE_RELOCATIONS * 8) return false;
   const table = source.read(offset, size);
   if (table.length < size) return false;
   const t = new DataView(table.buffer, table.byteOffset, table.byteLength);

@@ -4,7 +4,8 @@
 // dotnet-dump and lldb. That includes SOS's quirks, reproduced in `exact` mode (the default):
 //   - every line has a space after the opcode name, even without an operand;
 //   - ldc.i4.s and short branch operands are read as unsigned bytes (ldc.i4.s -1 prints 255,
-//     br.s backwards prints a target 256 too far); ldc.i8 prints its low 32 bits, signed;
+//     br.s backwards prints a target 256 too far); ldc.i8 prints its low 32 bits under
+//     the sign of the whole value;
 //   - type, field and method names are cut to the 48/49 characters of SOS's name buffers;
 //   - a field MemberRef's type is read from the wrong place (SOS treats the field's element type
 //     byte as a parameter count and pretty-prints the bytes after it, even past the blob);
@@ -19,6 +20,7 @@ import { decodeInstruction, hex4, type MethodBody } from "./il.js";
 import type { MetadataReader } from "./metadata.js";
 import { ET, PRIMITIVE_NAMES, SigReader } from "./signatures.js";
 import { COL, T, TOKEN_USER_STRING, tokenRid, tokenTable } from "./tables.js";
+import { MAX_IL_PRETTY_DEPTH } from "../limits.js";
 
 /** The bytes SOS's GetILSize reads to size a method body (sildasm.cpp). */
 const SOS_IL_HEADER_READ = 1024;
@@ -85,8 +87,10 @@ function operandDisplay(md: MetadataReader | undefined, kind: string, code: Uint
     case "ShortInlineR":
       return formatFixed(v.getFloat32(at, true));
     case "InlineI8":
-      // SOS prints the 64-bit operand with %d: its low 32 bits, signed.
-      return exact ? String(v.getInt32(at, true)) : String(v.getBigInt64(at, true));
+      // SOS's printf("%ld") on Linux keeps the low 32 bits and the sign of the whole value (found by
+      // the SOS oracle: 0x123456789AB prints 1164413355, -123456789012 prints -3197704724).
+      if (!exact) return String(v.getBigInt64(at, true));
+      return String(BigInt.asIntN(64, ((v.getInt32(at + 4, true) < 0 ? 0xffffffffn : 0n) << 32n) | BigInt(v.getUint32(at, true))));
     case "ShortInlineI":
       return String(exact ? v.getUint8(at) : v.getInt8(at));
     case "InlineBrTarget":
@@ -312,7 +316,6 @@ function typeList(md: MetadataReader, sig: RawSig): string {
   return out.join(",");
 }
 
-const MAX_DEPTH = 64;
 
 /** Recursion depth and a budget of expansions: TypeSpecs may refer to TypeSpecs (even in cycles). */
 export interface PrettyState {
@@ -328,7 +331,7 @@ const freshPrettyState = (): PrettyState => ({ depth: 0, budget: 10_000 });
  * `/* UNKNOWN TYPE (0x41)*\/` for bytes that are no type. Reads past the end of the heap as END.
  */
 export function prettyPrintType(md: MetadataReader, sig: RawSig, st: PrettyState = freshPrettyState()): { text: string; pos: number } {
-  if (--st.budget < 0 || st.depth > MAX_DEPTH) throw new CorruptDataError(`${md.name}: type signatures refer to each other too much (cycle or blow-up)`);
+  if (--st.budget < 0 || st.depth > MAX_IL_PRETTY_DEPTH) throw new CorruptDataError(`${md.name}: type signatures refer to each other too much (cycle or blow-up)`);
   st.depth++;
   try {
     return prettyType(md, sig, st);
@@ -451,7 +454,7 @@ const NAME_PREFIX: Record<number, string> = { [T.TypeRef]: "TR", [T.TypeDef]: "T
 export function prettyPrintClass(md: MetadataReader, tk: number, st: PrettyState = freshPrettyState()): string {
   if (tk === 0) return "[*]";
   if (!md.isValidToken(tk)) return ` [ERROR: INVALID TOKEN 0x${hex8(tk)}] `;
-  if (--st.budget < 0 || st.depth > MAX_DEPTH) throw new CorruptDataError(`${md.name}: type names refer to each other too much (cycle or blow-up)`);
+  if (--st.budget < 0 || st.depth > MAX_IL_PRETTY_DEPTH) throw new CorruptDataError(`${md.name}: type names refer to each other too much (cycle or blow-up)`);
   st.depth++;
   try {
     return prettyClass(md, tk, st);

@@ -8,9 +8,9 @@ import { CorruptDataError, UnsupportedFormatError } from "../errors.js";
 import { BlobHeap, GuidHeap, StringHeap, UserStringHeap } from "./heaps.js";
 import type { PeImage } from "./pe.js";
 import { CODED, COL, codedBits, PTR_TABLE, SCHEMA_BY_ID, T, TABLE_NAMES, token, tokenRid, tokenTable, type CodedKind, type ColumnType } from "./tables.js";
+import { MAX_METADATA_RID } from "../limits.js";
 
 const METADATA_SIGNATURE = 0x424a5342; // "BSJB"
-const MAX_RID = 0xffffff;
 
 export interface StreamHeader {
   name: string;
@@ -129,7 +129,7 @@ export class MetadataReader {
       if (!SCHEMA_BY_ID[t]) throw new UnsupportedFormatError(`${name}: metadata table 0x${t.toString(16)} is not an ECMA-335 type-system table`);
       if (pos + 4 > tsEnd) throw new CorruptDataError(`${name}: row counts run past the tables stream`);
       const rows = this.view.getUint32(pos, true);
-      if (rows > MAX_RID) throw new CorruptDataError(`${name}: table ${TABLE_NAMES[t]} claims ${rows} rows (more than a token can address)`);
+      if (rows > MAX_METADATA_RID) throw new CorruptDataError(`${name}: table ${TABLE_NAMES[t]} claims ${rows} rows (more than a token can address)`);
       this.rowCounts[t] = rows;
       pos += 4;
     }

@@ -10,6 +10,7 @@ import type { Memory } from "../dump/address-space.js";
 import { BinaryReader } from "../dump/binary-reader.js";
 import { FileByteSource } from "../dump/byte-source.js";
 import { CorruptDataError, UnsupportedFormatError } from "../errors.js";
+import { MAX_CODEVIEW, MAX_DATA_DIRECTORIES } from "../limits.js";
 
 /** The bytes of an image: reads are clipped at `size` (short at the end). */
 export interface PeByteSource {
@@ -100,14 +101,11 @@ const COFF_SIZE = 20;
 const SECTION_SIZE = 40;
 const DEBUG_ENTRY_SIZE = 28;
 const COR20_SIZE = 72;
-const MAX_DATA_DIRECTORIES = 16;
 const DIR_DEBUG = 6;
 const DIR_CLI = 14;
 /** "RTR": READYTORUN_SIGNATURE at the start of the ManagedNativeHeader of a ReadyToRun image. */
 const READYTORUN_SIGNATURE = 0x00525452;
 const RSDS = 0x53445352;
-/** A CodeView record holds a path; anything longer than this is damage, not a path. */
-const MAX_CODEVIEW = 0x1_0000;
 
 export class PeImage {
   readonly is64: boolean;

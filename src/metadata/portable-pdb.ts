@@ -7,6 +7,7 @@ import { CorruptDataError, UnsupportedFormatError } from "../errors.js";
 import { BlobHeap, readCompressed, StringHeap } from "./heaps.js";
 import { readMetadataRoot } from "./metadata.js";
 import { formatGuid } from "./pe.js";
+import { MAX_SEQUENCE_POINTS } from "../limits.js";
 
 const DOCUMENT = 0x30;
 const METHOD_DEBUG_INFORMATION = 0x31;
@@ -19,8 +20,6 @@ const CUSTOM_DEBUG_INFORMATION = 0x37;
 const METHOD_DEF = 0x06;
 /** The line number the spec reserves for hidden sequence points. */
 export const HIDDEN_LINE = 0xfeefee;
-/** Sequence points of one method, at most (a corrupt blob must not run away). */
-const MAX_SEQUENCE_POINTS = 1 << 20;
 
 export interface SequencePoint {
   ilOffset: number;

@@ -1,7 +1,7 @@
 // Signature blobs (ECMA-335 II.23.2) decoded into a small type tree: method definition and
 // reference signatures (with varargs sentinels), field, property and local-variable signatures,
 // TypeSpecs and MethodSpec instantiations. Decoding is bounded by the blob: counts larger than the
-// bytes left and nesting deeper than MAX_DEPTH are damage (CorruptDataError), never a long loop.
+// bytes left and nesting deeper than MAX_SIGNATURE_DEPTH are damage (CorruptDataError), never a long loop.
 // `formatSignature` renders a tree in one canonical, ILDasm-like text used to compare with
 // System.Reflection.Metadata (see test/targets/metadata-oracle/Formatter.cs); SOS display forms
 // live in type-names.ts and dumpil.ts.
@@ -9,6 +9,7 @@ import { CorruptDataError } from "../errors.js";
 import { readCompressed } from "./heaps.js";
 import type { MetadataReader } from "./metadata.js";
 import { T, token, tokenRid, tokenTable } from "./tables.js";
+import { MAX_ARRAY_RANK, MAX_SIGNATURE_DEPTH, MAX_SIGNATURE_EXPANSION } from "../limits.js";
 
 /** CorElementType values (II.23.1.16). */
 export const ET = {
@@ -102,20 +103,13 @@ export interface MethodSig {
   sentinel?: number;
 }
 
-const MAX_DEPTH = 256;
-const MAX_RANK = 1024;
-/**
- * TypeSpecs can refer to TypeSpecs: names are expanded within a budget of expansions so that a
- * damaged image cannot make a name exponentially long (or infinitely, through a cycle).
- */
-const EXPANSION_BUDGET = 10_000;
 
 /** State of one formatting call: how deep, and how many TypeSpec expansions are left. */
 export interface FormatState {
   depth: number;
   budget: number;
 }
-const freshState = (): FormatState => ({ depth: 0, budget: EXPANSION_BUDGET });
+const freshState = (): FormatState => ({ depth: 0, budget: MAX_SIGNATURE_EXPANSION });
 
 /** A cursor over one signature blob. */
 export class SigReader {
@@ -172,7 +166,7 @@ export class SigReader {
   }
 
   type(depth = 0): SigType {
-    if (depth > MAX_DEPTH) throw new CorruptDataError(`${this.what}: types nest deeper than ${MAX_DEPTH}`);
+    if (depth > MAX_SIGNATURE_DEPTH) throw new CorruptDataError(`${this.what}: types nest deeper than ${MAX_SIGNATURE_DEPTH}`);
     const et = this.byte();
     if (PRIMITIVE.has(et)) return { kind: "prim", et };
     switch (et) {
@@ -199,7 +193,7 @@ export class SigReader {
         const elem = this.type(depth + 1);
         const rank = this.compressed();
         // The runtime allows 32 dimensions; a huge rank is damage (and would make formatting loop).
-        if (rank > MAX_RANK) throw new CorruptDataError(`${this.what}: array rank ${rank}`);
+        if (rank > MAX_ARRAY_RANK) throw new CorruptDataError(`${this.what}: array rank ${rank}`);
         const sizes: number[] = [];
         const lowerBounds: number[] = [];
         const ns = this.count("array size");
@@ -404,7 +398,7 @@ export function formatMethodSignature(md: MetadataReader, s: MethodSig, st: Form
  * `NS.Outer/Inner`, `[Assembly]NS.Name`, `[.module M]NS.Name`, `[*]NS.Name` (nil scope).
  */
 export function canonicalTypeName(md: MetadataReader, tok: number, st: FormatState = freshState()): string {
-  if (--st.budget < 0 || st.depth > MAX_DEPTH) throw new CorruptDataError(`${md.name}: type names refer to each other too much (cycle or blow-up)`);
+  if (--st.budget < 0 || st.depth > MAX_SIGNATURE_DEPTH) throw new CorruptDataError(`${md.name}: type names refer to each other too much (cycle or blow-up)`);
   st.depth++;
   try {
     return typeNameOf(md, tok, st);

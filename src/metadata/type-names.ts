@@ -26,6 +26,7 @@ import { CorruptDataError } from "../errors.js";
 import type { MetadataReader } from "./metadata.js";
 import { decodeMethodSig, ET, type MethodSig, type SigType } from "./signatures.js";
 import { T, token, tokenRid, tokenTable } from "./tables.js";
+import { MAX_TYPE_NAME_NESTING } from "../limits.js";
 
 /** A type as the runtime knows it (a TypeHandle), with what is needed to name it. */
 export type RuntimeType =
@@ -102,7 +103,6 @@ const SIGFORMAT_PRIMITIVES: Record<number, string> = {
 
 /** Characters TypeString escapes with a backslash in type names (IsTypeNameReservedChar). */
 const RESERVED = /[,[\]&*+\\]/g;
-const MAX_NESTING = 64;
 
 // ---- metadata facts about named types --------------------------------------------------------
 
@@ -117,7 +117,7 @@ interface NameParts {
 export function nameParts(md: MetadataReader, tok: number): NameParts {
   const chain: [string, string][] = [];
   let t = tok;
-  for (let guard = 0; guard < MAX_NESTING; guard++) {
+  for (let guard = 0; guard < MAX_TYPE_NAME_NESTING; guard++) {
     const rid = tokenRid(t);
     if (tokenTable(t) === T.TypeDef) {
       chain.unshift([md.typeDefNamespace(rid), md.typeDefName(rid)]);
@@ -223,7 +223,7 @@ function escapeName(s: string): string {
 }
 
 function assemblyOf(t: RuntimeType): string | undefined {
-  for (let g = 0; g < MAX_NESTING; g++) {
+  for (let g = 0; g < MAX_TYPE_NAME_NESTING; g++) {
     switch (t.kind) {
       case "prim":
         return CORE_LIBRARY;
@@ -284,7 +284,7 @@ export function sigFormatParams(md: MetadataReader | undefined, sig: MethodSig, 
 
 /** SigFormat::AddTypeString: a signature type, named from its module's metadata. */
 export function sigFormatType(md: MetadataReader | undefined, t: SigType, ctx: SigContext, depth: number): string {
-  if (depth > MAX_NESTING) return "**UNKNOWN TYPE**";
+  if (depth > MAX_TYPE_NAME_NESTING) return "**UNKNOWN TYPE**";
   switch (t.kind) {
     case "prim":
       return SIGFORMAT_PRIMITIVES[t.et] ?? "**UNKNOWN TYPE**";
@@ -332,7 +332,7 @@ export function sigFormatType(md: MetadataReader | undefined, t: SigType, ctx: S
 
 /** SigFormat::AddType: a runtime type substituted for a generic variable. */
 export function sigFormatRuntime(t: RuntimeType, depth: number): string {
-  if (depth > MAX_NESTING) return "**UNKNOWN TYPE**";
+  if (depth > MAX_TYPE_NAME_NESTING) return "**UNKNOWN TYPE**";
   switch (t.kind) {
     case "prim":
       return SIGFORMAT_PRIMITIVES[t.et] ?? "**UNKNOWN TYPE**";
@@ -451,7 +451,7 @@ class DacNameParser {
   constructor(private readonly s: string) {}
 
   type(): ParsedName {
-    if (++this.depth > MAX_NESTING) throw new Error("too deep");
+    if (++this.depth > MAX_TYPE_NAME_NESTING) throw new Error("too deep");
     const segments = [this.identifier()];
     while (this.s[this.pos] === "+") {
       this.pos++;

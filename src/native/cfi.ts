@@ -6,6 +6,7 @@ import type { Memory } from "../dump/address-space.js";
 import { CorruptDataError } from "../errors.js";
 import { DW_EH_PE_omit, DwarfCursor, encodedSize } from "./dwarf-reader.js";
 import { lastAtOrBelow } from "../dump/sorted.js";
+import { MAX_CFI_RECORD_BYTES } from "../limits.js";
 
 export type RegisterRule =
   | { kind: "undefined" }
@@ -45,8 +46,6 @@ export interface Fde {
   instructions: Uint8Array;
 }
 
-/** Upper bound on one CIE/FDE record; real ones are tens to hundreds of bytes. */
-const MAX_RECORD = 1 << 20;
 const MAX_RULE_STACK = 64;
 
 export class EhFrameIndex {
@@ -112,7 +111,7 @@ export class EhFrameIndex {
       length = l64;
       bodyAddress += 8;
     }
-    if (length === 0 || length > MAX_RECORD) return undefined;
+    if (length === 0 || length > MAX_CFI_RECORD_BYTES) return undefined;
     const body = this.mem.tryRead(bodyAddress, length);
     if (!body) return undefined;
     return { body: new DwarfCursor(body, bodyAddress, `.eh_frame record at 0x${address.toString(16)}`), bodyAddress };

@@ -4,9 +4,9 @@
 // never on a hot path, and must wrap exactly.
 import { CorruptDataError } from "../errors.js";
 import { DwarfCursor } from "./dwarf-reader.js";
+import { MAX_DWARF_EXPRESSION_STEPS } from "../limits.js";
 
 const MASK = (1n << 64n) - 1n;
-const MAX_STEPS = 10_000;
 
 export interface ExpressionContext {
   /** Register value by DWARF number, or undefined when unknown. */
@@ -27,7 +27,7 @@ export function evaluateExpression(expr: Uint8Array, ctx: ExpressionContext, ini
   const push = (v: bigint) => stack.push(v & MASK);
   const signed = (v: bigint) => BigInt.asIntN(64, v);
   for (let steps = 0; !c.atEnd; steps++) {
-    if (steps > MAX_STEPS) throw new CorruptDataError("DWARF expression: too many steps (loop?)");
+    if (steps > MAX_DWARF_EXPRESSION_STEPS) throw new CorruptDataError("DWARF expression: too many steps (loop?)");
     const op = c.u8();
     if (op >= 0x30 && op <= 0x4f) {
       push(BigInt(op - 0x30)); // DW_OP_lit0..31

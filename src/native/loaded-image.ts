@@ -10,6 +10,7 @@ import {
 import { SYM_SIZE, isDefinedCodeOrData } from "./elf-file.js";
 import type { SymbolTableBuilder } from "./symbol-table.js";
 import { rethrowIfBug } from "../errors.js";
+import { MAX_DYNAMIC_ENTRIES, MAX_DYNSYMS } from "../limits.js";
 
 export const DT_NULL = 0;
 export const DT_HASH = 4;
@@ -20,8 +21,6 @@ export const DT_SONAME = 14;
 export const DT_DEBUG = 21;
 export const DT_GNU_HASH = 0x6ffffef5;
 
-const MAX_DYNAMIC_ENTRIES = 4096;
-const MAX_DYNSYMS = 1 << 20;
 
 export interface LoadedImage {
   /** Address of the ELF header in memory. */

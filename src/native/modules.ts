@@ -18,6 +18,7 @@ export function fileNameOf(path: string): string {
 import { SymbolTableBuilder, type SymbolTable } from "./symbol-table.js";
 import { lastAtOrBelow } from "../dump/sorted.js";
 import { rethrowIfBug } from "../errors.js";
+import { MAX_LINK_MAP_ENTRIES } from "../limits.js";
 
 export type SymbolSource = "debug-file" | "file" | "memory" | "none";
 
@@ -185,7 +186,6 @@ function lastMappingEnd(sorted: FileMapping[], first: FileMapping): number {
   return end;
 }
 
-const MAX_LINK_MAP_ENTRIES = 10_000;
 
 /**
  * Walk r_debug.r_map (glibc <link.h>: struct r_debug { int r_version; struct link_map *r_map; ...}

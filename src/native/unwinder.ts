@@ -10,7 +10,7 @@ import { CALLEE_SAVED, DWARF_REG, DWARF_REG_COUNT, emptyRegisters, type Register
 import { unwindWindowsX64, type ManagedFunction } from "./windows-unwind.js";
 import { throwIfCancelled } from "../cancellation.js";
 import { rethrowIfBug } from "../errors.js";
-import { MAX_CACHED_CFI_ROWS, MAX_NATIVE_FRAMES } from "../limits.js";
+import { MAX_CACHED_CFI_ROWS, MAX_STACK_FRAMES } from "../limits.js";
 
 export type FrameTrust = "context" | "cfi" | "signal" | "frame_pointer" | "scan";
 
@@ -69,7 +69,7 @@ export class Unwinder {
   ) {}
 
   unwind(context: RegisterSet, options: UnwindOptions = {}): Backtrace {
-    const maxFrames = options.maxFrames ?? MAX_NATIVE_FRAMES;
+    const maxFrames = options.maxFrames ?? MAX_STACK_FRAMES;
     const frames: UnwoundFrame[] = [];
     let frame: UnwoundFrame = {
       ip: context[RIP]!, sp: context[RSP]!, trust: "context", exact: true,

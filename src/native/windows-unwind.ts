@@ -6,6 +6,7 @@
 import type { Memory } from "../dump/address-space.js";
 import { CorruptDataError } from "../errors.js";
 import { DWARF_REG, emptyRegisters, type RegisterSet } from "./registers.js";
+import { MAX_UNWIND_INFO_CHAIN } from "../limits.js";
 
 /** Windows x64 register numbers (as in unwind codes) -> DWARF numbers used by RegisterSet. */
 const WIN_TO_DWARF = [
@@ -24,7 +25,6 @@ const UWOP_SAVE_XMM128 = 8;
 const UWOP_SAVE_XMM128_FAR = 9;
 const UWOP_PUSH_MACHFRAME = 10;
 const UNW_FLAG_CHAININFO = 4;
-const MAX_CHAIN = 32;
 
 export interface ManagedFunction {
   /** Address of the function's (or funclet's) first instruction. */
@@ -46,7 +46,7 @@ export function unwindWindowsX64(mem: Memory, fn: ManagedFunction, pc: number, r
   let info = fn.unwindInfo;
   let offsetInFunction = pc - fn.start;
   let machineFrame = false;
-  for (let chain = 0; chain <= MAX_CHAIN; chain++) {
+  for (let chain = 0; chain <= MAX_UNWIND_INFO_CHAIN; chain++) {
     const head = mem.tryRead(info, 4);
     if (!head) return undefined;
     const flags = head[0]! >> 3;
@@ -113,7 +113,7 @@ export function unwindWindowsX64(mem: Memory, fn: ManagedFunction, pc: number, r
     const cv = new DataView(chained.buffer, chained.byteOffset, 12);
     info = fn.imageBase + cv.getUint32(8, true);
     offsetInFunction = Number.MAX_SAFE_INTEGER; // the parent's prolog has fully run
-    if (chain === MAX_CHAIN) return undefined;
+    if (chain === MAX_UNWIND_INFO_CHAIN) return undefined;
   }
   if (!machineFrame) {
     out[DWARF_REG.rip] = mem.tryReadPointer(rsp);

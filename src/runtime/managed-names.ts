@@ -15,11 +15,11 @@ import type { DynamicMethodInfo } from "./contracts/runtime-type-system.js";
 import { fileNameOf } from "../native/modules.js";
 import { warn } from "../warnings.js";
 import { hex } from "../hex.js";
+import { MAX_RUNTIME_TYPE_NESTING } from "../limits.js";
 
 const TYPEDEF_TABLE = 0x02;
 /** ArrayMethodDesc function indexes 0-2 (ARRAY_FUNC_GET, _SET, _ADDRESS); the rest are constructors. */
 const ARRAY_METHOD_NAMES = ["Get", "Set", "Address"];
-const MAX_NESTING = 64;
 
 export class ManagedNames {
   private readonly metadata = new Map<number, MetadataReader | null>();
@@ -50,7 +50,7 @@ export class ManagedNames {
    * the instantiation, element type and kind, the metadata the names.
    */
   runtimeType(typeHandle: number, depth = 0): RuntimeType | undefined {
-    if (depth > MAX_NESTING) return undefined;
+    if (depth > MAX_RUNTIME_TYPE_NESTING) return undefined;
     try {
       return this.readRuntimeType(typeHandle, depth);
     } catch (e) {

@@ -10,11 +10,10 @@ import { readRegularFile } from "../dump/regular-file.js";
 import { ClrscopeError, tryOrUndefined } from "../errors.js";
 import { DebugType, loadedImageSource, PeImage } from "../metadata/pe.js";
 import { PortablePdb, type LocalVariableName } from "../metadata/portable-pdb.js";
+import { MAX_EMBEDDED_PDB } from "../limits.js";
 
 /** "MPDB": the signature of an embedded portable PDB's debug data. */
 const EMBEDDED_PDB_SIGNATURE = 0x4244504d;
-/** Embedded PDBs larger than this (compressed or not) are not read. */
-const MAX_EMBEDDED_PDB = 64 << 20;
 
 export interface ManagedModuleRef {
   /** Load address of the module's PE image (0: dynamic, no image). */

@@ -182,7 +182,7 @@ describe("image list, image lookup, disassemble renderers", () => {
 });
 
 describe("help and runtime renderers", () => {
-  // The renderer does not read the table: an empty one will do.
+  // The renderer does not read the command table: an empty one will do.
   const help = helpCommand({ commands: () => [], find: () => { throw new Error("not asked"); } });
   const commands = [
     { names: ["clrthreads"], usage: "clrthreads [-live]", summary: "SOS: managed threads" },

@@ -176,6 +176,8 @@ describe("printexception renderer", () => {
     assert.deepEqual(lines({ ...coded, message: null, innerException: null, stackTrace: null, stackTraceString: "   at X()\u001b[2J", remoteStackTraceString: "remote", hResult: "ffffffff" }).slice(2), [
       "Message:          <none>",
       "InnerException:   <none>",
+      // SOS's FormatException: "<none>" unindented with no blank line after it, a blank line after a
+      // StackTraceString, no RemoteStackTraceString line (JSON has it).
       "StackTrace (generated):",
       "<none>",
       "StackTraceString:    at X()\\x1b[2J",

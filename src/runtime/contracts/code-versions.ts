@@ -9,6 +9,7 @@ import { MissingRuntimeDataError } from "./descriptor.js";
 import type { Loader } from "./loader.js";
 import type { RuntimeTypeSystemDetails } from "./runtime-type-system.js";
 import type { RuntimeTarget } from "./target.js";
+import { MAX_CODE_VERSIONS } from "../../limits.js";
 
 /** SOS's names for DacpTieredVersionData::OptimizationTier (util.cpp DumpTieredNativeCodeAddressInfo). */
 export type OptimizationTier =
@@ -38,8 +39,6 @@ const DEFAULT_VERSION_ACTIVE = 0x4;
 const NODE_IS_ACTIVE_CHILD = 0x1;
 /** ILCodeVersionKind.Explicit: ActiveVersionNode is set (Synthetic: module and token are). */
 const IL_KIND_EXPLICIT = 1;
-/** Version lists longer than this are corrupt (a method is rejitted or re-tiered a handful of times). */
-const MAX_VERSIONS = 4096;
 
 export interface NativeCodeVersion {
   /** The NativeCodeVersionNode; 0 for the synthetic (default) version. */
@@ -129,7 +128,7 @@ export class CodeVersions {
       if (!hasIlAddress) missing.push("ILCodeVersionNode.ILAddress");
       let node = t.pointerField(ilState, "ILCodeVersioningState", "FirstVersionNode");
       while (node !== 0) {
-        if (ilVersions.length > MAX_VERSIONS) throw new CorruptDataError(`the IL code versions of MethodDesc 0x${methodDesc.toString(16)} form a list longer than ${MAX_VERSIONS} (corrupt or looping)`);
+        if (ilVersions.length > MAX_CODE_VERSIONS) throw new CorruptDataError(`the IL code versions of MethodDesc 0x${methodDesc.toString(16)} form a list longer than ${MAX_CODE_VERSIONS} (corrupt or looping)`);
         const rejitId = Number(t.u64(t.at(node, "ILCodeVersionNode", "VersionId")));
         const explicitIl = hasIlAddress ? t.pointerField(node, "ILCodeVersionNode", "ILAddress") : undefined;
         ilVersions.push({
@@ -170,7 +169,7 @@ export class CodeVersions {
     if (versioningState === 0) return { versioningState, list };
     let seen = 0;
     for (let node = t.pointerField(versioningState, "MethodDescVersioningState", "NativeCodeVersionNode"); node !== 0; node = t.pointerField(node, "NativeCodeVersionNode", "Next")) {
-      if (++seen > MAX_VERSIONS) throw new CorruptDataError(`the native code versions of MethodDesc 0x${methodDesc.toString(16)} form a list longer than ${MAX_VERSIONS} (corrupt or looping)`);
+      if (++seen > MAX_CODE_VERSIONS) throw new CorruptDataError(`the native code versions of MethodDesc 0x${methodDesc.toString(16)} form a list longer than ${MAX_CODE_VERSIONS} (corrupt or looping)`);
       // Nodes of other MethodDescs never share this list, but the runtime's iterator checks it too.
       if (t.pointerField(node, "NativeCodeVersionNode", "MethodDesc") !== methodDesc) continue;
       list.push({

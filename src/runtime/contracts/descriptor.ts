@@ -6,12 +6,10 @@
 import type { Memory } from "../../dump/address-space.js";
 import { u64OrNaN } from "../../dump/binary-reader.js";
 import { ClrscopeError, CorruptDataError, ExitCode } from "../../errors.js";
+import { MAX_DESCRIPTOR_JSON_BYTES, MAX_DESCRIPTOR_POINTERS, MAX_SUB_DESCRIPTOR_DEPTH } from "../../limits.js";
 
 const MAGIC = "DNCCDAC\0";
 const HEADER_SIZE = 40; // 64-bit layout: magic, flags, size, json*, count, pad, pointer_data*
-const MAX_JSON = 16 << 20;
-const MAX_POINTER_DATA = 1 << 16;
-const MAX_SUB_DESCRIPTOR_DEPTH = 4;
 /** Descriptor type names of numeric globals ("uint32", "nuint", "uintptr_t", "pointer"). */
 const NUMERIC_TYPE = /^(u?int(8|16|32|64|ptr_t)?|nu?int|pointer|bool)$/;
 
@@ -147,7 +145,7 @@ function readInto(mem: Memory, address: number, depth: number, acc: Accumulator)
   const jsonAddress = u64OrNaN(v, 16);
   const pointerCount = v.getUint32(24, true);
   const pointerData = u64OrNaN(v, 32);
-  if (jsonSize > MAX_JSON || pointerCount > MAX_POINTER_DATA || Number.isNaN(jsonAddress) || Number.isNaN(pointerData)) {
+  if (jsonSize > MAX_DESCRIPTOR_JSON_BYTES || pointerCount > MAX_DESCRIPTOR_POINTERS || Number.isNaN(jsonAddress) || Number.isNaN(pointerData)) {
     throw new CorruptDataError(`contract descriptor at 0x${address.toString(16)} has implausible sizes (JSON ${jsonSize} bytes, ${pointerCount} pointers)`);
   }
   const slots: bigint[] = [];

@@ -8,6 +8,7 @@ import { warn } from "../../warnings.js";
 import { MissingRuntimeDataError } from "./descriptor.js";
 import type { RuntimeTarget } from "./target.js";
 import { hex } from "../../hex.js";
+import { MAX_FUNCLETS, MAX_RUNTIME_FUNCTIONS } from "../../limits.js";
 
 export interface CodeBlock {
   /** First instruction of the method (or of the hot part holding the address). */
@@ -44,10 +45,6 @@ const UNIT_BYTES = 256;
 const RANGE_SECTION_CODEHEAP = 0x2;
 /** RangeSection.Flags bit: the section holds stubs (a range list), not methods. */
 const RANGE_SECTION_RANGELIST = 0x4;
-/** RUNTIME_FUNCTIONs of one method (its body and funclets) read at most. */
-const MAX_FUNCLETS = 1024;
-/** Runtime functions searched linearly beyond this many are a sign of corruption. */
-const MAX_RUNTIME_FUNCTIONS = 1 << 22;
 
 const CODE_MAP_DAMAGED =
   "the runtime's code map (range sections, code headers) is damaged: some code addresses cannot be mapped to managed methods, so managed frames may be missing or misnamed";

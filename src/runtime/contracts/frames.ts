@@ -2,7 +2,7 @@
 // runtime pushes at managed/native transitions. A Frame's first word is its identifier, named by
 // the descriptor's `<FrameType>Identifier` globals (StackWalk contract, "Capital F Frame handling").
 import type { RuntimeTarget } from "./target.js";
-import { MAX_EXPLICIT_FRAMES } from "../../limits.js";
+import { MAX_STACK_FRAMES } from "../../limits.js";
 import { hex } from "../../hex.js";
 import { warn } from "../../warnings.js";
 
@@ -34,7 +34,7 @@ export class FrameChain {
     const out: ExplicitFrame[] = [];
     const seen = new Set<number>();
     // The chain ends at FRAME_TOP (all bits set), which is no address: tryReadPointer-safe NaN checks stop it.
-    for (let frame = firstFrame; frame > 0 && Number.isSafeInteger(frame) && !seen.has(frame) && out.length < MAX_EXPLICIT_FRAMES; ) {
+    for (let frame = firstFrame; frame > 0 && Number.isSafeInteger(frame) && !seen.has(frame) && out.length < MAX_STACK_FRAMES; ) {
       seen.add(frame);
       const identifier = this.t.memory.tryReadPointer(frame);
       const name = this.frameNames().get(identifier) ?? "Frame";

@@ -8,6 +8,7 @@ import { loadedImageSource, PeImage, type PeLayout } from "../../metadata/pe.js"
 import { warn } from "../../warnings.js";
 import type { RuntimeTarget } from "./target.js";
 import { hex } from "../../hex.js";
+import { MAX_ASSEMBLIES, MAX_MAP_ENTRIES, MAX_MAP_SEGMENTS } from "../../limits.js";
 
 /** Module::m_dwTransientFlags bits the contract names (ModuleFlags_1). */
 export const ModuleFlags = {
@@ -21,10 +22,6 @@ const PE_IMAGE_FLAG_MAPPED = 0x1;
 /** Assembly::m_level at or past FILE_LOAD_DELIVER_EVENTS: loaded. */
 const ASSEMBLY_LEVEL_LOADED = 0x4;
 
-/** Upper bounds against damaged lists and maps (a real process has far fewer). */
-const MAX_ASSEMBLIES = 1 << 20;
-const MAX_MAP_SEGMENTS = 1 << 16;
-const MAX_MAP_ENTRIES = 1 << 24;
 
 export interface AssemblyInfo {
   address: number;

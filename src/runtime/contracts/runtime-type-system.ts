@@ -3,7 +3,7 @@
 // and metadata token; MethodTable -> Module and TypeDef token; Module -> image base and path.
 import type { RuntimeTarget } from "./target.js";
 import { CorruptDataError, MemoryNotInDump } from "../../errors.js";
-import { MAX_METHODS_PER_TYPE } from "../../limits.js";
+import { MAX_DYNAMIC_METHOD_NAME_BYTES, MAX_METHODS_PER_TYPE, MAX_METHOD_DESC_CHUNKS, MAX_STORED_SIG_BYTES, MAX_TYPE_ARGS } from "../../limits.js";
 
 export interface MethodDescInfo {
   address: number;
@@ -97,6 +97,7 @@ const MDF = {
   hasNonVtableSlot: 0x0008,
   hasMethodImpl: 0x0010,
   hasNativeCodeSlot: 0x0020,
+  hasAsyncMethodData: 0x0040,
   static: 0x0080,
 } as const;
 
@@ -109,7 +110,6 @@ const CHUNK_LOADER_MODULE_ATTACHED = 0x8000;
 /** Vtable slots live in indirection chunks of 8 pointers after the MethodTable (VTableIndirections). */
 const VTABLE_POINTERS_PER_CHUNK_LOG2 = 3;
 
-const MAX_CHUNKS = 1 << 16;
 
 export const METHOD_CLASSIFICATIONS = ["IL", "FCall", "PInvoke", "EEImpl", "Array", "Instantiated", "ComInterop", "Dynamic"] as const;
 export type MethodClassification = (typeof METHOD_CLASSIFICATIONS)[number];
@@ -206,6 +206,20 @@ export class RuntimeTypeSystemDetails {
     };
   }
 
+  /**
+   * The CorElementType a signature gives the type (MethodTable::GetSignatureCorElementType), which
+   * SOS prints as an array's element "Type": arrays SZARRAY or ARRAY, true primitives their own
+   * (EEClass.InternalCorElementType), other value types (enums too) VALUETYPE, the rest CLASS.
+   */
+  signatureElementType(methodTable: number): number {
+    const d = this.methodTableDetails(methodTable);
+    const category = d.mtFlags & MTF.categoryMask;
+    if (d.isArray) return (d.mtFlags & MT_CATEGORY.szArrayBit) !== 0 ? CorElement.SZARRAY : CorElement.ARRAY;
+    if (category === MT_CATEGORY.truePrimitive) return this.t.u8(this.t.at(d.eeClass, "EEClass", "InternalCorElementType"));
+    if (category >= MT_CATEGORY.valueType && category <= MT_CATEGORY.primitiveValueType) return CorElement.VALUETYPE;
+    return CorElement.CLASS;
+  }
+
   /** Bytes of a MethodDesc: its classification's type size plus the optional trailing slots. */
   private methodDescSize(flags: number): { base: number; size: number } {
     const d = this.t.descriptor;
@@ -215,6 +229,8 @@ export class RuntimeTypeSystemDetails {
     if (flags & MDF.hasNonVtableSlot) size += d.size("NonVtableSlot");
     if (flags & MDF.hasMethodImpl) size += d.size("MethodImpl");
     if (flags & MDF.hasNativeCodeSlot) size += d.size("NativeCodeSlot");
+    // .NET 11's runtime-async methods carry an AsyncMethodData after the other optional slots.
+    if (flags & MDF.hasAsyncMethodData && d.types.has("AsyncMethodData")) size += d.size("AsyncMethodData");
     return { base, size };
   }
 
@@ -279,7 +295,7 @@ export class RuntimeTypeSystemDetails {
     const mt = this.methodTableDetails(methodTable);
     const alignment = d.global("MethodDescAlignment");
     let chunk = t.pointerField(mt.eeClass, "EEClass", "MethodDescChunk");
-    for (let n = 0; chunk !== 0 && n < MAX_CHUNKS && out.length < MAX_METHODS_PER_TYPE; n++) {
+    for (let n = 0; chunk !== 0 && n < MAX_METHOD_DESC_CHUNKS && out.length < MAX_METHODS_PER_TYPE; n++) {
       const count = t.u8(t.at(chunk, "MethodDescChunk", "Count")) + 1;
       const chunkBytes = (t.u8(t.at(chunk, "MethodDescChunk", "Size")) + 1) * alignment;
       const loaderModule = (t.u16(t.at(chunk, "MethodDescChunk", "FlagsAndTokenRange")) & CHUNK_LOADER_MODULE_ATTACHED) !== 0 ? 8 : 0;
@@ -375,18 +391,17 @@ const MT_GENERICS_TYPICAL = 0x00000030;
 const IMD_KIND_MASK = 0x07;
 const IMD_GENERIC_METHOD_DEFINITION = 0x01;
 /** WFLAGS_HIGH category values used for names. */
-const MT_CATEGORY = { mask: 0x000f0000, szArrayBit: 0x00020000, truePrimitive: 0x00070000 } as const;
+const MT_CATEGORY = { mask: 0x000f0000, szArrayBit: 0x00020000, valueType: 0x00040000, primitiveValueType: 0x00060000, truePrimitive: 0x00070000 } as const;
+/** CorElementType values (ECMA-335 II.23.1.16) a MethodTable's signature type can be. */
+const CorElement = { VALUETYPE: 0x11, CLASS: 0x12, ARRAY: 0x14, SZARRAY: 0x1d } as const;
 /** TypeHandle low bits: 2 tags a TypeDesc (TypeHandleBits). */
 const TYPE_HANDLE_TYPEDESC_BIT = 2;
 /** CorElementType of TypeDescs (ECMA-335 II.23.1.16). */
 const TYPEDESC_ELEMENT = { ptr: 0x0f, byref: 0x10, valueType: 0x11, var: 0x13, fnptr: 0x1b, mvar: 0x1e } as const;
 /** DynamicMethodDescExtendedFlags. */
 const DYNAMIC_MD = { isLCGMethod: 0x00004000, isILStub: 0x00008000 } as const;
-const MAX_TYPE_ARGS = 1024;
 /** Target pointer size: x86-64 dumps only, as elsewhere in this file. */
 const POINTER_SIZE = 8;
-const MAX_NAME_BYTES = 4096;
-const MAX_SIG_BYTES = 1 << 16;
 
 /** What a TypeHandle is, with the handles it is built from (enough to name it). */
 export type TypeHandleShape =
@@ -535,7 +550,7 @@ export class RuntimeTypeNames {
     return {
       name: namePointer ? this.utf8z(namePointer) : "",
       kind: flags & DYNAMIC_MD.isLCGMethod ? "lcg" : flags & DYNAMIC_MD.isILStub ? "ilstub" : "other",
-      signature: sig && sigLength <= MAX_SIG_BYTES ? t.memory.read(sig, sigLength) : new Uint8Array(0),
+      signature: sig && sigLength <= MAX_STORED_SIG_BYTES ? t.memory.read(sig, sigLength) : new Uint8Array(0),
     };
   }
 
@@ -553,7 +568,7 @@ export class RuntimeTypeNames {
     const sigLength = t.u32Field(methodDesc, "StoredSigMethodDesc", "cSig");
     return {
       funcIndex: md.slot - this.details.methodTableDetails(md.methodTable).numVirtuals,
-      signature: sig && sigLength <= MAX_SIG_BYTES ? t.memory.read(sig, sigLength) : new Uint8Array(0),
+      signature: sig && sigLength <= MAX_STORED_SIG_BYTES ? t.memory.read(sig, sigLength) : new Uint8Array(0),
     };
   }
 
@@ -565,7 +580,7 @@ export class RuntimeTypeNames {
 
   private utf8z(address: number): string {
     const bytes: number[] = [];
-    for (let a = address; bytes.length < MAX_NAME_BYTES; a++) {
+    for (let a = address; bytes.length < MAX_DYNAMIC_METHOD_NAME_BYTES; a++) {
       const b = this.t.u8(a);
       if (b === 0) break;
       bytes.push(b);

@@ -3,8 +3,8 @@
 import type { Memory } from "../../dump/address-space.js";
 import { ClrscopeError, CorruptDataError, ExitCode, MemoryNotInDump } from "../../errors.js";
 import type { RuntimeDescriptor } from "./descriptor.js";
+import { MAX_UTF16_CHARS } from "../../limits.js";
 
-const MAX_UTF16_CHARS = 32 * 1024;
 
 /** A runtime global variable the dump cannot give: what depends on it is unknown, not invalid. */
 export class GlobalUnreadableError extends ClrscopeError {

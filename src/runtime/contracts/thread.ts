@@ -6,13 +6,12 @@ import { warn } from "../../warnings.js";
 import { ThreadStateFlags, type ManagedThread, type ThreadStoreCounts } from "../clr-runtime.js";
 import { GlobalUnreadableError, type RuntimeTarget } from "./target.js";
 import { hex } from "../../hex.js";
+import { MAX_THREADS } from "../../limits.js";
 
 function framePointer(value: number): number {
   return Number.isNaN(value) ? 0 : value;
 }
 
-/** More runtime threads than this means a corrupt list (real processes have thousands at most). */
-const MAX_THREADS = 1 << 20;
 
 export class ThreadContract {
   constructor(private readonly t: RuntimeTarget) {}

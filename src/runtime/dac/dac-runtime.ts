@@ -5,7 +5,7 @@ import type { Memory } from "../../dump/address-space.js";
 import { ClrscopeError } from "../../errors.js";
 import type { MetadataReader } from "../../metadata/metadata.js";
 import { ET } from "../../metadata/signatures.js";
-import { MAX_THREAD_STATIC_THREADS } from "../../limits.js";
+import { MAX_FIELDS_PER_TYPE, MAX_PARENT_TYPES, MAX_STRUCT_DEPTH, MAX_THREAD_STATIC_THREADS } from "../../limits.js";
 import type { NativeProcess } from "../../native/process.js";
 import type { ManagedThread, ThreadStoreCounts } from "../clr-runtime.js";
 import type { FieldValue, ManagedField, ManagedObject } from "../model.js";
@@ -24,12 +24,6 @@ export interface DacWalkedFrame extends DacStackFrame {
   frameName: string;
 }
 
-/** Fields of one type are at most this many (a corrupt chain must not loop forever). */
-const MAX_FIELDS_PER_TYPE = 65536;
-/** Parent chains (System.Object is reached long before). */
-const MAX_TYPE_DEPTH = 256;
-/** Nested value-type fields are expanded this deep. */
-const MAX_STRUCT_DEPTH = 4;
 /**
  * The target's pointer size (x64): an explicit Frame's first word (its vtable), and the object
  * header before the fields. FieldDesc offsets count from an object's data, after its MethodTable
@@ -344,7 +338,7 @@ export class DacRuntime {
    */
   fieldList(methodTable: number, address: number, valueType = false, depth = 0): { fields: DacField[]; failure?: string } {
     const chain: number[] = [];
-    for (let mt = methodTable; mt !== 0 && chain.length < MAX_TYPE_DEPTH; mt = this.sos.methodTableData(mt).ParentMethodTable) chain.unshift(mt);
+    for (let mt = methodTable; mt !== 0 && chain.length < MAX_PARENT_TYPES; mt = this.sos.methodTableData(mt).ParentMethodTable) chain.unshift(mt);
     const fields: DacField[] = [];
     let instanceFields = 0;
     for (const mt of chain) {

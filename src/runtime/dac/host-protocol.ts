@@ -7,6 +7,7 @@ import { CancelledError } from "../../cancellation.js";
 import { ClrscopeError, CommandError, CorruptDataError, MemoryNotInDump, type ExitCodeValue } from "../../errors.js";
 import type { OpenOptions } from "../../native/process.js";
 import { DacCallError } from "./sos-dac.js";
+import { MAX_DAC_HOST_MESSAGE_BYTES } from "../../limits.js";
 
 /** The host's fds for the two FIFOs (0-2 are left to the DAC, which may print). */
 export const HOST_REQUEST_FD = 3;
@@ -57,8 +58,6 @@ export interface WireError {
 export type HostReply = { ok: true; value: unknown } | { ok: false; error: WireError };
 
 const FRAME_HEADER = 4;
-/** A reply larger than this is a broken host, not an answer (the largest, a 10,000-frame walk with values, is a few MB). */
-const MAX_FRAME_BYTES = 256 * 1024 * 1024;
 
 export function encodeFrame(message: HostRequest | HostReply): Buffer {
   const body = serialize(message);
@@ -83,7 +82,7 @@ export class FrameReader {
     if (this.length < FRAME_HEADER) return undefined;
     if (this.chunks[0]!.length < FRAME_HEADER) this.join();
     const size = this.chunks[0]!.readUInt32LE(0);
-    if (size > MAX_FRAME_BYTES) throw new CorruptDataError(`the DAC host sent a ${size}-byte message`);
+    if (size > MAX_DAC_HOST_MESSAGE_BYTES) throw new CorruptDataError(`the DAC host sent a ${size}-byte message`);
     if (this.length < FRAME_HEADER + size) return undefined;
     const all = this.join();
     const message = deserialize(all.subarray(FRAME_HEADER, FRAME_HEADER + size)) as T;

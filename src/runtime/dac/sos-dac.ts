@@ -5,6 +5,7 @@ import { ClrscopeError, ExitCode } from "../../errors.js";
 import { hex } from "../../hex.js";
 import { ComPtr, E_NOINTERFACE, guidBytes, hresultText, succeeded, wcharText, type HRESULT } from "./com.js";
 import type { Koffi } from "./koffi.js";
+import { MAX_TIERED_VERSIONS } from "../../limits.js";
 
 export const IID_ISOSDacInterface = guidBytes("436f00f2-b42a-4b9f-870c-e73db66ae930");
 export const IID_ISOSDacInterface14 = guidBytes("9aa22aca-6dc6-4a0c-b4e0-70d2416b9837");
@@ -14,8 +15,6 @@ export const IID_ISOSDacInterface5 = guidBytes("127d6abe-6c86-4e48-8e7b-220781c5
 export const IID_ISOSDacInterface7 = guidBytes("c1020dde-fe98-4536-a53b-f35a74c327eb");
 const SOS5_GET_TIERED_VERSIONS = 3;
 const SOS7_GET_REJIT_INFORMATION = 4;
-/** GetTieredVersions fills at most this many entries (SOS asks for kcMaxTieredVersions). */
-const MAX_TIERED_VERSIONS = 64;
 
 /** DacpTieredVersionData::OptimizationTier in enum order (dacprivate.h), with SOS's names. */
 export const DAC_OPTIMIZATION_TIERS = [

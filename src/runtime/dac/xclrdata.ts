@@ -5,6 +5,7 @@ import { ComPtr, S_OK, succeeded, wcharText, type HRESULT } from "./com.js";
 import { CONTEXT_GPR_BASE, CONTEXT_GPRS, CONTEXT_SIZE } from "./data-target.js";
 import { DacCallError } from "./sos-dac.js";
 import type { Koffi } from "./koffi.js";
+import { MAX_FRAME_VALUES, MAX_FRAME_VALUE_BYTES, MAX_IL_OFFSETS, MAX_STACK_FRAMES } from "../../limits.js";
 
 /** HRESULT_FROM_WIN32(ERROR_BUFFER_OVERFLOW): IXCLRDataValue::GetBytes's answer to a zero-length buffer. */
 const HRESULT_CODE_BUFFER_OVERFLOW = 111;
@@ -28,14 +29,6 @@ const CONTEXT_RIP = CONTEXT_GPR_BASE + CONTEXT_GPRS.indexOf("rip") * 8;
 const CLRDATA_VLOC_REGISTER = 1;
 /** Names longer than this are cut (SOS uses mdNameLen, 2048). */
 const NAME_CHARS = 2048;
-/** Bytes of a value read at most (arguments and locals are at most a few machine words, or a struct). */
-const MAX_VALUE_BYTES = 1 << 16;
-/** Arguments or locals of one frame, at most (a method has at most 65535 of each). */
-const MAX_VALUES = 65535;
-/** IL offsets one native address can map to, at most. */
-const MAX_IL_OFFSETS = 64;
-/** Frames of one stack walk, at most (a corrupt stack must not walk forever). */
-export const MAX_STACK_FRAMES = 10_000;
 
 /** IUnknown::Release: the DAC allocates every task, walk, frame and value it hands out. */
 function release(itf: ComPtr): void {
@@ -203,7 +196,7 @@ export class XclrDataProcess {
     const name = Buffer.alloc(NAME_CHARS * 2);
     const nameLen = new Uint32Array(1);
     const ptr = new BigUint64Array(1);
-    for (let i = 0; i < Math.min(count[0]!, MAX_VALUES); i++) {
+    for (let i = 0; i < Math.min(count[0]!, MAX_FRAME_VALUES); i++) {
       name.fill(0);
       ptr[0] = 0n;
       const hr =
@@ -235,7 +228,7 @@ export class XclrDataProcess {
     const size = new Uint32Array(1);
     const hr = v.call(VALUE.GetBytes, "int GetBytes(void *self, uint32_t bufLen, uint32_t *size, void *buf)", 0, size, null);
     // As SOS: only a "buffer too small" answer means there are bytes to read.
-    if ((hr & 0xffff) === HRESULT_CODE_BUFFER_OVERFLOW && !succeeded(hr) && size[0]! > 0 && size[0]! <= MAX_VALUE_BYTES) {
+    if ((hr & 0xffff) === HRESULT_CODE_BUFFER_OVERFLOW && !succeeded(hr) && size[0]! > 0 && size[0]! <= MAX_FRAME_VALUE_BYTES) {
       const buf = Buffer.alloc(size[0]!);
       if (succeeded(v.call(VALUE.GetBytes, "int GetBytes(void *self, uint32_t bufLen, uint32_t *size, void *buf)", buf.length, size, buf))) {
         result.bytes = new Uint8Array(buf.subarray(0, Math.min(size[0]!, buf.length)));
