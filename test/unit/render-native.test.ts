@@ -181,10 +181,9 @@ describe("image list, image lookup, disassemble renderers", () => {
   });
 });
 
-/** help over no command table: the renderer only reads the result. */
-const help = helpCommand({ commands: () => [], find: () => { throw new Error("not used by render"); } });
-
 describe("help and runtime renderers", () => {
+  // The renderer does not read the command table: an empty one will do.
+  const help = helpCommand({ commands: () => [], find: () => { throw new Error("not asked"); } });
   const commands = [
     { names: ["clrthreads"], usage: "clrthreads [-live]", summary: "SOS: managed threads" },
     { names: ["dumpobj", "do"], usage: "dumpobj ADDRESS", summary: "SOS: an object's fields" },

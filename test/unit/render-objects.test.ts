@@ -1,8 +1,7 @@
 // Golden tests of the dumpobj (do) and printexception (pe) renderers on hand-written results, in
 // SOS's layout (dotnet-dump 10.0.750501). Lines marked "SOS" are copied verbatim from dotnet-dump's
 // answers on the scenarios dump (~/.cache/clrscope-tests/dotnet-dump/*/core.sos-*.json); the others
-// push the layout with unusual values. Where the renderer does not produce SOS's text yet, the test
-// holds SOS's text and is marked todo (it runs, reports, and passes once the renderer matches).
+// push the layout with unusual values.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { escapeForTerminal } from "../../src/cli/terminal-text.js";
@@ -185,6 +184,7 @@ describe("printexception renderer", () => {
       "",
       "HResult: ffffffff",
     ]);
+    assert.equal(lines({ ...coded, hResult: "00000001" }).at(-1), "HResult: 1", "SOS's %lx: no leading zeros");
     assert.equal(lines({ ...coded, stackTrace: { ...coded.stackTrace!, frames: [{ sp: null, ip: "0x1fffffffffffff", methodDesc: "0x1", function: "x.dll!A.B()+0x0" }] } })[6], "    ???????????????? 001FFFFFFFFFFFFF x.dll!A.B()+0x0");
     assert.equal(lines({ ...coded, stackTrace: { address: "0x7fd04900c800", type: "System.Byte[]", decoded: false } })[5], "    <not decoded: _stackTrace is System.Byte[] 00007fd04900c800; this runtime's descriptor does not publish the stack trace element layout>");
   });

@@ -144,6 +144,7 @@ describe("name2ee renderer", () => {
       "Assembly:    scenarios.dll",
     ].join("\n"));
     assert.equal(name2ee.render(query("nosuch", "X", [], 0)), "");
+    assert.equal(name2ee.render(query("*", "No.Such", [], 3)), "\nScanned 3 modules which had no matches."); // SOS
   });
 
   test("several matches in one module, and '*' with modules that had none, as SOS", () => {
