@@ -8,6 +8,7 @@ import type { MetadataReader } from "../../metadata/metadata.js";
 import { findTypeByName } from "../../metadata/type-names.js";
 import { defineCommand, hexAddress } from "../command.js";
 import { fileNameOf } from "../../native/modules.js";
+import { T, token } from "../../metadata/tables.js";
 
 export interface Name2eeMatch {
   kind: "type" | "method";
@@ -91,7 +92,7 @@ export const name2ee = defineCommand<Name2eeResult>({
       const assembly = fileNameOf(m.path) || `module 0x${m.address.toString(16)}`;
       const typeRid = findTypeByName(meta, nameQuery);
       if (typeRid) {
-        const token = (0x02000000 | typeRid) >>> 0;
+        const typeToken = token(T.TypeDef, typeRid);
         const mt = src.typeDefMethodTable(m.address, typeRid);
         const data = mt ? src.methodTable(mt) : undefined;
         matches.push({
@@ -99,7 +100,7 @@ export const name2ee = defineCommand<Name2eeResult>({
           kind: "type",
           module: hexAddress(m.address),
           assembly,
-          token: hexAddress(token),
+          token: hexAddress(typeToken),
           name: mt ? src.typeName(mt) ?? nameQuery : nameQuery,
           methodTable: mt ? hexAddress(mt) : null,
           eeClass: data ? hexAddress(data.eeClass) : null,
@@ -111,14 +112,14 @@ export const name2ee = defineCommand<Name2eeResult>({
         if (!rid) continue;
         for (const methodRid of meta.methods(rid)) {
           if (meta.methodName(methodRid) !== method) continue;
-          const token = (0x06000000 | methodRid) >>> 0;
+          const methodToken = token(T.MethodDef, methodRid);
           const md = src.methodDefDesc(m.address, methodRid);
           const code = md ? src.methodDesc(md).nativeCode : 0;
           matches.push({
             kind: "method",
             module: hexAddress(m.address),
             assembly,
-            token: hexAddress(token),
+            token: hexAddress(methodToken),
             name: md ? src.methodSignature(md) : `${type}.${method}`,
             methodDesc: md ? hexAddress(md) : null,
             codeAddress: code ? hexAddress(code) : null,
