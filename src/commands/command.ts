@@ -4,7 +4,7 @@
 import { CommandError } from "../errors.js";
 import type { NativeProcess } from "../native/process.js";
 import type { ClrRuntime } from "../runtime/clr-runtime.js";
-import { ManagedRuntime, type ManagedRuntimeOptions } from "../runtime/managed-runtime.js";
+import { ManagedRuntime, runtimeFileOf, type ManagedRuntimeOptions } from "../runtime/managed-runtime.js";
 
 export interface Session {
   process: NativeProcess;
@@ -27,7 +27,7 @@ const CONTRACTS_SUFFICE_FROM_MAJOR = 10;
  * have the data contracts they need and each command says it does not (Command.mayAskDac).
  */
 export function batchMayAskDac(session: Session, commands: { command: Command<unknown>; args: string[] }[]): boolean {
-  const major = Number(/^(\d+)\./.exec(session.process.runtime?.version ?? "")?.[1]);
+  const major = Number(/^(\d+)\./.exec(runtimeFileOf(session.process)?.version ?? "")?.[1]);
   if (!(major >= CONTRACTS_SUFFICE_FROM_MAJOR)) return true;
   return commands.some(({ command, args }) => command.mayAskDac?.(args) ?? true);
 }

@@ -4,13 +4,15 @@
 // dotnet-dump and lldb. That includes SOS's quirks, reproduced in `exact` mode (the default):
 //   - every line has a space after the opcode name, even without an operand;
 //   - ldc.i4.s and short branch operands are read as unsigned bytes (ldc.i4.s -1 prints 255,
-//     br.s backwards prints a target 256 too far);
+//     br.s backwards prints a target 256 too far); ldc.i8 prints its low 32 bits, signed;
 //   - type, field and method names are cut to the 48/49 characters of SOS's name buffers;
 //   - a field MemberRef's type is read from the wrong place (SOS treats the field's element type
 //     byte as a parameter count and pretty-prints the bytes after it, even past the blob);
 //   - filter and fault handlers are both shown as `.catch`; filter blocks are not marked;
 //   - TypeSpec, MethodSpec and StandAloneSig tokens print `<unknown token type 1b000000>`;
-//   - ldstr shows at most 79 characters (+ "..."), "STRING <token>" past 80, non-ASCII as '.'.
+//   - ldstr shows at most 79 characters (+ "..."), "STRING <token>" past 80, non-ASCII as '.';
+//   - a body whose EH sections end past its first 1,024 bytes shows no .try blocks (GetILSize
+//     sizes the body from a 1,024-byte read, so the clauses beyond it are never read).
 // With `exact: false` the same layout is printed with correct values and full names.
 import { CorruptDataError } from "../errors.js";
 import { decodeInstruction, hex4, type MethodBody } from "./il.js";
@@ -18,6 +20,9 @@ import type { MetadataReader } from "./metadata.js";
 import { ET, PRIMITIVE_NAMES, SigReader } from "./signatures.js";
 import { T, COL, TOKEN_USER_STRING, token, tokenRid, tokenTable } from "./tables.js";
 import { MAX_IL_PRETTY_DEPTH } from "../limits.js";
+
+/** The bytes SOS's GetILSize reads to size a method body (sildasm.cpp). */
+const SOS_IL_HEADER_READ = 1024;
 
 export interface DumpIlOptions {
   /** Reproduce SOS's output byte for byte, quirks included (default true). */
@@ -28,7 +33,7 @@ export interface DumpIlOptions {
 export function dumpIl(md: MetadataReader | undefined, body: MethodBody, options: DumpIlOptions = {}): string[] {
   const exact = options.exact ?? true;
   const out: string[] = [];
-  const clauses = exact ? body.clauses.slice(0, body.firstSectionClauseCount) : body.clauses;
+  const clauses = !exact ? body.clauses : body.totalSize > SOS_IL_HEADER_READ ? [] : body.clauses.slice(0, body.firstSectionClauseCount);
   let indent = 0;
   const pad = (): string => " ".repeat(indent);
   for (let pos = 0; pos < body.code.length; ) {
@@ -81,7 +86,8 @@ function operandDisplay(md: MetadataReader | undefined, kind: string, code: Uint
     case "ShortInlineR":
       return formatFixed(v.getFloat32(at, true));
     case "InlineI8":
-      return String(v.getBigInt64(at, true));
+      // SOS prints the 64-bit operand with %d: its low 32 bits, signed.
+      return exact ? String(v.getInt32(at, true)) : String(v.getBigInt64(at, true));
     case "ShortInlineI":
       return String(exact ? v.getUint8(at) : v.getInt8(at));
     case "InlineBrTarget":
@@ -123,6 +129,8 @@ function signBit(x: number): boolean {
 /** SOS name buffers: 50 WCHARs, of which the metadata API fills 48 or 49 characters plus NUL. */
 const NAME_49 = 48;
 const NAME_50 = 49;
+/** A TypeSpec parent's pretty-printed name: SOS keeps 50 characters of it (found by the SOS oracle). */
+const TYPESPEC_NAME = 50;
 
 /** The operand text SOS prints for a metadata token in IL. */
 export function ilTokenText(md: MetadataReader, tok: number, exact = true): string {
@@ -184,7 +192,7 @@ function memberRefParentText(md: MetadataReader, parent: number, exact: boolean)
     case T.TypeSpec: {
       if (!md.isValidToken(parent)) return "<Invalid record>";
       const text = prettyPrintType(md, blobRange(md, md.cell(T.TypeSpec, rid, COL.TypeSpec.Signature))).text;
-      return exact ? text.slice(0, NAME_50) : text;
+      return exact ? text.slice(0, TYPESPEC_NAME) : text;
     }
     default:
       return "<unknown type token>";

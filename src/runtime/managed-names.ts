@@ -189,10 +189,10 @@ export class ManagedNames {
    * dotnet-dump's pstacks name of a method: ClrMD's type name, the method's name, short parameter
    * types ("Scenarios.Outer+Inner<System.Int32>.Park(Int32, __Canon, String, Object[])",
    * "(dynamicClass).IL_STUB_PInvoke(Int32, Byte*, IntPtr)"). Generic methods are named by their own
-   * name where dotnet-dump repeats their type's (docs/sos-differences.md).
+   * name where dotnet-dump repeats their type's (docs/sos-differences.md). `signature`: the method's
+   * methodSignature, when the caller has it.
    */
-  parallelStacksName(methodDesc: number): string {
-    const signature = this.methodSignature(methodDesc);
+  parallelStacksName(methodDesc: number, signature = this.methodSignature(methodDesc)): string {
     const paren = signature.lastIndexOf("(");
     const params = paren < 0 ? "()" : shortParameterList(signature.slice(paren));
     const head = tryOrUndefined(() => this.parallelStacksMethod(methodDesc));

@@ -3,7 +3,7 @@
 // Each question goes to the first backend that can answer it (the contracts, then the DAC, as
 // `--backend` allows), and answers say which one did. Commands, analyses and the library see only
 // this object and the model's shapes (model.ts), never a backend.
-import { ClrscopeError } from "../errors.js";
+import { ClrscopeError, tryOrUndefined } from "../errors.js";
 import { describeUnreadableRuntime, type ManagedCodeProvider, type NativeProcess } from "../native/process.js";
 import { warn } from "../warnings.js";
 import type { ClrRuntime, RuntimeDescription } from "./clr-runtime.js";
@@ -54,7 +54,7 @@ export class ManagedRuntime {
    * runtime, a trusted DAC and `--backend` allows it: the first question that needs it then finds it ready.
    */
   startDac(): void {
-    if (this.choice !== "contracts" && !this.dacHost && this.process.runtime) this.dacHost = startDac(this.process, this.dacPath);
+    if (this.choice !== "contracts" && !this.dacHost && runtimeFileOf(this.process)) this.dacHost = startDac(this.process, this.dacPath);
   }
 
   /** Ends the DAC host process, if any (the session is over). */
@@ -289,6 +289,16 @@ function dacStackWalker(dac: DacRuntime): DetailedStackWalker {
     backend: "dac",
     threads: () => dac.threads(),
     stackWalk: (osThreadId, options) => dac.stackWalk(osThreadId, options),
+    stackWalks: (osThreadIds, options) => dac.stackWalks(osThreadIds, options),
+    prepare: (frameAddresses, methodDescs, names) => {
+      const each = (xs: number[]) => [...new Set(xs)].map((x) => [x]);
+      dac.prefetch("methodDescFromFrame", each(frameAddresses));
+      if (names) dac.prefetch("methodDescName", each(methodDescs));
+      dac.prefetch("methodDescData", each(methodDescs));
+      const modules = methodDescs.flatMap((md) => tryOrUndefined(() => dac.methodDesc(md).module) ?? []);
+      dac.prefetch("moduleData", each(modules));
+      dac.prefetch("peFileName", each(modules.flatMap((m) => tryOrUndefined(() => dac.sos.moduleData(m).PEAssembly) || [])));
+    },
     methodName: (methodDesc) => dac.sos.methodDescName(methodDesc),
     frameMethodDesc: (frameAddress) => dac.sos.methodDescFromFrame(frameAddress),
     methodModule: (methodDesc): ModuleImageRef | undefined => {
@@ -302,4 +312,14 @@ function dacStackWalker(dac: DacRuntime): DetailedStackWalker {
       }
     },
   };
+}
+
+/**
+ * The dump's libcoreclr.so as its NT_FILE note names it, and the version its path shows: enough to
+ * decide about the DAC host before the module list is built (the host builds its own).
+ */
+export function runtimeFileOf(process: NativeProcess): { path: string; version?: string } | undefined {
+  const file = process.core.files.find((f) => f.path.endsWith("/libcoreclr.so"));
+  if (!file) return undefined;
+  return { path: file.path, version: /\/Microsoft\.NETCore\.App\/([^/]+)\/libcoreclr\.so$/.exec(file.path)?.[1] };
 }

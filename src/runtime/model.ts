@@ -295,6 +295,16 @@ export interface DetailedStackWalker {
   frameMethodDesc(frameAddress: number): number;
   /** The module of a method, for source lines (undefined when unknown). */
   methodModule(methodDesc: number): ModuleImageRef | undefined;
+  /**
+   * Many threads' walks at once, each as stackWalk gives it or the error it threw (a DAC host
+   * answers them in one round trip); throws when the walker itself fails (a host that dies).
+   */
+  stackWalks?(osThreadIds: number[], options: WalkOptions): ({ frames: WalkedFrame[] | undefined } | { error: Error })[];
+  /**
+   * Asks at once what methodName (when `names`), frameMethodDesc and methodModule will be asked for
+   * these Frames and methods, so that those calls then cost no round trip each.
+   */
+  prepare?(frameAddresses: number[], methodDescs: number[], names: boolean): void;
 }
 
 /** Facts about the DAC backend of a session (runtime -v). */

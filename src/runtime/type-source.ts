@@ -130,6 +130,8 @@ export interface TypeSource {
   /** The loaded MethodTable of a TypeDef / MethodDesc of a MethodDef (0: not loaded). */
   typeDefMethodTable(module: number, rid: number): number;
   methodDefDesc(module: number, rid: number): number;
+  /** The module's loaded types: TypeDefToMethodTableMap's entries with a MethodTable, by TypeDef rid. */
+  typeDefMethodTables(module: number): { rid: number; methodTable: number }[];
   /** SOS's MethodDesc table: slots with an entry point, vtable slots first, then the type's own. */
   slots(methodTable: number): SourceSlot[];
   codeBlock(ip: number): SourceCodeBlock | undefined;
@@ -394,6 +396,14 @@ class ContractsTypeSource implements TypeSource {
     return loader.lookupMapElement(loader.module(module).maps.methodDefToDesc, rid).value;
   }
 
+  typeDefMethodTables(module: number): { rid: number; methodTable: number }[] {
+    const loader = this.rt.loader();
+    return loader
+      .lookupMapEntries(loader.module(module).maps.typeDefToMethodTable)
+      .filter((e) => e.value !== 0)
+      .map((e) => ({ rid: e.rid, methodTable: e.value }));
+  }
+
   slots(methodTable: number): SourceSlot[] {
     return this.rt.typeSystemDetails().methodTableSlots(methodTable);
   }
@@ -633,6 +643,18 @@ class DacTypeSource implements TypeSource {
 
   methodDefDesc(module: number, rid: number): number {
     return this.fromToken(module, token(T.MethodDef, rid));
+  }
+
+  /** Asks the DAC for each TypeDef of the metadata (GetMethodDescFromToken answers MethodTables for TypeDefs). */
+  typeDefMethodTables(module: number): { rid: number; methodTable: number }[] {
+    const meta = this.dac.moduleMetadata(module);
+    const out: { rid: number; methodTable: number }[] = [];
+    const count = meta ? meta.rowCount(T.TypeDef) : 0;
+    for (let rid = 1; rid <= count; rid++) {
+      const methodTable = this.fromToken(module, token(T.TypeDef, rid));
+      if (methodTable !== 0) out.push({ rid, methodTable });
+    }
+    return out;
   }
 
   private fromToken(module: number, token: number): number {

@@ -32,12 +32,10 @@ for (const type of ["full", "heap"] as const) {
       const { docs, status, stderr } = runCliJson(d.core, commands);
       assert.equal(status, 0, stderr);
       for (const n of typeNames) {
+        // As SOS: every loaded type whose name contains the query; the type itself is one of them.
         const r = resultOf<Name2eeResult>(docs, `name2ee * ${n}`);
-        assert.equal(r.matches.length, 1, `${n}: ${JSON.stringify(r.matches)}`);
-        const m = r.matches[0]!;
-        assert.equal(m.kind, "type");
-        assert.equal(m.name, n);
-        assert.ok(m.methodTable, `${n}: not loaded`);
+        const m = r.matches.find((x) => x.kind === "type" && x.name === n);
+        assert.ok(m, `${n}: ${JSON.stringify(r.matches)}`);
         assert.equal(big(m.methodTable), big(d.truth.methodTables[n]!), `${n}: MethodTable`);
         assert.equal(m.assembly, n.startsWith("Hello.") ? "hello.dll" : "System.Private.CoreLib.dll");
         assert.match(m.token, /^0x2[0-9a-f]{6}$/);
@@ -55,7 +53,7 @@ for (const type of ["full", "heap"] as const) {
         assert.ok(m.codeAddress, `${n}: a parked method has run, so it has code`);
       }
       const short = resultOf<Name2eeResult>(docs, "name2ee hello Hello.Program");
-      assert.equal(big(short.matches[0]!.methodTable!), big(d.truth.methodTables["Hello.Program"]!));
+      assert.equal(big(short.matches.find((x) => x.name === "Hello.Program")!.methodTable), big(d.truth.methodTables["Hello.Program"]!));
     });
 
     test("dumpmt -md equals ClrMD's MethodTable facts and methods", () => {
@@ -86,7 +84,8 @@ for (const type of ["full", "heap"] as const) {
           token: big(m.metadataToken),
           jit: m.compilationType === "Jit" ? "JIT" : m.compilationType === "Ngen" ? "PreJIT" : "NONE",
         }));
-        const got = ours.methods!.map((m) => ({
+        // ClrMD lists the slots with an entry point; SOS (and clrscope) every slot.
+        const got = ours.methods!.filter((m) => big(m.entry) !== 0n).map((m) => ({
           methodDesc: big(m.methodDesc),
           name: m.name,
           token: big(m.token),

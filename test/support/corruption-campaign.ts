@@ -13,7 +13,7 @@ export const CAMPAIGN_SEED = Number(process.env.CAMPAIGN_SEED ?? 20261203);
 /** Variants per dump type (the issue asks for at least 300 in all). */
 export const VARIANTS_PER_DUMP = Number(process.env.CAMPAIGN_VARIANTS ?? 250);
 
-const BASE_COMMANDS = ["status", "thread list", "bt all", "clrthreads", "clrstack -all -n", "pstacks", "runtime", "modules"];
+const BASE_COMMANDS = ["status", "thread list", "bt all", "clrthreads", "clrstack -all -n", "pstacks", "runtime", "clrmodules"];
 
 /** The commands each variant runs, and the MethodTables and objects they (and the damage) aim at, from the scenario's truth file. */
 export function campaignInputs(truth: ScenarioTruth): { commands: string[]; methodTables: number[]; objects: number[] } {
@@ -83,7 +83,7 @@ export function summarize(line: string, result: any): unknown {
       return { threadCount: result.threadCount, threads: [...pstacksThreads(result.roots)].sort((a, b) => a - b) };
     case "runtime":
       return { version: result.version, backend: result.backend, descriptorAddress: result.descriptorAddress };
-    case "modules":
+    case "clrmodules":
       return result.modules.map((m: any) => m.path);
   }
   if (verb === "dumpmt") return result.name;

@@ -147,7 +147,7 @@ export class SyntheticRuntime {
   readonly types = new Map<string, SyntheticType>();
   private readonly globals = new Map<string, GlobalSpec>();
   private readonly pointerData: bigint[] = [];
-  readonly contracts = new Map<string, number>();
+  readonly contracts = new Map<string, number | string>();
   /** Extra JSON members of the main descriptor (tests of damaged descriptors). */
   extraJson: Record<string, unknown> = {};
   private readonly subDescriptors = new Map<string, number>();
@@ -267,7 +267,8 @@ export class SyntheticRuntime {
     return cell;
   }
 
-  contract(name: string, version = 1): this {
+  /** A contract and its version: a number up to .NET 10, a string ("c1") from .NET 11. */
+  contract(name: string, version: number | string = 1): this {
     this.contracts.set(name, version);
     return this;
   }

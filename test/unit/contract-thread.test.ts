@@ -185,4 +185,26 @@ describe("explicit Frame chain", () => {
     rt.memory.drop(rt.at(frames[1]!, "Frame", "Next"), 8);
     assert.deepEqual(new FrameChain(rt.target()).frames(frames[0]!).map((f) => f.address), frames.slice(0, 2));
   });
+
+  test("an InlinedCallFrame: its caller's return address, and the P/Invoke target while a call is active (an odd Datum is no MethodDesc)", () => {
+    const { rt, frames } = chain();
+    rt.type("InlinedCallFrame", ["CallerReturnAddress", "Datum"], { start: rt.size("Frame") + 0x11 });
+    // The frames were allocated at Frame's size: give the InlinedCallFrame its own memory.
+    const icf = rt.alloc("InlinedCallFrame");
+    rt.memory.u64(icf, 0x5a5a_dead_0001);
+    rt.fill(icf, "Frame", { Next: frames[1]! });
+    rt.fill(icf, "InlinedCallFrame", { CallerReturnAddress: 0x5a5a_c0de_0042, Datum: 0x5a5a_0de5_0000 });
+    const [active] = new FrameChain(rt.target()).frames(icf);
+    assert.deepEqual(active, { address: icf, name: "InlinedCallFrame", methodDesc: 0x5a5a_0de5_0000, callerReturnAddress: 0x5a5a_c0de_0042 });
+    rt.set(icf, "InlinedCallFrame", "Datum", 0x5a5a_0de5_0001);
+    assert.deepEqual(new FrameChain(rt.target()).frames(icf)[0], { address: icf, name: "InlinedCallFrame", callerReturnAddress: 0x5a5a_c0de_0042 });
+    rt.set(icf, "InlinedCallFrame", "CallerReturnAddress", 0);
+    rt.set(icf, "InlinedCallFrame", "Datum", 0x5a5a_0de5_0000);
+    assert.deepEqual(new FrameChain(rt.target()).frames(icf)[0], { address: icf, name: "InlinedCallFrame", callerReturnAddress: 0 }, "inactive: no call in progress, no target");
+    // A return address that is no address: a warning, and none.
+    rt.set(icf, "InlinedCallFrame", "CallerReturnAddress", 2n ** 64n - 2n);
+    const { value, warnings } = warningsOf(() => new FrameChain(rt.target()).frames(icf)[0]);
+    assert.deepEqual(value, { address: icf, name: "InlinedCallFrame" });
+    assert.ok(warnings.some((w) => /CallerReturnAddress is unreadable/.test(w)), warnings.join("\n"));
+  });
 });

@@ -203,6 +203,11 @@ function dacStackOf(session: Session, dac: DetailedStackWalker, thread: ManagedT
   return { osId: thread.osId, managedId: thread.managedId, dbg: native ? native.index - 1 : null, frames };
 }
 
+/** The methods of a walk's managed frames. */
+function walkedMethods(walked: WalkedFrame[]): number[] {
+  return walked.filter((f) => f.frameAddress === 0 && f.methodDesc !== 0).map((f) => f.methodDesc);
+}
+
 /** The SOS value of an argument or local: its first 1, 2, 4 or 8 bytes as a number, else 0. */
 function clrStackValue(v: FrameValue, name: string | null): ClrStackValue {
   let value: string | null = null;
@@ -333,20 +338,37 @@ export const clrStack = defineCommand<ClrStackResult>({
     const walkOptions = { args: options.parameters, locals: options.locals, ilOffsets: options.lines || options.locals };
     // Method names as the rows of this walk have them: ours over metadata, or the DAC's.
     const nameOf = stacks ? (md: number) => session.managed.names.methodSignature(md) : (md: number) => dac.runtime!.methodName(md);
+    // Every thread's walk in one round trip to the DAC host; if the host dies in it, thread by
+    // thread (the failing thread's call then says which walk killed it).
+    let walks: ({ frames: WalkedFrame[] | undefined } | { error: Error })[] | undefined;
+    try {
+      walks = dac.runtime.stackWalks?.(threads.map((t) => t.osId), walkOptions);
+    } catch (e) {
+      if (!(e instanceof ClrscopeError)) throw e;
+    }
+    const rows: { stack: ClrStackResult["threads"][number]; walked: WalkedFrame[] }[] = [];
     threads.forEach((t, i) => {
       throwIfCancelled();
       let walked: WalkedFrame[] = [];
       try {
-        walked = dac.runtime!.stackWalk(t.osId, walkOptions) ?? [];
+        const w = walks?.[i];
+        if (w && "error" in w) throw w.error;
+        walked = (w ? w.frames : dac.runtime!.stackWalk(t.osId, walkOptions)) ?? [];
       } catch (e) {
         // The contracts walk stands without the DAC's; the DAC walk has nothing else.
         if (!stacks || !(e instanceof ClrscopeError)) throw e;
         result.note = `thread 0x${t.osId.toString(16)}: no parameters, locals or source lines: ${e.message}`;
       }
-      const stack = stacks ? stacks[i]! : dacStackOf(session, dac.runtime!, t, walked);
-      annotate(dac.runtime!, stack.frames, walked, options, lines, nameOf);
-      result.threads.push(stack);
+      if (!stacks) dac.runtime!.prepare?.([], walkedMethods(walked), true);
+      rows.push({ stack: stacks ? stacks[i]! : dacStackOf(session, dac.runtime!, t, walked), walked });
     });
+    // What annotate asks, for every row at once: one round trip per kind of question, not one per row.
+    const frameRows = rows.flatMap((r) => r.stack.frames.filter((f) => f.kind === "frame" && f.methodDesc === null).map((f) => parseInt(f.sp, 16)));
+    dac.runtime.prepare?.(frameRows, rows.flatMap((r) => walkedMethods(r.walked)), false);
+    for (const { stack, walked } of rows) {
+      annotate(dac.runtime, stack.frames, walked, options, lines, nameOf);
+      result.threads.push(stack);
+    }
     return result;
   },
   render(r) {

@@ -90,10 +90,8 @@ export const dumpIlCommand = defineCommand<DumpIlResult>({
     result.rva = meta.methodRva(rid);
     const ilAddress = src.ilAddress(mt.module, result.rva);
     result.ilAddress = hexAddress(ilAddress);
-    if (ilAddress === 0) {
-      result.message = `Unable to retrieve IL for this method (ilAddr is ${hexDigits(0, 16)}).`;
-      return result;
-    }
+    // SOS fails the command here (GetILAddress, then DumpIL's E_FAIL): a method without IL at that RVA.
+    if (ilAddress === 0) throw new CommandError(`Unknown error in reading function IL\nUnable to retrieve IL for this method (ilAddr is ${hexDigits(0, 16)}).`, "no-il");
     const memory = session.process.memory;
     const body = parseMethodBody(readBody((at, n) => memory.read(at, n), ilAddress), `IL of MethodDesc ${hexAddress(address)}`);
     result.body = {
@@ -114,6 +112,9 @@ export const dumpIlCommand = defineCommand<DumpIlResult>({
   },
   render(r) {
     if (r.message) return r.message;
-    return [`ilAddr = ${hexDigits(parseInt(r.ilAddress, 16), 16)}`, ...r.lines].join("\n");
+    // SOS's first line also names pImport, its metadata importer: an address inside dotnet-dump's
+    // own process, which no dump holds (docs/sos-differences.md).
+    const il = hexDigits(parseInt(r.ilAddress, 16), 16).toUpperCase();
+    return [`ilAddr is ${il}`, `ilAddr = ${il}`, ...r.lines].join("\n");
   },
 });

@@ -90,12 +90,13 @@ export const dumpmd = defineCommand<DumpmdResult>({
       `Current CodeAddr:     ${r.codeAddress === "0x0" ? "ffffffffffffffff" : p(r.codeAddress)}`,
       "Version History:",
       ...r.versionHistory.flatMap((il) => [
-        `  ILCodeVersion:      ${p(il.ilCodeVersion)}`,
+        // %p in SOS (upper case on Linux); the code and IL addresses are DML links, lower case.
+        `  ILCodeVersion:      ${p(il.ilCodeVersion).toUpperCase()}`,
         `  ReJIT ID:           ${il.rejitId}`,
         `  IL Addr:            ${il.ilAddress === null ? "<unknown>" : p(il.ilAddress)}`,
         ...[...il.nativeCodeVersions].reverse().flatMap((v) => [
           `     CodeAddr:           ${p(v.codeAddress)}  (${v.tier ?? "Unknown Tier"})`,
-          `     NativeCodeVersion:  ${p(v.nativeCodeVersion)}`,
+          `     NativeCodeVersion:  ${p(v.nativeCodeVersion).toUpperCase()}`,
         ]),
       ]),
     ].join("\n");

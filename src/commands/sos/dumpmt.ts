@@ -144,7 +144,7 @@ export const dumpmt = defineCommand<DumpmtResult>({
     // TableOutput: a 20-wide left-aligned label column, then one space.
     const row = (label: string, value: string, width = 20) => `${label.padEnd(width)} ${value}`;
     const lines = [row("Parent:", p(r.parent))];
-    if (!r.prefersCanonicalMethodTable) lines.push(row("EEClass:", p(r.eeClass)));
+    if (!r.prefersCanonicalMethodTable) lines.push(row("EEClass:", P(r.eeClass)));
     else if (r.canonical) lines.push(row("Canonical:", p(r.canonical)));
     lines.push(
       row("Module:", P(r.module)),

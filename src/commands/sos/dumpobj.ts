@@ -3,7 +3,7 @@
 // .NET 10's data descriptor publishes no FieldDesc layout, only the String and System.Exception
 // fields; every other type's fields come from the runtime's DAC (SOS's DisplayFields: parents'
 // fields first, statics included) when it can be loaded, and are otherwise not listed.
-import { ClrscopeError, CommandError } from "../../errors.js";
+import { ClrscopeError, CommandError, tryOrUndefined } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
 import type { ClrRuntime, ExceptionField } from "../../runtime/clr-runtime.js";
 import type { ManagedNames } from "../../runtime/managed-names.js";
@@ -72,6 +72,11 @@ export interface DumpobjResult {
   isFree: boolean;
   /** Strings: the text. */
   string?: string;
+  /**
+   * A System.RuntimeType (or its RuntimeTypeCache): the type it stands for, from its m_handle field
+   * (SOS's PrintRuntimeTypeInfo): a MethodTable with its name, or a TypeDesc.
+   */
+  runtimeType?: { methodTable: string; name: string } | { typeDesc: string };
   array?: {
     rank: number | null;
     length: number;
@@ -215,6 +220,10 @@ export function dumpObject(session: Session, address: number): DumpobjResult {
     const naming: FieldNaming = { metadata: (m) => names.moduleMetadata(m), typeName: (mt) => answer.typeName(mt), describeRef: (ref) => describeRef(rt, names, ref, nameOf) };
     if (info.isString) result.string = objects.stringValue(address);
     listFields(result, naming, answer);
+    addRuntimeType(result, naming, (o) => {
+      const a = session.managed.instanceFields(objects.methodTableOf(o), o);
+      return "fields" in a ? a.fields.map((f) => dacField(naming, f)) : undefined;
+    });
     return result;
   }
   dacFailure = answer.error;
@@ -245,6 +254,39 @@ function listFields(result: DumpobjResult, naming: FieldNaming, list: { fields: 
   if (list.failure) result.fieldsFailure = list.failure;
   result.fieldsSource = "dac";
   result.fieldsNote = `fields from ${list.from}`;
+}
+
+/** TypeHandle bit 1: a TypeDesc, not a MethodTable (RUNTIMETYPE_HANDLE_IS_TYPEDESC). */
+const TYPE_HANDLE_TYPEDESC = 2;
+
+/**
+ * SOS's PrintRuntimeTypeInfo: for a System.RuntimeType, the type its m_handle field stands for;
+ * for a RuntimeTypeCache, that of its m_runtimeType (whose fields `fieldsOf` lists).
+ */
+function addRuntimeType(result: DumpobjResult, naming: FieldNaming, fieldsOf: (object: number) => DumpobjField[] | undefined): void {
+  const instanceField = (fields: DumpobjField[] | null | undefined, name: string, kind: DumpobjField["kind"]) =>
+    fields?.find((f) => f.name === name && f.attr === "instance" && f.kind === kind);
+  let fields: DumpobjField[] | null | undefined = result.fields;
+  if (result.name === "System.RuntimeType+RuntimeTypeCache") {
+    const ref = instanceField(fields, "m_runtimeType", "ref");
+    const runtimeType = ref ? Number(ref.value) : 0;
+    fields = runtimeType === 0 ? undefined : tryOrUndefined(() => fieldsOf(runtimeType));
+  } else if (result.name !== "System.RuntimeType") return;
+  const handleField = instanceField(fields, "m_handle", "pointer");
+  if (!handleField) return;
+  const handle = Number(BigInt(handleField.value));
+  if (handle & TYPE_HANDLE_TYPEDESC) {
+    result.runtimeType = { typeDesc: hexAddress(handle - TYPE_HANDLE_TYPEDESC) };
+    return;
+  }
+  let name: string;
+  try {
+    name = naming.typeName(handle);
+  } catch (e) {
+    if (!(e instanceof ClrscopeError)) throw e;
+    name = `<Unloaded Type ${hexAddress(handle)}>`;
+  }
+  result.runtimeType = { methodTable: hexAddress(handle), name };
 }
 
 /** dumpobj from an object reader alone (the DAC's, for runtimes without a data-contract descriptor: .NET 8 and older). */
@@ -298,6 +340,7 @@ export function dumpObjectWithReader(dac: ObjectReader, address: number): Dumpob
   const list = dac.fieldList(o.methodTable, address);
   if (list.failure && list.fields.length === 0) throw new ClrscopeError("dac-fields", list.failure);
   listFields(result, naming, { ...list, from: `the DAC ${dac.from}` });
+  addRuntimeType(result, naming, (o) => dac.fieldList(dac.object(o).methodTable, o).fields.map((f) => dacField(naming, f)));
   return result;
 }
 
@@ -502,6 +545,9 @@ export const dumpobj = defineCommand<DumpobjResult>({
     if (r.isFree) return [`Free Object`, `Size:        ${r.size}(0x${r.size.toString(16)}) bytes`].join("\n");
     // SOS's PrintObj: no EEClass line (JSON has it), an Array line instead of File for arrays.
     const lines = [`Name:        ${r.name}`, `MethodTable: ${p(r.methodTable)}`, `Size:        ${r.size}(0x${r.size.toString(16)}) bytes`];
+    const rtype = r.runtimeType;
+    if (rtype && "typeDesc" in rtype) lines.push(`TypeDesc:    ${p(rtype.typeDesc).toUpperCase()}`);
+    else if (rtype) lines.push(`Type Name:   ${rtype.name}`, `Type MT:     ${p(rtype.methodTable)}`);
     if (r.array) {
       const type = r.array.elementKind !== undefined ? sosElementTypeName(r.array.elementKind) : r.array.elementType;
       lines.push(`Array:       Rank ${r.array.rank ?? "?"}, Number of elements ${r.array.length}, Type ${type}`);

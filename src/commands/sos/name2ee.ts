@@ -1,66 +1,141 @@
-// `name2ee <module|*> <Namespace.Type[.Method]>` or `name2ee <module|*>!<name>` (SOS Name2EE):
-// finds a type or method by name in the metadata of the loaded modules and maps its token to the
-// runtime's MethodTable or MethodDesc through the module's lookup maps (Loader contract:
-// TypeDefToMethodTableMap, MethodDefToDescMap).
-import { CommandError } from "../../errors.js";
+// `name2ee <module|*> <name>` or `name2ee <module|*>!<name>` (SOS Name2EE, Name2EECommand.cs in
+// dotnet/diagnostics, over ClrMD): in each matching module, walks the loaded types (the
+// TypeDefToMethodTableMap) in token order and reports every type whose ClrMD name contains the
+// query (case-insensitive), or, for "Type.Method", the first method of a type whose name contains
+// "Type" (ClrMD lists a type's methods from its first NumMethods slots that have an entry point).
+// A type's name is ClrMD's (`Outer2<T1>+Inner2<T1>`, `List<System.Int32>`); a method's is SOS's
+// (GetMethodDescName). SOS also matches field names; clrscope does not yet (docs/sos-differences.md).
+// clrscope's addition: a name in the runtime's own form (`Scenarios.Outer+Inner\`1`, as dumpmt and
+// dumpmodule print it) also finds that type and its methods (by metadata), which SOS cannot find.
+import { ClrscopeError, CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
-import type { MetadataReader } from "../../metadata/metadata.js";
-import { findTypeByName } from "../../metadata/type-names.js";
-import { defineCommand, hexAddress } from "../command.js";
+import { dacNameToClrmd } from "../../metadata/type-names.js";
+import { T, token, tokenTable } from "../../metadata/tables.js";
 import { fileNameOf } from "../../native/modules.js";
-import { T, token } from "../../metadata/tables.js";
+import { defineCommand, hexAddress } from "../command.js";
+import type { SourceModule, TypeSource } from "../../runtime/type-source.js";
 
 export interface Name2eeMatch {
   kind: "type" | "method";
   module: string;
-  /** File name of the module's assembly, e.g. "hello.dll". */
+  /** File name of the module's assembly, e.g. "hello.dll" ("<unknown>" without a path). */
   assembly: string;
   /** TypeDef ("0x02...") or MethodDef ("0x06...") token. */
   token: string;
-  /** SOS's name: "Namespace.Type" for types, "Namespace.Type.Method(params)" for methods. */
+  /** Types: ClrMD's name ("Scenarios.Outer2<T1>"); methods: SOS's name with parameters. */
   name: string;
-  /** Types: the loaded MethodTable, null when the type is not loaded yet. */
-  methodTable?: string | null;
-  /** Types: the EEClass of the loaded MethodTable. */
-  eeClass?: string | null;
-  /** Fields this backend does not know: "eeClass" (the DAC of .NET 9+ gives the canonical MethodTable in its place, as SOS prints it). */
-  unavailable?: string[];
-  /** Methods: the MethodDesc, null when the runtime has not created it yet. */
-  methodDesc?: string | null;
-  /** Methods: native code address, null when not compiled yet. */
+  /** The type's MethodTable (of the method's type, for methods). */
+  methodTable: string;
+  /** Methods: the MethodDesc. */
+  methodDesc?: string;
+  /** Methods: native code address, null when not compiled yet (SOS prints ffffffffffffffff, the DAC's "none"). */
   codeAddress?: string | null;
 }
+
 
 export interface Name2eeResult {
   moduleQuery: string;
   nameQuery: string;
   /** Modules whose name matched the module query (all, for "*"). */
   modulesScanned: number;
+  /** Every match, module by module. */
   matches: Name2eeMatch[];
+  /** Named modules (not "*") without a match: SOS prints their header alone. */
+  modulesWithoutMatches: { module: string; assembly: string }[];
   /** The backend that answered: the contracts (data-contract descriptor) or the runtime's DAC. */
   backend: "contracts" | "dac";
 }
 
-const SEPARATOR = "--------------------------------------";
+const MODULE_SEPARATOR = "--------------------------------------";
+const MATCH_SEPARATOR = "-----------------------";
 
-function moduleMatches(query: string, path: string, fileName: string): boolean {
-  if (query === "*") return true;
+function moduleMatches(query: string, path: string): boolean {
+  if (!path) return false;
   const q = query.toLowerCase();
-  const base = (fileNameOf(path) || fileName).toLowerCase();
-  const noExt = base.replace(/\.(dll|exe)$/, "");
-  return q === base || q === noExt || q === path.toLowerCase() || q === fileName.toLowerCase();
+  const file = fileNameOf(path).toLowerCase();
+  return q === file || q === file.replace(/\.[^.]*$/, "") || q === path.toLowerCase();
 }
 
-/** Candidate (type, method) splits of "A.B.C.Method" (method names may start with "." as .ctor). */
-function methodSplits(name: string): { type: string; method: string }[] {
-  const out: { type: string; method: string }[] = [];
-  for (let i = name.length - 1; i > 0; i--) {
-    if (name[i] !== ".") continue;
-    const type = name.slice(0, i);
-    if (type.endsWith(".")) continue;
-    out.push({ type, method: name.slice(i + 1) });
+/**
+ * The first of a type's methods (ClrMD's order: slots 0..NumMethods-1 with an entry point) named
+ * `member`, by the MethodDef name in the metadata.
+ */
+function findMethod(src: TypeSource, methodTable: number, member: string, byMetadata: boolean): { methodDesc: number; token: number } | undefined {
+  const mt = src.methodTable(methodTable);
+  const slots = src
+    .slots(methodTable)
+    .filter((s) => s.slot < mt.numMethods && s.entry !== 0 && s.methodDesc !== 0)
+    .sort((a, b) => a.slot - b.slot);
+  for (const s of slots) {
+    let md;
+    try {
+      md = src.methodDesc(s.methodDesc);
+    } catch (e) {
+      if (e instanceof ClrscopeError) continue;
+      throw e;
+    }
+    const rid = md.token & 0xffffff;
+    if (tokenTable(md.token) !== T.MethodDef || rid === 0) continue;
+    const meta = src.moduleMetadata(md.module);
+    let name: string | undefined;
+    try {
+      name = meta?.methodName(rid);
+    } catch (e) {
+      if (!(e instanceof ClrscopeError)) throw e;
+    }
+    if (name === member) return { methodDesc: s.methodDesc, token: md.token };
   }
-  return out;
+  if (!byMetadata) return undefined;
+  // clrscope's addition: the type's MethodDefs by name, mapped through MethodDefToDescMap.
+  const meta = src.moduleMetadata(mt.module);
+  if (!meta || tokenTable(mt.token) !== T.TypeDef) return undefined;
+  for (const rid of meta.methods(mt.token & 0xffffff)) {
+    if (meta.methodName(rid) !== member) continue;
+    const methodDesc = src.methodDefDesc(mt.module, rid);
+    if (methodDesc !== 0) return { methodDesc, token: token(T.MethodDef, rid) };
+  }
+  return undefined;
+}
+
+function searchModule(src: TypeSource, m: SourceModule, query: string): Name2eeMatch[] {
+  // SOS takes '/' as the nested-type separator too.
+  const name = query.replace(/\//g, "+");
+  const lower = name.toLowerCase();
+  let dot = name.lastIndexOf(".");
+  if (dot > 0 && name[dot - 1] === ".") dot--; // "Type..ctor": the member is ".ctor"
+  const typePart = dot > 0 ? name.slice(0, dot).toLowerCase() : undefined;
+  const member = dot > 0 ? name.slice(dot + 1) : undefined;
+  const matches: Name2eeMatch[] = [];
+  const module = hexAddress(m.address);
+  const assembly = m.path ? fileNameOf(m.path) : "<unknown>";
+  for (const { rid, methodTable } of src.typeDefMethodTables(m.address)) {
+    const runtimeName = src.typeName(methodTable);
+    if (runtimeName === undefined) continue;
+    const typeName = dacNameToClrmd(runtimeName);
+    const lowerType = typeName.toLowerCase();
+    if (lowerType.includes(lower) || runtimeName === name) {
+      matches.push({ kind: "type", module, assembly, token: hexAddress(token(T.TypeDef, rid)), name: typeName, methodTable: hexAddress(methodTable) });
+      continue;
+    }
+    if (typePart === undefined || member === undefined) continue;
+    // clrscope's addition, for names SOS cannot match (the runtime's generic form differs from ClrMD's).
+    const byRuntimeName = runtimeName !== typeName && runtimeName.toLowerCase() === typePart;
+    if (!lowerType.includes(typePart) && !byRuntimeName) continue;
+    const method = findMethod(src, methodTable, member, byRuntimeName);
+    if (!method) continue;
+    const code = src.methodDesc(method.methodDesc).nativeCode;
+    matches.push({
+      kind: "method",
+      module,
+      assembly,
+      token: hexAddress(method.token),
+      name: src.methodSignature(method.methodDesc),
+      methodTable: hexAddress(methodTable),
+      methodDesc: hexAddress(method.methodDesc),
+      codeAddress: code ? hexAddress(code) : null,
+    });
+  }
+  return matches;
 }
 
 export const name2ee = defineCommand<Name2eeResult>({
@@ -83,73 +158,45 @@ export const name2ee = defineCommand<Name2eeResult>({
     }
     if (!moduleQuery || !nameQuery) throw new CommandError("usage: name2ee MODULE|* TYPE[.METHOD]", "usage");
     const src = session.managed.typeSource();
-    const modules = src.modules().filter((m) => moduleMatches(moduleQuery, m.path, m.fileName));
-    if (modules.length === 0) throw new CommandError(`Failed to find module matching '${moduleQuery}'.`, "no-such-module");
+    const wildcard = moduleQuery === "*";
+    const candidates = src.modules().filter((m) => wildcard || moduleMatches(moduleQuery, m.path));
+    if (candidates.length === 0) throw new CommandError(`Failed to find module matching '${moduleQuery}'.`, "no-such-module");
     const matches: Name2eeMatch[] = [];
-    for (const m of modules) {
-      const meta: MetadataReader | undefined = src.moduleMetadata(m.address);
-      if (!meta) continue;
-      const assembly = fileNameOf(m.path) || `module 0x${m.address.toString(16)}`;
-      const typeRid = findTypeByName(meta, nameQuery);
-      if (typeRid) {
-        const typeToken = token(T.TypeDef, typeRid);
-        const mt = src.typeDefMethodTable(m.address, typeRid);
-        const data = mt ? src.methodTable(mt) : undefined;
-        matches.push({
-          ...(data?.eeClassIsCanonicalMethodTable ? { unavailable: ["eeClass"] } : {}),
-          kind: "type",
-          module: hexAddress(m.address),
-          assembly,
-          token: hexAddress(typeToken),
-          name: mt ? src.typeName(mt) ?? nameQuery : nameQuery,
-          methodTable: mt ? hexAddress(mt) : null,
-          eeClass: data ? hexAddress(data.eeClass) : null,
-        });
-        continue;
-      }
-      for (const { type, method } of methodSplits(nameQuery)) {
-        const rid = findTypeByName(meta, type);
-        if (!rid) continue;
-        for (const methodRid of meta.methods(rid)) {
-          if (meta.methodName(methodRid) !== method) continue;
-          const methodToken = token(T.MethodDef, methodRid);
-          const md = src.methodDefDesc(m.address, methodRid);
-          const code = md ? src.methodDesc(md).nativeCode : 0;
-          matches.push({
-            kind: "method",
-            module: hexAddress(m.address),
-            assembly,
-            token: hexAddress(methodToken),
-            name: md ? src.methodSignature(md) : `${type}.${method}`,
-            methodDesc: md ? hexAddress(md) : null,
-            codeAddress: code ? hexAddress(code) : null,
-          });
-        }
-        break;
-      }
+    const modulesWithoutMatches: { module: string; assembly: string }[] = [];
+    for (const m of candidates) {
+      const found = searchModule(src, m, nameQuery);
+      matches.push(...found);
+      if (found.length === 0 && !wildcard) modulesWithoutMatches.push({ module: hexAddress(m.address), assembly: m.path ? fileNameOf(m.path) : "<unknown>" });
     }
-    return { moduleQuery, nameQuery, modulesScanned: modules.length, matches, backend: src.backend };
+    return { moduleQuery, nameQuery, modulesScanned: candidates.length, matches, modulesWithoutMatches, backend: src.backend };
   },
   render(r) {
-    const p = (h: string) => hexDigits(parseInt(h, 16), 16);
-    const blocks: string[] = [];
-    for (const m of r.matches) {
-      const lines = [`Module:      ${p(m.module)}`, `Assembly:    ${m.assembly}`, `Token:       ${p(m.token)}`];
-      if (m.kind === "type") {
-        lines.push(`MethodTable: ${m.methodTable ? p(m.methodTable) : "<not loaded yet>"}`);
-        if (m.eeClass) lines.push(`EEClass:     ${p(m.eeClass)}`);
-        lines.push(`Name:        ${m.name}`);
-      } else {
-        lines.push(`MethodDesc:  ${m.methodDesc ? p(m.methodDesc) : "<not loaded yet>"}`);
-        lines.push(`Name:        ${m.name}`);
-        if (m.codeAddress) lines.push(`JITTED Code Address: ${p(m.codeAddress)}`);
-        else if (m.methodDesc) lines.push(`Not JITTED yet. Use !bpmd -md ${p(m.methodDesc)} to break on run.`);
+    const x16 = (h: string) => hexDigits(parseInt(h, 16), 16);
+    const out: string[] = [];
+    // Modules in the order searched: those without matches (named queries) in between.
+    const header = (m: { module: string; assembly: string }) => {
+      if (out.length > 0) out.push(MODULE_SEPARATOR);
+      out.push(`Module:      ${x16(m.module)}`, `Assembly:    ${m.assembly}`);
+    };
+    for (const m of r.modulesWithoutMatches) header(m);
+    r.matches.forEach((match, i) => {
+      if (i === 0 || r.matches[i - 1]!.module !== match.module) header(match);
+      else out.push(MATCH_SEPARATOR);
+      {
+        out.push(`Token:       ${x16(match.token)}`);
+        if (match.kind === "type") {
+          out.push(`MethodTable: ${x16(match.methodTable)}`, `Name:        ${match.name}`);
+        } else {
+          out.push(`MethodDesc:  ${x16(match.methodDesc!)}`, `Name:        ${match.name}`);
+          out.push(`JITTED Code Address: ${match.codeAddress ? x16(match.codeAddress) : "ffffffffffffffff"}`);
+        }
       }
-      blocks.push(lines.join("\n"));
-    }
-    const out = blocks.join(`\n${SEPARATOR}\n`);
+    });
     const unmatched = r.modulesScanned - new Set(r.matches.map((m) => m.module)).size;
-    if (r.moduleQuery === "*" && unmatched > 0) return (out ? out + "\n" : "") + `Scanned ${unmatched} modules which had no matches.`;
-    return out || `No type or method named '${r.nameQuery}' in the matching module(s).`;
+    if (r.moduleQuery === "*" && unmatched > 0) {
+      if (r.matches.length > 0) out.push(MODULE_SEPARATOR);
+      out.push("", `Scanned ${unmatched} module${unmatched === 1 ? "" : "s"} which had no matches.`);
+    }
+    return out.join("\n");
   },
 });

@@ -85,23 +85,26 @@ export const printexception = defineCommand<PrintexceptionResult>({
     };
   },
   render(r) {
+    // SOS's FormatException: the inner exception's address with %p (upper case), HResult with %lx,
+    // a blank line after a StackTraceString; RemoteStackTraceString is JSON only (SOS prints none).
     const p = (h: string) => hexDigits(parseInt(h, 16), 16);
     const lines = [
       `Exception object: ${p(r.address)}`,
       `Exception type:   ${r.type}`,
       `Message:          ${r.message ?? "<none>"}`,
-      `InnerException:   ${r.innerException ? `${r.innerException.type}, Use !PrintException ${p(r.innerException.address)} to see more.` : "<none>"}`,
+      `InnerException:   ${r.innerException ? `${r.innerException.type}, Use printexception ${p(r.innerException.address).toUpperCase()} to see more.` : "<none>"}`,
       "StackTrace (generated):",
     ];
-    if (!r.stackTrace) lines.push("    <none>");
+    if (!r.stackTrace) lines.push("<none>");
     else if (r.stackTrace.frames) {
       // SOS's columns; an SP the runtime does not publish shows as question marks.
       lines.push("    SP               IP               Function");
       for (const f of r.stackTrace.frames) lines.push(`    ${f.sp === null ? "?".repeat(16) : hexDigits(parseInt(f.sp, 16), 16).toUpperCase()} ${hexDigits(parseInt(f.ip, 16), 16).toUpperCase()} ${f.function}`);
-    } else lines.push(`    <not decoded: _stackTrace is ${r.stackTrace.type} ${p(r.stackTrace.address)}; this runtime's descriptor does not publish the stack trace element layout>`);
-    lines.push("", `StackTraceString: ${r.stackTraceString ?? "<none>"}`);
-    if (r.remoteStackTraceString) lines.push(`RemoteStackTraceString: ${r.remoteStackTraceString}`);
-    lines.push(`HResult: ${r.hResult}`);
+      lines.push("");
+    } else lines.push(`    <not decoded: _stackTrace is ${r.stackTrace.type} ${p(r.stackTrace.address)}; this runtime's descriptor does not publish the stack trace element layout>`, "");
+    if (r.stackTraceString !== null) lines.push(`StackTraceString: ${r.stackTraceString}`, "");
+    else lines.push("StackTraceString: <none>");
+    lines.push(`HResult: ${parseInt(r.hResult, 16).toString(16)}`);
     return lines.join("\n");
   },
 });

@@ -58,7 +58,7 @@ function managedStacks(session: Session): { osId: number; frames: StackFrameName
     if (name === undefined) {
       const md = methodDesc === null ? 0 : parseInt(methodDesc, 16);
       const opened = session.managed.openedNames;
-      const viaMetadata = opened && md !== 0 ? tryOrUndefined(() => opened.parallelStacksName(md)) : undefined;
+      const viaMetadata = opened && md !== 0 ? tryOrUndefined(() => opened.parallelStacksName(md, frame)) : undefined;
       name = viaMetadata ?? shortenedSignature(frame);
       names.set(frame, name);
     }

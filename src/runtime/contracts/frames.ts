@@ -38,12 +38,15 @@ export class FrameChain {
       seen.add(frame);
       const identifier = this.t.memory.tryReadPointer(frame);
       const name = this.frameNames().get(identifier) ?? "Frame";
-      const methodDesc = name === "InlinedCallFrame" ? this.inlinedCallTarget(frame) : undefined;
-      const entry: ExplicitFrame = { address: frame, name, ...(methodDesc ? { methodDesc } : {}) };
+      const entry: ExplicitFrame = { address: frame, name };
       if (name === "InlinedCallFrame" && this.t.descriptor.hasField("InlinedCallFrame", "CallerReturnAddress")) {
         const ra = this.t.memory.tryReadPointer(this.t.at(frame, "InlinedCallFrame", "CallerReturnAddress"));
         if (!Number.isNaN(ra)) entry.callerReturnAddress = ra;
         else warn(`InlinedCallFrame ${hex(frame)}: its CallerReturnAddress is unreadable or no address (damaged Frame): the frame below it shows the unwound return address`);
+      }
+      if (name === "InlinedCallFrame") {
+        const methodDesc = this.inlinedCallTarget(frame);
+        if (methodDesc) entry.methodDesc = methodDesc;
       }
       out.push(entry);
       frame = this.t.memory.tryReadPointer(this.t.at(frame, "Frame", "Next"));

@@ -8,8 +8,6 @@ import type { RuntimeTypeSystemDetails } from "./runtime-type-system.js";
 import type { RuntimeTarget } from "./target.js";
 import { MAX_EXCEPTION_STACK_FRAMES, MAX_STRING_CHARS } from "../../limits.js";
 
-/** Objects are at least three pointers (MethodTable, one field or sync block, next header). */
-const MIN_OBJECT_SIZE = 24;
 
 export interface ObjectInfo {
   address: number;
@@ -83,7 +81,8 @@ export class ObjectContract {
     let components = 0;
     if (mt.isString) components = this.t.u32Field(address, "String", "m_StringLength");
     else if (mt.isArray || mt.componentSize !== 0) components = this.t.u32Field(address, "Array", "m_NumComponents");
-    const size = Math.max(mt.baseSize + mt.componentSize * components, MIN_OBJECT_SIZE);
+    // As the DAC's GetObjectData (and so SOS's dumpobj): no minimum, no alignment (an empty string is 22 bytes).
+    const size = mt.baseSize + mt.componentSize * components;
     return { address, methodTable, size, isString: mt.isString, isArray: mt.isArray, isFree: mt.isFree, components };
   }
 

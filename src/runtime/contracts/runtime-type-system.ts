@@ -2,7 +2,7 @@
 // RuntimeTypeSystem.md, Loader.md), the parts that name code: MethodDesc -> chunk -> MethodTable
 // and metadata token; MethodTable -> Module and TypeDef token; Module -> image base and path.
 import type { RuntimeTarget } from "./target.js";
-import { MemoryNotInDump } from "../../errors.js";
+import { CorruptDataError, MemoryNotInDump } from "../../errors.js";
 import { MAX_DYNAMIC_METHOD_NAME_BYTES, MAX_METHODS_PER_TYPE, MAX_METHOD_DESC_CHUNKS, MAX_STORED_SIG_BYTES, MAX_TYPE_ARGS } from "../../limits.js";
 import { T, token } from "../../metadata/tables.js";
 import { POINTER_SIZE } from "../../dump/address-space.js";
@@ -421,6 +421,19 @@ export class RuntimeTypeNames {
     private readonly details: RuntimeTypeSystemDetails,
   ) {}
 
+  /**
+   * Rank of a multi-dimensional array type: ArrayClass.Rank up to .NET 10; .NET 11 dropped it, and
+   * the rank follows from the MethodTable's BaseSize: the array header (ArrayBaseSize global) then
+   * a length and a lower bound (two Int32) per dimension (MethodTable::GetRank).
+   */
+  private multiDimensionalRank(methodTable: number, eeClass: number): number {
+    const t = this.t;
+    if (t.descriptor.hasField("ArrayClass", "Rank")) return t.u8(t.at(eeClass, "ArrayClass", "Rank"));
+    const bounds = t.u32Field(methodTable, "MethodTable", "BaseSize") - t.descriptor.global("ArrayBaseSize");
+    if (bounds <= 0 || bounds % 8 !== 0) throw new CorruptDataError(`array type 0x${methodTable.toString(16)} has a BaseSize that fits no rank (damaged)`);
+    return bounds / 8;
+  }
+
   typeHandleShape(typeHandle: number): TypeHandleShape {
     const t = this.t;
     if (isTypeDesc(typeHandle)) {
@@ -455,7 +468,7 @@ export class RuntimeTypeNames {
         methodTable: typeHandle,
         // For arrays PerInstInfo holds the element TypeHandle; the EEClass is an ArrayClass.
         elementType: t.pointerField(typeHandle, "MethodTable", "PerInstInfo"),
-        rank: sz ? 1 : t.u8(t.at(mt.eeClass, "ArrayClass", "Rank")),
+        rank: sz ? 1 : this.multiDimensionalRank(typeHandle, mt.eeClass),
         sz,
       };
     }

@@ -16,6 +16,7 @@ import { MAX_KEPT_DAC_ANSWERS } from "../../limits.js";
 import { encodeFrame, FrameReader, HOST_REPLY_FD, HOST_REQUEST_FD, sleepMs, writeAllSync, type HostInit, type HostReply, type HostRequest, fromWireError } from "./host-protocol.js";
 import { SosDac } from "./sos-dac.js";
 import { XclrDataProcess } from "./xclrdata.js";
+import type { TrustedDac } from "./dac-provenance.js";
 
 /** How long one DAC call may take before the host is taken for hung (CLRSCOPE_DAC_TIMEOUT seconds overrides). */
 const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
@@ -98,6 +99,8 @@ export class DacHost {
   private readonly buffer = Buffer.alloc(READ_CHUNK);
   /** Milliseconds the DAC took to load in the current host. */
   private initMs?: number;
+  /** The DAC the host loaded, and why it may be loaded (when the host chose it). */
+  private trusted?: TrustedDac;
   /** ISOSDacInterface answers already given, by method and arguments. */
   private readonly answers = new Map<string, unknown>();
   /** Requests answered, and milliseconds spent waiting for them (bench/). */
@@ -159,10 +162,10 @@ export class DacHost {
   }
 
   /** Waits until the DAC is loaded: its load time, or why it did not load (one line). */
-  ready(): { initMs: number } | { error: string } {
+  ready(): { initMs: number; trusted?: TrustedDac } | { error: string } {
     try {
       this.started();
-      return { initMs: this.initMs ?? 0 };
+      return { initMs: this.initMs ?? 0, trusted: this.trusted };
     } catch (e) {
       if (e instanceof DacHostError) return { error: e.message };
       throw e;
@@ -190,14 +193,58 @@ export class DacHost {
    * every caller); stack walks are large and asked once per thread, so they are not.
    */
   call(target: "sos" | "xclr", method: string, args: unknown[]): unknown {
-    const key = target === "sos" && args.every((a) => typeof a === "number") ? `${method}(${args.join(",")})` : undefined;
+    const key = answerKey(target, method, args);
     if (key !== undefined && this.answers.has(key)) return this.answers.get(key);
     const value = this.request(target, method, args);
     if (key !== undefined) {
-      if (this.answers.size >= MAX_KEPT_DAC_ANSWERS) this.answers.clear();
-      this.answers.set(key, deepFreeze(value));
+      this.keep(key, value);
+      return this.answers.get(key);
     }
     return value;
+  }
+
+  /**
+   * Many calls in one round trip: each one's value, or the error it threw in the host. ISOSDacInterface
+   * answers are kept as single calls keep them (so `prefetch` then single calls cost no more trips).
+   * A host that dies or hangs during the batch throws as a single call would.
+   */
+  callMany(target: "sos" | "xclr", method: string, argsList: unknown[][]): ({ value: unknown } | { error: Error })[] {
+    const out: ({ value: unknown } | { error: Error } | undefined)[] = argsList.map(() => undefined);
+    const pending: number[] = [];
+    argsList.forEach((args, i) => {
+      const key = answerKey(target, method, args);
+      if (key !== undefined && this.answers.has(key)) out[i] = { value: this.answers.get(key) };
+      else pending.push(i);
+    });
+    if (pending.length > 0) {
+      const c = this.started();
+      const what = `${pending.length} × ${method}`;
+      const t0 = performance.now();
+      this.send({ kind: "batch", calls: pending.map((i) => ({ kind: "call", target, method, args: argsList[i]! })) }, what);
+      const reply = this.await(c, what);
+      this.stats.requests++;
+      this.stats.byMethod.set(method, (this.stats.byMethod.get(method) ?? 0) + 1);
+      this.stats.waitMs += performance.now() - t0;
+      if (!reply.ok) throw fromWireError(reply.error);
+      const replies = reply.value as HostReply[];
+      pending.forEach((i, j) => {
+        const r = replies[j];
+        if (!r) throw new DacHostError("dac-host-failed", `the DAC host answered ${replies.length} of ${pending.length} calls of ${method}`);
+        if (!r.ok) {
+          out[i] = { error: fromWireError(r.error) };
+          return;
+        }
+        const key = answerKey(target, method, argsList[i]!);
+        if (key !== undefined) this.keep(key, r.value);
+        out[i] = { value: key !== undefined ? this.answers.get(key) : r.value };
+      });
+    }
+    return out as ({ value: unknown } | { error: Error })[];
+  }
+
+  private keep(key: string, value: unknown): void {
+    if (this.answers.size >= MAX_KEPT_DAC_ANSWERS) this.answers.clear();
+    this.answers.set(key, deepFreeze(value));
   }
 
   private request(target: "sos" | "xclr", method: string, args: unknown[]): unknown {
@@ -220,12 +267,13 @@ export class DacHost {
     if (c.starting) {
       const reply = this.await(c, "start");
       c.starting = false;
-      const value = reply.ok ? (reply.value as { initMs?: number; error?: string }) : { error: fromWireError(reply.error).message };
+      const value = reply.ok ? (reply.value as { initMs?: number; trusted?: TrustedDac; error?: string }) : { error: fromWireError(reply.error).message };
       if (value.error !== undefined) {
         this.close();
         throw new DacHostError("dac-host-failed", value.error);
       }
       this.initMs = value.initMs;
+      this.trusted = value.trusted;
     }
     return c;
   }
@@ -312,6 +360,11 @@ export class DacHost {
     }
     return out as unknown as T;
   }
+}
+
+/** The key an ISOSDacInterface answer is kept under (calls with numbers only); undefined: not kept. */
+function answerKey(target: "sos" | "xclr", method: string, args: unknown[]): string | undefined {
+  return target === "sos" && args.every((a) => typeof a === "number") ? `${method}(${args.join(",")})` : undefined;
 }
 
 function deepFreeze<T>(value: T): T {

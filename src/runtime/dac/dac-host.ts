@@ -7,6 +7,7 @@ import { openCoreDump } from "../../native/process.js";
 import { encodeFrame, FrameReader, HOST_REPLY_FD, HOST_REQUEST_FD, sleepMs, toWireError, writeAllSync, type HostCall, type HostReply, type HostRequest } from "./host-protocol.js";
 import { loadKoffi } from "./koffi.js";
 import { loadDac, type LoadedDac } from "./load-dac.js";
+import { findTrustedDac, type TrustedDac } from "./dac-provenance.js";
 
 const PR_SET_PDEATHSIG = 1;
 const SIGKILL = 9;
@@ -38,10 +39,15 @@ function call(request: HostCall): unknown {
 function answer(request: HostRequest): HostReply {
   try {
     if (request.kind === "call") return { ok: true, value: call(request) };
-    const loaded = loadDac(openCoreDump(request.dump, request.options), request.dacPath, request.version);
+    if (request.kind === "batch") return { ok: true, value: request.calls.map((c) => answer(c)) };
+    const process = openCoreDump(request.dump, request.options);
+    const trusted: TrustedDac | { error: string } =
+      request.dacPath !== undefined ? { path: request.dacPath, source: "chosen by clrscope", version: request.version } : findTrustedDac(process, request.userDacPath);
+    if ("error" in trusted) return { ok: true, value: { error: trusted.error } };
+    const loaded = loadDac(process, trusted.path, trusted.version);
     if (!loaded.dac) return { ok: true, value: { error: loaded.error } };
     dac = loaded.dac;
-    return { ok: true, value: { initMs: dac.initMs } };
+    return { ok: true, value: { initMs: dac.initMs, trusted } };
   } catch (e) {
     return { ok: false, error: toWireError(e) };
   }

@@ -12,7 +12,7 @@ import type { FieldValue, ManagedField, ManagedObject } from "../model.js";
 import { readImageMetadata } from "../managed-names.js";
 import { resolve } from "node:path";
 import { DacHost } from "./dac-host-client.js";
-import { findTrustedDac, type TrustedDac } from "./dac-provenance.js";
+import type { TrustedDac } from "./dac-provenance.js";
 import type { DacFieldDescData, SosDac } from "./sos-dac.js";
 import type { DacStackFrame, StackWalkOptions, XclrDataProcess } from "./xclrdata.js";
 import { T, token, tokenRid } from "../../metadata/tables.js";
@@ -69,7 +69,12 @@ interface DacConnection extends TrustedDac {
   xclr: XclrDataProcess;
   /** Milliseconds the DAC took to load (dlopen to a usable ISOSDacInterface). */
   initMs: number;
+  /** Many calls in one round trip, when the DAC answers from a host process (dac-host-client.ts). */
+  batch?: Pick<DacHost, "callMany">;
 }
+
+/** A thread's walk as stackWalk gives it, or the error that walk threw. */
+export type DacThreadWalk = { frames: DacWalkedFrame[] | undefined } | { error: ClrscopeError };
 
 export class DacRuntime {
   private readonly metadata = new Map<number, MetadataReader | null>();
@@ -106,15 +111,71 @@ export class DacRuntime {
    * managed frames and explicit Frames; undefined when the thread is not managed.
    */
   stackWalk(osThreadId: number, options: StackWalkOptions = {}): DacWalkedFrame[] | undefined {
-    const frames = this.dac.xclr.stackWalk(osThreadId, options);
+    return this.named(this.dac.xclr.stackWalk(osThreadId, options));
+  }
+
+  /**
+   * Many threads' walks, each as stackWalk gives it or the error it threw. From a DAC host this is
+   * one round trip for the walks and one per kind of name lookup, not one per thread and frame.
+   * A host that dies during the batch throws (DacHostError), as a single walk would.
+   */
+  stackWalks(osThreadIds: number[], options: StackWalkOptions = {}): DacThreadWalk[] {
+    const batch = this.dac.batch;
+    const one = (walk: () => DacWalkedFrame[] | undefined): DacThreadWalk => {
+      try {
+        return { frames: walk() };
+      } catch (e) {
+        if (!(e instanceof ClrscopeError)) throw e;
+        return { error: e };
+      }
+    };
+    if (!batch) return osThreadIds.map((id) => one(() => this.stackWalk(id, options)));
+    const walks = batch.callMany("xclr", "stackWalk", osThreadIds.map((id) => [id, options]));
+    // The names stackWalk looks up, asked for all frames at once (kept: the single calls then cost no trip).
+    const ips = new Set<number>();
+    const ids = new Set<number>();
+    for (const w of walks) {
+      if ("error" in w) continue;
+      for (const f of (w.value as DacStackFrame[] | undefined) ?? []) {
+        if (f.frameAddress === 0) ips.add(f.ip);
+        else {
+          const id = this.frameIdentifier(f.frameAddress);
+          if (id !== undefined) ids.add(id);
+        }
+      }
+    }
+    batch.callMany("sos", "methodDescFromIp", [...ips].map((ip) => [ip]));
+    batch.callMany("sos", "frameName", [...ids].map((id) => [id]));
+    return walks.map((w) => {
+      if (!("error" in w)) return one(() => this.named(w.value as DacStackFrame[] | undefined));
+      // A bug in the host stays a bug here, as with a single call.
+      if (!(w.error instanceof ClrscopeError)) throw w.error;
+      return { error: w.error };
+    });
+  }
+
+  /**
+   * Many ISOSDacInterface calls of one method in one round trip, whose answers are kept: the
+   * single calls that follow cost no trip. Errors are left for those calls to throw.
+   */
+  prefetch(method: "methodDescFromFrame" | "methodDescData" | "methodDescName" | "moduleData" | "peFileName", argsList: number[][]): void {
+    if (argsList.length > 0) this.dac.batch?.callMany("sos", method, argsList);
+  }
+
+  /** The first word of an explicit Frame: its vtable (FrameIdentifier from .NET 10), which names it. */
+  private frameIdentifier(frameAddress: number): number | undefined {
+    const id = this.memory.tryRead(frameAddress, POINTER_SIZE);
+    return id ? Number(new DataView(id.buffer, id.byteOffset, 8).getBigUint64(0, true)) : undefined;
+  }
+
+  private named(frames: DacStackFrame[] | undefined): DacWalkedFrame[] | undefined {
     return frames?.map((f) => {
       if (f.frameAddress === 0) return { ...f, methodDesc: this.sos.methodDescFromIp(f.ip), frameName: "" };
-      // An explicit Frame starts with its vtable (FrameIdentifier from .NET 10), which names it.
-      const id = this.memory.tryRead(f.frameAddress, POINTER_SIZE); // an explicit Frame's first word
+      const id = this.frameIdentifier(f.frameAddress);
       let name = "Frame";
-      if (id) {
+      if (id !== undefined) {
         try {
-          name = this.sos.frameName(Number(new DataView(id.buffer, id.byteOffset, 8).getBigUint64(0, true)));
+          name = this.sos.frameName(id);
         } catch (e) {
           if (!(e instanceof ClrscopeError)) throw e;
         }
@@ -509,30 +570,34 @@ export interface StartedDac {
   error?: string;
 }
 
-/** Finds the trusted DAC for a dump and starts loading it in a host process; returns at once. */
+/**
+ * Starts a host process that finds the trusted DAC for a dump (findTrustedDac, there: the module
+ * list and build-id checks cost this process nothing) and loads it; returns at once.
+ */
 export function startDac(process: NativeProcess, userPath?: string): StartedDac {
-  const trusted = findTrustedDac(process, userPath);
-  if ("error" in trusted) return { error: trusted.error };
-  const host = new DacHost({ kind: "init", dump: resolve(process.core.source.name), options: process.options, dacPath: trusted.path, version: trusted.version });
+  const host = new DacHost({ kind: "init", dump: resolve(process.core.source.name), options: process.options, userDacPath: userPath });
   try {
     host.start();
   } catch (e) {
     if (!(e instanceof ClrscopeError)) throw e;
     return { error: e.message };
   }
-  return { host, trusted };
+  return { host };
 }
 
 /** The DAC backend over a started host, once its DAC has loaded; or why not (one line). */
 export function dacRuntimeOf(started: StartedDac, memory: Memory): { dac?: DacRuntime; error?: string } {
-  const { host, trusted } = started;
-  if (!host || !trusted) return { error: started.error };
+  const { host } = started;
+  if (!host) return { error: started.error };
   const ready = host.ready();
   if ("error" in ready) return { error: ready.error };
-  return { dac: new DacRuntime({ ...trusted, sos: host.sos, xclr: host.xclr, initMs: ready.initMs }, memory) };
+  const trusted = ready.trusted ?? started.trusted;
+  if (!trusted) return { error: "the DAC host did not say which DAC it loaded" };
+  return { dac: new DacRuntime({ ...trusted, sos: host.sos, xclr: host.xclr, initMs: ready.initMs, batch: host }, memory) };
 }
 
 /** Opens the DAC backend for a dump (in a host process), or says why not (one line). */
 export function openDacRuntime(process: NativeProcess, userPath?: string): { dac?: DacRuntime; error?: string } {
   return dacRuntimeOf(startDac(process, userPath), process.memory);
 }
+

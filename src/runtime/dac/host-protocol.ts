@@ -13,14 +13,21 @@ import { MAX_DAC_HOST_MESSAGE_BYTES } from "../../limits.js";
 export const HOST_REQUEST_FD = 3;
 export const HOST_REPLY_FD = 4;
 
-/** The first request: open this dump as clrscope did and load this (already trusted) DAC. */
+/**
+ * The first request: open this dump as clrscope did and load its DAC: `dacPath` when the parent
+ * already chose it (trusted), else the one findTrustedDac (dac-provenance.ts) finds here, from
+ * `userDacPath` (--dac) or the dump's runtime build-id: the parent then need not build the module
+ * list before the host starts. The reply: `{ initMs, trusted }` or `{ error }`.
+ */
 export interface HostInit {
   kind: "init";
   dump: string;
   options: OpenOptions;
-  dacPath: string;
-  /** The build stamp both the DAC and the dump's runtime carry (checked by the parent). */
+  dacPath?: string;
+  /** With dacPath: the build stamp both the DAC and the dump's runtime carry (checked by the parent). */
   version?: string;
+  /** Without dacPath: `--dac PATH`, checked here as the parent would. */
+  userDacPath?: string;
 }
 
 /** A call of a method of the DAC's ISOSDacInterface wrapper (SosDac) or IXCLRDataProcess wrapper (XclrDataProcess). */
@@ -31,7 +38,13 @@ export interface HostCall {
   args: unknown[];
 }
 
-export type HostRequest = HostInit | HostCall;
+/** Several calls in one round trip, answered in order, each with its value or its error. */
+export interface HostBatch {
+  kind: "batch";
+  calls: HostCall[];
+}
+
+export type HostRequest = HostInit | HostCall | HostBatch;
 
 export interface WireError {
   name: string;

@@ -467,6 +467,7 @@ public static class Roots
         Derived = new[] { new GenericDerived<int>(), new GenericDerived<int>() };
         NestedGeneric = new Outer2<string>.Inner2<int> { First = "first", Second = 2 };
         Kinds = new FieldKinds();
+        GC.KeepAlive(FieldKinds.StaticText);   // runs FieldKinds' class constructor: its statics get their values
         try { throw new CodedFailure("coded-failure-message", 17, new InvalidOperationException("coded-inner-message")); }
         catch (CodedFailure e) { Coded = e; }
         NeverReleased = new SemaphoreSlim(0);

@@ -66,6 +66,10 @@ public sealed class FieldKinds
     public Coord Where = new Coord { Row = 3, Column = 4 };
     public string Text = "field-kinds-text";
     public object? Nothing;
+    /** A System.RuntimeType (dumpobj prints its Type Name and Type MT), char and byte arrays (their Content line). */
+    public Type KindsType = typeof(FieldKinds);
+    public char[] Chars = { 'h', 'i', '\n' };
+    public byte[] Bytes = { 1, 65, 200 };
     public static int StaticCount = 42;
     public static string StaticText = "static-text";
     public static Coord StaticWhere = new Coord { Row = 5, Column = 6 };
