@@ -4,7 +4,8 @@
 // dotnet-dump and lldb. That includes SOS's quirks, reproduced in `exact` mode (the default):
 //   - every line has a space after the opcode name, even without an operand;
 //   - ldc.i4.s and short branch operands are read as unsigned bytes (ldc.i4.s -1 prints 255,
-//     br.s backwards prints a target 256 too far); ldc.i8 prints its low 32 bits, signed;
+//     br.s backwards prints a target 256 too far); ldc.i8 prints its low 32 bits under
+//     the sign of the whole value;
 //   - type, field and method names are cut to the 48/49 characters of SOS's name buffers;
 //   - a field MemberRef's type is read from the wrong place (SOS treats the field's element type
 //     byte as a parameter count and pretty-prints the bytes after it, even past the blob);
@@ -86,8 +87,10 @@ function operandDisplay(md: MetadataReader | undefined, kind: string, code: Uint
     case "ShortInlineR":
       return formatFixed(v.getFloat32(at, true));
     case "InlineI8":
-      // SOS prints the 64-bit operand with %d: its low 32 bits, signed.
-      return exact ? String(v.getInt32(at, true)) : String(v.getBigInt64(at, true));
+      // SOS's printf("%ld") on Linux keeps the low 32 bits and the sign of the whole value (found by
+      // the SOS oracle: 0x123456789AB prints 1164413355, -123456789012 prints -3197704724).
+      if (!exact) return String(v.getBigInt64(at, true));
+      return String(BigInt.asIntN(64, ((v.getInt32(at + 4, true) < 0 ? 0xffffffffn : 0n) << 32n) | BigInt(v.getUint32(at, true))));
     case "ShortInlineI":
       return String(exact ? v.getUint8(at) : v.getInt8(at));
     case "InlineBrTarget":

@@ -1,13 +1,15 @@
 import type { ManagedFunction } from "../native/windows-unwind.js";
 import type { MethodCodeVersions } from "./contracts/code-versions.js";
 import type { CodeBlock } from "./contracts/execution-manager.js";
+import type { ContractField } from "./contracts/field-desc.js";
+import type { MetadataReader } from "../metadata/metadata.js";
 import type { ExplicitFrame } from "./contracts/frames.js";
 import type { Loader } from "./contracts/loader.js";
 import type { ExceptionField, ObjectContract } from "./contracts/object.js";
 import type { MethodDescInfo, MethodTableInfo, ModuleInfo } from "./contracts/runtime-type-system.js";
 import type { RuntimeTypeNames, RuntimeTypeSystemDetails } from "./contracts/runtime-type-system.js";
 
-export type { CodeBlock, ExceptionField, ExplicitFrame, MethodDescInfo, MethodTableInfo, ModuleInfo };
+export type { CodeBlock, ContractField, ExceptionField, ExplicitFrame, MethodDescInfo, MethodTableInfo, ModuleInfo };
 export type { ILCodeVersion, MethodCodeVersions, NativeCodeVersion, OptimizationTier } from "./contracts/code-versions.js";
 
 // The managed view of a dumped process: one interface for commands, implemented by the
@@ -90,4 +92,10 @@ export interface ClrRuntime {
    * contract or the code has no debug info (IL stubs, ReadyToRun code).
    */
   ilOffsetsAt?(ip: number): number[] | undefined;
+  /**
+   * Every field of the object at `address` (its parents' first), read from the runtime's FieldDescs
+   * (.NET 11 publishes their layout); undefined where this runtime does not publish them.
+   * `metadata` gives a module's metadata (field signatures, CoreLib's primitive types).
+   */
+  fields?(methodTable: number, address: number, metadata: (module: number) => MetadataReader | undefined): ContractField[] | undefined;
 }

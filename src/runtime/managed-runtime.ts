@@ -237,6 +237,11 @@ export class ManagedRuntime {
 
   /** An object's fields (SOS DisplayFields: parents' first, statics included), or why they cannot be listed. */
   instanceFields(methodTable: number, address: number): FieldsAnswer {
+    // .NET 11's descriptor publishes the FieldDesc layout: the contracts list fields there.
+    if (this.choice !== "dac") {
+      const contracts = this.contractsFields(methodTable, address);
+      if (contracts) return contracts;
+    }
     // The descriptors of .NET 9 and 10 publish no FieldDesc layout: the DAC lists fields.
     const dac = this.dacRuntime();
     if (!dac.runtime) return { error: dac.error ?? "the DAC is not available" };
@@ -251,10 +256,25 @@ export class ManagedRuntime {
     }
   }
 
+  /** The fields from the runtime's FieldDescs, where its descriptor publishes them (undefined elsewhere). */
+  private contractsFields(methodTable: number, address: number): FieldsAnswer | undefined {
+    const rt = tryOrUndefined(() => this.contracts());
+    if (!rt?.fields) return undefined;
+    const names = this.names;
+    try {
+      const fields = rt.fields(methodTable, address, (m) => names.moduleMetadata(m));
+      if (!fields) return undefined;
+      return { fields, backend: "contracts", from: "the runtime's FieldDescs (data contracts)", typeName: (mt) => objectTypeName(rt, names, mt) };
+    } catch (e) {
+      if (!(e instanceof ClrscopeError)) throw e;
+      return { error: e.message };
+    }
+  }
+
   /** An array's rank and its elements' CorElementType (the DAC's GetObjectData; the descriptors publish no element type), undefined when unknown. */
   arrayShape(address: number): { rank: number; elementType: number } | undefined {
     const dac = this.dacRuntime().runtime;
-    if (!dac) return undefined;
+    if (!dac) return this.contractsArrayShape(address);
     try {
       const o = dac.object(address);
       return { rank: o.rank, elementType: o.elementType };
@@ -263,6 +283,20 @@ export class ManagedRuntime {
       throw e;
     }
   }
+  /** Without the DAC: the rank and the element type's signature CorElementType from the MethodTables. */
+  private contractsArrayShape(address: number): { rank: number; elementType: number } | undefined {
+    const rt = tryOrUndefined(() => this.contracts());
+    if (!rt) return undefined;
+    return tryOrUndefined(() => {
+      const objects = rt.objects();
+      const mt = objects.methodTableOf(address);
+      const shape = rt.typeNames().typeHandleShape(mt);
+      const element = objects.arrayInfo(address).elementTypeHandle;
+      if (shape.kind !== "array" || element === 0 || (element & 2) !== 0) return undefined;
+      return { rank: shape.rank, elementType: rt.typeSystemDetails().signatureElementType(element) };
+    });
+  }
+
 
   /** A stack walker that also gives parameters, locals and IL offsets (the DAC's), or why there is none. */
   detailedStackWalker(): { walker?: DetailedStackWalker; error?: string } {

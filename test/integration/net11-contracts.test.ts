@@ -20,6 +20,7 @@ import type { ModulesResult } from "../../src/commands/sos/clrmodules.js";
 import type { NativeModulesResult } from "../../src/commands/sos/modules.js";
 import type { Name2eeResult } from "../../src/commands/sos/name2ee.js";
 import type { PrintexceptionResult } from "../../src/commands/sos/printexception.js";
+import { dacNameToClrmd } from "../../src/metadata/type-names.js";
 import { resultOf, runCliJson, type CliDoc, type CliThread } from "../support/cli.js";
 import { hasDotnet, scenarioDump, type ScenarioTruth } from "../support/dotnet-fixtures.js";
 import { clrscopeTexts, sosAnswers } from "../support/sos-oracle.js";
@@ -176,9 +177,11 @@ for (const type of ["full", "heap"] as const) {
       for (const e of methodDescs) assert.equal(resultOf<DumpmdResult>(docs, `dumpmd ${e.methodDesc}`).name, e.name, `${e.methodDesc}: name`);
       assert.equal(resultOf<DumpmdResult>(docs, `dumpmd ${truth.dynamicMethod.methodDesc}`).classification, "Dynamic");
       for (const e of namedTypes(truth)) {
+        // name2ee matches by substring, as SOS (ClrMD's names: generic definitions as `Name<T1>`).
         const r = resultOf<Name2eeResult>(docs, `name2ee scenarios.dll!${e.name}`);
-        assert.equal(r.matches.length, 1, `${e.name}: ${JSON.stringify(r.matches)}`);
-        assert.equal(big(r.matches[0]!.methodTable!), big(e.methodTable), `${e.name}: MethodTable`);
+        const match = r.matches.find((m) => m.kind === "type" && m.name === dacNameToClrmd(e.name));
+        assert.ok(match, `${e.name}: ${JSON.stringify(r.matches)}`);
+        assert.equal(big(match.methodTable!), big(e.methodTable), `${e.name}: MethodTable`);
       }
       const named = namedMethods(truth);
       assert.ok(named.length >= 3);
@@ -216,6 +219,48 @@ for (const type of ["full", "heap"] as const) {
       const frameRow = /^ {4}([0-9A-F?]{16}) ([0-9A-F]{16}) (.+)$/;
       assert.ok(sos.lines.some((l) => frameRow.test(l)), sos.lines.join("\n"));
       assert.deepEqual(ours.map((l) => l.replace(frameRow, "    SP $2 $3")), sos.lines.map((l) => l.replace(frameRow, "    SP $2 $3")));
+    });
+
+    test("do: every field of the app's objects from the runtime's FieldDescs, equal to SOS's rows", () => {
+      const d = dump();
+      // The objects: SOS's own heap walk finds one of each type the app allocates.
+      const heapCommands = d.truth.objectCounts.map((o) => `dumpheap -short -mt ${o.methodTable}`);
+      const heap = sosAnswers(d.core, heapCommands);
+      const objects = heapCommands.map((c) => heap.get(c)?.lines.find((l) => /^[0-9a-f]+$/.test(l))).filter((a): a is string => a !== undefined).map((a) => `do 0x${a}`);
+      objects.push(`do ${d.truth.exception.address}`);
+      assert.ok(objects.length >= 10, `SOS found ${objects.length} objects`);
+      const sos = sosAnswers(d.core, objects);
+      const { docs } = runCliJson(d.core, objects, CONTRACTS_ONLY);
+      const results = objects.map((c) => resultOf<DumpobjResult>(docs, c));
+      // Objects with fields list them from the runtime's FieldDescs, not from the DAC.
+      assert.ok(results.filter((r) => !r.array).length >= 8);
+      for (const r of results.filter((x) => !x.array)) assert.equal(r.fieldsSource, "contracts", `${r.name}: ${r.fieldsNote}`);
+      const ours = clrscopeTexts(d.core, objects, CONTRACTS_ONLY);
+      // MT, Field, Offset, Type, VT, Attr, Value, Name (SOS DisplayFields).
+      const row = /^([0-9a-f]{16}) ([0-9a-f ]{8}) ([0-9a-f ]{8}) (.{20}) +(Yes|No) +(instance|static|TLstatic) (.*)$/;
+      let fields = 0;
+      for (const command of objects) {
+        const theirs = sos.get(command)!;
+        assert.equal(theirs.failed, false, theirs.lines.join("\n"));
+        const mine = ours.get(command)!;
+        assert.equal(mine.length, theirs.lines.length, `${command}:\n${mine.join("\n")}\n---\n${theirs.lines.join("\n")}`);
+        theirs.lines.forEach((line, i) => {
+          const a = row.exec(mine[i]!);
+          const b = row.exec(line);
+          if (!b || !a) return assert.equal(mine[i], line, `${command}, line ${i}`);
+          fields++;
+          // Known (docs/sos-differences.md): array and generic-instantiation field types are not
+          // looked up (MT and Type), and a static's offset is the FieldDesc's.
+          const lookedUp = !/\[\]\s*$|\]\]\s*$/.test(b[4]!);
+          const isStatic = b[6]!.trim() === "static";
+          assert.deepEqual(
+            [lookedUp ? a[1] : "", a[2], isStatic ? "" : a[3], lookedUp ? a[4] : "", a[5], a[6], a[7]],
+            [lookedUp ? b[1] : "", b[2], isStatic ? "" : b[3], lookedUp ? b[4] : "", b[5], b[6], b[7]],
+            `${command}, field row ${i}: ${line}`,
+          );
+        });
+      }
+      assert.ok(fields >= 40, `only ${fields} field rows compared`);
     });
 
     test("clrmodules, modules, dumpdomain and dumpmodule -mt: the process's module paths and the app's types", () => {

@@ -1,5 +1,5 @@
 // SOS itself as the oracle: clrscope's text for clrthreads, dumpdomain, dumpmodule, clrstack -all
-// and pstacks, row by row against dotnet-dump's on the same .NET 10 dumps (test/support/sos-oracle.ts
+// and pstacks, row by row against dotnet-dump's on the same .NET 10, 11, 9 and 8 dumps (test/support/sos-oracle.ts
 // runs dotnet-dump once per dump and command list, cached). Where the layouts differ, only what
 // docs/sos-differences.md lists is normalised, and each test says what it normalises.
 import assert from "node:assert/strict";
@@ -26,6 +26,9 @@ const dumps: { label: string; dump: () => DotnetDump<unknown>; args?: string[] }
   { label: "scenarios, .NET 11 full dump, contracts only", dump: () => scenarioDump("full", "net11.0"), args: CONTRACTS_ONLY },
   { label: "scenarios, .NET 11 heap dump, contracts only", dump: () => scenarioDump("heap", "net11.0"), args: CONTRACTS_ONLY },
   { label: "hello, .NET 11 full dump, contracts only", dump: () => helloDump("full", "net11.0"), args: CONTRACTS_ONLY },
+  // No walkable data contracts before .NET 10: the DAC walks the stacks (both InlinedCallFrame rows as SOS).
+  { label: "hello, .NET 9 full dump", dump: () => helloDump("full", "net9.0") },
+  { label: "hello, .NET 8 full dump", dump: () => helloDump("full", "net8.0") },
 ];
 
 /** SOS's answer, which must not be an error (an error on both sides would compare equal). */

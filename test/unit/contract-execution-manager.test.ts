@@ -126,3 +126,95 @@ describe("ExecutionManager contract, damaged code map", () => {
     assert.ok(warnings.some((w) => /range section map is empty/.test(w)), warnings.join("\n"));
   });
 });
+
+describe("ExecutionManager contract, ReadyToRun images", () => {
+  /** HashMap geometry unlike the runtime's 4 slots per bucket. */
+  const SLOTS = 3;
+  const BUCKETS = 7;
+  const VALUE_MASK = 0x7fff_ffff_ffff_ffffn; // the top bit of a bucket's first value marks a collision
+  const R2R = { first: 0x100, funclet: 0x180, second: 0x200 };
+  const MD_R2R = { first: 0x5a5a_0de5_1000, second: 0x5a5a_0de5_2000 };
+
+  function readyToRunRuntime() {
+    const rt = new SyntheticRuntime();
+    rt.type("RangeSectionMap", ["TopLevelData:inline:2048"], { start: 0x18 });
+    rt.type("RangeSectionFragment", ["RangeBegin", "RangeEndOpen", "RangeSection", "Next"]);
+    rt.type("RangeSection", ["RangeBegin", "RangeEndOpen", "NextForDelete", "JitManager", "Flags:u32", "HeapList", "R2RModule"]);
+    rt.type("RuntimeFunction", ["BeginAddress:u32", "EndAddress:u32", "UnwindData:u32"]);
+    rt.type("Bucket", [`Values:inline:${SLOTS * 8}`, `Keys:inline:${SLOTS * 8}`], { start: 0x8 });
+    rt.type("HashMap", ["Buckets"]);
+    rt.type("ReadyToRunInfo", ["EntryPointToMethodDescMap:HashMap", "NumRuntimeFunctions:u32", "RuntimeFunctions"]);
+    rt.type("Module", ["ReadyToRunInfo"], { start: 0x99 });
+    rt.global("HashMapSlotsPerBucket", SLOTS, "uint32");
+    rt.global("HashMapValueMask", VALUE_MASK, "uint64");
+    rt.global("StubCodeBlockLast", 0xf, "uint8");
+    rt.contract("ExecutionManager", 2);
+
+    const image = rt.memory.alloc(0x1000, 0x1000);
+    const functions = [R2R.first, R2R.funclet, R2R.second];
+    const table = rt.memory.alloc(functions.length * rt.size("RuntimeFunction"), 8);
+    functions.forEach((begin, i) => rt.fill(table + i * rt.size("RuntimeFunction"), "RuntimeFunction", { BeginAddress: begin, EndAddress: (functions[i + 1] ?? 0x280), UnwindData: 0x800 + i }));
+    // EntryPointToMethodDescMap: element 0 of the bucket array holds the count; values are stored halved.
+    const buckets = rt.memory.alloc(rt.size("Bucket") * (BUCKETS + 1), 8);
+    rt.memory.u64(buckets, BUCKETS);
+    const put = (key: number, md: number) => {
+      let seed = Math.floor(key / 4) % 2 ** 32;
+      const step = 1 + ((Math.floor(key / 32) % 2 ** 32) + 1) % (BUCKETS - 1);
+      for (;;) {
+        const bucket = buckets + rt.size("Bucket") * (1 + (seed % BUCKETS));
+        const keys = rt.at(bucket, "Bucket", "Keys");
+        for (let s = 0; s < SLOTS; s++) {
+          if (rt.memory.tryReadPointer(keys + s * 8) === 0) {
+            rt.memory.u64(keys + s * 8, key);
+            rt.memory.u64(rt.at(bucket, "Bucket", "Values") + s * 8, md / 2);
+            return;
+          }
+        }
+        seed = (seed + step) % 2 ** 32;
+      }
+    };
+    put(image + R2R.first, MD_R2R.first);
+    put(image + R2R.second, MD_R2R.second);
+    const info = rt.alloc("ReadyToRunInfo");
+    rt.fill(info, "ReadyToRunInfo", { NumRuntimeFunctions: functions.length, RuntimeFunctions: table });
+    rt.set(rt.at(info, "ReadyToRunInfo", "EntryPointToMethodDescMap"), "HashMap", "Buckets", buckets);
+    const module = rt.fill(rt.alloc("Module"), "Module", { ReadyToRunInfo: info });
+    const section = rt.fill(rt.alloc("RangeSection"), "RangeSection", { RangeBegin: image, RangeEndOpen: image + 0x1000, R2RModule: module });
+    const fragment = rt.fill(rt.alloc("RangeSectionFragment"), "RangeSectionFragment", { RangeBegin: image, RangeEndOpen: image + 0x1000, RangeSection: section });
+    const map = rt.alloc("RangeSectionMap");
+    let level = rt.at(map, "RangeSectionMap", "TopLevelData");
+    for (let l = 5; l >= 1; l--) {
+      const next = l === 1 ? fragment : rt.memory.alloc(256 * 8, 8);
+      rt.memory.u64(level + (Math.floor(image / 2 ** (17 + (l - 1) * 8)) % 256) * 8, next);
+      level = next;
+    }
+    rt.indirectGlobal("ExecutionManagerCodeRangeMapAddress", map);
+    return { rt, image, info, table, module };
+  }
+
+  test("a method's code found by binary search of the image's RUNTIME_FUNCTIONs and named through EntryPointToMethodDescMap; a funclet's owner found by stepping back", () => {
+    const { rt, image, table } = readyToRunRuntime();
+    const em = new ExecutionManager(rt.target());
+    const { value, warnings } = warningsOf(() => [em.codeBlock(image + 0x150), em.codeBlock(image + 0x190), em.codeBlock(image + 0x210), em.codeBlock(image + 0x50)]);
+    assert.deepEqual(warnings, []);
+    const [first, funclet, second, before] = value!;
+    assert.deepEqual(first, { start: image + R2R.first, methodDesc: MD_R2R.first, offset: 0x50, size: undefined, kind: "readytorun", rangeSection: first!.rangeSection, unwindBase: image, runtimeFunction: table });
+    assert.equal(funclet?.methodDesc, MD_R2R.first);
+    assert.equal(funclet?.start, image + R2R.first);
+    assert.equal(funclet?.runtimeFunction, table + rt.size("RuntimeFunction"), "the funclet's own RUNTIME_FUNCTION, for unwinding");
+    assert.equal(second?.methodDesc, MD_R2R.second);
+    assert.equal(before, undefined, "before the image's first method");
+    assert.deepEqual(em.unwindInfo(image + 0x190), { start: image + R2R.funclet, unwindInfo: image + 0x801, imageBase: image });
+  });
+
+  test("an image section whose module has no ReadyToRunInfo, or lists no runtime functions: a warning, no method", () => {
+    for (const damage of ["no info", "no functions"] as const) {
+      const { rt, image, info, module } = readyToRunRuntime();
+      if (damage === "no info") rt.set(module, "Module", "ReadyToRunInfo", 0);
+      else rt.set(info, "ReadyToRunInfo", "NumRuntimeFunctions", 0);
+      const { value, warnings } = warningsOf(() => new ExecutionManager(rt.target()).codeBlock(image + 0x150));
+      assert.equal(value, undefined, damage);
+      assert.ok(warnings.some((w) => /code map .* is damaged/.test(w)), `${damage}: ${warnings.join("\n")}`);
+    }
+  });
+});

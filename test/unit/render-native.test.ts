@@ -181,9 +181,10 @@ describe("image list, image lookup, disassemble renderers", () => {
   });
 });
 
+/** help over no command table: the renderer only reads the result. */
+const help = helpCommand({ commands: () => [], find: () => { throw new Error("not used by render"); } });
+
 describe("help and runtime renderers", () => {
-  // The renderer does not read the table: an empty one will do.
-  const help = helpCommand({ commands: () => [], find: () => { throw new Error("not asked"); } });
   const commands = [
     { names: ["clrthreads"], usage: "clrthreads [-live]", summary: "SOS: managed threads" },
     { names: ["dumpobj", "do"], usage: "dumpobj ADDRESS", summary: "SOS: an object's fields" },
@@ -199,6 +200,11 @@ describe("help and runtime renderers", () => {
     ].join("\n"));
     assert.equal(help.render({ commands: [commands[1]!], all: false }), "SOS: an object's fields\nusage: dumpobj ADDRESS\naliases: do");
     assert.equal(help.render({ commands: [commands[0]!], all: false }), "SOS: managed threads\nusage: clrthreads [-live]");
+    // `help thread`: the commands under a first word, in two columns, without exit.
+    assert.equal(help.render({ commands: [commands[2]!, { names: ["thread list"], usage: "thread list", summary: "Threads" }], all: false }), [
+      "  bt [all] [-c COUNT]  Native backtrace (also: thread backtrace)",
+      "  thread list          Threads",
+    ].join("\n"));
   });
 
   test("runtime: the version, which backends answer and why not, the contracts; -v every type layout and global", () => {

@@ -177,18 +177,19 @@ describe("printexception renderer", () => {
     assert.deepEqual(lines({ ...coded, message: null, innerException: null, stackTrace: null, stackTraceString: "   at X()\u001b[2J", remoteStackTraceString: "remote", hResult: "ffffffff" }).slice(2), [
       "Message:          <none>",
       "InnerException:   <none>",
+      // SOS's FormatException: "<none>" unindented with no blank line after it, a blank line after a
+      // StackTraceString, no RemoteStackTraceString line (JSON has it).
       "StackTrace (generated):",
-      "    <none>",
-      "",
+      "<none>",
       "StackTraceString:    at X()\\x1b[2J",
-      "RemoteStackTraceString: remote",
+      "",
       "HResult: ffffffff",
     ]);
     assert.equal(lines({ ...coded, stackTrace: { ...coded.stackTrace!, frames: [{ sp: null, ip: "0x1fffffffffffff", methodDesc: "0x1", function: "x.dll!A.B()+0x0" }] } })[6], "    ???????????????? 001FFFFFFFFFFFFF x.dll!A.B()+0x0");
     assert.equal(lines({ ...coded, stackTrace: { address: "0x7fd04900c800", type: "System.Byte[]", decoded: false } })[5], "    <not decoded: _stackTrace is System.Byte[] 00007fd04900c800; this runtime's descriptor does not publish the stack trace element layout>");
   });
 
-  test("an inner exception, as SOS", { todo: "issue 9: SOS writes 'Use printexception 00007FD04900C6D8 to see more.' (its command name, the address in upper case)" }, () => {
+  test("an inner exception, as SOS", () => {
     assert.equal(printexception.render(coded), [
       "Exception object: 00007fd04900c750", // SOS, and every line below
       "Exception type:   Scenarios.CodedFailure",

@@ -1,9 +1,8 @@
 // Golden tests of the dumpmd, ip2md, name2ee, dumpil and dumpmt renderers on hand-written
 // results, in SOS's layout (dotnet-dump 10.0.750501). Lines marked "SOS" are copied verbatim from
 // dotnet-dump's answers on the scenarios dump (~/.cache/clrscope-tests/dotnet-dump/*/core.sos-*.json).
-// Where clrscope's renderer does not produce SOS's layout yet (issue 9: dumpil's first lines,
-// name2ee's matches within one module), the test holds SOS's text and is marked todo: it runs,
-// reports, and passes once the renderer matches.
+// Where clrscope's renderer does not produce SOS's layout yet, the test would hold SOS's text and be
+// marked todo (it runs, reports, and passes once the renderer matches): none left here.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { escapeForTerminal } from "../../src/cli/terminal-text.js";
@@ -88,11 +87,11 @@ describe("dumpmd renderer", () => {
       "IsJitted:             no",
       "Current CodeAddr:     ffffffffffffffff",
       "Version History:",
-      "  ILCodeVersion:      000055e355f00000",
+      "  ILCodeVersion:      000055E355F00000",
       "  ReJIT ID:           4294967295",
       "  IL Addr:            <unknown>",
       "     CodeAddr:           00007f9e77e98000  (OptimizedTier1 + Instrumented)",
-      "     NativeCodeVersion:  000055e355f00100",
+      "     NativeCodeVersion:  000055E355F00100",
       "     CodeAddr:           0000000000000000  (Unknown Tier)",
       "     NativeCodeVersion:  0000000000000000",
       "  ILCodeVersion:      0000000000000000",
@@ -115,12 +114,13 @@ describe("ip2md renderer", () => {
 });
 
 describe("name2ee renderer", () => {
-  const method: Name2eeMatch = { kind: "method", module: "0x7f9e77f41a30", assembly: "scenarios.dll", token: "0x600004f", name: SLEEP_WITH_ARGS, methodTable: "0x7f9e785b7000", methodDesc: "0x7f9e77f4ab10", codeAddress: "0x7f9e77e97b10" };
+  const method: Name2eeMatch = { kind: "method", module: "0x7f9e77f41a30", assembly: "scenarios.dll", token: "0x600004f", name: SLEEP_WITH_ARGS, methodTable: "0x7f9e77f4ac88", methodDesc: "0x7f9e77f4ab10", codeAddress: "0x7f9e77e97b10" };
   const type = (token: string, methodTable: string, name: string): Name2eeMatch => ({ kind: "type", module: "0x7f9e77f41a30", assembly: "scenarios.dll", token, name, methodTable });
-  const none = { modulesWithoutMatches: [] };
+  const query = (moduleQuery: string, nameQuery: string, matches: Name2eeMatch[], modulesScanned = 1, modulesWithoutMatches: { module: string; assembly: string }[] = []) =>
+    ({ moduleQuery, nameQuery, modulesScanned, matches, modulesWithoutMatches, backend: "contracts" as const });
 
   test("a method and a type, as SOS", () => {
-    assert.equal(name2ee.render({ moduleQuery: "scenarios", nameQuery: "Scenarios.Parking.SleepWithArgs", modulesScanned: 1, matches: [method], ...none, backend: "contracts" }), [
+    assert.equal(name2ee.render(query("scenarios", "Scenarios.Parking.SleepWithArgs", [method])), [
       "Module:      00007f9e77f41a30", // SOS, and every line below
       "Assembly:    scenarios.dll",
       "Token:       000000000600004f",
@@ -128,7 +128,7 @@ describe("name2ee renderer", () => {
       `Name:        ${SLEEP_WITH_ARGS}`,
       "JITTED Code Address: 00007f9e77e97b10",
     ].join("\n"));
-    assert.equal(name2ee.render({ moduleQuery: "scenarios", nameQuery: "Scenarios.Point", modulesScanned: 1, matches: [type("0x2000014", "0x7f9e785b7198", "Scenarios.Point")], ...none, backend: "contracts" }), [
+    assert.equal(name2ee.render(query("scenarios", "Scenarios.Point", [type("0x2000014", "0x7f9e785b7198", "Scenarios.Point")])), [
       "Module:      00007f9e77f41a30", // SOS, and every line below
       "Assembly:    scenarios.dll",
       "Token:       0000000002000014",
@@ -137,12 +137,13 @@ describe("name2ee renderer", () => {
     ].join("\n"));
   });
 
-  test("a method not compiled yet, a named module without matches, no match at all, as SOS", () => {
-    const notCompiled = { ...method, codeAddress: null };
-    assert.equal(name2ee.render({ moduleQuery: "scenarios", nameQuery: "x", modulesScanned: 1, matches: [notCompiled], ...none, backend: "dac" }).split("\n").at(-1), "JITTED Code Address: ffffffffffffffff"); // SOS
-    const header = { module: "0x7f9e77f40000", assembly: "other.dll" };
-    assert.equal(name2ee.render({ moduleQuery: "other", nameQuery: "No.Such\u001b", modulesScanned: 1, matches: [], modulesWithoutMatches: [header], backend: "contracts" }), "Module:      00007f9e77f40000\nAssembly:    other.dll"); // SOS
-    assert.equal(name2ee.render({ moduleQuery: "*", nameQuery: "No.Such", modulesScanned: 3, matches: [], ...none, backend: "contracts" }), "\nScanned 3 modules which had no matches."); // SOS
+  test("a method not compiled yet (SOS: the DAC's 'none' address), a named module without matches (its header alone), no match at all", () => {
+    assert.equal(name2ee.render(query("scenarios", "Scenarios.Never", [{ ...method, codeAddress: null }])).split("\n")[5], "JITTED Code Address: ffffffffffffffff");
+    assert.equal(name2ee.render(query("scenarios", "Scenarios.Outer+Inner`1.Park", [], 1, [{ module: "0x7f9e77f41a30", assembly: "scenarios.dll" }])), [
+      "Module:      00007f9e77f41a30", // SOS, and the line below
+      "Assembly:    scenarios.dll",
+    ].join("\n"));
+    assert.equal(name2ee.render(query("nosuch", "X", [], 0)), "");
   });
 
   test("several matches in one module, and '*' with modules that had none, as SOS", () => {
@@ -176,8 +177,12 @@ describe("name2ee renderer", () => {
       "MethodTable: 00007f9e785b8cd8",
       "Name:        Scenarios.Outer2<T1>+Inner2<T1>",
     ];
-    assert.equal(name2ee.render({ moduleQuery: "scenarios", nameQuery: "Scenarios.Outer", modulesScanned: 1, matches, ...none, backend: "contracts" }), block.join("\n")); // SOS
-    assert.equal(name2ee.render({ moduleQuery: "*", nameQuery: "Scenarios.Outer", modulesScanned: 23, matches, ...none, backend: "contracts" }), [...block, "--------------------------------------", "", "Scanned 22 modules which had no matches."].join("\n")); // SOS
+    assert.equal(name2ee.render(query("scenarios", "Scenarios.Outer", matches)), block.join("\n")); // SOS
+    assert.equal(name2ee.render(query("*", "Scenarios.Outer", matches, 23)), [...block, "--------------------------------------", "", "Scanned 22 modules which had no matches."].join("\n")); // SOS
+    // Matches in two modules: each module's header, the modules apart; one unmatched module in the singular.
+    const other = { ...method, module: "0x7f9e76e54000", assembly: "System.Private.CoreLib.dll" };
+    assert.equal(name2ee.render(query("*", "X", [matches[0]!, other], 3)).split("\n").slice(5, 9).join("\n"), ["--------------------------------------", "Module:      00007f9e76e54000", "Assembly:    System.Private.CoreLib.dll", "Token:       000000000600004f"].join("\n"));
+    assert.ok(name2ee.render(query("*", "X", [matches[0]!, other], 3)).endsWith("\n\nScanned 1 module which had no matches."));
   });
 });
 
@@ -185,13 +190,16 @@ describe("dumpil renderer", () => {
   const lines = ['IL_0000: ldstr "sleep"', "IL_0005: ldc.i4.2 ", "IL_0006: newarr System.String", "IL_003d: ldarg.s VAR OR ARG 4"];
   const r = { methodDesc: "0x7f9e77f4ab10", name: SLEEP_WITH_ARGS, token: "0x600004f", module: "0x7f9e77f41a30", rva: 0x1624, ilAddress: "0x7f9e75e03624", body: { fat: true, maxStack: 8, codeSize: 0x40, localVarSigToken: "0x0", initLocals: true, clauseCount: 0 }, instructions: [], lines };
 
-  test("the IL address, then the disassembly lines; SOS's message when there is no body", () => {
-    assert.deepEqual(dumpil.render(r).split("\n").slice(1), lines);
-    assert.equal(dumpil.render({ ...r, ilAddress: "0x0", body: null, lines: [], message: "Unable to retrieve IL for this method (ilAddr is 0000000000000000)." }), "Unable to retrieve IL for this method (ilAddr is 0000000000000000).");
+  test("the IL address twice, then the disassembly lines, as SOS (whose first line also names pImport, an address in dotnet-dump's own process: docs/sos-differences.md)", () => {
+    assert.equal(dumpil.render(r), [
+      "ilAddr is 00007F9E75E03624", // SOS's first line, up to " pImport is ..."
+      "ilAddr = 00007F9E75E03624", // SOS, and every line below
+      ...lines,
+    ].join("\n"));
   });
 
-  test("as SOS", { todo: "issue 9: SOS prints 'ilAddr is 00007F9E75E03624 pImport is ...' first, and the address in upper case" }, () => {
-    assert.deepEqual(dumpil.render(r).split("\n").slice(1), ["ilAddr = 00007F9E75E03624", ...lines]); // SOS's lines 2..
+  test("SOS's message when there is no body", () => {
+    assert.equal(dumpil.render({ ...r, ilAddress: "0x0", body: null, lines: [], message: "Unable to retrieve IL for this method (ilAddr is 0000000000000000)." }), "Unable to retrieve IL for this method (ilAddr is 0000000000000000).");
   });
 });
 
@@ -253,7 +261,7 @@ describe("dumpmt renderer", () => {
     const r: DumpmtResult = { ...outer, methods: undefined, prefersCanonicalMethodTable: false, eeClass: "0x7f9e785b5700", assemblyLoadContext: "0x7f929d00ab00" };
     assert.deepEqual(dumpmt.render(r).split("\n").slice(0, 7), [
       "Parent:              00007f9e76e547b0",
-      "EEClass:             00007f9e785b5700",
+      "EEClass:             00007F9E785B5700",
       "Module:              00007F9E77F41A30",
       "Name:                Scenarios.Outer",
       "mdToken:             000000000200000F",

@@ -1,8 +1,10 @@
 // `dumpobj`/`do <object>` (SOS DumpObj -> PrintObj, strike.cpp): an object's type, MethodTable,
-// EEClass, size and module file; a string's text; an array's length and element type. Fields:
-// .NET 10's data descriptor publishes no FieldDesc layout, only the String and System.Exception
-// fields; every other type's fields come from the runtime's DAC (SOS's DisplayFields: parents'
-// fields first, statics included) when it can be loaded, and are otherwise not listed.
+// size and module file (EEClass in JSON only, as SOS prints none); a string's text; an array's
+// rank, length, element kind and (bytes, chars) content; a RuntimeType's type. Fields: .NET 10's
+// data descriptor publishes no FieldDesc layout, only the String and System.Exception fields;
+// every type's fields come from the runtime's DAC (SOS's DisplayFields: parents' fields first,
+// statics and thread statics included, SOS's value formats) when it can be loaded, and are
+// otherwise the descriptor's only.
 import { ClrscopeError, CommandError, tryOrUndefined } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
 import type { ClrRuntime, ExceptionField } from "../../runtime/clr-runtime.js";
@@ -19,7 +21,10 @@ import { isMethodTableHandle } from "../../runtime/type-handle.js";
 export interface DumpobjField {
   /** Field name as the metadata (or, for descriptor-published fields, the descriptor) spells it. */
   name: string;
-  /** Offset from the object's address (SOS's Offset column); for statics, from the type's static base. */
+  /**
+   * SOS's Offset column: from the object's address for instance fields; for statics their offset
+   * in the type's static storage plus the object header, as SOS adds it; thread statics without.
+   */
   offset: number;
   /** FieldDef token ("0x04xxxxxx"). */
   token?: string;
@@ -90,7 +95,7 @@ export interface DumpobjResult {
   /** The fields listed (from the descriptor or the DAC); null when they cannot be listed. */
   fields: DumpobjField[] | null;
   /** Where the fields come from. */
-  fieldsSource?: "descriptor" | "dac";
+  fieldsSource?: "descriptor" | "dac" | "contracts";
   /** Which fields are listed, or why none are. */
   fieldsNote: string;
   /** Where listing the fields stopped early (SOS: "Unable to display fields"). */
@@ -249,10 +254,11 @@ export function dumpObject(session: Session, address: number): DumpobjResult {
 }
 
 /** An object's fields into `result` (SOS DisplayFields), with where the walk stopped if it did. */
-function listFields(result: DumpobjResult, naming: FieldNaming, list: { fields: ManagedField[]; failure?: string; from: string }): void {
+function listFields(result: DumpobjResult, naming: FieldNaming, list: { fields: ManagedField[]; failure?: string; from: string; backend?: string }): void {
   result.fields = list.fields.map((f) => dacField(naming, f));
   if (list.failure) result.fieldsFailure = list.failure;
-  result.fieldsSource = "dac";
+  // The runtime's FieldDescs, read by the DAC or (.NET 11) by the contracts.
+  result.fieldsSource = list.backend === "contracts" ? "contracts" : "dac";
   result.fieldsNote = `fields from ${list.from}`;
 }
 
@@ -558,14 +564,14 @@ export const dumpobj = defineCommand<DumpobjResult>({
     if (r.string !== undefined) lines.push(`String:      ${r.string}`);
     if (r.noFields) return lines.join("\n");
     lines.push("Fields:");
-    if (r.fields && r.fields.length > 0 && r.fieldsSource === "dac") {
+    if (r.fields && r.fields.length > 0 && (r.fieldsSource === "dac" || r.fieldsSource === "contracts")) {
       lines.push(...renderDacFields(r.fields));
       if (r.fieldsFailure) lines.push("Unable to display fields");
     } else if (r.fields && r.fields.length > 0) {
       lines.push(`(${r.fieldsNote})`);
       lines.push(...renderFields(r.fields));
     } else {
-      lines.push(r.fieldsSource === "dac" ? "None" : `<${r.fieldsNote || "None"}>`);
+      lines.push(r.fieldsSource === "dac" || r.fieldsSource === "contracts" ? "None" : `<${r.fieldsNote || "None"}>`);
     }
     return lines.join("\n");
   },

@@ -4,7 +4,8 @@
 // query (case-insensitive), or, for "Type.Method", the first method of a type whose name contains
 // "Type" (ClrMD lists a type's methods from its first NumMethods slots that have an entry point).
 // A type's name is ClrMD's (`Outer2<T1>+Inner2<T1>`, `List<System.Int32>`); a method's is SOS's
-// (GetMethodDescName). SOS also matches field names; clrscope does not yet (docs/sos-differences.md).
+// (GetMethodDescName). With no such method, a field of that name (ClrMD's instance fields, the
+// parents' included, then the type's own statics; literals have no FieldDesc) names its type.
 // clrscope's addition: a name in the runtime's own form (`Scenarios.Outer+Inner\`1`, as dumpmt and
 // dumpmodule print it) also finds that type and its methods (by metadata), which SOS cannot find.
 import { ClrscopeError, CommandError } from "../../errors.js";
@@ -16,7 +17,7 @@ import { defineCommand, hexAddress } from "../command.js";
 import type { SourceModule, TypeSource } from "../../runtime/type-source.js";
 
 export interface Name2eeMatch {
-  kind: "type" | "method";
+  kind: "type" | "method" | "field";
   module: string;
   /** File name of the module's assembly, e.g. "hello.dll" ("<unknown>" without a path). */
   assembly: string;
@@ -26,6 +27,8 @@ export interface Name2eeMatch {
   name: string;
   /** The type's MethodTable (of the method's type, for methods). */
   methodTable: string;
+  /** Fields: the field's name (SOS then prints the type that has it). */
+  field?: string;
   /** Methods: the MethodDesc. */
   methodDesc?: string;
   /** Methods: native code address, null when not compiled yet (SOS prints ffffffffffffffff, the DAC's "none"). */
@@ -97,6 +100,36 @@ function findMethod(src: TypeSource, methodTable: number, member: string, byMeta
   return undefined;
 }
 
+/** FieldAttributes: Static, Literal (a constant: no FieldDesc, so ClrMD does not list it). */
+const FIELD_STATIC = 0x0010;
+const FIELD_LITERAL = 0x0040;
+/** Parents followed for inherited instance fields (a deeper chain is a cycle in damaged data). */
+const MAX_PARENTS = 64;
+
+/** A field ClrMD lists for the type is named `name`: an instance field of it or a parent, or its own static. */
+function hasField(src: TypeSource, methodTable: number, name: string): boolean {
+  let mt = methodTable;
+  for (let depth = 0; mt !== 0 && depth < MAX_PARENTS; depth++) {
+    let data;
+    try {
+      data = src.methodTable(mt);
+    } catch (e) {
+      if (e instanceof ClrscopeError) return false;
+      throw e;
+    }
+    const meta = src.moduleMetadata(data.module);
+    if (meta && tokenTable(data.token) === T.TypeDef) {
+      for (const rid of meta.fields(data.token & 0xffffff)) {
+        const flags = meta.fieldFlags(rid);
+        if (flags & FIELD_LITERAL || (depth > 0 && flags & FIELD_STATIC)) continue;
+        if (meta.fieldName(rid) === name) return true;
+      }
+    }
+    mt = data.parent;
+  }
+  return false;
+}
+
 function searchModule(src: TypeSource, m: SourceModule, query: string): Name2eeMatch[] {
   // SOS takes '/' as the nested-type separator too.
   const name = query.replace(/\//g, "+");
@@ -122,7 +155,12 @@ function searchModule(src: TypeSource, m: SourceModule, query: string): Name2eeM
     const byRuntimeName = runtimeName !== typeName && runtimeName.toLowerCase() === typePart;
     if (!lowerType.includes(typePart) && !byRuntimeName) continue;
     const method = findMethod(src, methodTable, member, byRuntimeName);
-    if (!method) continue;
+    if (!method) {
+      if (hasField(src, methodTable, member)) {
+        matches.push({ kind: "field", module, assembly, token: hexAddress((0x02000000 | rid) >>> 0), name: typeName, methodTable: hexAddress(methodTable), field: member });
+      }
+      continue;
+    }
     const code = src.methodDesc(method.methodDesc).nativeCode;
     matches.push({
       kind: "method",
@@ -182,14 +220,13 @@ export const name2ee = defineCommand<Name2eeResult>({
     r.matches.forEach((match, i) => {
       if (i === 0 || r.matches[i - 1]!.module !== match.module) header(match);
       else out.push(MATCH_SEPARATOR);
-      {
-        out.push(`Token:       ${x16(match.token)}`);
-        if (match.kind === "type") {
-          out.push(`MethodTable: ${x16(match.methodTable)}`, `Name:        ${match.name}`);
-        } else {
-          out.push(`MethodDesc:  ${x16(match.methodDesc!)}`, `Name:        ${match.name}`);
-          out.push(`JITTED Code Address: ${match.codeAddress ? x16(match.codeAddress) : "ffffffffffffffff"}`);
-        }
+      if (match.kind === "field") out.push(`Field ${match.field} (mdToken token) of`);
+      out.push(`Token:       ${x16(match.token)}`);
+      if (match.kind === "method") {
+        out.push(`MethodDesc:  ${x16(match.methodDesc!)}`, `Name:        ${match.name}`);
+        out.push(`JITTED Code Address: ${match.codeAddress ? x16(match.codeAddress) : "ffffffffffffffff"}`);
+      } else {
+        out.push(`MethodTable: ${x16(match.methodTable)}`, `Name:        ${match.name}`);
       }
     });
     const unmatched = r.modulesScanned - new Set(r.matches.map((m) => m.module)).size;

@@ -4,6 +4,8 @@ import type { ClrRuntime, CodeBlock, ManagedThread, MethodDescInfo, MethodTableI
 import type { ManagedFunction } from "../../native/windows-unwind.js";
 import { CodeVersions, type MethodCodeVersions } from "./code-versions.js";
 import { DebugInfoContract } from "./debug-info.js";
+import { FieldDescs, type ContractField } from "./field-desc.js";
+import type { MetadataReader } from "../../metadata/metadata.js";
 import { ExecutionManager } from "./execution-manager.js";
 import { FrameChain, type ExplicitFrame } from "./frames.js";
 import { Loader } from "./loader.js";
@@ -115,6 +117,15 @@ export class ContractsRuntime implements ClrRuntime {
   codeVersions(methodDesc: number): MethodCodeVersions {
     this.codeVersionsContract ??= new CodeVersions(this.target, this.typeSystemDetails(), this.loader());
     return this.codeVersionsContract.versions(methodDesc);
+  }
+
+  fields(methodTable: number, address: number, metadata: (module: number) => MetadataReader | undefined): ContractField[] | undefined {
+    if (!FieldDescs.isPublished(this.target)) return undefined;
+    const instantiationOf = (mt: number) => {
+      const shape = this.typeNames().typeHandleShape(mt);
+      return shape.kind === "class" ? shape.instantiation : [];
+    };
+    return new FieldDescs(this.target, this.typeSystemDetails(), this.loader(), metadata, instantiationOf).fields(methodTable, address);
   }
 
   private debugInfoContract?: DebugInfoContract | null;

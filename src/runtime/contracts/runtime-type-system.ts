@@ -100,6 +100,7 @@ const MDF = {
   hasNonVtableSlot: 0x0008,
   hasMethodImpl: 0x0010,
   hasNativeCodeSlot: 0x0020,
+  hasAsyncMethodData: 0x0040,
   static: 0x0080,
 } as const;
 
@@ -208,6 +209,20 @@ export class RuntimeTypeSystemDetails {
     };
   }
 
+  /**
+   * The CorElementType a signature gives the type (MethodTable::GetSignatureCorElementType), which
+   * SOS prints as an array's element "Type": arrays SZARRAY or ARRAY, true primitives their own
+   * (EEClass.InternalCorElementType), other value types (enums too) VALUETYPE, the rest CLASS.
+   */
+  signatureElementType(methodTable: number): number {
+    const d = this.methodTableDetails(methodTable);
+    const category = d.mtFlags & MTF.categoryMask;
+    if (d.isArray) return (d.mtFlags & MT_CATEGORY.szArrayBit) !== 0 ? CorElement.SZARRAY : CorElement.ARRAY;
+    if (category === MT_CATEGORY.truePrimitive) return this.t.u8(this.t.at(d.eeClass, "EEClass", "InternalCorElementType"));
+    if (category >= MT_CATEGORY.valueType && category <= MT_CATEGORY.primitiveValueType) return CorElement.VALUETYPE;
+    return CorElement.CLASS;
+  }
+
   /** Bytes of a MethodDesc: its classification's type size plus the optional trailing slots. */
   private methodDescSize(flags: number): { base: number; size: number } {
     const d = this.t.descriptor;
@@ -217,6 +232,8 @@ export class RuntimeTypeSystemDetails {
     if (flags & MDF.hasNonVtableSlot) size += d.size("NonVtableSlot");
     if (flags & MDF.hasMethodImpl) size += d.size("MethodImpl");
     if (flags & MDF.hasNativeCodeSlot) size += d.size("NativeCodeSlot");
+    // .NET 11's runtime-async methods carry an AsyncMethodData after the other optional slots.
+    if (flags & MDF.hasAsyncMethodData && d.types.has("AsyncMethodData")) size += d.size("AsyncMethodData");
     return { base, size };
   }
 
@@ -376,7 +393,9 @@ const MT_GENERICS_TYPICAL = 0x00000030;
 const IMD_KIND_MASK = 0x07;
 const IMD_GENERIC_METHOD_DEFINITION = 0x01;
 /** WFLAGS_HIGH category values used for names. */
-const MT_CATEGORY = { mask: 0x000f0000, szArrayBit: 0x00020000, truePrimitive: 0x00070000 } as const;
+const MT_CATEGORY = { mask: 0x000f0000, szArrayBit: 0x00020000, valueType: 0x00040000, primitiveValueType: 0x00060000, truePrimitive: 0x00070000 } as const;
+/** CorElementType values (ECMA-335 II.23.1.16) a MethodTable's signature type can be. */
+const CorElement = { VALUETYPE: 0x11, CLASS: 0x12, ARRAY: 0x14, SZARRAY: 0x1d } as const;
 /** CorElementType of TypeDescs (ECMA-335 II.23.1.16). */
 const TYPEDESC_ELEMENT = { ptr: 0x0f, byref: 0x10, valueType: 0x11, var: 0x13, fnptr: 0x1b, mvar: 0x1e } as const;
 /** DynamicMethodDescExtendedFlags. */
