@@ -9,6 +9,9 @@ import type { MemorySegment } from "./elf-core.js";
 import type { MappedFiles } from "./mapped-files.js";
 import { lastAtOrBelow } from "./sorted.js";
 
+/** Bytes of a pointer in the target: clrscope reads 64-bit processes (x86-64; arm64 later), and the ELF reader refuses others. */
+export const POINTER_SIZE = 8;
+
 export interface Memory {
   /** Exactly `length` bytes at `address`, or throws MemoryNotInDump. */
   read(address: number, length: number): Uint8Array;
@@ -105,9 +108,9 @@ export class AddressSpace implements Memory {
     if (i >= 0) {
       const seg = this.segments[i]!;
       const off = address - seg.start;
-      if (off + 8 <= seg.available) return this.source.readU64(seg.fileOffset + off);
+      if (off + POINTER_SIZE <= seg.available) return this.source.readU64(seg.fileOffset + off);
     }
-    const b = this.tryRead(address, 8);
+    const b = this.tryRead(address, POINTER_SIZE);
     if (b === undefined) return NaN;
     return u64OrNaN(new DataView(b.buffer, b.byteOffset, 8), 0);
   }

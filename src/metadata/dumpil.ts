@@ -19,7 +19,7 @@ import { CorruptDataError } from "../errors.js";
 import { decodeInstruction, hex4, type MethodBody } from "./il.js";
 import type { MetadataReader } from "./metadata.js";
 import { ET, PRIMITIVE_NAMES, SigReader } from "./signatures.js";
-import { COL, T, TOKEN_USER_STRING, tokenRid, tokenTable } from "./tables.js";
+import { T, COL, TOKEN_USER_STRING, token, tokenRid, tokenTable } from "./tables.js";
 import { MAX_IL_PRETTY_DEPTH } from "../limits.js";
 
 /** The bytes SOS's GetILSize reads to size a method body (sildasm.cpp). */
@@ -376,7 +376,7 @@ function prettyType(md: MetadataReader, sig: RawSig, st: PrettyState): { text: s
     if (typ === ET.VALUETYPE || typ === ET.CLASS) {
       out += typ === ET.VALUETYPE ? "valuetype " : "class ";
       const tk = typeToken();
-      out += (tk & 0xffffff) === 0 ? "[ERROR! NIL TOKEN]" : prettyPrintClass(md, tk, st);
+      out += tokenRid(tk) === 0 ? "[ERROR! NIL TOKEN]" : prettyPrintClass(md, tk, st);
       break;
     }
     if (typ === ET.SZARRAY || typ === ET.PTR || typ === ET.BYREF || typ === ET.PINNED) {
@@ -386,7 +386,7 @@ function prettyType(md: MetadataReader, sig: RawSig, st: PrettyState): { text: s
     if (typ === ET.CMOD_REQD || typ === ET.CMOD_OPT) {
       out += typ === ET.CMOD_REQD ? " mod req " : " mod opt ";
       const tk = typeToken();
-      out += (tk & 0xffffff) === 0 ? "[ERROR! NIL TOKEN]" : prettyPrintClass(md, tk, st);
+      out += tokenRid(tk) === 0 ? "[ERROR! NIL TOKEN]" : prettyPrintClass(md, tk, st);
       continue;
     }
     if (typ === ET.ARRAY) {
@@ -478,7 +478,7 @@ function prettyClass(md: MetadataReader, tk: number, st: PrettyState): string {
         const visibility = md.typeDefFlags(rid) & 0x7;
         if (visibility >= 2) {
           const outer = md.enclosingType(rid);
-          encloser = outer ? ((T.TypeDef << 24) | outer) >>> 0 : (T.TypeDef << 24) >>> 0;
+          encloser = token(T.TypeDef, outer);
         }
       }
       if (!name) name = `$${NAME_PREFIX[tokenTable(tk)]}$${rid.toString(16).toUpperCase()}`;

@@ -4,7 +4,7 @@
 import type { Memory } from "../dump/address-space.js";
 import { ClrscopeError } from "../errors.js";
 import { loadedImageSource, PeImage, type PeLayout } from "../metadata/pe.js";
-import { T } from "../metadata/tables.js";
+import { T, token } from "../metadata/tables.js";
 import type { DacRuntime } from "./dac/dac-runtime.js";
 import { ModuleFlags } from "./contracts/loader.js";
 import type { DomainAssemblySummary, DomainSummary, ManagedModuleSummary, ModuleDetails, ModuleTypeEntry } from "./model.js";
@@ -149,10 +149,10 @@ export function dacModuleDetails(dac: DacRuntime, memory: Memory, address: numbe
       const out: ModuleTypeEntry[] = [];
       const count = meta ? meta.rowCount(table) : 0;
       for (let rid = 1; rid <= count; rid++) {
-        const token = ((table << 24) | rid) >>> 0;
+        const tok = token(table, rid);
         let mt = 0;
         try {
-          mt = dac.sos.methodDescFromToken(address, token);
+          mt = dac.sos.methodDescFromToken(address, tok);
         } catch (e) {
           if (!(e instanceof ClrscopeError)) throw e;
         }
@@ -163,7 +163,7 @@ export function dacModuleDetails(dac: DacRuntime, memory: Memory, address: numbe
         } catch (e) {
           if (!(e instanceof ClrscopeError)) throw e;
         }
-        out.push({ methodTable: mt, token, name: name ?? "<unknown type>" });
+        out.push({ methodTable: mt, token: tok, name: name ?? "<unknown type>" });
       }
       return out;
     };

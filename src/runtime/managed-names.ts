@@ -8,7 +8,7 @@ import { ClrscopeError, tryOrUndefined } from "../errors.js";
 import { MetadataReader } from "../metadata/metadata.js";
 import { loadedImageSource, PeImage } from "../metadata/pe.js";
 import { decodeMethodSig, type MethodSig, type SigType } from "../metadata/signatures.js";
-import { COL, T } from "../metadata/tables.js";
+import { T, COL, tokenRid, tokenTable } from "../metadata/tables.js";
 import { clrmdTypeName, dacMethodName, dacTypeName, shortParameterList, sigFormatParams, type RuntimeType } from "../metadata/type-names.js";
 import type { ClrRuntime } from "./clr-runtime.js";
 import type { DynamicMethodInfo } from "./contracts/runtime-type-system.js";
@@ -17,7 +17,6 @@ import { warn } from "../warnings.js";
 import { hex } from "../hex.js";
 import { MAX_RUNTIME_TYPE_NESTING } from "../limits.js";
 
-const TYPEDEF_TABLE = 0x02;
 /** ArrayMethodDesc function indexes 0-2 (ARRAY_FUNC_GET, _SET, _ADDRESS); the rest are constructors. */
 const ARRAY_METHOD_NAMES = ["Get", "Set", "Address"];
 
@@ -70,8 +69,8 @@ export class ManagedNames {
           if (!this.isModule(shape.module)) warn(`type ${hex(typeHandle)} names ${hex(shape.module)} as its module, which is not a Module (damaged MethodTable)`);
           return undefined;
         }
-        const rid = shape.token & 0xffffff;
-        if (shape.token >>> 24 !== TYPEDEF_TABLE || rid === 0 || rid > md.rowCount(T.TypeDef)) {
+        const rid = tokenRid(shape.token);
+        if (tokenTable(shape.token) !== T.TypeDef || rid === 0 || rid > md.rowCount(T.TypeDef)) {
           warn(`type ${hex(typeHandle)} has the impossible TypeDef token ${hex(shape.token)} for its module (damaged MethodTable)`);
           return undefined;
         }
@@ -104,8 +103,8 @@ export class ManagedNames {
       case "var":
       case "mvar": {
         const md = this.metadataOf(shape.module);
-        const rid = shape.token & 0xffffff;
-        if (!md || shape.token >>> 24 !== T.GenericParam || rid === 0 || rid > md.rowCount(T.GenericParam)) return undefined;
+        const rid = tokenRid(shape.token);
+        if (!md || tokenTable(shape.token) !== T.GenericParam || rid === 0 || rid > md.rowCount(T.GenericParam)) return undefined;
         return { kind: shape.kind, index: md.cell(T.GenericParam, rid, COL.GenericParam.Number), name: md.genericParamName(rid) };
       }
       case "fnptr":
@@ -145,7 +144,7 @@ export class ManagedNames {
       const names = this.rt.typeNames();
       const methodInst = names.isGenericMethodDefinition(methodDesc) ? [] : this.runtimeTypes(names.methodInstantiation(methodDesc), 0);
       if (!methodInst) return this.methodName(methodDesc);
-      return dacMethodName(owner, meta, md.token & 0xffffff, methodInst);
+      return dacMethodName(owner, meta, tokenRid(md.token), methodInst);
     } catch (e) {
       if (!(e instanceof ClrscopeError)) throw e;
       warn(`the signature of method ${hex(methodDesc)} is unreadable (${e.message}): named without it`);
@@ -211,7 +210,7 @@ export class ManagedNames {
     const array = this.rt.typeNames().arrayMethod(methodDesc);
     if (array) return `${clrmdTypeName(owner)}.${ARRAY_METHOD_NAMES[array.funcIndex] ?? ".ctor"}`;
     const meta = this.metadataOf(this.rt.methodTable(md.methodTable).module);
-    const method = meta?.methodName(md.token & 0xffffff);
+    const method = meta?.methodName(tokenRid(md.token));
     return method === undefined ? undefined : `${clrmdTypeName(owner)}.${method}`;
   }
 
@@ -224,7 +223,7 @@ export class ManagedNames {
     const array = tryOrUndefined(() => this.rt.typeNames().arrayMethod(methodDesc));
     if (array && type !== undefined) return `${type}.${ARRAY_METHOD_NAMES[array.funcIndex] ?? ".ctor"}`;
     const meta = this.metadataOf(this.rt.methodTable(md.methodTable).module);
-    const method = meta ? meta.methodName(md.token & 0xffffff) : undefined;
+    const method = meta ? meta.methodName(tokenRid(md.token)) : undefined;
     if (type === undefined || method === undefined) return `<MethodDesc 0x${methodDesc.toString(16)}, token 0x${md.token.toString(16)}>`;
     return `${type}.${method}`;
   }

@@ -6,7 +6,7 @@
 import { ClrscopeError, CommandError, MemoryNotInDump, tryOrUndefined } from "../errors.js";
 import { MissingRuntimeDataError } from "./contracts/descriptor.js";
 import type { MetadataReader } from "../metadata/metadata.js";
-import { T, token, tokenTable } from "../metadata/tables.js";
+import { T, token, tokenRid, tokenTable } from "../metadata/tables.js";
 import { dacMethodName, genericParam } from "../metadata/type-names.js";
 import type { ClrRuntime, MethodCodeVersions } from "./clr-runtime.js";
 import type { DacRuntime } from "./dac/dac-runtime.js";
@@ -272,7 +272,7 @@ class ContractsTypeSource implements TypeSource {
           } catch (err) {
             if (!(err instanceof ClrscopeError)) throw err;
           }
-          return { methodTable: e.value, token: ((table << 24) | e.rid) >>> 0, name: name ?? "<unknown type>" };
+          return { methodTable: e.value, token: token(table, e.rid), name: name ?? "<unknown type>" };
         });
       result.typeDefs = rows(m.maps.typeDefToMethodTable, T.TypeDef);
       result.typeRefs = rows(m.maps.typeRefToMethodTable, T.TypeRef);
@@ -536,7 +536,7 @@ class DacTypeSource implements TypeSource {
       eeClass: d.Class,
       parent: d.ParentMethodTable,
       // Arrays have no TypeDef: the DAC says mdTypeDefNil (0x02000000), the contracts backend 0.
-      token: (d.cl & 0xffffff) === 0 ? 0 : d.cl >>> 0,
+      token: tokenRid(d.cl) === 0 ? 0 : d.cl >>> 0,
       rawBaseSize: isString ? d.BaseSize + 2 : d.BaseSize,
       baseSize: d.BaseSize,
       componentSize: d.ComponentSize,
@@ -569,7 +569,7 @@ class DacTypeSource implements TypeSource {
     };
     // Static or not is the method's metadata (MethodDef flags); dynamic methods have none.
     const meta = d.bIsDynamic ? undefined : this.dac.moduleMetadata(d.ModulePtr);
-    const rid = md.token & 0xffffff;
+    const rid = tokenRid(md.token);
     if (meta && tokenTable(md.token) === T.MethodDef && rid > 0) {
       try {
         md.isStatic = (meta.methodFlags(rid) & METHOD_ATTR_STATIC) !== 0;
@@ -611,7 +611,7 @@ class DacTypeSource implements TypeSource {
       const meta = this.dac.moduleMetadata(d.ModulePtr);
       const typeToken = this.dac.sos.methodTableData(d.MethodTablePtr).cl >>> 0;
       if (!meta || tokenTable(d.MDToken) !== T.MethodDef || tokenTable(typeToken) !== T.TypeDef) return dacName;
-      return dacMethodName({ kind: "named", md: meta, token: typeToken, args: [] }, meta, d.MDToken & 0xffffff, []);
+      return dacMethodName({ kind: "named", md: meta, token: typeToken, args: [] }, meta, tokenRid(d.MDToken), []);
     } catch (e) {
       if (e instanceof ClrscopeError) return dacName;
       throw e;

@@ -15,6 +15,7 @@ import { dumpIl } from "../../metadata/dumpil.js";
 import { decodeInstruction, parseMethodBody } from "../../metadata/il.js";
 import { defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
 import { methodDescWithType } from "../../runtime/type-source.js";
+import { tokenRid } from "../../metadata/tables.js";
 
 const TINY_FORMAT = 0x2;
 const FAT_MORE_SECTS = 0x8;
@@ -79,7 +80,7 @@ export const dumpIlCommand = defineCommand<DumpIlResult>({
       instructions: [],
       lines: [],
     };
-    const rid = md.token & 0xffffff;
+    const rid = tokenRid(md.token);
     if (rid === 0) {
       result.message = "This method has no IL body (e.g. IL stubs generated for P/Invoke or Reverse P/Invoke marshaling).";
       return result;

@@ -10,6 +10,7 @@ import { CommandError, ClrscopeError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
 import { defineCommand, hexAddress, parseArgs, parseNumber } from "../command.js";
 import type { ModuleDetails, ModuleTypeEntry } from "../../runtime/model.js";
+import { T, token, tokenRid } from "../../metadata/tables.js";
 
 export interface ModuleTypeRow {
   methodTable: string;
@@ -117,7 +118,7 @@ export const dumpModule = defineCommand<DumpModuleResult>({
     ];
     if (parseInt(r.baseAddress, 16) !== 0 && r.metadata) out.push(`MetaData start address:  ${P(r.metadata.address)} (${r.metadata.size} bytes)`);
     // SOS prints both maps' tokens as TokenFromRid(rid, mdTypeDefNil): 0x02xxxxxx.
-    const row = (t: ModuleTypeRow) => `${p(t.methodTable)} 0x${hexDigits((0x02000000 | (parseInt(t.token, 16) & 0xffffff)) >>> 0, 8)} ${t.name}`;
+    const row = (t: ModuleTypeRow) => `${p(t.methodTable)} 0x${hexDigits(token(T.TypeDef, tokenRid(parseInt(t.token, 16))), 8)} ${t.name}`;
     if (r.typeDefs) {
       out.push("", "Types defined in this module", "", `${"MT".padStart(16)} ${"TypeDef".padStart(16)} Name`, DASHES, ...r.typeDefs.map(row));
     }

@@ -16,6 +16,8 @@ import type { MetadataReader } from "../../metadata/metadata.js";
 import { ET } from "../../metadata/signatures.js";
 import { nameParts, primitiveTypeName } from "../../metadata/type-names.js";
 import { clrRuntime, defineCommand, hexAddress, parseArgs, parseNumber, type Session } from "../command.js";
+import { T, token, tokenRid, tokenTable } from "../../metadata/tables.js";
+import { isMethodTableHandle } from "../../runtime/type-handle.js";
 
 export interface DumpobjField {
   /** Field name as the metadata (or, for descriptor-published fields, the descriptor) spells it. */
@@ -138,9 +140,9 @@ function exceptionFieldTokens(rt: ClrRuntime, names: ManagedNames, exceptionMT: 
   const out = new Map<string, number>();
   const mt = rt.methodTable(exceptionMT);
   const md = names.moduleMetadata(mt.module);
-  if (!md || mt.token >>> 24 !== 0x02) return out;
+  if (!md || tokenTable(mt.token) !== T.TypeDef) return out;
   try {
-    for (const rid of md.fields(mt.token & 0xffffff)) out.set(md.fieldName(rid), (0x04000000 | rid) >>> 0);
+    for (const rid of md.fields(tokenRid(mt.token))) out.set(md.fieldName(rid), token(T.Field, rid));
   } catch (e) {
     if (!(e instanceof ClrscopeError)) throw e;
   }
@@ -198,7 +200,7 @@ export function dumpObject(session: Session, address: number): DumpobjResult {
   let dacFailure: string | undefined;
   if (info.isArray) {
     const a = objects.arrayInfo(address);
-    const elementType = a.elementTypeHandle !== 0 && (a.elementTypeHandle & 2) === 0 ? objectTypeName(rt, names, a.elementTypeHandle, nameOf) : "<TypeDesc>";
+    const elementType = isMethodTableHandle(a.elementTypeHandle) ? objectTypeName(rt, names, a.elementTypeHandle, nameOf) : "<TypeDesc>";
     result.array = { rank: a.rank ?? null, length: a.length, elementTypeHandle: hexAddress(a.elementTypeHandle), elementType };
     // The elements' CorElementType and a multi-dimensional array's rank (the DAC's GetObjectData).
     const shape = session.managed.arrayShape(address);
@@ -332,7 +334,7 @@ export function dumpObjectWithReader(dac: ObjectReader, address: number): Dumpob
   };
   if (o.kind === "array") {
     const handle = o.elementTypeHandle;
-    const elementType = handle !== 0 && (handle & 2) === 0 ? dac.typeName(handle) : primitiveTypeName(o.elementType) ?? "<TypeDesc>";
+    const elementType = isMethodTableHandle(handle) ? dac.typeName(handle) : primitiveTypeName(o.elementType) ?? "<TypeDesc>";
     result.array = { rank: o.rank || null, length: o.components, elementTypeHandle: hexAddress(handle), elementType, elementKind: o.elementType };
     if (o.elementType === ET.I1 || o.elementType === ET.U1 || o.elementType === ET.CHAR) {
       const wide = o.elementType === ET.CHAR;
@@ -374,7 +376,7 @@ interface FieldNaming {
 
 /** A TypeDef's name as SOS's NameForToken spells it: namespace, enclosing types joined by "+". */
 function typeDefFullName(md: MetadataReader, rid: number): string {
-  const { chain } = nameParts(md, (0x02000000 | rid) >>> 0);
+  const { chain } = nameParts(md, token(T.TypeDef, rid));
   return chain.map(([ns, name]) => (ns ? `${ns}.${name}` : name)).join("+");
 }
 
@@ -382,9 +384,9 @@ function typeDefFullName(md: MetadataReader, rid: number): string {
 function dacFieldType(naming: FieldNaming, f: ManagedField): string {
   try {
     if ((f.elementType === ET.VALUETYPE || f.elementType === ET.CLASS) && f.typeMethodTable !== 0) return naming.typeName(f.typeMethodTable);
-    if (f.elementType === ET.CLASS && (f.typeToken & 0xffffff) !== 0) {
+    if (f.elementType === ET.CLASS && tokenRid(f.typeToken) !== 0) {
       const md = naming.metadata(f.module);
-      const rid = f.typeToken & 0xffffff;
+      const rid = tokenRid(f.typeToken);
       if (md) return typeDefFullName(md, rid);
     }
   } catch (e) {
@@ -421,7 +423,7 @@ function dacField(naming: FieldNaming, f: ManagedField): DumpobjField {
   let name = `<field 0x${f.token.toString(16)}>`;
   try {
     const md = naming.metadata(f.module);
-    if (md) name = md.fieldName(f.token & 0xffffff);
+    if (md) name = md.fieldName(tokenRid(f.token));
   } catch (e) {
     if (!(e instanceof ClrscopeError)) throw e;
   }

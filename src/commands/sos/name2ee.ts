@@ -11,7 +11,7 @@
 import { ClrscopeError, CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
 import { dacNameToClrmd } from "../../metadata/type-names.js";
-import { T, tokenTable } from "../../metadata/tables.js";
+import { T, token, tokenTable } from "../../metadata/tables.js";
 import { fileNameOf } from "../../native/modules.js";
 import { defineCommand, hexAddress } from "../command.js";
 import type { SourceModule, TypeSource } from "../../runtime/type-source.js";
@@ -95,7 +95,7 @@ function findMethod(src: TypeSource, methodTable: number, member: string, byMeta
   for (const rid of meta.methods(mt.token & 0xffffff)) {
     if (meta.methodName(rid) !== member) continue;
     const methodDesc = src.methodDefDesc(mt.module, rid);
-    if (methodDesc !== 0) return { methodDesc, token: (0x06000000 | rid) >>> 0 };
+    if (methodDesc !== 0) return { methodDesc, token: token(T.MethodDef, rid) };
   }
   return undefined;
 }
@@ -147,7 +147,7 @@ function searchModule(src: TypeSource, m: SourceModule, query: string): Name2eeM
     const typeName = dacNameToClrmd(runtimeName);
     const lowerType = typeName.toLowerCase();
     if (lowerType.includes(lower) || runtimeName === name) {
-      matches.push({ kind: "type", module, assembly, token: hexAddress((0x02000000 | rid) >>> 0), name: typeName, methodTable: hexAddress(methodTable) });
+      matches.push({ kind: "type", module, assembly, token: hexAddress(token(T.TypeDef, rid)), name: typeName, methodTable: hexAddress(methodTable) });
       continue;
     }
     if (typePart === undefined || member === undefined) continue;

@@ -10,6 +10,7 @@ import type { Loader } from "./loader.js";
 import type { RuntimeTypeSystemDetails } from "./runtime-type-system.js";
 import type { RuntimeTarget } from "./target.js";
 import { MAX_CODE_VERSIONS } from "../../limits.js";
+import { T, token, tokenRid } from "../../metadata/tables.js";
 
 /** SOS's names for DacpTieredVersionData::OptimizationTier (util.cpp DumpTieredNativeCodeAddressInfo). */
 export type OptimizationTier =
@@ -92,7 +93,7 @@ export class CodeVersions {
     const missing: string[] = [];
     const md = this.typeSystem.methodDescDetails(methodDesc);
     const module = t.pointerField(md.methodTable, "MethodTable", "Module");
-    const rid = md.token & 0xffffff;
+    const rid = tokenRid(md.token);
 
     const nodes = this.nativeCodeVersionNodes(methodDesc, missing);
     const defaultActive = nodes.versioningState === 0 || (t.u8(t.at(nodes.versioningState, "MethodDescVersioningState", "Flags")) & DEFAULT_VERSION_ACTIVE) !== 0;
@@ -221,7 +222,7 @@ export class CodeVersions {
       return this.loader.ilAddress(module, meta.methodRva(rid));
     } catch (e) {
       if (!(e instanceof ClrscopeError)) throw e;
-      missing.push(`the IL of method 0x${(0x06000000 | rid).toString(16)}: ${e.message}`);
+      missing.push(`the IL of method 0x${token(T.MethodDef, rid).toString(16)}: ${e.message}`);
       return undefined;
     }
   }

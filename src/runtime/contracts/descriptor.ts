@@ -7,6 +7,7 @@ import type { Memory } from "../../dump/address-space.js";
 import { u64OrNaN } from "../../dump/binary-reader.js";
 import { ClrscopeError, CorruptDataError, ExitCode } from "../../errors.js";
 import { MAX_DESCRIPTOR_JSON_BYTES, MAX_DESCRIPTOR_POINTERS, MAX_SUB_DESCRIPTOR_DEPTH } from "../../limits.js";
+import { POINTER_SIZE } from "../../dump/address-space.js";
 
 const MAGIC = "DNCCDAC\0";
 const HEADER_SIZE = 40; // 64-bit layout: magic, flags, size, json*, count, pad, pointer_data*
@@ -149,7 +150,7 @@ function readInto(mem: Memory, address: number, depth: number, acc: Accumulator)
     throw new CorruptDataError(`contract descriptor at 0x${address.toString(16)} has implausible sizes (JSON ${jsonSize} bytes, ${pointerCount} pointers)`);
   }
   const slots: bigint[] = [];
-  for (let i = 0; i < pointerCount; i++) slots.push(mem.readU64(pointerData + i * 8));
+  for (let i = 0; i < pointerCount; i++) slots.push(mem.readU64(pointerData + i * POINTER_SIZE));
   let json: CompactDescriptor;
   try {
     json = JSON.parse(Buffer.from(mem.read(jsonAddress, jsonSize)).toString("utf8")) as CompactDescriptor;

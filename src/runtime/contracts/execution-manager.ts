@@ -9,6 +9,7 @@ import { MissingRuntimeDataError } from "./descriptor.js";
 import type { RuntimeTarget } from "./target.js";
 import { hex } from "../../hex.js";
 import { MAX_FUNCLETS, MAX_RUNTIME_FUNCTIONS } from "../../limits.js";
+import { POINTER_SIZE } from "../../dump/address-space.js";
 
 export interface CodeBlock {
   /** First instruction of the method (or of the hot part holding the address). */
@@ -83,7 +84,7 @@ export class ExecutionManager {
   /** A live runtime always has code registered (CoreLib's image at least): an all-zero top level is damage. */
   private rangeSectionMapEmpty(): boolean {
     if (this.mapEmpty === undefined) {
-      const entries = this.t.memory.tryRead(this.topLevel(), 2 ** LEVEL_BITS * 8);
+      const entries = this.t.memory.tryRead(this.topLevel(), 2 ** LEVEL_BITS * POINTER_SIZE);
       this.mapEmpty = entries !== undefined && entries.every((b) => b === 0);
     }
     return this.mapEmpty;
@@ -129,7 +130,7 @@ export class ExecutionManager {
     let level = this.topLevel();
     for (let l = LEVELS; l >= 1 && level !== 0; l--) {
       const index = Math.floor(ip / 2 ** (CHUNK_BITS + (l - 1) * LEVEL_BITS)) % 2 ** LEVEL_BITS;
-      level = untag(t.pointer(level + index * 8));
+      level = untag(t.pointer(level + index * POINTER_SIZE));
     }
     // `level` is now the first fragment of the chunk's list.
     for (let fragment = level, n = 0; fragment !== 0 && n < 10_000; n++) {
@@ -302,7 +303,7 @@ export class ExecutionManager {
       const bucket = buckets + (seed % count) * bucketSize;
       for (let s = 0; s < slots; s++) {
         // A PtrHashMap stores pointers shifted right by one (the top bit is the collision flag).
-        if (t.pointer(bucket + keysOff + s * 8) === entryPoint) return Number(t.u64(bucket + valuesOff + s * 8) & valueMask) * 2;
+        if (t.pointer(bucket + keysOff + s * POINTER_SIZE) === entryPoint) return Number(t.u64(bucket + valuesOff + s * POINTER_SIZE) & valueMask) * 2;
       }
       if ((t.u64(bucket + valuesOff) & ~valueMask & ((1n << 64n) - 1n)) === 0n) return 0;
       seed = (seed + step) % 2 ** 32;

@@ -9,6 +9,7 @@ import { warn } from "../../warnings.js";
 import type { RuntimeTarget } from "./target.js";
 import { hex } from "../../hex.js";
 import { MAX_ASSEMBLIES, MAX_MAP_ENTRIES, MAX_MAP_SEGMENTS } from "../../limits.js";
+import { POINTER_SIZE } from "../../dump/address-space.js";
 
 /** Module::m_dwTransientFlags bits the contract names (ModuleFlags_1). */
 export const ModuleFlags = {
@@ -147,7 +148,7 @@ export class Loader {
       seen.add(block);
       const size = t.u32Field(block, "ArrayListBlock", "Size");
       const start = t.at(block, "ArrayListBlock", "ArrayStart");
-      for (let i = 0; i < size && out.length < count; i++) out.push(t.pointer(start + i * 8));
+      for (let i = 0; i < size && out.length < count; i++) out.push(t.pointer(start + i * POINTER_SIZE));
       block = t.pointerField(block, "ArrayListBlock", "Next");
     }
     if (out.length < count) throw new CorruptDataError(`ArrayList at 0x${list.toString(16)}: ${count} elements claimed, ${out.length} found`);
@@ -294,7 +295,7 @@ export class Loader {
     for (let i = 0; segment !== 0 && i < MAX_MAP_SEGMENTS; i++) {
       const count = t.u32Field(segment, "ModuleLookupMap", "Count");
       if (index < count) {
-        const raw = t.u64(t.pointerField(segment, "ModuleLookupMap", "TableData") + index * 8);
+        const raw = t.u64(t.pointerField(segment, "ModuleLookupMap", "TableData") + index * POINTER_SIZE);
         return { value: Number(raw & ~mask), flags: Number(raw & mask) };
       }
       index -= count;
@@ -318,12 +319,12 @@ export class Loader {
       if (total > MAX_MAP_ENTRIES) throw new CorruptDataError(`lookup map at 0x${map.toString(16)} claims ${total} entries`);
       const table = t.pointerField(segment, "ModuleLookupMap", "TableData");
       if (count > 0 && table !== 0) {
-        const bytes = t.memory.read(table, count * 8);
+        const bytes = t.memory.read(table, count * POINTER_SIZE);
         const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
         for (let j = 0; j < count; j++) {
           const rid = base + j;
           if (rid === 0) continue; // RID 0 is invalid
-          const raw = v.getBigUint64(j * 8, true);
+          const raw = v.getBigUint64(j * POINTER_SIZE, true);
           const value = raw & ~mask;
           if (value !== 0n) out.push({ rid, value: Number(value), flags: Number(raw & mask) });
         }

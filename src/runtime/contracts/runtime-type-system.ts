@@ -4,6 +4,9 @@
 import type { RuntimeTarget } from "./target.js";
 import { CorruptDataError, MemoryNotInDump } from "../../errors.js";
 import { MAX_DYNAMIC_METHOD_NAME_BYTES, MAX_METHODS_PER_TYPE, MAX_METHOD_DESC_CHUNKS, MAX_STORED_SIG_BYTES, MAX_TYPE_ARGS } from "../../limits.js";
+import { T, token } from "../../metadata/tables.js";
+import { POINTER_SIZE } from "../../dump/address-space.js";
+import { isTypeDesc, typeDescAddress } from "../type-handle.js";
 
 export interface MethodDescInfo {
   address: number;
@@ -47,7 +50,7 @@ export class RuntimeTypeSystem {
       address,
       chunk,
       methodTable: t.pointerField(chunk, "MethodDescChunk", "MethodTable"),
-      token: (0x06000000 | (range << remainderBits) | remainder) >>> 0,
+      token: token(T.MethodDef, (range << remainderBits) | remainder),
       slot: t.u16(t.at(address, "MethodDesc", "Slot")),
     };
   }
@@ -58,7 +61,7 @@ export class RuntimeTypeSystem {
     return {
       address,
       module: t.pointerField(address, "MethodTable", "Module"),
-      token: rid === 0 ? 0 : (0x02000000 | rid) >>> 0,
+      token: rid === 0 ? 0 : token(T.TypeDef, rid),
       parent: t.pointerField(address, "MethodTable", "ParentMethodTable"),
       baseSize: t.u32Field(address, "MethodTable", "BaseSize"),
     };
@@ -314,15 +317,14 @@ export class RuntimeTypeSystemDetails {
   slotAddress(methodTable: number, slot: number): number {
     const t = this.t;
     const numVirtuals = t.u16(t.at(methodTable, "MethodTable", "NumVirtuals"));
-    const pointerSize = 8;
     if (slot < numVirtuals) {
-      const indirection = methodTable + t.descriptor.size("MethodTable") + (slot >>> VTABLE_POINTERS_PER_CHUNK_LOG2) * pointerSize;
-      return t.pointer(indirection) + (slot & ((1 << VTABLE_POINTERS_PER_CHUNK_LOG2) - 1)) * pointerSize;
+      const indirection = methodTable + t.descriptor.size("MethodTable") + (slot >>> VTABLE_POINTERS_PER_CHUNK_LOG2) * POINTER_SIZE;
+      return t.pointer(indirection) + (slot & ((1 << VTABLE_POINTERS_PER_CHUNK_LOG2) - 1)) * POINTER_SIZE;
     }
     const aux = t.pointerField(methodTable, "MethodTable", "AuxiliaryData");
     const raw = t.u16(t.at(aux, "MethodTableAuxiliaryData", "OffsetToNonVirtualSlots"));
     const offset = raw >= 0x8000 ? raw - 0x10000 : raw;
-    return aux + offset - (1 + slot - numVirtuals) * pointerSize;
+    return aux + offset - (1 + slot - numVirtuals) * POINTER_SIZE;
   }
 
   slotValue(methodTable: number, slot: number): number {
@@ -394,14 +396,10 @@ const IMD_GENERIC_METHOD_DEFINITION = 0x01;
 const MT_CATEGORY = { mask: 0x000f0000, szArrayBit: 0x00020000, valueType: 0x00040000, primitiveValueType: 0x00060000, truePrimitive: 0x00070000 } as const;
 /** CorElementType values (ECMA-335 II.23.1.16) a MethodTable's signature type can be. */
 const CorElement = { VALUETYPE: 0x11, CLASS: 0x12, ARRAY: 0x14, SZARRAY: 0x1d } as const;
-/** TypeHandle low bits: 2 tags a TypeDesc (TypeHandleBits). */
-const TYPE_HANDLE_TYPEDESC_BIT = 2;
 /** CorElementType of TypeDescs (ECMA-335 II.23.1.16). */
 const TYPEDESC_ELEMENT = { ptr: 0x0f, byref: 0x10, valueType: 0x11, var: 0x13, fnptr: 0x1b, mvar: 0x1e } as const;
 /** DynamicMethodDescExtendedFlags. */
 const DYNAMIC_MD = { isLCGMethod: 0x00004000, isILStub: 0x00008000 } as const;
-/** Target pointer size: x86-64 dumps only, as elsewhere in this file. */
-const POINTER_SIZE = 8;
 
 /** What a TypeHandle is, with the handles it is built from (enough to name it). */
 export type TypeHandleShape =
@@ -457,8 +455,8 @@ export class RuntimeTypeNames {
 
   typeHandleShape(typeHandle: number): TypeHandleShape {
     const t = this.t;
-    if (typeHandle & TYPE_HANDLE_TYPEDESC_BIT) {
-      const typeDesc = typeHandle - TYPE_HANDLE_TYPEDESC_BIT;
+    if (isTypeDesc(typeHandle)) {
+      const typeDesc = typeDescAddress(typeHandle);
       const elementType = t.u32Field(typeDesc, "TypeDesc", "TypeAndFlags") & 0xff;
       switch (elementType) {
         case TYPEDESC_ELEMENT.ptr:

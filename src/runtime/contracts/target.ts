@@ -4,6 +4,7 @@ import type { Memory } from "../../dump/address-space.js";
 import { ClrscopeError, CorruptDataError, ExitCode, MemoryNotInDump } from "../../errors.js";
 import type { RuntimeDescriptor } from "./descriptor.js";
 import { MAX_UTF16_CHARS } from "../../limits.js";
+import { POINTER_SIZE } from "../../dump/address-space.js";
 
 
 /** A runtime global variable the dump cannot give: what depends on it is unknown, not invalid. */
@@ -22,7 +23,7 @@ export class RuntimeTarget {
   pointer(address: number): number {
     const v = this.memory.tryReadPointer(address);
     if (Number.isNaN(v)) {
-      if (this.memory.tryRead(address, 8) === undefined) throw new MemoryNotInDump(address, 8);
+      if (this.memory.tryRead(address, POINTER_SIZE) === undefined) throw new MemoryNotInDump(address, POINTER_SIZE);
       throw new CorruptDataError(`pointer at 0x${address.toString(16)} is not a user-space address`);
     }
     return v;

@@ -15,6 +15,8 @@ import { DacHost } from "./dac-host-client.js";
 import type { TrustedDac } from "./dac-provenance.js";
 import type { DacFieldDescData, SosDac } from "./sos-dac.js";
 import type { DacStackFrame, StackWalkOptions, XclrDataProcess } from "./xclrdata.js";
+import { T, token, tokenRid } from "../../metadata/tables.js";
+import { POINTER_SIZE } from "../../dump/address-space.js";
 
 /** A frame of the DAC's stack walk with what SOS prints for it. */
 export interface DacWalkedFrame extends DacStackFrame {
@@ -23,14 +25,6 @@ export interface DacWalkedFrame extends DacStackFrame {
   /** The explicit Frame's class name (GetFrameName), "" for managed frames. */
   frameName: string;
 }
-
-/**
- * The target's pointer size (x64): an explicit Frame's first word (its vtable), and the object
- * header before the fields. FieldDesc offsets count from an object's data, after its MethodTable
- * pointer; SOS's Offset column (and ours) counts from the object's address, so adds one pointer
- * (sizeof(BaseObject)) as SOS does.
- */
-const POINTER_SIZE = 8;
 
 export interface DacMethodTable {
   address: number;
@@ -366,11 +360,13 @@ export class DacRuntime {
   private field(mt: number, module: number, fieldDesc: number, f: DacFieldDescData, base: number, valueType: boolean, depth: number): DacField {
     const isStatic = f.bIsStatic !== 0;
     const isThreadStatic = isStatic && f.bIsThreadLocal !== 0;
+    // FieldDesc offsets count from an object's data, after its MethodTable pointer; SOS's Offset
+    // column (and ours) counts from the object's address, so adds one pointer (sizeof(BaseObject)).
     const headerBytes = valueType ? 0 : POINTER_SIZE;
     const field: DacField = {
       declaringMethodTable: mt,
       fieldDesc,
-      token: (0x04000000 | (f.mb & 0xffffff)) >>> 0,
+      token: token(T.Field, tokenRid(f.mb)),
       module,
       elementType: f.Type,
       sigElementType: f.sigType,
@@ -469,7 +465,7 @@ export class DacRuntime {
     if (modern) return gc ? modern.gc : modern.nonGC;
     const data = this.sos.methodTableData(mt);
     if (data.bIsDynamic) return 0;
-    const classFlag = (classData: number): number => this.memory.tryRead(classData + (data.cl & 0xffffff) - 1, 1)?.[0] ?? 0;
+    const classFlag = (classData: number): number => this.memory.tryRead(classData + tokenRid(data.cl) - 1, 1)?.[0] ?? 0;
     let dlm, tlm;
     try {
       dlm = this.sos.domainLocalModuleData(data.Module);
