@@ -13,6 +13,7 @@ import { ManagedNames } from "./managed-names.js";
 import type { BackendChoice, BackendName, DacBackendInfo, ManagedModuleSummary, ManagedThreadInDomain, DetailedStackWalker, ExceptionSource, FieldsAnswer, ModuleImageRef, ObjectReader, ThreadStore } from "./model.js";
 import { contractsExceptionSource, dacExceptionSource, dacObjectReader, objectTypeName } from "./objects.js";
 import { NoRuntimeError, openContractsRuntime } from "./open-runtime.js";
+import { ManagedStacks } from "./stacks.js";
 import { createTypeSource, type TypeSource } from "./type-source.js";
 
 export interface ManagedRuntimeOptions {
@@ -36,6 +37,7 @@ export class ManagedRuntime {
   private dacHost?: StartedDac;
   private dacAnswer?: { runtime?: DacRuntime; error?: string };
   private types?: TypeSource;
+  private managedStacks?: ManagedStacks;
   /** A managed code provider is installed on the process (backtraces unwind and name managed frames). */
   private codeProviderInstalled = false;
 
@@ -302,6 +304,11 @@ export class ManagedRuntime {
   detailedStackWalker(): { walker?: DetailedStackWalker; error?: string } {
     const d = this.dacRuntime();
     return d.runtime ? { walker: dacStackWalker(d.runtime) } : { error: d.error };
+  }
+
+  /** Managed stack walking (clrstack, pstacks): the contracts walk, kept for the session, or the DAC's. */
+  stacks(): ManagedStacks {
+    return (this.managedStacks ??= new ManagedStacks(this.process, () => this.contracts(), () => this.detailedStackWalker()));
   }
 
   /** What `runtime` says of the DAC backend. */
