@@ -31,6 +31,8 @@ interface DumpCase {
   sosDumpobjCrashes?: { fullDump: DumpCase; minCompared: number };
   /** Also compare `do` through the DAC alone (`--backend dac`: the DAC's object reader, as on .NET 8). */
   alsoDacBackend?: boolean;
+  /** clrscope's options (.NET 11: `--backend contracts`, the runtime's FieldDescs with no DAC). */
+  args?: string[];
 }
 
 const net10Full: DumpCase = { label: "scenarios, .NET 10 full dump", dump: () => scenarioDump("full"), alsoDacBackend: true };
@@ -41,6 +43,7 @@ const dumps: DumpCase[] = [
   { label: "scenarios, .NET 10 heap dump", dump: () => scenarioDump("heap"), sosDumpobjCrashes: { fullDump: net10Full, minCompared: 15 } },
   { label: "scenarios, .NET 9 full dump", dump: () => scenarioDump("full", "net9.0") },
   { label: "scenarios, .NET 8 full dump", dump: () => scenarioDump("full", "net8.0") },
+  { label: "scenarios, .NET 11 full dump, data contracts alone", dump: () => scenarioDump("full", "net11.0"), args: ["--backend", "contracts"] },
   helloFull,
   { label: "hello, .NET 10 heap dump", dump: () => dotnetDump("hello", "heap"), sosDumpobjCrashes: { fullDump: helloFull, minCompared: 3 } },
 ];
@@ -156,7 +159,7 @@ for (const c of dumps) {
     const answers = () => {
       if (!both) {
         const p = plan(c);
-        both = { plan: p, ours: clrscopeTexts(c.dump().core, p.commands) };
+        both = { plan: p, ours: clrscopeTexts(c.dump().core, p.commands, c.args ?? []) };
       }
       return both;
     };

@@ -125,7 +125,7 @@ export class ContractsRuntime implements ClrRuntime {
   fields(methodTable: number, address: number, metadata: (module: number) => MetadataReader | undefined): ContractField[] | undefined {
     if (!FieldDescs.isPublished(this.target)) return undefined;
     const shapeOf = (typeHandle: number) => this.typeNames().typeHandleShape(typeHandle);
-    this.fieldDescs ??= new FieldDescs(this.target, this.typeSystemDetails(), this.loader(), metadata, shapeOf);
+    this.fieldDescs ??= new FieldDescs(this.target, this.typeSystemDetails(), this.loader(), metadata, shapeOf, () => this.threads().map((x) => ({ address: x.address, osId: x.osId })));
     return this.fieldDescs.fields(methodTable, address);
   }
 

@@ -12,6 +12,7 @@ import type { Loader } from "./loader.js";
 import type { RuntimeTypeSystemDetails, TypeHandleShape } from "./runtime-type-system.js";
 import type { RuntimeTarget } from "./target.js";
 import { warn } from "../../warnings.js";
+import { POINTER_SIZE } from "../../dump/address-space.js";
 
 // FieldDesc bits (RuntimeTypeSystem.md, FieldDescFlags1/2).
 const TOKEN_MASK = 0xffffff;
@@ -21,6 +22,9 @@ const OFFSET_MASK = 0x07ffffff;
 const TYPE_SHIFT = 27;
 
 const CORLIB = "System.Private.CoreLib";
+/** TLSIndex (Thread.md): the top byte is the index type, the rest the offset; all bits set is unallocated. */
+const TLS_INDEX_UNALLOCATED = 0xffffffff;
+const TLS_INDEX_TYPE = { nonCollectible: 0, collectible: 1, directOnThreadLocalData: 2 } as const;
 /** CoreLib's types of the primitive element types, whose MethodTable SOS prints for such fields. */
 const PRIMITIVE_TYPES: Record<number, string> = {
   [ET.BOOLEAN]: "Boolean", [ET.CHAR]: "Char", [ET.I1]: "SByte", [ET.U1]: "Byte", [ET.I2]: "Int16", [ET.U2]: "UInt16",
@@ -37,6 +41,7 @@ export type ContractFieldValue =
   | { kind: "ref"; value: number }
   | { kind: "struct"; address: number; fields: ContractField[] }
   | { kind: "unallocated" }
+  | { kind: "perThread"; values: { osThreadId: number; value: ContractFieldValue }[] }
   | { kind: "unavailable"; reason: string };
 
 /** One field as SOS's DisplayFields lists it (the shape of the DAC backend's fields). */
@@ -82,6 +87,8 @@ export class FieldDescs {
     private readonly metadata: (module: number) => MetadataReader | undefined,
     /** What a TypeHandle is (its instantiation, its element type and rank). */
     private readonly shapeOf: (typeHandle: number) => TypeHandleShape,
+    /** The runtime's Threads, in the thread store's order. */
+    private readonly threads: () => { address: number; osId: number }[],
   ) {}
 
   /** Type arguments (TypeHandles) of a generic instantiation's MethodTable; empty for other types. */
@@ -153,7 +160,7 @@ export class FieldDescs {
       value: { kind: "unavailable", reason: "" },
     };
     if (isThreadStatic) {
-      field.value = { kind: "unavailable", reason: "thread static (one value per thread): not read from the data contracts yet" };
+      field.value = this.threadStaticValues(methodTable, elementType, rawOffset);
       return field;
     }
     if (isStatic) {
@@ -185,6 +192,70 @@ export class FieldDescs {
       field.value = this.readValue(elementType, field.address);
     }
     return field;
+  }
+
+  /**
+   * A thread static's value on each thread that has its type's thread statics allocated, in the
+   * thread store's order (SOS's DisplayThreadStatic). The base is the Thread contract's
+   * GetThreadLocalStaticBase for the type's TLSIndex (ThreadStaticsInfo, just before the
+   * MethodTableAuxiliaryData): an index into the thread's TLS arrays, or into ThreadLocalData
+   * itself. A thread whose statics are only in flight (being initialised) is not listed.
+   */
+  private threadStaticValues(methodTable: number, elementType: number, offset: number): ContractFieldValue {
+    const t = this.t;
+    const d = t.descriptor;
+    if (!d.types.has("ThreadStaticsInfo") || !d.types.has("ThreadLocalData") || !d.hasField("Thread", "ThreadLocalDataPtr")) {
+      return { kind: "unavailable", reason: "the runtime's descriptor publishes no thread statics layout" };
+    }
+    try {
+      const aux = t.pointerField(methodTable, "MethodTable", "AuxiliaryData");
+      const info = aux - d.size("ThreadStaticsInfo");
+      const gc = elementType === ET.CLASS || elementType === ET.VALUETYPE;
+      const raw = t.u32(t.at(t.at(info, "ThreadStaticsInfo", gc ? "GCTlsIndex" : "NonGCTlsIndex"), "TLSIndex", "TLSIndexRawIndex"));
+      const values: { osThreadId: number; value: ContractFieldValue }[] = [];
+      if (raw === TLS_INDEX_UNALLOCATED) return { kind: "perThread", values };
+      for (const thread of this.threads()) {
+        if (thread.osId === 0) continue;
+        const base = this.threadLocalStaticBase(thread.address, raw);
+        if (base === 0) continue;
+        const at = base + offset;
+        const value = this.readValue(elementType === ET.VALUETYPE ? ET.CLASS : elementType, at);
+        values.push({ osThreadId: thread.osId, value: elementType === ET.VALUETYPE && value.kind === "ref" && value.value !== 0 ? { kind: "struct", address: at, fields: [] } : value });
+      }
+      return { kind: "perThread", values };
+    } catch (e) {
+      if (!(e instanceof ClrscopeError)) throw e;
+      return { kind: "unavailable", reason: e.message };
+    }
+  }
+
+  /** Thread contract, GetThreadLocalStaticBase (without the in-flight list): 0 when the thread has none. */
+  private threadLocalStaticBase(thread: number, rawIndex: number): number {
+    const t = this.t;
+    const data = t.pointerField(thread, "Thread", "ThreadLocalDataPtr");
+    if (data === 0) return 0;
+    const indexOffset = rawIndex & 0xffffff;
+    switch (rawIndex >>> 24) {
+      case TLS_INDEX_TYPE.nonCollectible: {
+        if (t.i32Field(data, "ThreadLocalData", "NonCollectibleTlsDataCount") <= indexOffset) return 0;
+        const array = t.pointerField(data, "ThreadLocalData", "NonCollectibleTlsArrayData");
+        if (array === 0) return 0;
+        const index = indexOffset - t.descriptor.global("NumberOfTlsOffsetsNotUsedInNoncollectibleArray");
+        return t.pointer(array + t.descriptor.global("PtrArrayOffsetToDataArray") + index * POINTER_SIZE);
+      }
+      case TLS_INDEX_TYPE.collectible: {
+        if (t.i32Field(data, "ThreadLocalData", "CollectibleTlsDataCount") <= indexOffset) return 0;
+        const array = t.pointerField(data, "ThreadLocalData", "CollectibleTlsArrayData");
+        if (array === 0) return 0;
+        // Each slot is a handle to the statics object.
+        const handle = t.pointer(array + indexOffset * POINTER_SIZE);
+        return handle === 0 ? 0 : t.pointer(handle);
+      }
+      case TLS_INDEX_TYPE.directOnThreadLocalData:
+        return data + indexOffset;
+      default:
+        throw new CorruptDataError(`TLS index 0x${rawIndex.toString(16)} has no known index type (damaged)`);
+    }
   }
 
   /** The static base of a type (DynamicStaticsInfo, just before its MethodTableAuxiliaryData); 0 when not allocated. */
