@@ -265,10 +265,13 @@ export class Loader {
     const chains = t.pointer(buckets);
     if (chains > MAX_TYPE_HASH_ENTRIES) throw new CorruptDataError(`module ${hex(module)}'s type table claims ${chains} buckets (damaged)`);
     const out: number[] = [];
+    const seen = new Set<number>();
     for (let i = 0; i < chains; i++) {
       let entry = t.pointer(buckets + (3 + i) * POINTER_SIZE);
       while (entry !== 0 && (entry & 1) === 0) {
-        if (out.length >= MAX_TYPE_HASH_ENTRIES) throw new CorruptDataError(`module ${hex(module)}'s type table has more than ${MAX_TYPE_HASH_ENTRIES} entries (damaged or looping)`);
+        if (seen.has(entry)) throw new CorruptDataError(`module ${hex(module)}'s type table loops at entry ${hex(entry)} (damaged)`);
+        seen.add(entry);
+        if (out.length >= MAX_TYPE_HASH_ENTRIES) throw new CorruptDataError(`module ${hex(module)}'s type table has more than ${MAX_TYPE_HASH_ENTRIES} entries (damaged)`);
         const value = t.pointer(t.at(entry, "EETypeHashTable", "VolatileEntryValue"));
         out.push(value - (value % 2));
         entry = t.pointer(t.at(entry, "EETypeHashTable", "VolatileEntryNextEntry"));
