@@ -110,6 +110,9 @@ export const MAX_FIELDS_PER_TYPE = 65536;
 /** Parent chains (System.Object is reached long before). */
 export const MAX_PARENT_TYPES = 256;
 
+/** Entries read from one module's table of constructed types (EETypeHashTable: arrays, generic instantiations). */
+export const MAX_TYPE_HASH_ENTRIES = 1 << 20;
+
 /** Nested value-type fields are expanded this deep. */
 export const MAX_STRUCT_DEPTH = 4;
 
