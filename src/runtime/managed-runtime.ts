@@ -313,9 +313,9 @@ export class ManagedRuntime {
       return { error: `the IL of a DynamicMethod is read through the DAC, which is not available: ${d.error}` };
     }
     const dac = d.runtime;
-    const object = dynamicMethodObject(dac, methodDesc);
-    if (object === 0) return undefined;
     try {
+      const object = dynamicMethodObject(dac, methodDesc);
+      if (object === 0) return undefined;
       return { il: readDynamicMethodIl(dac, object) };
     } catch (e) {
       if (!(e instanceof ClrscopeError)) throw e;
