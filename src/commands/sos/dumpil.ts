@@ -45,7 +45,7 @@ export interface DumpIlResult {
 }
 
 /** SOS's operand text for a token of dynamic IL (sildasm.cpp DisassembleToken with a token table). */
-function dynamicTokenText(token: number, target: DynamicTokenTarget | undefined): string {
+export function dynamicTokenText(token: number, target: DynamicTokenTarget | undefined): string {
   const tok = token.toString(16);
   const pointer = (a: number) => hexDigits(a, 16).toUpperCase();
   switch (target?.kind) {
