@@ -205,3 +205,8 @@ export const MAX_LINK_MAP_ENTRIES = 10_000;
 
 /** Upper bound on one CIE/FDE record; real ones are tens to hundreds of bytes. */
 export const MAX_CFI_RECORD_BYTES = 1 << 20;
+
+/** A string token of a DynamicMethod's IL: characters shown (SOS's StringObjectContent(..., 40)). */
+export const MAX_DYNAMIC_IL_STRING_CHARS = 40;
+/** A DynamicMethod's IL: bytes read at most (a larger m_code array is damaged or not IL). */
+export const MAX_DYNAMIC_IL_BYTES = 1 << 20;
