@@ -8,9 +8,9 @@
 // JSON: { modules: ModuleRow[], totalImageSize: number } (see ModuleRow; addresses "0x...").
 import { CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
-import { defineCommand, hexAddress, parseArgs, parseNumber, type Session } from "../command.js";
+import { defineCommand, hexAddress, parseArgs, type Session } from "../command.js";
+import { filterImages } from "./image-filter.js";
 import type { ManagedModuleSummary } from "../../runtime/model.js";
-import { fileNameOf } from "../../native/modules.js";
 
 const PAGE = 0x1000;
 
@@ -76,24 +76,9 @@ export const clrModules = defineCommand<ModulesResult>({
     const a = parseArgs(args, ["-n", "--name", "-a", "--address"], ["-v", "--verbose"]);
     if (a.positional.length > 0) throw new CommandError(`usage: ${this.usage}`, "usage");
     const source = moduleRows(session);
-    let rows = source.rows;
-    const totalImageSize = rows.reduce((s, r) => s + r.imageSize, 0);
-    const nameFilter = a.values.get("-n") ?? a.values.get("--name");
-    if (nameFilter !== undefined) {
-      let re: RegExp;
-      try {
-        re = new RegExp(nameFilter, "i");
-      } catch (e) {
-        throw new CommandError(`-n ${nameFilter}: not a valid regular expression (${(e as Error).message})`, "usage");
-      }
-      rows = rows.filter((r) => r.path !== "" && re.test(fileNameOf(r.path)));
-    }
-    const addressText = a.values.get("-a") ?? a.values.get("--address");
-    if (addressText !== undefined) {
-      const address = parseNumber(addressText);
-      rows = rows.filter((r) => address >= parseInt(r.imageBase, 16) && address < parseInt(r.imageBase, 16) + r.imageSize);
-      if (rows.length === 0) throw new CommandError(`Address 0x${hexDigits(address, 16)} not found`, "not-found");
-    }
+    const totalImageSize = source.rows.reduce((s, r) => s + r.imageSize, 0);
+    const { items: rows, address } = filterImages(source.rows, a.values, (r) => ({ path: r.path, base: parseInt(r.imageBase, 16), size: r.imageSize }));
+    if (address !== undefined && rows.length === 0) throw new CommandError(`Address 0x${hexDigits(address, 16)} not found`, "not-found");
     if (a.switches.has("-v") || a.switches.has("--verbose")) {
       for (const r of rows) r.pages = pageOrigins(session, parseInt(r.imageBase, 16), r.imageSize);
     }

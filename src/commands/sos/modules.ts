@@ -8,8 +8,8 @@
 import { CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
 import { dumpImages, type DumpImage } from "../../native/dump-images.js";
-import { fileNameOf } from "../../native/modules.js";
-import { defineCommand, parseArgs, parseNumber } from "../command.js";
+import { defineCommand, parseArgs } from "../command.js";
+import { filterImages } from "./image-filter.js";
 
 export interface ModulesImage extends DumpImage {
   /** Position in the address-ordered list (SOS's ModuleIndex). */
@@ -33,21 +33,8 @@ export const modules = defineCommand<NativeModulesResult>({
     if (a.positional.length > 0) throw new CommandError(`usage: ${this.usage}`, "usage");
     const all = dumpImages(session.process.core, session.process.memory).map((m, index) => ({ ...m, index }));
     const totalImageSize = all.reduce((s, m) => s + m.size, 0);
-    let images = all;
-    const nameFilter = a.values.get("-n") ?? a.values.get("--name");
-    if (nameFilter !== undefined) {
-      let re: RegExp;
-      try {
-        re = new RegExp(nameFilter, "i");
-      } catch (e) {
-        throw new CommandError(`-n ${nameFilter}: not a valid regular expression (${(e as Error).message})`, "usage");
-      }
-      images = images.filter((m) => m.path !== "" && re.test(fileNameOf(m.path)));
-    }
-    const addressText = a.values.get("-a") ?? a.values.get("--address");
-    if (addressText !== undefined) {
-      const address = parseNumber(addressText);
-      images = images.filter((m) => address >= m.base && address < m.base + m.size);
+    const { items: images, address } = filterImages(all, a.values, (m) => m);
+    if (address !== undefined) {
       if (images.length === 0) throw new CommandError(`Address 0x${hexDigits(address, 16).toUpperCase()} not found`, "not-found");
       return { images, totalImageSize, address };
     }
