@@ -11,6 +11,8 @@ import type { ExplicitFrame, ManagedThread } from "../../runtime/clr-runtime.js"
 import { NoRuntimeError } from "../../runtime/open-runtime.js";
 import type { DetailedStackWalker, FrameValue, WalkedFrame } from "../../runtime/model.js";
 import { SourceLines } from "../../runtime/source-lines.js";
+import { frameArguments } from "../../runtime/frame-values.js";
+import type { RegisterSet } from "../../native/registers.js";
 import { warn, warningsOf } from "../../warnings.js";
 import { clrRuntime, defineCommand, hexAddress, parseArgs, type Session } from "../command.js";
 import { hex, hexDigits, hexPadded } from "../../hex.js";
@@ -180,6 +182,30 @@ function annotateFromContracts(session: Session, rows: ClrStackFrame[], lines: S
 }
 
 /**
+ * Parameters of each managed row from the DebugInfo contract's variable table, read with the
+ * registers the native unwind recovered for the row's frame (matched by stack pointer).
+ */
+function parametersFromContracts(session: Session, stack: ThreadStack): void {
+  const native = session.process.threadByTid(stack.osId);
+  if (!native) return;
+  const registersAt = new Map<number, RegisterSet>();
+  for (const f of session.process.unwindThread(native).frames) if (!registersAt.has(f.sp)) registersAt.set(f.sp, f.registers);
+  const rt = clrRuntime(session);
+  for (const row of stack.frames) {
+    if (row.kind !== "managed" || row.methodDesc === null) continue;
+    const sp = parseInt(row.sp, 16);
+    const registers = registersAt.get(sp);
+    if (!registers) continue;
+    const md = parseInt(row.methodDesc, 16);
+    const args = tryOrUndefined(() => {
+      const meta = session.managed.names.moduleMetadata(rt.methodTable(rt.methodDesc(md).methodTable).module);
+      return frameArguments(rt, meta, md, parseInt(row.ip, 16), registers, sp, session.process.memory);
+    });
+    if (args) row.parameters = args.map((a) => clrStackValue(a, a.name || null));
+  }
+}
+
+/**
  * A thread's rows from the DAC's own stack walk, as SOS lists them: an active InlinedCallFrame
  * the walk reports twice in a row (at the native IP, then at its call site) is listed twice.
  */
@@ -326,10 +352,15 @@ export const clrStack = defineCommand<ClrStackResult>({
     }
     const result: ClrStackResult = { walker, threads: [] };
     if (!dac.runtime) {
-      if (options.parameters || options.locals) result.note = `parameters and locals need the runtime's DAC: ${dac.error}`;
-      if (options.lines) {
-        const lines = new SourceLines(session.process.memory, session.process.symbolDirs);
-        for (const t of stacks!) annotateFromContracts(session, t.frames, lines);
+      // Parameters from the runtime's DebugInfo variable table where it publishes one (.NET 11).
+      const fromContracts = options.parameters && clrRuntime(session).nativeVarsAt !== undefined;
+      if ((options.parameters && !fromContracts) || options.locals) {
+        result.note = `${options.locals ? "locals" : "parameters"} need the runtime's DAC: ${dac.error}`;
+      }
+      const lines = options.lines ? new SourceLines(session.process.memory, session.process.symbolDirs) : undefined;
+      for (const t of stacks!) {
+        if (lines) annotateFromContracts(session, t.frames, lines);
+        if (fromContracts) parametersFromContracts(session, t);
       }
       result.threads = stacks!;
       return result;
