@@ -4,7 +4,7 @@
 // same FrameValue shape the DAC's walk gives, so clrstack renders both alike.
 import type { AddressSpace } from "../dump/address-space.js";
 import type { MetadataReader } from "../metadata/metadata.js";
-import { decodeMethodSig, ET, type SigType } from "../metadata/signatures.js";
+import { decodeLocalSig, decodeMethodSig, ET, type SigType } from "../metadata/signatures.js";
 import { tokenRid } from "../metadata/tables.js";
 import { DWARF_REG, type RegisterSet } from "../native/registers.js";
 import type { ClrRuntime } from "./clr-runtime.js";
@@ -54,6 +54,24 @@ function typeHandleSize(rt: ClrRuntime, typeHandle: number): number | undefined 
   if (shape.kind !== "class") return shape.kind === "valuetype" || shape.kind === "unknown" || shape.kind === "var" || shape.kind === "mvar" ? undefined : POINTER_SIZE;
   if (shape.primitiveElementType !== undefined) return PRIMITIVE_SIZES.get(shape.primitiveElementType);
   return rt.typeSystemDetails().signatureElementType(shape.methodTable) === ET.CLASS ? POINTER_SIZE : undefined;
+}
+
+/** Fat IL method header: flags and size (2 bytes), max stack (2), code size (4), then the locals' StandAloneSig token. */
+const FAT_HEADER_LOCALS_TOKEN = 8;
+const IL_FORMAT_MASK = 3;
+const IL_FAT_FORMAT = 3;
+
+/** The types of a method's locals, from the StandAloneSig its IL header names (none for a tiny header). */
+function localTypes(rt: ClrRuntime, meta: MetadataReader, methodDesc: number, memory: AddressSpace): SigType[] {
+  const md = rt.methodDesc(methodDesc);
+  const module = rt.methodTable(md.methodTable).module;
+  const ilAddress = rt.loader().ilAddress(module, meta.methodRva(tokenRid(md.token)));
+  if (ilAddress === 0) return [];
+  const header = memory.tryRead(ilAddress, FAT_HEADER_LOCALS_TOKEN + 4);
+  if (!header || (header[0]! & IL_FORMAT_MASK) !== IL_FAT_FORMAT) return [];
+  const token = new DataView(header.buffer, header.byteOffset, header.byteLength).getUint32(FAT_HEADER_LOCALS_TOKEN, true);
+  if (tokenRid(token) === 0) return [];
+  return decodeLocalSig(meta.standAloneSignature(tokenRid(token)));
 }
 
 /** The register's value in this frame's context, undefined when the unwind did not recover it. */
@@ -111,6 +129,16 @@ function valueOf(name: string, v: NativeVar | undefined, size: number | undefine
  * table (the DAC answers there) or the method's metadata is unknown.
  */
 export function frameArguments(rt: ClrRuntime, meta: MetadataReader | undefined, methodDesc: number, ip: number, registers: RegisterSet, sp: number, memory: AddressSpace): FrameValue[] | undefined {
+  return frameValues(rt, meta, methodDesc, ip, registers, sp, memory)?.args;
+}
+
+/**
+ * The arguments and the locals (in local signature order, unnamed: the PDB names them) of the
+ * managed frame of `methodDesc` at `ip`; undefined as for frameArguments.
+ */
+export function frameValues(
+  rt: ClrRuntime, meta: MetadataReader | undefined, methodDesc: number, ip: number, registers: RegisterSet, sp: number, memory: AddressSpace,
+): { args: FrameValue[]; locals: FrameValue[] } | undefined {
   const vars = rt.nativeVarsAt?.(ip);
   if (!vars || !meta) return undefined;
   const token = rt.methodDesc(methodDesc).token;
@@ -133,5 +161,8 @@ export function frameArguments(rt: ClrRuntime, meta: MetadataReader | undefined,
     return arg === undefined ? undefined : typeHandleSize(rt, arg);
   };
   sig.params.forEach((t, i) => out.push(valueOf(names.get(i + 1) ?? "", byVar.get(first + i), sizeOf(t, genericArgSize), registers, sp, memory)));
-  return out;
+  // Locals follow the arguments in the variable numbering, in their signature's order.
+  const firstLocal = first + sig.params.length;
+  const locals = localTypes(rt, meta, methodDesc, memory).map((t, i) => valueOf("", byVar.get(firstLocal + i), sizeOf(t, genericArgSize), registers, sp, memory));
+  return { args: out, locals };
 }

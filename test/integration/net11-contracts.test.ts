@@ -58,24 +58,30 @@ function namedTypes(truth: ScenarioTruth) {
 }
 
 /**
- * clrstack's PARAMETERS lines by frame ("CHILDSP CALLSITE" without the source line), for the
- * managed rows that have them.
+ * clrstack's PARAMETERS and LOCALS lines by frame ("CHILDSP CALLSITE" without the source line),
+ * for the managed rows that have them. A local named from the PDB (docs/sos-differences.md,
+ * deliberate) is printed in SOS's unnamed form, `0xLOCATION = VALUE`.
  */
-function parameterBlocks(lines: string[]): Map<string, string[]> {
-  const out = new Map<string, string[]>();
+function valueBlocks(lines: string[]): Map<string, { parameters?: string[]; locals?: string[] }> {
+  const out = new Map<string, { parameters?: string[]; locals?: string[] }>();
   let frame: string | undefined;
-  let inParameters = false;
+  let section: "parameters" | "locals" | undefined;
   for (const line of lines) {
     const row = /^([0-9A-F]{16}) [0-9A-Fa-f]{16} (.*?)( \[.+ @ \d+\])?$/.exec(line);
+    const text = line.trim();
     if (row) {
       frame = `${row[1]} ${row[2]}`;
-      inParameters = false;
-    } else if (line.trim() === "PARAMETERS:") {
-      inParameters = true;
-      if (frame) out.set(frame, []);
-    } else if (line.trim() === "LOCALS:" || line.trim() === "" || line.startsWith("OS Thread Id")) {
-      inParameters = false;
-    } else if (inParameters && frame) out.get(frame)!.push(line.trim());
+      out.set(frame, {});
+      section = undefined;
+    } else if (text === "PARAMETERS:" || text === "LOCALS:") {
+      section = text === "PARAMETERS:" ? "parameters" : "locals";
+      if (frame) out.get(frame)![section] = [];
+    } else if (text === "" || line.startsWith("OS Thread Id")) {
+      section = undefined;
+    } else if (section && frame) {
+      const value = section === "locals" ? text.replace(/^[^\s(]+ \((0x[0-9A-F]{16}|<CLR reg>)\) = /, "$1 = ").replace(/^[^\s(]+ = <no data>$/, "<no data>") : text;
+      out.get(frame)![section]!.push(value);
+    }
   }
   return out;
 }
@@ -175,32 +181,38 @@ for (const type of ["full", "heap"] as const) {
       assert.ok(same >= 20);
     });
 
-    test("clrstack -all -p: the parameters of the parked threads' app frames equal SOS's, row by row (DebugInfo variable table)", () => {
+    test("clrstack -all -a: the parameters and locals of the parked threads' app frames equal SOS's, row by row (DebugInfo variable table)", () => {
       const d = dump();
-      // SOS's -a prints the same PARAMETERS block as -p (and LOCALS after it).
       const sos = sosAnswers(d.core, ["clrstack -all -a"]).get("clrstack -all -a")!;
       assert.equal(sos.failed, false, sos.lines.join("\n"));
-      const { docs } = runCliJson(d.core, ["clrstack -all -p"], CONTRACTS_ONLY);
+      const { docs } = runCliJson(d.core, ["clrstack -all -a"], CONTRACTS_ONLY);
       assertOnlyContracts(docs);
-      const ours = clrscopeTexts(d.core, ["clrstack -all -p"], CONTRACTS_ONLY).get("clrstack -all -p")!;
-      const theirs = parameterBlocks(sos.lines);
-      const mine = parameterBlocks(ours);
+      const ours = clrscopeTexts(d.core, ["clrstack -all -a"], CONTRACTS_ONLY).get("clrstack -all -a")!;
+      const theirs = valueBlocks(sos.lines);
+      const mine = valueBlocks(ours);
       const appMethods = new Set(d.truth.threads.flatMap((t) => t.frames.filter((f) => f.app).map((f) => f.name)));
-      let rows = 0;
-      let withValue = 0;
-      for (const [frame, params] of theirs) {
+      const withValue = (rows: string[]) => rows.filter((p) => /(\(0x[0-9A-F]{16}\)|^0x[0-9A-F]{16}) = 0x[0-9a-f]{16}$/.test(p)).length;
+      let parameters = 0;
+      let locals = 0;
+      let valued = 0;
+      for (const [frame, values] of theirs) {
         const callSite = frame.slice(17);
         if (!appMethods.has(callSite)) continue;
         // A DynamicMethod has no metadata to count its parameters by (docs/sos-differences.md): ours
         // lists none where SOS lists one `<no data>` per parameter; only then is it skipped.
-        if (callSite === d.truth.dynamicMethod.name && mine.get(frame) === undefined && params.every((p) => p === "<no data>")) continue;
-        assert.deepEqual(mine.get(frame), params, frame);
-        rows += params.length;
-        withValue += params.filter((p) => /\(0x[0-9A-F]{16}\) = 0x[0-9a-f]{16}$/.test(p)).length;
+        const got = mine.get(frame);
+        assert.ok(got, `${frame}: no such row`);
+        if (callSite === d.truth.dynamicMethod.name && got.parameters === undefined && [...(values.parameters ?? []), ...(values.locals ?? [])].every((p) => p === "<no data>")) continue;
+        assert.deepEqual(got.parameters, values.parameters, `${frame}: parameters`);
+        assert.deepEqual(got.locals, values.locals, `${frame}: locals`);
+        parameters += values.parameters?.length ?? 0;
+        locals += values.locals?.length ?? 0;
+        valued += withValue([...(values.parameters ?? []), ...(values.locals ?? [])]);
       }
       // SleepWithArgs (5), the two generic Parks (4 each), and one or two for most other parked methods.
-      assert.ok(rows >= 20, `only ${rows} parameter rows compared`);
-      assert.ok(withValue >= 20, `only ${withValue} parameters with a stack location and value`);
+      assert.ok(parameters >= 20, `only ${parameters} parameter rows compared`);
+      assert.ok(locals >= 10, `only ${locals} local rows compared`);
+      assert.ok(valued >= 25, `only ${valued} values with a stack location compared`);
     });
 
     test("dumpmt -md, dumpmd, name2ee, ip2md, pe and do: addresses and names equal the truth file's", () => {

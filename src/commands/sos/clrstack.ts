@@ -11,7 +11,7 @@ import type { ExplicitFrame, ManagedThread } from "../../runtime/clr-runtime.js"
 import { NoRuntimeError } from "../../runtime/open-runtime.js";
 import type { DetailedStackWalker, FrameValue, WalkedFrame } from "../../runtime/model.js";
 import { SourceLines } from "../../runtime/source-lines.js";
-import { frameArguments } from "../../runtime/frame-values.js";
+import { frameValues } from "../../runtime/frame-values.js";
 import type { RegisterSet } from "../../native/registers.js";
 import { warn, warningsOf } from "../../warnings.js";
 import { clrRuntime, defineCommand, hexAddress, parseArgs, type Session } from "../command.js";
@@ -182,26 +182,42 @@ function annotateFromContracts(session: Session, rows: ClrStackFrame[], lines: S
 }
 
 /**
- * Parameters of each managed row from the DebugInfo contract's variable table, read with the
- * registers the native unwind recovered for the row's frame (matched by stack pointer).
+ * Parameters and locals of each managed row from the DebugInfo contract's variable table, read
+ * with the registers the native unwind recovered for the row's frame (matched by stack pointer);
+ * local names from the PDB, as with the DAC.
  */
-function parametersFromContracts(session: Session, stack: ThreadStack): void {
+function valuesFromContracts(session: Session, stack: ThreadStack, options: StackOptions, lines: SourceLines): void {
   const native = session.process.threadByTid(stack.osId);
   if (!native) return;
   const registersAt = new Map<number, RegisterSet>();
   for (const f of session.process.unwindThread(native).frames) if (!registersAt.has(f.sp)) registersAt.set(f.sp, f.registers);
   const rt = clrRuntime(session);
+  let first = true;
   for (const row of stack.frames) {
     if (row.kind !== "managed" || row.methodDesc === null) continue;
+    const isLeaf = first;
+    first = false;
     const sp = parseInt(row.sp, 16);
     const registers = registersAt.get(sp);
     if (!registers) continue;
     const md = parseInt(row.methodDesc, 16);
-    const args = tryOrUndefined(() => {
+    const ip = parseInt(row.ip, 16);
+    const values = tryOrUndefined(() => {
       const meta = session.managed.names.moduleMetadata(rt.methodTable(rt.methodDesc(md).methodTable).module);
-      return frameArguments(rt, meta, md, parseInt(row.ip, 16), registers, sp, session.process.memory);
+      return frameValues(rt, meta, md, ip, registers, sp, session.process.memory);
     });
-    if (args) row.parameters = args.map((a) => clrStackValue(a, a.name || null));
+    if (!values) continue;
+    if (options.parameters) row.parameters = values.args.map((a) => clrStackValue(a, a.name || null));
+    if (options.locals) {
+      // Local names from the PDB's scopes around the IL offset SOS maps the frame to (its return address minus one but in the leaf).
+      const names = tryOrUndefined(() => {
+        const desc = rt.methodDesc(md);
+        const module = rt.module(rt.methodTable(desc.methodTable).module);
+        const il = (isLeaf ? rt.ilOffsetsAt?.(ip) : rt.ilOffsetsAt?.(ip - 1) ?? rt.ilOffsetsAt?.(ip))?.find((x) => x >= 0);
+        return il === undefined ? undefined : lines.localNames({ base: module.base, path: module.path }, desc.token, il);
+      });
+      row.locals = values.locals.map((l, i) => clrStackValue(l, names?.get(i)?.name || null));
+    }
   }
 }
 
@@ -353,14 +369,12 @@ export const clrStack = defineCommand<ClrStackResult>({
     const result: ClrStackResult = { walker, threads: [] };
     if (!dac.runtime) {
       // Parameters from the runtime's DebugInfo variable table where it publishes one (.NET 11).
-      const fromContracts = options.parameters && clrRuntime(session).nativeVarsAt !== undefined;
-      if ((options.parameters && !fromContracts) || options.locals) {
-        result.note = `${options.locals ? "locals" : "parameters"} need the runtime's DAC: ${dac.error}`;
-      }
-      const lines = options.lines ? new SourceLines(session.process.memory, session.process.symbolDirs) : undefined;
+      const fromContracts = (options.parameters || options.locals) && clrRuntime(session).nativeVarsAt !== undefined;
+      if ((options.parameters || options.locals) && !fromContracts) result.note = `parameters and locals need the runtime's DAC: ${dac.error}`;
+      const lines = new SourceLines(session.process.memory, session.process.symbolDirs);
       for (const t of stacks!) {
-        if (lines) annotateFromContracts(session, t.frames, lines);
-        if (fromContracts) parametersFromContracts(session, t);
+        if (options.lines) annotateFromContracts(session, t.frames, lines);
+        if (fromContracts) valuesFromContracts(session, t, options, lines);
       }
       result.threads = stacks!;
       return result;
