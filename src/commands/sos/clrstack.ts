@@ -3,7 +3,8 @@
 // frames come from the mixed-mode unwind (their unwind data), names from metadata. Parameters,
 // locals and the IL offsets behind source lines come from the runtime's DAC (its own stack walk,
 // as SOS's ClrStack asks it); where the descriptor cannot drive the walk (.NET 8 and 9) the DAC
-// walks the stack itself.
+// walks the stack itself. Without a DAC, .NET 11's DebugInfo contract gives the IL offsets and the
+// variable locations of JIT'd code (runtime/frame-values.ts).
 import { throwIfCancelled } from "../../cancellation.js";
 import { ClrscopeError, CommandError, tryOrUndefined } from "../../errors.js";
 import { warnLiveThreadNotInDump, warnUnknownCodeBeforeFallback, warnScannedFrames, warnWalkEndedBelowFrames, warnWalkStoppedEarly } from "../../runtime/stack-checks.js";
@@ -186,9 +187,10 @@ function annotateFromContracts(session: Session, rows: ClrStackFrame[], lines: S
  * with the registers the native unwind recovered for the row's frame (matched by stack pointer);
  * local names from the PDB, as with the DAC.
  */
-function valuesFromContracts(session: Session, stack: ThreadStack, options: StackOptions, lines: SourceLines): void {
+function valuesFromContracts(session: Session, stack: ThreadStack, options: StackOptions, lines: SourceLines): number {
   const native = session.process.threadByTid(stack.osId);
-  if (!native) return;
+  if (!native) return 0;
+  let answered = 0;
   const registersAt = new Map<number, RegisterSet>();
   for (const f of session.process.unwindThread(native).frames) if (!registersAt.has(f.sp)) registersAt.set(f.sp, f.registers);
   const rt = clrRuntime(session);
@@ -207,6 +209,7 @@ function valuesFromContracts(session: Session, stack: ThreadStack, options: Stac
       return frameValues(rt, meta, md, ip, registers, sp, session.process.memory);
     });
     if (!values) continue;
+    answered++;
     if (options.parameters) row.parameters = values.args.map((a) => clrStackValue(a, a.name || null));
     if (options.locals) {
       // Local names from the PDB's scopes around the IL offset SOS maps the frame to (its return address minus one but in the leaf).
@@ -219,6 +222,7 @@ function valuesFromContracts(session: Session, stack: ThreadStack, options: Stac
       row.locals = values.locals.map((l, i) => clrStackValue(l, names?.get(i)?.name || null));
     }
   }
+  return answered;
 }
 
 /**
@@ -369,13 +373,15 @@ export const clrStack = defineCommand<ClrStackResult>({
     const result: ClrStackResult = { walker, threads: [] };
     if (!dac.runtime) {
       // Parameters from the runtime's DebugInfo variable table where it publishes one (.NET 11).
-      const fromContracts = (options.parameters || options.locals) && clrRuntime(session).nativeVarsAt !== undefined;
-      if ((options.parameters || options.locals) && !fromContracts) result.note = `parameters and locals need the runtime's DAC: ${dac.error}`;
+      const wantValues = options.parameters || options.locals;
       const lines = new SourceLines(session.process.memory, session.process.symbolDirs);
+      let answered = 0;
       for (const t of stacks!) {
         if (options.lines) annotateFromContracts(session, t.frames, lines);
-        if (fromContracts) valuesFromContracts(session, t, options, lines);
+        if (wantValues) answered += valuesFromContracts(session, t, options, lines);
       }
+      // Runtimes before .NET 11 publish no variable table: every value needs the DAC there.
+      if (wantValues && answered === 0) result.note = `parameters and locals need the runtime's DAC: ${dac.error}`;
       result.threads = stacks!;
       return result;
     }
