@@ -2,6 +2,7 @@
 export { openCoreDump, NativeProcess, type OpenOptions, type ThreadInfo, type NativeFrame, type ThreadBacktrace, type Location } from "./native/process.js";
 export { openDump, openClrRuntime, type OpenDumpOptions } from "./runtime/open-dump.js";
 export { ManagedRuntime, type ManagedRuntimeOptions } from "./runtime/managed-runtime.js";
+export type { ManagedStacks, ManagedStackFrame, ThreadManagedStack, AllManagedStacks } from "./runtime/stacks.js";
 export type * from "./runtime/model.js";
 export type { ClrRuntime, CodeBlock, MethodDescInfo, MethodTableInfo, ModuleInfo, ExplicitFrame } from "./runtime/clr-runtime.js";
 export { ClrscopeError, CannotReadError, UnsupportedFormatError, CorruptDataError, MemoryNotInDump, CommandError, ExitCode } from "./errors.js";

@@ -110,6 +110,9 @@ export const MAX_FIELDS_PER_TYPE = 65536;
 /** Parent chains (System.Object is reached long before). */
 export const MAX_PARENT_TYPES = 256;
 
+/** Entries read from one module's table of constructed types (EETypeHashTable: arrays, generic instantiations). */
+export const MAX_TYPE_HASH_ENTRIES = 1 << 20;
+
 /** Nested value-type fields are expanded this deep. */
 export const MAX_STRUCT_DEPTH = 4;
 
@@ -202,3 +205,8 @@ export const MAX_LINK_MAP_ENTRIES = 10_000;
 
 /** Upper bound on one CIE/FDE record; real ones are tens to hundreds of bytes. */
 export const MAX_CFI_RECORD_BYTES = 1 << 20;
+
+/** A string token of a DynamicMethod's IL: characters shown (SOS's StringObjectContent(..., 40)). */
+export const MAX_DYNAMIC_IL_STRING_CHARS = 40;
+/** A DynamicMethod's IL: bytes read at most (a larger m_code array is damaged or not IL). */
+export const MAX_DYNAMIC_IL_BYTES = 1 << 20;

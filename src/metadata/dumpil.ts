@@ -65,13 +65,29 @@ export function dumpIl(md: MetadataReader | undefined, body: MethodBody, options
     }
     const ins = decodeInstruction(body.code, pos);
     const next = pos + ins.size;
-    out.push(`${pad()}IL_${hex4(pos)}: ${ins.opcode.name} ${operandDisplay(md, ins.opcode.operand, body.code, pos + ins.opcode.size, next, exact)}`);
+    const tokenText = (tok: number): string => (md ? ilTokenText(md, tok, exact) : `TOKEN ${tok.toString(16)}`);
+    out.push(`${pad()}IL_${hex4(pos)}: ${ins.opcode.name} ${operandDisplay(tokenText, ins.opcode.operand, body.code, pos + ins.opcode.size, next, exact)}`);
     pos = next;
   }
   return out;
 }
 
-function operandDisplay(md: MetadataReader | undefined, kind: string, code: Uint8Array, at: number, next: number, exact: boolean): string {
+/**
+ * The lines SOS prints for a DynamicMethod's IL (DecodeDynamicIL): no header, no exception blocks,
+ * tokens as `tokenText` shows them (they index the method's own token table, not metadata).
+ */
+export function dumpDynamicIl(code: Uint8Array, tokenText: (token: number) => string): string[] {
+  const out: string[] = [];
+  for (let pos = 0; pos < code.length; ) {
+    const ins = decodeInstruction(code, pos);
+    const next = pos + ins.size;
+    out.push(`IL_${hex4(pos)}: ${ins.opcode.name} ${operandDisplay(tokenText, ins.opcode.operand, code, pos + ins.opcode.size, next, true)}`);
+    pos = next;
+  }
+  return out;
+}
+
+function operandDisplay(tokenText: (token: number) => string, kind: string, code: Uint8Array, at: number, next: number, exact: boolean): string {
   const v = new DataView(code.buffer, code.byteOffset, code.byteLength);
   switch (kind) {
     case "InlineNone":
@@ -104,8 +120,7 @@ function operandDisplay(md: MetadataReader | undefined, kind: string, code: Uint
       return `(${targets.join(", ")})`;
     }
     default: {
-      const tok = v.getUint32(at, true);
-      return md ? ilTokenText(md, tok, exact) : `TOKEN ${tok.toString(16)}`;
+      return tokenText(v.getUint32(at, true));
     }
   }
 }

@@ -10,9 +10,11 @@ import type { ClrRuntime, RuntimeDescription } from "./clr-runtime.js";
 import { dacRuntimeOf, startDac, type DacRuntime, type StartedDac } from "./dac/dac-runtime.js";
 import { managedCodeProvider } from "./managed-code-provider.js";
 import { ManagedNames } from "./managed-names.js";
-import type { BackendChoice, BackendName, DacBackendInfo, ManagedModuleSummary, ManagedThreadInDomain, DetailedStackWalker, ExceptionSource, FieldsAnswer, ModuleImageRef, ObjectReader, ThreadStore } from "./model.js";
+import { dynamicMethodObject, readDynamicMethodIl } from "./dynamic-il.js";
+import type { DynamicMethodIl, BackendChoice, BackendName, DacBackendInfo, ManagedModuleSummary, ManagedThreadInDomain, DetailedStackWalker, ExceptionSource, FieldsAnswer, ModuleImageRef, ObjectReader, ThreadStore } from "./model.js";
 import { contractsExceptionSource, dacExceptionSource, dacObjectReader, objectTypeName } from "./objects.js";
 import { NoRuntimeError, openContractsRuntime } from "./open-runtime.js";
+import { ManagedStacks } from "./stacks.js";
 import { createTypeSource, type TypeSource } from "./type-source.js";
 
 export interface ManagedRuntimeOptions {
@@ -36,6 +38,7 @@ export class ManagedRuntime {
   private dacHost?: StartedDac;
   private dacAnswer?: { runtime?: DacRuntime; error?: string };
   private types?: TypeSource;
+  private managedStacks?: ManagedStacks;
   /** A managed code provider is installed on the process (backtraces unwind and name managed frames). */
   private codeProviderInstalled = false;
 
@@ -298,10 +301,39 @@ export class ManagedRuntime {
   }
 
 
+  /**
+   * A DynamicMethod's IL and token table (SOS dumpil of a DynamicMethodDesc), undefined when the
+   * MethodDesc is not a DynamicMethod's. The DAC names the managed DynamicMethod object (no
+   * descriptor publishes the resolver), so `error` says why when the DAC is not available.
+   */
+  dynamicMethodIl(methodDesc: number): { il?: DynamicMethodIl; error?: string } | undefined {
+    const d = this.dacRuntime();
+    if (!d.runtime) {
+      // Without the DAC, the contracts still tell a DynamicMethod's MethodDesc (LCG) from an IL stub's.
+      const kind = tryOrUndefined(() => this.contracts().typeNames().dynamicMethod(methodDesc)?.kind);
+      if (kind !== undefined && kind !== "lcg") return undefined;
+      return { error: `the IL of a DynamicMethod is read through the DAC, which is not available: ${d.error}` };
+    }
+    const dac = d.runtime;
+    try {
+      const object = dynamicMethodObject(dac, methodDesc);
+      if (object === 0) return undefined;
+      return { il: readDynamicMethodIl(dac, object) };
+    } catch (e) {
+      if (!(e instanceof ClrscopeError)) throw e;
+      return { error: e.message };
+    }
+  }
+
   /** A stack walker that also gives parameters, locals and IL offsets (the DAC's), or why there is none. */
   detailedStackWalker(): { walker?: DetailedStackWalker; error?: string } {
     const d = this.dacRuntime();
     return d.runtime ? { walker: dacStackWalker(d.runtime) } : { error: d.error };
+  }
+
+  /** Managed stack walking (clrstack, pstacks): the contracts walk, kept for the session, or the DAC's. */
+  stacks(): ManagedStacks {
+    return (this.managedStacks ??= new ManagedStacks(this.process, () => this.contracts(), () => this.detailedStackWalker()));
   }
 
   /** What `runtime` says of the DAC backend. */

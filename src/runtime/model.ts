@@ -322,3 +322,31 @@ export interface DacBackendInfo {
   /** Why the DAC backend is not active. */
   error?: string;
 }
+
+/** What a token of a DynamicMethod's IL stands for, read from its scope's token table (SOS DisassembleToken). */
+export type DynamicTokenTarget =
+  /** MethodDef tokens: a RuntimeMethodHandle whose method info holds the MethodDesc. */
+  | { kind: "method"; methodDesc: number; name: string }
+  /** TypeDef tokens: a RuntimeTypeHandle whose RuntimeType holds the MethodTable. */
+  | { kind: "type"; methodTable: number; name: string }
+  /** String tokens: the string's text (at most MAX_DYNAMIC_IL_STRING_CHARS). */
+  | { kind: "string"; value: string }
+  /** Field, MemberRef, TypeRef and signature tokens: the table's object, as SOS shows them (0 when outside the table). */
+  | { kind: "object"; address: number }
+  /** A token of another table, or one whose objects could not be read. */
+  | { kind: "unknown"; reason?: string };
+
+/** A DynamicMethod's IL as the runtime holds it: in managed objects, not in an image (SOS GatherDynamicInfo). */
+export interface DynamicMethodIl {
+  /** The System.Reflection.Emit.DynamicMethod object. */
+  dynamicMethod: number;
+  /** Its DynamicResolver, which holds the code and the scope. */
+  resolver: number;
+  /** The IL bytes (the resolver's `m_code`, no header). */
+  code: Uint8Array;
+  /** The scope's token table (`m_scope.m_tokens._items`, an object[]). */
+  tokenArray: number;
+  /** Each token the IL uses, with what it stands for. */
+  tokens: { token: number; target: DynamicTokenTarget }[];
+  backend: BackendName;
+}

@@ -120,7 +120,7 @@ describe("code versions on a dump of tiering (a method rejitted at tier 1)", { s
     assert.equal(lines[at + 2], "  ReJIT ID:           0");
     assert.match(lines[at + 3]!, /^ {2}IL Addr: {12}[0-9a-f]{16}$/);
     assert.equal(lines[at + 4], `     CodeAddr:           ${p(tier1!.start)}  (OptimizedTier1)`);
-    assert.match(lines[at + 5]!, /^ {5}NativeCodeVersion: {2}[0-9a-f]{16}$/);
+    assert.match(lines[at + 5]!, /^ {5}NativeCodeVersion: {2}[0-9A-F]{16}$/);
     assert.notEqual(lines[at + 5], `     NativeCodeVersion:  ${p("0x0")}`);
     assert.equal(lines[at + 6], `     CodeAddr:           ${p(tier0!.start)}  (QuickJitted)`);
     assert.equal(lines[at + 7], `     NativeCodeVersion:  ${p("0x0")}`);

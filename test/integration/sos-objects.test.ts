@@ -1,6 +1,7 @@
 // SOS itself as the oracle for objects: clrscope's `do` (dumpobj) and `pe` (printexception) text,
 // row by row against dotnet-dump's on the same dumps (.NET 10 full and heap dumps, .NET 9 and 8
-// full dumps of test/targets/scenarios; the .NET 10 full dump of hello). Which objects: SOS's own
+// full dumps of test/targets/scenarios, and its .NET 11 dumps read with the data contracts alone;
+// the .NET 10 full dump of hello). Which objects: SOS's own
 // `dumpheap -short -mt` of every type the scenarios truth file names (generic instantiations, a
 // derived generic type, nested generics, a struct, arrays, List, Dictionary, the app's exceptions,
 // FieldKinds with one field of each primitive kind and statics, a derived exception with a field of
@@ -31,6 +32,8 @@ interface DumpCase {
   sosDumpobjCrashes?: { fullDump: DumpCase; minCompared: number };
   /** Also compare `do` through the DAC alone (`--backend dac`: the DAC's object reader, as on .NET 8). */
   alsoDacBackend?: boolean;
+  /** clrscope's options (.NET 11: `--backend contracts`, the runtime's FieldDescs with no DAC). */
+  args?: string[];
 }
 
 const net10Full: DumpCase = { label: "scenarios, .NET 10 full dump", dump: () => scenarioDump("full"), alsoDacBackend: true };
@@ -41,6 +44,8 @@ const dumps: DumpCase[] = [
   { label: "scenarios, .NET 10 heap dump", dump: () => scenarioDump("heap"), sosDumpobjCrashes: { fullDump: net10Full, minCompared: 15 } },
   { label: "scenarios, .NET 9 full dump", dump: () => scenarioDump("full", "net9.0") },
   { label: "scenarios, .NET 8 full dump", dump: () => scenarioDump("full", "net8.0") },
+  { label: "scenarios, .NET 11 full dump, data contracts alone", dump: () => scenarioDump("full", "net11.0"), args: ["--backend", "contracts"] },
+  { label: "scenarios, .NET 11 heap dump, data contracts alone", dump: () => scenarioDump("heap", "net11.0"), args: ["--backend", "contracts"] },
   helloFull,
   { label: "hello, .NET 10 heap dump", dump: () => dotnetDump("hello", "heap"), sosDumpobjCrashes: { fullDump: helloFull, minCompared: 3 } },
 ];
@@ -156,7 +161,7 @@ for (const c of dumps) {
     const answers = () => {
       if (!both) {
         const p = plan(c);
-        both = { plan: p, ours: clrscopeTexts(c.dump().core, p.commands) };
+        both = { plan: p, ours: clrscopeTexts(c.dump().core, p.commands, c.args ?? []) };
       }
       return both;
     };

@@ -10,7 +10,7 @@ import { SyntheticRuntime, warningsOf } from "../support/descriptor-writer.js";
 
 const MAPS = ["TypeDefToMethodTableMap", "TypeRefToMethodTableMap", "MethodDefToDescMap", "FieldDefToDescMap", "MemberRefToDescMap", "ManifestModuleReferencesMap"];
 
-function declare(rt: SyntheticRuntime, opts: { ilVersioningMap?: boolean; friendlyName?: boolean } = {}): void {
+function declare(rt: SyntheticRuntime, opts: { ilVersioningMap?: boolean; friendlyName?: boolean; typeParams?: boolean } = {}): void {
   // The writer places the first declared field last: each block's array, and the inline first block with its array, end their structures.
   rt.type("ArrayListBlock", ["ArrayStart:inline:16", "Next", "Size:u32"]);
   rt.type("ArrayListBase", ["FirstBlock:ArrayListBlock", "Count:u32"]);
@@ -21,6 +21,11 @@ function declare(rt: SyntheticRuntime, opts: { ilVersioningMap?: boolean; friend
   rt.type("Assembly", ["Module", "IsCollectible:u8", "Level:u32", "NotifyFlags:u32", "Error"]);
   const moduleFields = ["Assembly", "PEAssembly", "Base", "Flags:u32", "LoaderAllocator", "ReadyToRunInfo", "Path", "FileName", "DynamicMetadata", ...MAPS.map((m) => `${m}:ModuleLookupMap`)];
   if (opts.ilVersioningMap !== false) moduleFields.push("MethodDefToILCodeVersioningStateMap:ModuleLookupMap");
+  if (opts.typeParams) {
+    moduleFields.push("AvailableTypeParams");
+    // The hash table and, in the same type, its entries' fields (DacEnumerableHash), at odd offsets.
+    rt.type("EETypeHashTable", { Buckets: [0x2b, "ptr"], Count: [0x11, "u32"], VolatileEntryValue: [0x1d, "ptr"], VolatileEntryNextEntry: [0x05, "ptr"] });
+  }
   rt.type("Module", moduleFields, { start: 0x77 });
   rt.type("PEAssembly", ["PEImage"]);
   rt.type("PEImage", ["LoadedImageLayout"]);
@@ -41,7 +46,7 @@ function lookupMap(rt: SyntheticRuntime, map: number, segments: (number | bigint
 }
 
 /** A runtime with three assemblies (the second slot of the list null), in an ArrayList of two blocks. */
-function loaderRuntime(opts: { ilVersioningMap?: boolean; friendlyName?: boolean } = {}) {
+function loaderRuntime(opts: { ilVersioningMap?: boolean; friendlyName?: boolean; typeParams?: boolean } = {}) {
   const rt = new SyntheticRuntime();
   declare(rt, opts);
   const domain = rt.alloc("AppDomain");
@@ -182,5 +187,36 @@ describe("Loader contract", () => {
     assert.deepEqual(value, [bad.modules[0], bad.modules[2]]);
     assert.ok(warnings.some((w) => /has no Assembly/.test(w)), warnings.join("\n"));
     assert.ok(warnings.some((w) => /does not point back at its assembly/.test(w)), warnings.join("\n"));
+  });
+
+  test("a module's constructed types (AvailableTypeParams): every chain read, hot-entry bits cleared, end sentinels and loops", () => {
+    const { rt, modules } = loaderRuntime({ typeParams: true });
+    const entry = (value: number | bigint, next: number | bigint): number => {
+      const e = rt.memory.alloc(0x40, 8);
+      rt.memory.u64(e + 0x1d, value);
+      rt.memory.u64(e + 0x05, next);
+      return e;
+    };
+    const sentinel = 0x5a5a_dead_0001n; // odd: ends a chain
+    const c = entry(0x5a5a_0003_0000n, 0);
+    const b = entry(0x5a5a_0002_0000n, sentinel);
+    const a = entry(0x5a5a_0001_0000n | 1n, b); // a hot entry
+    // Buckets: [chain count, next bucket array, end sentinel, chains...].
+    const buckets = rt.memory.alloc(6 * 8, 8);
+    [3n, 0n, sentinel, BigInt(a), sentinel, BigInt(c)].forEach((v, i) => rt.memory.u64(buckets + i * 8, v));
+    const table = rt.memory.alloc(0x60, 8);
+    rt.memory.u64(table + 0x2b, buckets);
+    rt.memory.u32(table + 0x11, 3);
+    rt.set(modules[0]!, "Module", "AvailableTypeParams", table);
+    const l = new Loader(rt.target());
+    assert.deepEqual(l.availableTypeParams(modules[0]!), [0x5a5a_0001_0000, 0x5a5a_0002_0000, 0x5a5a_0003_0000]);
+    assert.deepEqual(l.availableTypeParams(modules[1]!), [], "no table: no types");
+    rt.memory.u64(c + 0x05, c); // a chain that loops
+    assert.throws(() => new Loader(rt.target()).availableTypeParams(modules[0]!), (e: unknown) => e instanceof CorruptDataError && /loops/.test(e.message));
+    rt.memory.u64(buckets, 0x7fff_ffffn);
+    assert.throws(() => new Loader(rt.target()).availableTypeParams(modules[0]!), (e: unknown) => e instanceof CorruptDataError && /buckets/.test(e.message));
+    // A descriptor without the table (.NET 10): none.
+    const old = loaderRuntime();
+    assert.deepEqual(new Loader(old.rt.target()).availableTypeParams(old.modules[0]!), []);
   });
 });

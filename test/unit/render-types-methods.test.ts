@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { escapeForTerminal } from "../../src/cli/terminal-text.js";
-import { dumpIlCommand as dumpil } from "../../src/commands/sos/dumpil.js";
+import { dumpIlCommand as dumpil, dynamicTokenText } from "../../src/commands/sos/dumpil.js";
+import { dumpDynamicIl } from "../../src/metadata/dumpil.js";
 import { dumpmd, type DumpmdResult } from "../../src/commands/sos/dumpmd.js";
 import { dumpmt, type DumpmtResult } from "../../src/commands/sos/dumpmt.js";
 import { ip2md } from "../../src/commands/sos/ip2md.js";
@@ -201,6 +202,42 @@ describe("dumpil renderer", () => {
 
   test("SOS's message when there is no body", () => {
     assert.equal(dumpil.render({ ...r, ilAddress: "0x0", body: null, lines: [], message: "Unable to retrieve IL for this method (ilAddr is 0000000000000000)." }), "Unable to retrieve IL for this method (ilAddr is 0000000000000000).");
+  });
+});
+
+describe("dumpil renderer, DynamicMethod", () => {
+  test("SOS's preface naming the token table, a blank line, then the IL without header", () => {
+    const lines = ["IL_0000: ldarg.0 ", "IL_0001: call 6000002 Scenarios.Parking.SleepFromDynamic(Int32)", "IL_0006: ret "];
+    const r = {
+      methodDesc: "0x7feb91453990", name: "DynamicClass.ParkInDynamicMethod(Int32, Leaf)", token: "0x6000000", module: "0x7feb90e7cec8", rva: 0, ilAddress: "0x0", body: null, instructions: [], lines,
+      dynamic: { dynamicMethod: 0x7fab7a00b000, resolver: 0x7fab7a00b100, tokenArray: 0x7fab7a00be00, codeSize: 7, backend: "dac", tokens: [] },
+    };
+    assert.equal(dumpil.render(r), [
+      "This is dynamic IL. Exception info is not reported at this time.",
+      'If a token is unresolved, run "dumpobj <addr>" on the addr given',
+      "in parenthesis. You can also look at the token table yourself, by",
+      'running "dumparray 00007FAB7A00BE00".',
+      "",
+      ...lines,
+    ].join("\n"));
+  });
+
+  test("tokens as SOS's DisassembleToken shows them from the token table", () => {
+    assert.equal(dynamicTokenText(0x06000002, { kind: "method", methodDesc: 1, name: "A.B(Int32)" }), "6000002 A.B(Int32)");
+    assert.equal(dynamicTokenText(0x02000004, { kind: "type", methodTable: 1, name: "System.String" }), '2000004 "System.String"');
+    assert.equal(dynamicTokenText(0x70000005, { kind: "string", value: "sleep" }), '70000005 "sleep"');
+    assert.equal(dynamicTokenText(0x0a000006, { kind: "object", address: 0x7fab7a00be10 }), "a000006 (00007FAB7A00BE10)");
+    assert.equal(dynamicTokenText(0x1b000007, { kind: "unknown" }), "<unknown token type (token=1b000007)>");
+    assert.equal(dynamicTokenText(0x06000008, { kind: "unknown", reason: "no field m_value" }), "6000008 <unresolved: no field m_value>");
+  });
+
+  test("the IL is decoded with no header, each token through the token table", () => {
+    // ldarg.0; call 0x06000002; ldstr 0x70000003; pop; ret
+    const code = Uint8Array.from([0x02, 0x28, 0x02, 0x00, 0x00, 0x06, 0x72, 0x03, 0x00, 0x00, 0x70, 0x26, 0x2a]);
+    const seen: number[] = [];
+    const lines = dumpDynamicIl(code, (tok) => (seen.push(tok), `T${tok.toString(16)}`));
+    assert.deepEqual(lines, ["IL_0000: ldarg.0 ", "IL_0001: call T6000002", "IL_0006: ldstr T70000003", "IL_000b: pop ", "IL_000c: ret "]);
+    assert.deepEqual(seen, [0x06000002, 0x70000003]);
   });
 });
 

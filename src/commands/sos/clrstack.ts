@@ -1,22 +1,21 @@
 // `clrstack [-all] [-p] [-l] [-a] [-n]` (SOS ClrStack): the managed frames of a thread, innermost
-// first, with the explicit runtime Frames (transitions) between them, by stack address. Managed
-// frames come from the mixed-mode unwind (their unwind data), names from metadata. Parameters,
+// first, with the explicit runtime Frames (transitions) between them, by stack address. The walk
+// is the model's (runtime/stacks.ts); names come from metadata. Parameters,
 // locals and the IL offsets behind source lines come from the runtime's DAC (its own stack walk,
 // as SOS's ClrStack asks it); where the descriptor cannot drive the walk (.NET 8 and 9) the DAC
 // walks the stack itself. Without a DAC, .NET 11's DebugInfo contract gives the IL offsets and the
 // variable locations of JIT'd code (runtime/frame-values.ts).
 import { throwIfCancelled } from "../../cancellation.js";
 import { ClrscopeError, CommandError, tryOrUndefined } from "../../errors.js";
-import { warnLiveThreadNotInDump, warnUnknownCodeBeforeFallback, warnScannedFrames, warnWalkEndedBelowFrames, warnWalkStoppedEarly } from "../../runtime/stack-checks.js";
-import type { ExplicitFrame, ManagedThread } from "../../runtime/clr-runtime.js";
+import type { ManagedThread } from "../../runtime/clr-runtime.js";
 import { NoRuntimeError } from "../../runtime/open-runtime.js";
 import type { DetailedStackWalker, FrameValue, WalkedFrame } from "../../runtime/model.js";
 import { SourceLines } from "../../runtime/source-lines.js";
 import { frameValues } from "../../runtime/frame-values.js";
 import type { RegisterSet } from "../../native/registers.js";
-import { warn, warningsOf } from "../../warnings.js";
+import { contractsCannotWalk, dacMethodName, dacStack, threadsInDump, type ThreadManagedStack } from "../../runtime/stacks.js";
 import { clrRuntime, defineCommand, hexAddress, parseArgs, type Session } from "../command.js";
-import { hex, hexDigits, hexPadded } from "../../hex.js";
+import { hexDigits, hexPadded } from "../../hex.js";
 
 /** A parameter or local as SOS prints it. */
 export interface ClrStackValue {
@@ -68,92 +67,22 @@ interface StackOptions {
 
 type ThreadStack = ClrStackResult["threads"][number];
 
-/**
- * The contracts walk of each thread, kept for the session (a dump does not change): pstacks after
- * clrstack, or clrstack -a after clrstack, walks once. Rows are copied out, as clrstack annotates
- * them; the walk's warnings are raised again on each use.
- */
-const walkedStacks = new WeakMap<Session, Map<number, { stack: ThreadStack; warnings: string[] }>>();
-
-function stackOf(session: Session, thread: ManagedThread): ThreadStack {
-  let bySession = walkedStacks.get(session);
-  if (!bySession) walkedStacks.set(session, (bySession = new Map()));
-  let kept = bySession.get(thread.address);
-  if (kept) for (const w of kept.warnings) warn(w);
-  else {
-    const { value, warnings } = warningsOf(() => walkStack(session, thread));
-    kept = { stack: value, warnings };
-    bySession.set(thread.address, kept);
-  }
-  return { ...kept.stack, frames: kept.stack.frames.map((f) => ({ ...f })) };
-}
-
-function walkStack(session: Session, thread: ManagedThread): ThreadStack {
-  throwIfCancelled();
-  const rt = clrRuntime(session);
-  const native = session.process.threadByTid(thread.osId);
-  const walk = native ? session.process.unwindThread(native) : { frames: [], stop: "root" as const };
-  const unwound = walk.frames;
-  const blocks = unwound.map((f) => rt.codeBlock(f.index === 0 ? f.ip : f.ip - 1));
-  const out: ClrStackFrame[] = [];
-  const frames = rt.explicitFrames(thread);
-  const label = `thread ${hex(thread.osId)}`;
-  warnUnknownCodeBeforeFallback(label, unwound, (i) => blocks[i] !== undefined || session.process.modules.at(unwound[i]!.ip) !== undefined);
-  warnWalkEndedBelowFrames(label, unwound, frames.map((f) => f.address));
-  warnWalkStoppedEarly(label, unwound, walk.stop);
-  warnScannedFrames(label, unwound);
-  // The runtime reports a Frame when its walk leaves native code: before the managed frame
-  // whose stack area holds it (an InlinedCallFrame sits inside its P/Invoking method's frame),
-  // or, holding none, after the managed frames below its address. Its IP is the walk's context
-  // there: that of the first native frame of the run it ends (libcoreclr's, for a Frame the
-  // runtime's own code pushed, such as a SoftwareExceptionFrame).
-  const firstOfNativeRunBefore = (i: number) => {
-    let j = i;
-    while (j > 0 && !blocks[j - 1]) j--;
-    return unwound[j < i ? j : i]?.ip ?? 0;
-  };
-  // An active InlinedCallFrame is reported twice, as the runtime's walk (and SOS) does: once at
-  // that context, then again with the context the Frame restores (its CallerReturnAddress), which
-  // is also the IP of the managed frame it sits in.
-  const pushFrame = (fr: ExplicitFrame, ip: number): number | undefined => {
-    out.push(frameRow(session, fr, ip));
-    if (!fr.callerReturnAddress) return undefined;
-    out.push(frameRow(session, fr, fr.callerReturnAddress));
-    return fr.callerReturnAddress;
-  };
-  let next = 0;
-  unwound.forEach((f, i) => {
-    const block = blocks[i];
-    if (!block) return;
-    const callerSp = unwound[i + 1]?.sp ?? Infinity;
-    let resumeIp: number | undefined;
-    for (; next < frames.length && frames[next]!.address < callerSp; next++) resumeIp = pushFrame(frames[next]!, firstOfNativeRunBefore(i));
-    out.push({
-      kind: "managed", sp: hexAddress(f.sp), ip: hexAddress(resumeIp ?? f.ip),
-      callSite: session.managed.names.methodSignature(block.methodDesc), methodDesc: hexAddress(block.methodDesc), frameName: null,
-    });
+/** A walked stack (runtime/stacks.ts) as clrstack's rows, its methods named by `nameOf`. */
+function rowsOf(session: Session, stack: ThreadManagedStack, nameOf: (methodDesc: number) => string): ThreadStack {
+  const frames = stack.frames.map((f): ClrStackFrame => {
+    if (f.kind === "managed") {
+      return { kind: "managed", sp: hexAddress(f.sp), ip: hexAddress(f.ip), callSite: nameOf(f.methodDesc!), methodDesc: hexAddress(f.methodDesc!), frameName: null };
+    }
+    const row: ClrStackFrame = { kind: "frame", sp: hexAddress(f.sp), ip: hexAddress(f.ip), callSite: `[${f.frameName}: ${hexDigits(f.sp, 16)}]`, methodDesc: null, frameName: f.frameName };
+    // SOS names the method the Frame stands for after it, when the runtime says which (GetMethodDescPtrFromFrame).
+    const method = f.methodDesc ? tryOrUndefined(() => session.managed.names.methodSignature(f.methodDesc!)) : undefined;
+    if (method !== undefined) {
+      row.methodDesc = hexAddress(f.methodDesc!);
+      row.callSite = `${row.callSite} ${method}`;
+    }
+    return row;
   });
-  for (; next < frames.length; next++) {
-    const fr = frames[next]!;
-    let lastManagedBelow = -1;
-    blocks.forEach((b, i) => {
-      if (b && unwound[i]!.sp < fr.address) lastManagedBelow = i;
-    });
-    pushFrame(fr, unwound[lastManagedBelow + 1]?.ip ?? 0);
-  }
-  return { osId: thread.osId, managedId: thread.managedId, dbg: native ? native.index - 1 : null, frames: out };
-}
-
-function frameRow(session: Session, frame: ExplicitFrame, ip: number): ClrStackFrame {
-  const { address, name } = frame;
-  const row: ClrStackFrame = { kind: "frame", sp: hexAddress(address), ip: hexAddress(ip), callSite: `[${name}: ${hexDigits(address, 16)}]`, methodDesc: null, frameName: name };
-  // SOS names the method the Frame stands for after it, when the runtime says which (GetMethodDescPtrFromFrame).
-  const method = frame.methodDesc ? tryOrUndefined(() => session.managed.names.methodSignature(frame.methodDesc!)) : undefined;
-  if (method !== undefined) {
-    row.methodDesc = hexAddress(frame.methodDesc!);
-    row.callSite = `${row.callSite} ${method}`;
-  }
-  return row;
+  return { osId: stack.osId, managedId: stack.managedId, dbg: stack.dbg, frames };
 }
 
 /**
@@ -225,30 +154,6 @@ function valuesFromContracts(session: Session, stack: ThreadStack, options: Stac
   return answered;
 }
 
-/**
- * A thread's rows from the DAC's own stack walk, as SOS lists them: an active InlinedCallFrame
- * the walk reports twice in a row (at the native IP, then at its call site) is listed twice.
- */
-function dacStackOf(session: Session, dac: DetailedStackWalker, thread: ManagedThread, walked: WalkedFrame[]): ClrStackResult["threads"][number] {
-  const native = session.process.threadByTid(thread.osId);
-  const frames: ClrStackFrame[] = [];
-  walked.forEach((f) => {
-    if (f.frameAddress !== 0) {
-      frames.push(frameRow(session, { address: f.frameAddress, name: f.frameName }, f.ip));
-    } else if (f.methodDesc !== 0) {
-      let name: string;
-      try {
-        name = dac.methodName(f.methodDesc);
-      } catch (e) {
-        if (!(e instanceof ClrscopeError)) throw e;
-        name = `<MethodDesc 0x${f.methodDesc.toString(16)}>`;
-      }
-      frames.push({ kind: "managed", sp: hexAddress(f.sp), ip: hexAddress(f.ip), callSite: name, methodDesc: hexAddress(f.methodDesc), frameName: null });
-    }
-  });
-  return { osId: thread.osId, managedId: thread.managedId, dbg: native ? native.index - 1 : null, frames };
-}
-
 /** The methods of a walk's managed frames. */
 function walkedMethods(walked: WalkedFrame[]): number[] {
   return walked.filter((f) => f.frameAddress === 0 && f.methodDesc !== 0).map((f) => f.methodDesc);
@@ -311,11 +216,6 @@ function annotate(dac: DetailedStackWalker, rows: ClrStackFrame[], walked: Walke
   }
 }
 
-/** True when the error says the contracts backend cannot walk this runtime's stacks. */
-function contractsCannotWalk(e: unknown): boolean {
-  return e instanceof NoRuntimeError || (e instanceof ClrscopeError && e.code === "runtime-data-missing");
-}
-
 export const clrStack = defineCommand<ClrStackResult>({
   names: ["clrstack"],
   summary: "SOS: managed call stack of the current thread (or of every managed thread with -all); -p parameters, -l locals, -a both",
@@ -334,11 +234,7 @@ export const clrStack = defineCommand<ClrStackResult>({
     let stacks: ClrStackResult["threads"] | undefined;
     let contractsError: unknown;
     const pick = (list: ManagedThread[]) => {
-      const live = list.filter((t) => {
-        const inDump = t.osId !== 0 && session.process.threadByTid(t.osId) !== undefined;
-        warnLiveThreadNotInDump(t, inDump);
-        return inDump;
-      });
+      const live = threadsInDump(session.process, list);
       if (all) return live;
       const current = live.find((t) => t.osId === tid);
       if (!current) {
@@ -351,7 +247,8 @@ export const clrStack = defineCommand<ClrStackResult>({
     };
     try {
       threads = pick(clrRuntime(session).threads());
-      stacks = threads.map((t) => stackOf(session, t));
+      const names = session.managed.names;
+      stacks = threads.map((t) => rowsOf(session, session.managed.stacks().contractsStack(t), (md) => names.methodSignature(md)));
     } catch (e) {
       if (!contractsCannotWalk(e)) throw e;
       contractsError = e;
@@ -389,6 +286,7 @@ export const clrStack = defineCommand<ClrStackResult>({
     const walkOptions = { args: options.parameters, locals: options.locals, ilOffsets: options.lines || options.locals };
     // Method names as the rows of this walk have them: ours over metadata, or the DAC's.
     const nameOf = stacks ? (md: number) => session.managed.names.methodSignature(md) : (md: number) => dac.runtime!.methodName(md);
+    const dacNameOf = (md: number) => dacMethodName(dac.runtime!, md);
     // Every thread's walk in one round trip to the DAC host; if the host dies in it, thread by
     // thread (the failing thread's call then says which walk killed it).
     let walks: ({ frames: WalkedFrame[] | undefined } | { error: Error })[] | undefined;
@@ -411,7 +309,7 @@ export const clrStack = defineCommand<ClrStackResult>({
         result.note = `thread 0x${t.osId.toString(16)}: no parameters, locals or source lines: ${e.message}`;
       }
       if (!stacks) dac.runtime!.prepare?.([], walkedMethods(walked), true);
-      rows.push({ stack: stacks ? stacks[i]! : dacStackOf(session, dac.runtime!, t, walked), walked });
+      rows.push({ stack: stacks ? stacks[i]! : rowsOf(session, dacStack(session.process, t, walked), dacNameOf), walked });
     });
     // What annotate asks, for every row at once: one round trip per kind of question, not one per row.
     const frameRows = rows.flatMap((r) => r.stack.frames.filter((f) => f.kind === "frame" && f.methodDesc === null).map((f) => parseInt(f.sp, 16)));

@@ -3,10 +3,10 @@
 // collapse into one branch with a count. Rendered bottom-up like dotnet-dump: each branch's
 // frames above its parent's, leaves headed by "~~~~ <thread ids>".
 import { defineCommand, parseArgs, type Session } from "../command.js";
-import { clrStack } from "./clrstack.js";
 import { MAX_PSTACKS_THREAD_IDS } from "../../limits.js";
 import { tryOrUndefined } from "../../errors.js";
 import { shortParameterList } from "../../metadata/type-names.js";
+import { dacMethodName } from "../../runtime/stacks.js";
 
 export interface StackNode {
   /** The frame (method signature, SOS's clrstack form) this node stands for: stacks merge on it. */
@@ -50,13 +50,15 @@ function mergeStacks(stacks: { osId: number; frames: StackFrameName[] }[]): Stac
   return roots;
 }
 
-/** Every managed thread's managed frames, innermost first, from clrstack's walk (contracts, or the DAC's where the descriptor cannot walk). */
+/** Every managed thread's managed frames, innermost first, from the model's stack walk (contracts, or the DAC's where the descriptor cannot walk). */
 function managedStacks(session: Session): { osId: number; frames: StackFrameName[] }[] {
+  const { walker, threads, dac } = session.managed.stacks().all();
+  // The signature frames merge on, as clrstack names them: over metadata, or the DAC's when it walked.
+  const signatureOf = walker === "dac" ? (md: number) => dacMethodName(dac!, md) : (md: number) => session.managed.names.methodSignature(md);
   const names = new Map<string, string>();
-  const nameOf = (frame: string, methodDesc: string | null) => {
+  const nameOf = (frame: string, md: number) => {
     let name = names.get(frame);
     if (name === undefined) {
-      const md = methodDesc === null ? 0 : parseInt(methodDesc, 16);
       const opened = session.managed.openedNames;
       const viaMetadata = opened && md !== 0 ? tryOrUndefined(() => opened.parallelStacksName(md, frame)) : undefined;
       name = viaMetadata ?? shortenedSignature(frame);
@@ -64,9 +66,16 @@ function managedStacks(session: Session): { osId: number; frames: StackFrameName
     }
     return name;
   };
-  return clrStack
-    .run(session, ["-all", "-n"])
-    .threads.map((t) => ({ osId: t.osId, frames: t.frames.filter((f) => f.kind === "managed").map((f) => ({ frame: f.callSite, name: nameOf(f.callSite, f.methodDesc) })) }))
+  return threads
+    .map((t) => ({
+      osId: t.osId,
+      frames: t.frames
+        .filter((f) => f.kind === "managed")
+        .map((f) => {
+          const frame = signatureOf(f.methodDesc!);
+          return { frame, name: nameOf(frame, f.methodDesc!) };
+        }),
+    }))
     .filter((s) => s.frames.length > 0);
 }
 

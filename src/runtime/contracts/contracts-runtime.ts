@@ -119,13 +119,14 @@ export class ContractsRuntime implements ClrRuntime {
     return this.codeVersionsContract.versions(methodDesc);
   }
 
+  /** One per runtime: it keeps the table of constructed types it reads once. */
+  private fieldDescs?: FieldDescs;
+
   fields(methodTable: number, address: number, metadata: (module: number) => MetadataReader | undefined): ContractField[] | undefined {
     if (!FieldDescs.isPublished(this.target)) return undefined;
-    const instantiationOf = (mt: number) => {
-      const shape = this.typeNames().typeHandleShape(mt);
-      return shape.kind === "class" ? shape.instantiation : [];
-    };
-    return new FieldDescs(this.target, this.typeSystemDetails(), this.loader(), metadata, instantiationOf).fields(methodTable, address);
+    const shapeOf = (typeHandle: number) => this.typeNames().typeHandleShape(typeHandle);
+    this.fieldDescs ??= new FieldDescs(this.target, this.typeSystemDetails(), this.loader(), metadata, shapeOf, () => this.threads().map((x) => ({ address: x.address, osId: x.osId })));
+    return this.fieldDescs.fields(methodTable, address);
   }
 
   private debugInfoContract?: DebugInfoContract | null;

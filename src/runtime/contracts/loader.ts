@@ -8,7 +8,7 @@ import { loadedImageSource, PeImage, type PeLayout } from "../../metadata/pe.js"
 import { warn } from "../../warnings.js";
 import type { RuntimeTarget } from "./target.js";
 import { hex } from "../../hex.js";
-import { MAX_ASSEMBLIES, MAX_MAP_ENTRIES, MAX_MAP_SEGMENTS } from "../../limits.js";
+import { MAX_ASSEMBLIES, MAX_MAP_ENTRIES, MAX_MAP_SEGMENTS, MAX_TYPE_HASH_ENTRIES } from "../../limits.js";
 import { POINTER_SIZE } from "../../dump/address-space.js";
 
 /** Module::m_dwTransientFlags bits the contract names (ModuleFlags_1). */
@@ -245,6 +245,39 @@ export class Loader {
     };
     this.modules.set(address, m);
     return m;
+  }
+
+  /**
+   * The constructed types (arrays, generic instantiations, pointers) a module's loader created:
+   * the TypeHandles in its AvailableTypeParams table (Loader.md: DacEnumerableHash, whose first
+   * three buckets hold the bucket count, the next bucket array and the end sentinel; chains end
+   * at a pointer with the low bit set; an entry's low bit flags a hot entry). Empty when the
+   * descriptor does not publish the table.
+   */
+  availableTypeParams(module: number): number[] {
+    const t = this.t;
+    const d = t.descriptor;
+    if (!d.hasField("Module", "AvailableTypeParams") || !d.hasField("EETypeHashTable", "Buckets")) return [];
+    const table = t.pointerField(module, "Module", "AvailableTypeParams");
+    if (table === 0) return [];
+    const buckets = t.pointerField(table, "EETypeHashTable", "Buckets");
+    if (buckets === 0) return [];
+    const chains = t.pointer(buckets);
+    if (chains > MAX_TYPE_HASH_ENTRIES) throw new CorruptDataError(`module ${hex(module)}'s type table claims ${chains} buckets (damaged)`);
+    const out: number[] = [];
+    const seen = new Set<number>();
+    for (let i = 0; i < chains; i++) {
+      let entry = t.pointer(buckets + (3 + i) * POINTER_SIZE);
+      while (entry !== 0 && (entry & 1) === 0) {
+        if (seen.has(entry)) throw new CorruptDataError(`module ${hex(module)}'s type table loops at entry ${hex(entry)} (damaged)`);
+        seen.add(entry);
+        if (out.length >= MAX_TYPE_HASH_ENTRIES) throw new CorruptDataError(`module ${hex(module)}'s type table has more than ${MAX_TYPE_HASH_ENTRIES} entries (damaged)`);
+        const value = t.pointer(t.at(entry, "EETypeHashTable", "VolatileEntryValue"));
+        out.push(value - (value % 2));
+        entry = t.pointer(t.at(entry, "EETypeHashTable", "VolatileEntryNextEntry"));
+      }
+    }
+    return out;
   }
 
   /**

@@ -185,6 +185,8 @@ export interface DacMethodDescData {
   MethodTablePtr: number;
   ModulePtr: number;
   MDToken: number;
+  /** A DynamicMethod's (LCG) managed System.Reflection.Emit.DynamicMethod object; 0 for other MethodDescs. */
+  managedDynamicMethodObject: number;
   /** The active IL code version's rejit data (DacpReJitData). */
   rejitDataCurrent: { rejitID: number; flags: number; NativeCodeAddr: number };
 }
