@@ -9,7 +9,7 @@ import { AT_ENTRY, signalName } from "../dump/notes.js";
 import { MAX_CACHED_LOCATIONS } from "../limits.js";
 import { ProcessCodeMap } from "./code-map.js";
 import { ModuleList, type NativeModule } from "./modules.js";
-import { registersFromUserRegs } from "./registers.js";
+import { registersFromUserRegs, type RegisterSet } from "./registers.js";
 import { Unwinder, type FrameTrust, type StopReason } from "./unwinder.js";
 import type { ManagedFunction } from "./windows-unwind.js";
 import { hex } from "../hex.js";
@@ -174,9 +174,9 @@ export class NativeProcess {
   }
 
   /** The thread's frames without symbols (for callers that only need ip/sp, e.g. clrstack). */
-  unwindThread(thread: ThreadInfo, maxFrames?: number): { frames: { index: number; ip: number; sp: number; trust: FrameTrust }[]; stop: StopReason } {
+  unwindThread(thread: ThreadInfo, maxFrames?: number): { frames: { index: number; ip: number; sp: number; trust: FrameTrust; registers: RegisterSet }[]; stop: StopReason } {
     const bt = this.unwinder.unwind(registersFromUserRegs(thread.core.status.regs), { maxFrames });
-    return { frames: bt.frames.map((f, index) => ({ index, ip: f.ip, sp: f.sp, trust: f.trust })), stop: bt.stop };
+    return { frames: bt.frames.map((f, index) => ({ index, ip: f.ip, sp: f.sp, trust: f.trust, registers: f.registers })), stop: bt.stop };
   }
 
   backtrace(thread: ThreadInfo, maxFrames?: number): ThreadBacktrace {

@@ -1,6 +1,7 @@
 import type { ManagedFunction } from "../native/windows-unwind.js";
 import type { MethodCodeVersions } from "./contracts/code-versions.js";
 import type { CodeBlock } from "./contracts/execution-manager.js";
+import type { NativeVar } from "./contracts/debug-info.js";
 import type { ContractField } from "./contracts/field-desc.js";
 import type { MetadataReader } from "../metadata/metadata.js";
 import type { ExplicitFrame } from "./contracts/frames.js";
@@ -92,6 +93,11 @@ export interface ClrRuntime {
    * contract or the code has no debug info (IL stubs, ReadyToRun code).
    */
   ilOffsetsAt?(ip: number): number[] | undefined;
+  /**
+   * The IL arguments and locals live at `ip` and where the JIT keeps them (the DebugInfo
+   * contract's variable table, .NET 11); undefined as for ilOffsetsAt.
+   */
+  nativeVarsAt?(ip: number): NativeVar[] | undefined;
   /**
    * Every field of the object at `address` (its parents' first), read from the runtime's FieldDescs
    * (.NET 11 publishes their layout); undefined where this runtime does not publish them.

@@ -116,3 +116,65 @@ describe("DebugInfo contract: bounds", () => {
     assert.throws(() => cut.contract.bounds(cut.at, undefined), (e: unknown) => e instanceof MemoryNotInDump || e instanceof CorruptDataError);
   });
 });
+
+/** A signed value's nibbles: the magnitude shifted left by one, the sign in the low bit. */
+function signedNibbles(value: number): number[] {
+  return nibblesOf(value < 0 ? -value * 2 + 1 : value * 2);
+}
+
+/**
+ * The vars chunk as .NET 11.0.0 writes it: the count, then per variable its number plus 6, the
+ * start offset, the length, the location type and the location's fields (registers unsigned,
+ * stack offsets signed).
+ */
+function varsChunk(vars: { varNumber: number; start: number; end: number; loc: number[] }[]): number[] {
+  return packNibbles([
+    ...nibblesOf(vars.length),
+    ...vars.flatMap((v) => [...nibblesOf(v.varNumber + 6), ...nibblesOf(v.start), ...nibblesOf(v.end - v.start), ...v.loc]),
+  ]);
+}
+
+describe("DebugInfo contract: native variables", () => {
+  const VARS = [
+    // `this` in RDI (register 7) over the prolog, then on the stack at [RBP-8].
+    { varNumber: 0, start: 0, end: 0x22, loc: [...nibblesOf(0), ...nibblesOf(7)] },
+    { varNumber: 0, start: 0x22, end: 0x1d0, loc: [...nibblesOf(3), ...nibblesOf(5), ...signedNibbles(-8)] },
+    // The generic context (-3) in RBX; a local by reference at [RSP+0x30]; a local in XMM1.
+    { varNumber: -3, start: 4, end: 0x1c0, loc: [...nibblesOf(0), ...nibblesOf(3)] },
+    { varNumber: 2, start: 0x30, end: 0x31, loc: [...nibblesOf(4), ...nibblesOf(4), ...signedNibbles(0x30)] },
+    { varNumber: 3, start: 0x40, end: 0x90, loc: [...nibblesOf(2), ...nibblesOf(1)] },
+    // A value split between a register and the stack: no single location.
+    { varNumber: 4, start: 0x41, end: 0x91, loc: [...nibblesOf(6), ...nibblesOf(0), ...nibblesOf(5), ...signedNibbles(-0x7ffff)] },
+    { varNumber: 5, start: 0x42, end: 0x92, loc: [...nibblesOf(1), ...nibblesOf(12)] },
+  ];
+
+  test("every variable after the bounds: its number (special ones negative), range and location", () => {
+    const bounds = boundsChunk(ENTRIES, 16, 19);
+    const vars = varsChunk(VARS);
+    const { contract, at } = runtimeWith(blob(bounds, { fat: true, varsSize: vars.length }).concat(vars));
+    assert.deepEqual(contract.vars(at), [
+      { varNumber: 0, startOffset: 0, endOffset: 0x22, location: { kind: "register", register: 7 } },
+      { varNumber: 0, startOffset: 0x22, endOffset: 0x1d0, location: { kind: "stack", baseRegister: 5, offset: -8 } },
+      { varNumber: -3, startOffset: 4, endOffset: 0x1c0, location: { kind: "register", register: 3 } },
+      { varNumber: 2, startOffset: 0x30, endOffset: 0x31, location: { kind: "stack-byref", baseRegister: 4, offset: 0x30 } },
+      { varNumber: 3, startOffset: 0x40, endOffset: 0x90, location: { kind: "fp-register", register: 1 } },
+      { varNumber: 4, startOffset: 0x41, endOffset: 0x91, location: { kind: "other", type: 6 } },
+      { varNumber: 5, startOffset: 0x42, endOffset: 0x92, location: { kind: "register-byref", register: 12 } },
+    ]);
+    // The bounds before them still decode.
+    assert.deepEqual(contract.bounds(at, 0x9000), ENTRIES);
+  });
+
+  test("no vars chunk: none; damaged chunks: typed errors", () => {
+    const plain = runtimeWith(blob(boundsChunk(ENTRIES, 16, 19), { varsSize: 0 }));
+    assert.deepEqual(plain.contract.vars(plain.at), []);
+    // An unknown location type.
+    const unknown = varsChunk([{ varNumber: 1, start: 0, end: 4, loc: [...nibblesOf(11), ...nibblesOf(0)] }]);
+    const u = runtimeWith(blob([], { fat: true, varsSize: unknown.length }).concat(unknown));
+    assert.throws(() => u.contract.vars(u.at), (e: unknown) => e instanceof CorruptDataError && /unknown type 11/.test(e.message));
+    // More variables than the chunk's bytes can hold.
+    const lying = packNibbles([...nibblesOf(500), 0, 0, 0]);
+    const l = runtimeWith(blob([], { fat: true, varsSize: lying.length }).concat(lying));
+    assert.throws(() => l.contract.vars(l.at), (e: unknown) => e instanceof CorruptDataError && /claims 500 variables/.test(e.message));
+  });
+});

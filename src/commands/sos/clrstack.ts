@@ -3,13 +3,16 @@
 // is the model's (runtime/stacks.ts); names come from metadata. Parameters,
 // locals and the IL offsets behind source lines come from the runtime's DAC (its own stack walk,
 // as SOS's ClrStack asks it); where the descriptor cannot drive the walk (.NET 8 and 9) the DAC
-// walks the stack itself.
+// walks the stack itself. Without a DAC, .NET 11's DebugInfo contract gives the IL offsets and the
+// variable locations of JIT'd code (runtime/frame-values.ts).
 import { throwIfCancelled } from "../../cancellation.js";
 import { ClrscopeError, CommandError, tryOrUndefined } from "../../errors.js";
 import type { ManagedThread } from "../../runtime/clr-runtime.js";
 import { NoRuntimeError } from "../../runtime/open-runtime.js";
 import type { DetailedStackWalker, FrameValue, WalkedFrame } from "../../runtime/model.js";
 import { SourceLines } from "../../runtime/source-lines.js";
+import { frameValues } from "../../runtime/frame-values.js";
+import type { RegisterSet } from "../../native/registers.js";
 import { contractsCannotWalk, dacMethodName, dacStack, threadsInDump, type ThreadManagedStack } from "../../runtime/stacks.js";
 import { clrRuntime, defineCommand, hexAddress, parseArgs, type Session } from "../command.js";
 import { hexDigits, hexPadded } from "../../hex.js";
@@ -106,6 +109,49 @@ function annotateFromContracts(session: Session, rows: ClrStackFrame[], lines: S
     });
     if (src) row.source = src;
   }
+}
+
+/**
+ * Parameters and locals of each managed row from the DebugInfo contract's variable table, read
+ * with the registers the native unwind recovered for the row's frame (matched by stack pointer);
+ * local names from the PDB, as with the DAC.
+ */
+function valuesFromContracts(session: Session, stack: ThreadStack, options: StackOptions, lines: SourceLines): number {
+  const native = session.process.threadByTid(stack.osId);
+  if (!native) return 0;
+  let answered = 0;
+  const registersAt = new Map<number, RegisterSet>();
+  for (const f of session.process.unwindThread(native).frames) if (!registersAt.has(f.sp)) registersAt.set(f.sp, f.registers);
+  const rt = clrRuntime(session);
+  let first = true;
+  for (const row of stack.frames) {
+    if (row.kind !== "managed" || row.methodDesc === null) continue;
+    const isLeaf = first;
+    first = false;
+    const sp = parseInt(row.sp, 16);
+    const registers = registersAt.get(sp);
+    if (!registers) continue;
+    const md = parseInt(row.methodDesc, 16);
+    const ip = parseInt(row.ip, 16);
+    const values = tryOrUndefined(() => {
+      const meta = session.managed.names.moduleMetadata(rt.methodTable(rt.methodDesc(md).methodTable).module);
+      return frameValues(rt, meta, md, ip, registers, sp, session.process.memory);
+    });
+    if (!values) continue;
+    answered++;
+    if (options.parameters) row.parameters = values.args.map((a) => clrStackValue(a, a.name || null));
+    if (options.locals) {
+      // Local names from the PDB's scopes around the IL offset SOS maps the frame to (its return address minus one but in the leaf).
+      const names = tryOrUndefined(() => {
+        const desc = rt.methodDesc(md);
+        const module = rt.module(rt.methodTable(desc.methodTable).module);
+        const il = (isLeaf ? rt.ilOffsetsAt?.(ip) : rt.ilOffsetsAt?.(ip - 1) ?? rt.ilOffsetsAt?.(ip))?.find((x) => x >= 0);
+        return il === undefined ? undefined : lines.localNames({ base: module.base, path: module.path }, desc.token, il);
+      });
+      row.locals = values.locals.map((l, i) => clrStackValue(l, names?.get(i)?.name || null));
+    }
+  }
+  return answered;
 }
 
 /** The methods of a walk's managed frames. */
@@ -223,11 +269,16 @@ export const clrStack = defineCommand<ClrStackResult>({
     }
     const result: ClrStackResult = { walker, threads: [] };
     if (!dac.runtime) {
-      if (options.parameters || options.locals) result.note = `parameters and locals need the runtime's DAC: ${dac.error}`;
-      if (options.lines) {
-        const lines = new SourceLines(session.process.memory, session.process.symbolDirs);
-        for (const t of stacks!) annotateFromContracts(session, t.frames, lines);
+      // Parameters from the runtime's DebugInfo variable table where it publishes one (.NET 11).
+      const wantValues = options.parameters || options.locals;
+      const lines = new SourceLines(session.process.memory, session.process.symbolDirs);
+      let answered = 0;
+      for (const t of stacks!) {
+        if (options.lines) annotateFromContracts(session, t.frames, lines);
+        if (wantValues) answered += valuesFromContracts(session, t, options, lines);
       }
+      // Runtimes before .NET 11 publish no variable table: every value needs the DAC there.
+      if (wantValues && answered === 0) result.note = `parameters and locals need the runtime's DAC: ${dac.error}`;
       result.threads = stacks!;
       return result;
     }

@@ -3,7 +3,7 @@
 import type { ClrRuntime, CodeBlock, ManagedThread, MethodDescInfo, MethodTableInfo, ModuleInfo, RuntimeDescription, ThreadStoreCounts } from "../clr-runtime.js";
 import type { ManagedFunction } from "../../native/windows-unwind.js";
 import { CodeVersions, type MethodCodeVersions } from "./code-versions.js";
-import { DebugInfoContract } from "./debug-info.js";
+import { DebugInfoContract, type NativeVar } from "./debug-info.js";
 import { FieldDescs, type ContractField } from "./field-desc.js";
 import type { MetadataReader } from "../../metadata/metadata.js";
 import { ExecutionManager } from "./execution-manager.js";
@@ -137,5 +137,19 @@ export class ContractsRuntime implements ClrRuntime {
     const block = this.codeBlock(ip);
     if (!block?.debugInfo) return undefined;
     return DebugInfoContract.ilOffsetsAt(this.debugInfoContract.bounds(block.debugInfo, block.size), block.offset);
+  }
+
+  nativeVarsAt(ip: number): NativeVar[] | undefined {
+    this.debugInfoContract ??= DebugInfoContract.isPublished(this.target) ? new DebugInfoContract(this.target) : null;
+    if (!this.debugInfoContract) return undefined;
+    const block = this.codeBlock(ip);
+    if (!block?.debugInfo) return undefined;
+    const vars = this.debugInfoContract.vars(block.debugInfo);
+    const live = vars.filter((v) => v.startOffset <= block.offset && block.offset < v.endOffset);
+    // A range that ends at the offset still holds its variable there when no other does: a call
+    // that is a method's last instruction returns to the end of the ranges (SOS shows those values).
+    const seen = new Set(live.map((v) => v.varNumber));
+    for (const v of vars) if (v.endOffset === block.offset && !seen.has(v.varNumber)) live.push(v);
+    return live;
   }
 }
