@@ -10,6 +10,7 @@
 // dumpmodule print it) also finds that type and its methods (by metadata), which SOS cannot find.
 import { ClrscopeError, CommandError } from "../../errors.js";
 import { hexDigits } from "../../hex.js";
+import { MAX_PARENT_TYPES } from "../../limits.js";
 import { dacNameToClrmd } from "../../metadata/type-names.js";
 import { T, token, tokenTable } from "../../metadata/tables.js";
 import { fileNameOf } from "../../native/modules.js";
@@ -103,13 +104,11 @@ function findMethod(src: TypeSource, methodTable: number, member: string, byMeta
 /** FieldAttributes: Static, Literal (a constant: no FieldDesc, so ClrMD does not list it). */
 const FIELD_STATIC = 0x0010;
 const FIELD_LITERAL = 0x0040;
-/** Parents followed for inherited instance fields (a deeper chain is a cycle in damaged data). */
-const MAX_PARENTS = 64;
 
 /** A field ClrMD lists for the type is named `name`: an instance field of it or a parent, or its own static. */
 function hasField(src: TypeSource, methodTable: number, name: string): boolean {
   let mt = methodTable;
-  for (let depth = 0; mt !== 0 && depth < MAX_PARENTS; depth++) {
+  for (let depth = 0; mt !== 0 && depth < MAX_PARENT_TYPES; depth++) {
     let data;
     try {
       data = src.methodTable(mt);
@@ -130,7 +129,28 @@ function hasField(src: TypeSource, methodTable: number, name: string): boolean {
   return false;
 }
 
-function searchModule(src: TypeSource, m: SourceModule, query: string): Name2eeMatch[] {
+/**
+ * Whether `methodTable` or one of its parents declares a method named `member` in its metadata
+ * (unknown: yes). A slot's method is declared by the type or a parent, so when none does, the
+ * costly read of the type's slots (findMethod) cannot match and is skipped. Memoized per query.
+ */
+function chainDeclaresMethod(src: TypeSource, methodTable: number, member: string, memo: Map<number, boolean>, depth = 0): boolean {
+  const known = memo.get(methodTable);
+  if (known !== undefined) return known;
+  let answer = true;
+  try {
+    const data = src.methodTable(methodTable);
+    const meta = src.moduleMetadata(data.module);
+    const own = !meta || tokenTable(data.token) !== T.TypeDef || meta.methods(data.token & 0xffffff).some((rid) => meta.methodName(rid) === member);
+    answer = own || (data.parent !== 0 && (depth >= MAX_PARENT_TYPES || chainDeclaresMethod(src, data.parent, member, memo, depth + 1)));
+  } catch (e) {
+    if (!(e instanceof ClrscopeError)) throw e;
+  }
+  memo.set(methodTable, answer);
+  return answer;
+}
+
+function searchModule(src: TypeSource, m: SourceModule, query: string, declaresMethod: Map<number, boolean>): Name2eeMatch[] {
   // SOS takes '/' as the nested-type separator too.
   const name = query.replace(/\//g, "+");
   const lower = name.toLowerCase();
@@ -150,11 +170,11 @@ function searchModule(src: TypeSource, m: SourceModule, query: string): Name2eeM
       matches.push({ kind: "type", module, assembly, token: hexAddress(token(T.TypeDef, rid)), name: typeName, methodTable: hexAddress(methodTable) });
       continue;
     }
-    if (typePart === undefined || member === undefined) continue;
+    if (typePart === undefined || member === undefined ) continue;
     // clrscope's addition, for names SOS cannot match (the runtime's generic form differs from ClrMD's).
     const byRuntimeName = runtimeName !== typeName && runtimeName.toLowerCase() === typePart;
     if (!lowerType.includes(typePart) && !byRuntimeName) continue;
-    const method = findMethod(src, methodTable, member, byRuntimeName);
+    const method = chainDeclaresMethod(src, methodTable, member, declaresMethod) ? findMethod(src, methodTable, member, byRuntimeName) : undefined;
     if (!method) {
       if (hasField(src, methodTable, member)) {
         matches.push({ kind: "field", module, assembly, token: hexAddress((0x02000000 | rid) >>> 0), name: typeName, methodTable: hexAddress(methodTable), field: member });
@@ -201,8 +221,9 @@ export const name2ee = defineCommand<Name2eeResult>({
     if (candidates.length === 0) throw new CommandError(`Failed to find module matching '${moduleQuery}'.`, "no-such-module");
     const matches: Name2eeMatch[] = [];
     const modulesWithoutMatches: { module: string; assembly: string }[] = [];
+    const declaresMethod = new Map<number, boolean>();
     for (const m of candidates) {
-      const found = searchModule(src, m, nameQuery);
+      const found = searchModule(src, m, nameQuery, declaresMethod);
       matches.push(...found);
       if (found.length === 0 && !wildcard) modulesWithoutMatches.push({ module: hexAddress(m.address), assembly: m.path ? fileNameOf(m.path) : "<unknown>" });
     }
