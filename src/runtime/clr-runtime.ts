@@ -1,8 +1,8 @@
+import type { ManagedField, ManagedThread, ThreadStoreCounts } from "./model.js";
 import type { ManagedFunction } from "../native/windows-unwind.js";
 import type { MethodCodeVersions } from "./contracts/code-versions.js";
 import type { CodeBlock } from "./contracts/execution-manager.js";
 import type { NativeVar } from "./contracts/debug-info.js";
-import type { ContractField } from "./contracts/field-desc.js";
 import type { MetadataReader } from "../metadata/metadata.js";
 import type { ExplicitFrame } from "./contracts/frames.js";
 import type { Loader } from "./contracts/loader.js";
@@ -10,7 +10,8 @@ import type { ExceptionField, ObjectContract } from "./contracts/object.js";
 import type { MethodDescInfo, MethodTableInfo, ModuleInfo } from "./contracts/runtime-type-system.js";
 import type { RuntimeTypeNames, RuntimeTypeSystemDetails } from "./contracts/runtime-type-system.js";
 
-export type { CodeBlock, ContractField, ExceptionField, ExplicitFrame, MethodDescInfo, MethodTableInfo, ModuleInfo };
+export type { ManagedThread, ThreadStoreCounts };
+export type { CodeBlock, ExceptionField, ExplicitFrame, MethodDescInfo, MethodTableInfo, ModuleInfo };
 export type { ILCodeVersion, MethodCodeVersions, NativeCodeVersion, OptimizationTier } from "./contracts/code-versions.js";
 
 // The managed view of a dumped process: one interface for commands, implemented by the
@@ -24,34 +25,6 @@ export const ThreadStateFlags = {
   Dead: 0x800,
   ThreadPoolWorker: 0x01000000,
 } as const;
-
-export interface ManagedThread {
-  /** Address of the runtime's Thread object (SOS: ThreadOBJ). */
-  address: number;
-  managedId: number;
-  /** OS thread id (0 for threads that have not started or have ended). */
-  osId: number;
-  state: number;
-  /** Cooperative mode: the thread is running managed code and blocks a GC. */
-  preemptiveGCDisabled: boolean;
-  allocContext: { pointer: number; limit: number };
-  /** Head of the explicit Frame chain. */
-  frame: number;
-  /** Handle of the last thrown exception object, 0 if none. */
-  lastThrownObjectHandle: number;
-  /** The exception tracker of an exception still being handled beneath the current one (ExceptionInfo.PreviousNestedInfo), 0 if none. */
-  firstNestedException: number;
-  isFinalizer: boolean;
-  isGC: boolean;
-}
-
-export interface ThreadStoreCounts {
-  threadCount: number;
-  unstarted: number;
-  background: number;
-  pending: number;
-  dead: number;
-}
 
 export interface RuntimeDescription {
   backend: "contracts";
@@ -103,5 +76,5 @@ export interface ClrRuntime {
    * (.NET 11 publishes their layout); undefined where this runtime does not publish them.
    * `metadata` gives a module's metadata (field signatures, CoreLib's primitive types).
    */
-  fields?(methodTable: number, address: number, metadata: (module: number) => MetadataReader | undefined): ContractField[] | undefined;
+  fields?(methodTable: number, address: number, metadata: (module: number) => MetadataReader | undefined): ManagedField[] | undefined;
 }

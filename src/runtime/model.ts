@@ -2,9 +2,35 @@
 // answers, in numbers (addresses are JS numbers; commands format them). Backends import these
 // shapes to fill them; commands and analyses import them to read them. Nothing here reads a dump.
 import type { MetadataReader } from "../metadata/metadata.js";
-import type { ManagedThread, ThreadStoreCounts } from "./clr-runtime.js";
 
-export type { ManagedThread, ThreadStoreCounts };
+export interface ManagedThread {
+  /** Address of the runtime's Thread object (SOS: ThreadOBJ). */
+  address: number;
+  managedId: number;
+  /** OS thread id (0 for threads that have not started or have ended). */
+  osId: number;
+  state: number;
+  /** Cooperative mode: the thread is running managed code and blocks a GC. */
+  preemptiveGCDisabled: boolean;
+  allocContext: { pointer: number; limit: number };
+  /** Head of the explicit Frame chain. */
+  frame: number;
+  /** Handle of the last thrown exception object, 0 if none. */
+  lastThrownObjectHandle: number;
+  /** The exception tracker of an exception still being handled beneath the current one (ExceptionInfo.PreviousNestedInfo), 0 if none. */
+  firstNestedException: number;
+  isFinalizer: boolean;
+  isGC: boolean;
+}
+
+export interface ThreadStoreCounts {
+  threadCount: number;
+  unstarted: number;
+  background: number;
+  pending: number;
+  dead: number;
+}
+
 
 /** Which backend answered: the runtime's data contracts (pure TypeScript) or its DAC. */
 export type BackendName = "contracts" | "dac";

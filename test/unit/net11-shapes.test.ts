@@ -12,6 +12,7 @@ import { Loader } from "../../src/runtime/contracts/loader.js";
 import { ObjectContract } from "../../src/runtime/contracts/object.js";
 import { RuntimeTypeNames, RuntimeTypeSystem, RuntimeTypeSystemDetails } from "../../src/runtime/contracts/runtime-type-system.js";
 import { ThreadContract } from "../../src/runtime/contracts/thread.js";
+import { boundsChunk, nibblesOf, packNibbles } from "../support/debug-info-writer.js";
 import { SyntheticRuntime, warningsOf } from "../support/descriptor-writer.js";
 
 describe(".NET 11 thread list (Thread \"c1\")", () => {
@@ -140,58 +141,18 @@ describe(".NET 11 object shapes", () => {
   });
 });
 
-/** Nibble-encodes unsigned values as the runtime's NibbleWriter does (3 bits a nibble, high groups first). */
-function nibbles(values: number[]): number[] {
-  const out: number[] = [];
-  for (const v of values) {
-    const groups: number[] = [];
-    let x = v;
-    do {
-      groups.unshift(x & 7);
-      x = Math.floor(x / 8);
-    } while (x > 0);
-    groups.forEach((g, i) => out.push(g | (i < groups.length - 1 ? 8 : 0)));
-  }
-  return out;
-}
-
-function packNibbles(n: number[]): number[] {
-  const bytes: number[] = [];
-  for (let i = 0; i < n.length; i += 2) bytes.push(n[i]! | ((n[i + 1] ?? 0) << 4));
-  return bytes;
-}
-
-/** Bit-packs bounds entries [3 bits source type][native delta][IL offset + 3], low bits first. */
-function packBounds(entries: { native: number; il: number; source: number }[], nativeBits: number, ilBits: number): number[] {
-  const bits: number[] = [];
-  const put = (v: number, width: number) => {
-    for (let i = 0; i < width; i++) bits.push(Math.floor(v / 2 ** i) & 1);
-  };
-  let prev = 0;
-  for (const e of entries) {
-    put(e.source, 3);
-    put(e.native - prev, nativeBits);
-    put(e.il + 3, ilBits);
-    prev = e.native;
-  }
-  const bytes: number[] = [];
-  for (let i = 0; i < bits.length; i += 8) bytes.push(bits.slice(i, i + 8).reduce((b, bit, j) => b | (bit << j), 0));
-  return bytes;
-}
-
 describe("DebugInfo contract: a method's native-to-IL map", () => {
   const entries = [
-    { native: 0, il: -2, source: 2 }, // prolog
-    { native: 0x11, il: 0, source: 2 },
-    { native: 0x2c, il: 0x1f, source: 1 }, // a call
-    { native: 0x2c, il: 0x24, source: 0 },
-    { native: 0x6a, il: -3, source: 0 }, // epilog
+    { nativeOffset: 0, ilOffset: -2, sourceType: 2 }, // prolog
+    { nativeOffset: 0x11, ilOffset: 0, sourceType: 2 },
+    { nativeOffset: 0x2c, ilOffset: 0x1f, sourceType: 1 }, // a call
+    { nativeOffset: 0x2c, ilOffset: 0x24, sourceType: 0 },
+    { nativeOffset: 0x6a, ilOffset: -3, sourceType: 0 }, // epilog
   ];
 
   function blob(fat: boolean): { rt: SyntheticRuntime; address: number } {
-    const bounds = [...packBounds(entries, 7, 6)];
-    const boundsBlob = [...packNibbles(nibbles([entries.length, 7 - 1, 6 - 1])), ...bounds];
-    const header = fat ? nibbles([0, boundsBlob.length, 0, 0, 0, 0, 0]) : nibbles([boundsBlob.length, 0]);
+    const boundsBlob = boundsChunk(entries, 7, 6);
+    const header = (fat ? [0, boundsBlob.length, 0, 0, 0, 0, 0] : [boundsBlob.length, 0]).flatMap(nibblesOf);
     const bytes = [...packNibbles(header), ...boundsBlob];
     const rt = new SyntheticRuntime();
     rt.contract("DebugInfo", "c1");
@@ -204,7 +165,7 @@ describe("DebugInfo contract: a method's native-to-IL map", () => {
     test(`decodes every entry (${fat ? "fat" : "slim"} header) and maps offsets as the DAC's GetILOffsetsByAddress`, () => {
       const { rt, address } = blob(fat);
       const map = new DebugInfoContract(rt.target()).bounds(address, 0x80);
-      assert.deepEqual(map.map((m) => [m.nativeOffset, m.ilOffset, m.sourceType]), entries.map((e) => [e.native, e.il, e.source]));
+      assert.deepEqual(map.map((m) => [m.nativeOffset, m.ilOffset, m.sourceType]), entries.map((e) => [e.nativeOffset, e.ilOffset, e.sourceType]));
       assert.deepEqual(DebugInfoContract.ilOffsetsAt(map, 0x5), [-2]);
       assert.deepEqual(DebugInfoContract.ilOffsetsAt(map, 0x2b), [0]);
       // Two entries at one native offset: the later one's range holds it.

@@ -4,7 +4,8 @@ import type { ClrRuntime, CodeBlock, ManagedThread, MethodDescInfo, MethodTableI
 import type { ManagedFunction } from "../../native/windows-unwind.js";
 import { CodeVersions, type MethodCodeVersions } from "./code-versions.js";
 import { DebugInfoContract, type NativeVar } from "./debug-info.js";
-import { FieldDescs, type ContractField } from "./field-desc.js";
+import { FieldDescs } from "./field-desc.js";
+import type { ManagedField } from "../model.js";
 import type { MetadataReader } from "../../metadata/metadata.js";
 import { ExecutionManager } from "./execution-manager.js";
 import { FrameChain, type ExplicitFrame } from "./frames.js";
@@ -122,7 +123,7 @@ export class ContractsRuntime implements ClrRuntime {
   /** One per runtime: it keeps the table of constructed types it reads once. */
   private fieldDescs?: FieldDescs;
 
-  fields(methodTable: number, address: number, metadata: (module: number) => MetadataReader | undefined): ContractField[] | undefined {
+  fields(methodTable: number, address: number, metadata: (module: number) => MetadataReader | undefined): ManagedField[] | undefined {
     if (!FieldDescs.isPublished(this.target)) return undefined;
     const shapeOf = (typeHandle: number) => this.typeNames().typeHandleShape(typeHandle);
     this.fieldDescs ??= new FieldDescs(this.target, this.typeSystemDetails(), this.loader(), metadata, shapeOf, () => this.threads().map((x) => ({ address: x.address, osId: x.osId })));

@@ -4,6 +4,7 @@
 // CorElementType (top 5 bits) and the offset. Values are read as SOS's DisplayFields reads them,
 // the field's type from its metadata signature and the module's TypeDef/TypeRef maps. The result
 // has the shape of the DAC's fields, so that dumpobj renders both alike.
+import type { FieldValue, ManagedField } from "../model.js";
 import { ClrscopeError, CorruptDataError } from "../../errors.js";
 import { ET } from "../../metadata/signatures.js";
 import type { MetadataReader } from "../../metadata/metadata.js";
@@ -32,39 +33,6 @@ const PRIMITIVE_TYPES: Record<number, string> = {
   [ET.I]: "IntPtr", [ET.U]: "UIntPtr", [ET.STRING]: "String", [ET.OBJECT]: "Object",
 };
 
-export type ContractFieldValue =
-  | { kind: "int"; value: number | string }
-  | { kind: "float"; value: number }
-  | { kind: "bool"; value: boolean }
-  | { kind: "char"; value: number }
-  | { kind: "pointer"; value: string }
-  | { kind: "ref"; value: number }
-  | { kind: "struct"; address: number; fields: ContractField[] }
-  | { kind: "unallocated" }
-  | { kind: "perThread"; values: { osThreadId: number; value: ContractFieldValue }[] }
-  | { kind: "unavailable"; reason: string };
-
-/** One field as SOS's DisplayFields lists it (the shape of the DAC backend's fields). */
-export interface ContractField {
-  declaringMethodTable: number;
-  fieldDesc: number;
-  /** FieldDef token (0x04xxxxxx). */
-  token: number;
-  module: number;
-  /** CorElementType as the runtime stores the field (CLASS for strings). */
-  elementType: number;
-  /** CorElementType from the field's signature (STRING for strings). */
-  sigElementType: number;
-  /** The field type's MethodTable (0 when the type is not loaded or not found). */
-  typeMethodTable: number;
-  typeToken: number;
-  /** From the object's address (instance fields), the struct's start, or the static base. */
-  offset: number;
-  isStatic: boolean;
-  isThreadStatic: boolean;
-  address: number;
-  value: ContractFieldValue;
-}
 
 function elementSize(et: number): number {
   switch (et) {
@@ -103,15 +71,15 @@ export class FieldDescs {
   }
 
   /** Every field of the object at `address` of type `methodTable`: the parents' first, each type's instance fields then statics. */
-  fields(methodTable: number, address: number, valueType = false, depth = 0): ContractField[] {
+  fields(methodTable: number, address: number, valueType = false, depth = 0): ManagedField[] {
     const chain: number[] = [];
     for (let mt = methodTable; mt !== 0 && chain.length < 256; mt = this.types.methodTableDetails(mt).parent) chain.unshift(mt);
-    const out: ContractField[] = [];
+    const out: ManagedField[] = [];
     for (const mt of chain) out.push(...this.ownFields(mt, address, valueType, depth));
     return out;
   }
 
-  private ownFields(methodTable: number, base: number, valueType: boolean, depth: number): ContractField[] {
+  private ownFields(methodTable: number, base: number, valueType: boolean, depth: number): ManagedField[] {
     const t = this.t;
     const d = this.types.methodTableDetails(methodTable);
     const eeClass = d.eeClass;
@@ -124,12 +92,12 @@ export class FieldDescs {
     const list = t.pointerField(eeClass, "EEClass", "FieldDescList");
     if (own + statics === 0 || list === 0) return [];
     const size = t.descriptor.size("FieldDesc");
-    const out: ContractField[] = [];
+    const out: ManagedField[] = [];
     for (let i = 0; i < own + statics; i++) out.push(this.field(methodTable, d.module, list + i * size, base, valueType, depth));
     return out;
   }
 
-  private field(methodTable: number, module: number, fieldDesc: number, base: number, valueType: boolean, depth: number): ContractField {
+  private field(methodTable: number, module: number, fieldDesc: number, base: number, valueType: boolean, depth: number): ManagedField {
     const t = this.t;
     const dword1 = t.u32Field(fieldDesc, "FieldDesc", "DWord1");
     const dword2 = t.u32Field(fieldDesc, "FieldDesc", "DWord2");
@@ -147,7 +115,7 @@ export class FieldDescs {
     // there (a pointer, a generic parameter) has no MethodTable.
     if (sig?.et === ET.VAR && (typeMethodTable & 2) !== 0) typeMethodTable = 0;
     const headerBytes = valueType ? 0 : t.descriptor.size("Object");
-    const field: ContractField = {
+    const field: ManagedField = {
       declaringMethodTable: methodTable, fieldDesc, token, module, elementType,
       // The DAC normalises the signature's type (PeekElemTypeNormalized): an enum is its
       // underlying primitive, which the FieldDesc holds.
@@ -179,7 +147,7 @@ export class FieldDescs {
     }
     field.address = base + rawOffset + headerBytes;
     if (elementType === ET.VALUETYPE) {
-      let nested: ContractField[] = [];
+      let nested: ManagedField[] = [];
       if (field.typeMethodTable !== 0 && depth < MAX_STRUCT_DEPTH) {
         try {
           nested = this.fields(field.typeMethodTable, field.address, true, depth + 1).filter((x) => !x.isStatic);
@@ -201,7 +169,7 @@ export class FieldDescs {
    * MethodTableAuxiliaryData): an index into the thread's TLS arrays, or into ThreadLocalData
    * itself. A thread whose statics are only in flight (being initialised) is not listed.
    */
-  private threadStaticValues(methodTable: number, elementType: number, offset: number): ContractFieldValue {
+  private threadStaticValues(methodTable: number, elementType: number, offset: number): FieldValue {
     const t = this.t;
     const d = t.descriptor;
     if (!d.types.has("ThreadStaticsInfo") || !d.types.has("ThreadLocalData") || !d.hasField("Thread", "ThreadLocalDataPtr")) {
@@ -212,7 +180,7 @@ export class FieldDescs {
       const info = aux - d.size("ThreadStaticsInfo");
       const gc = elementType === ET.CLASS || elementType === ET.VALUETYPE;
       const raw = t.u32(t.at(t.at(info, "ThreadStaticsInfo", gc ? "GCTlsIndex" : "NonGCTlsIndex"), "TLSIndex", "TLSIndexRawIndex"));
-      const values: { osThreadId: number; value: ContractFieldValue }[] = [];
+      const values: { osThreadId: number; value: FieldValue }[] = [];
       if (raw === TLS_INDEX_UNALLOCATED) return { kind: "perThread", values };
       for (const thread of this.threads()) {
         if (thread.osId === 0) continue;
@@ -373,7 +341,7 @@ export class FieldDescs {
     return this.coreLibModule ?? undefined;
   }
 
-  private readValue(et: number, at: number): ContractFieldValue {
+  private readValue(et: number, at: number): FieldValue {
     const size = elementSize(et);
     if (size === 0) return { kind: "struct", address: at, fields: [] };
     const bytes = this.t.memory.tryRead(at, size);

@@ -3,6 +3,7 @@
 // data, and the System.Exception fields the descriptor publishes. Every offset comes from the
 // runtime's descriptor (Object, String, Array, Exception types; ObjectToMethodTableUnmask,
 // ObjectHeaderSize, StringMethodTable globals).
+import type { ExceptionObjectFields } from "../model.js";
 import { CorruptDataError } from "../../errors.js";
 import type { RuntimeTypeSystemDetails } from "./runtime-type-system.js";
 import type { RuntimeTarget } from "./target.js";
@@ -41,13 +42,7 @@ export interface ExceptionField {
   value: number;
 }
 
-export interface ExceptionInfo {
-  message: number;
-  innerException: number;
-  stackTrace: number;
-  stackTraceString: number;
-  remoteStackTraceString: number;
-  hResult: number;
+export interface ExceptionInfo extends ExceptionObjectFields {
   /** Every Exception field in the descriptor, in offset order. */
   fields: ExceptionField[];
 }
